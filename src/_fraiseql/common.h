@@ -1,0 +1,38 @@
+/* Shared by every C file of fraiseql: branch hints, inline, and the one error record
+ * the pure-C core fills in (the bindings turn it into a Python exception). */
+#ifndef FQ_COMMON_H
+#define FQ_COMMON_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FQ_LIKELY(x) __builtin_expect(!!(x), 1)
+#define FQ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FQ_INLINE static inline __attribute__((always_inline))
+#define FQ_NOINLINE __attribute__((noinline))
+#define FQ_COLD __attribute__((cold, noinline))
+#else
+#define FQ_LIKELY(x) (x)
+#define FQ_UNLIKELY(x) (x)
+#define FQ_INLINE static inline
+#define FQ_NOINLINE
+#define FQ_COLD
+#endif
+
+/* Error codes of the pure-C core. */
+typedef enum fq_errcode {
+    FQ_OK = 0,
+    FQ_ERR_NOMEM,   /* allocation failed */
+    FQ_ERR_JSON,    /* malformed JSON, or a value of the wrong kind */
+    FQ_ERR_DEPTH,   /* nesting deeper than the cap */
+    FQ_ERR_NONNULL, /* null or missing value in a field flagged non-null */
+} fq_errcode;
+
+/* Filled by a failing core call: msg is a static string, pos the byte offset in the input. */
+typedef struct fq_err {
+    fq_errcode code;
+    const char *msg;
+    size_t pos;
+} fq_err;
+
+#endif
