@@ -108,6 +108,16 @@ static const unsigned char string_special[256] = {
 
 static const unsigned char is_ws[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
 
+#if FQ_SIMD
+/* Bit i set when p[i] is '"', '\\', a control character or non-ASCII (signed < ' '). */
+FQ_INLINE unsigned string_special_mask(const char *p, __m128i quote, __m128i bslash, __m128i space)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(special, _mm_cmplt_epi8(v, space)));
+}
+#endif
+
 static const char *skip_ws_slow(const char *p, const char *end)
 {
     /* jsonb's ", " and ": ": one space, then a token */
@@ -138,6 +148,8 @@ FQ_INLINE const char *skip_ws(const char *p, const char *end)
 {
     if (FQ_LIKELY(p < end && (unsigned char)*p > ' '))
         return p;
+    if (p + 1 < end && *p == ' ' && (unsigned char)p[1] > ' ')
+        return p + 1;
     return skip_ws_slow(p, end);
 }
 
@@ -169,22 +181,17 @@ static const char *scan_escape(rw *c, const char *p)
     return p + 6;
 }
 
-/* p at the opening quote: validates the string, returns the byte after the closing quote;
- * sets *esc when the body holds a backslash. */
-static const char *scan_string(rw *c, const char *p, int *esc)
+/* Rest of scan_string from p, the first byte of the body that is not plain ASCII text
+ * (or where fewer than 16 bytes remain). */
+static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const char *p, int *esc)
 {
     const char *end = c->end;
-    const char *open = p;
-    p++;
     for (;;) {
 #if FQ_SIMD
         const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-                      ctl = _mm_set1_epi8(0x1F);
+                      space = _mm_set1_epi8(' ');
         while (end - p >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)p);
-            __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-            special = _mm_or_si128(special, _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(special, v));
+            unsigned m = string_special_mask(p, quote, bslash, space);
             if (m) {
                 p += __builtin_ctz(m);
                 goto special;
@@ -215,6 +222,28 @@ static const char *scan_string(rw *c, const char *p, int *esc)
             p += k;
         }
     }
+}
+
+/* p at the opening quote: validates the string, returns the byte after the closing quote;
+ * sets *esc when the body holds a backslash. Inline fast path: plain ASCII text found with
+ * 16-byte loads while 16 bytes remain; anything else goes to scan_string_slow. */
+FQ_INLINE const char *scan_string(rw *c, const char *p, int *esc)
+{
+    const char *open = p++;
+#if FQ_SIMD
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(' ');
+    while (FQ_LIKELY(c->end - p >= 16)) {
+        unsigned m = string_special_mask(p, quote, bslash, space);
+        if (m) {
+            p += __builtin_ctz(m);
+            if (FQ_LIKELY(*p == '"'))
+                return p + 1;
+            break;
+        }
+        p += 16;
+    }
+#endif
+    return scan_string_slow(c, open, p, esc);
 }
 
 FQ_INLINE int is_digit(char ch)
@@ -261,7 +290,34 @@ static const char *scan_literal(rw *c, const char *p, const char *word, size_t n
     return p + n;
 }
 
-static const char *skip_value(rw *c, const char *p, int depth);
+static const char *skip_container(rw *c, const char *p, int depth);
+
+/* p at the first byte of a value (or end): validates it, returns the byte after it.
+ * depth: containers open around the value. */
+FQ_INLINE const char *skip_value(rw *c, const char *p, int depth)
+{
+    int esc = 0;
+    if (FQ_UNLIKELY(p >= c->end))
+        return fail(c, p, "expected a JSON value");
+    switch (*p) {
+    case '"':
+        return scan_string(c, p, &esc);
+    case '{':
+    case '[':
+        return skip_container(c, p, depth);
+    case 't':
+        return scan_literal(c, p, "true", 4);
+    case 'f':
+        return scan_literal(c, p, "false", 5);
+    case 'n':
+        return scan_literal(c, p, "null", 4);
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return scan_number(c, p);
+    default:
+        return fail(c, p, "expected a JSON value");
+    }
+}
 
 /* p at '{' or '[': validates the container, returns the byte after it. */
 static const char *skip_container(rw *c, const char *p, int depth)
@@ -309,33 +365,6 @@ static const char *skip_container(rw *c, const char *p, int depth)
         if (p < end && *p == '}')
             return p + 1;
         return fail(c, p, "expected ',' or '}' after an object member");
-    }
-}
-
-/* p at the first byte of a value (or end): validates it, returns the byte after it.
- * depth: containers open around the value. */
-static const char *skip_value(rw *c, const char *p, int depth)
-{
-    int esc = 0;
-    if (p >= c->end)
-        return fail(c, p, "expected a JSON value");
-    switch (*p) {
-    case '"':
-        return scan_string(c, p, &esc);
-    case '{':
-    case '[':
-        return skip_container(c, p, depth);
-    case 't':
-        return scan_literal(c, p, "true", 4);
-    case 'f':
-        return scan_literal(c, p, "false", 5);
-    case 'n':
-        return scan_literal(c, p, "null", 4);
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
-        return scan_number(c, p);
-    default:
-        return fail(c, p, "expected a JSON value");
     }
 }
 
@@ -510,7 +539,7 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
  * ====================================================================================== */
 
 static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int depth,
-                            const frame *fr);
+                            const frame *fr, int direct);
 
 /* Pushes n zeroed spans; returns the base index or (size_t)-1 when out of memory. */
 static size_t push_slots(rw *c, size_t n)
@@ -572,12 +601,19 @@ static const char *write_id(rw *c, const char *v, const char *e, int depth, cons
     return e;
 }
 
-/* Writes one selected field's value from its recorded span. */
-static const char *emit_field(rw *c, const fq_selection *sel, const fq_sel_field *f, span s,
-                              const char *close, int depth, const frame *fr)
+/* Writes the value of field f from span s: recorded (s.e set), not seen (s.v NULL), or met
+ * just now in the input (s.e NULL: streamed). Returns the end of the value (close if not
+ * seen). direct: whether sub-objects may stream their fields (see rw_object). */
+static const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_field *f, span s,
+                              const char *close, int depth, const frame *fr, int direct)
 {
     fq_buf *o = c->out;
     frame here = {fr, fq_sel_str(sel, f->key_off), f->key_len, 0};
+    const fq_selection *child = fq_sel_child(sel, f);
+    if (s.v && s.e == NULL && (child == NULL || *s.v == 'n')) {
+        if ((s.e = skip_value(c, s.v, depth)) == NULL)
+            return NULL;
+    }
     if (s.v == NULL || *s.v == 'n') {
         if (FQ_UNLIKELY(f->flags & FQ_FIELD_NON_NULL))
             return fail_at(c, s.v ? s.v : close, FQ_ERR_NONNULL,
@@ -585,11 +621,10 @@ static const char *emit_field(rw *c, const fq_selection *sel, const fq_sel_field
                            &here);
         RESERVE(c, close, 4);
         fq_buf_put(o, "null", 4);
-        return close;
+        return s.v ? s.e : close;
     }
-    const fq_selection *child = fq_sel_child(sel, f);
     if (child)
-        return rw_value(c, s.v, child, depth, &here);
+        return rw_value(c, s.v, child, depth, &here, direct);
     if (f->flags & FQ_FIELD_ID)
         return write_id(c, s.v, s.e, depth, &here);
     RESERVE(c, s.v, (size_t)(s.e - s.v));
@@ -599,19 +634,51 @@ static const char *emit_field(rw *c, const fq_selection *sel, const fq_sel_field
     return s.e;
 }
 
-/* p at '{': the object rewritten under sel. */
-static const char *rw_object(rw *c, const char *p, const fq_selection *sel, int depth,
-                             const frame *fr)
+/* Writes field i: separator, pre-rendered key (and typename), value. */
+FQ_INLINE const char *emit_field(rw *c, const fq_selection *sel, uint32_t i, span s,
+                                 const char *close, int depth, const frame *fr, int direct)
+{
+    const fq_sel_field *f = &sel->fields[i];
+    RESERVE(c, close, (size_t)f->frag_len + 1);
+    if (i)
+        fq_buf_putc(c->out, ',');
+    fq_buf_put(c->out, fq_sel_str(sel, f->frag_off), f->frag_len);
+    if (f->src < 0)
+        return close;
+    return emit_value(c, sel, f, s, close, depth, fr, direct);
+}
+
+/* p at '{': the object rewritten under sel.
+ *
+ * Fields go out in selection order. In direct mode a field is streamed straight from the
+ * input when its key arrives and every field before it has been written (typename fields,
+ * and fields whose keys were already met, are flushed from their recorded spans first):
+ * with jsonb's key order and a selection in declaration order most fields stream, and a
+ * sub-document is scanned once. Other keys record their span (a later duplicate overwrites
+ * it: last wins) and are written at the closing brace. If a key that was already written
+ * comes again, or a streamed value fails a selection check (wrong kind, non-null) that a
+ * later duplicate might override, the object is redone in record mode, children included:
+ * at most once per object, so the work stays linear in the input times the selection
+ * depth. */
+static const char *rw_object(rw *c, const char *open, const fq_selection *sel, int depth,
+                             const frame *fr, int direct)
 {
     const char *end = c->end;
+    const fq_sel_src *srcs = fq_sel_srcs(sel);
     fq_buf *o = c->out;
+    size_t mark = o->len;
+    const char *p;
     if (depth >= FQ_MAX_DEPTH)
-        return fail_depth(c, p);
+        return fail_depth(c, open);
     size_t base = push_slots(c, sel->nsrc);
     if (base == (size_t)-1)
-        return fail_nomem(c, p);
+        return fail_nomem(c, open);
 
-    p = skip_ws(p + 1, end);
+restart:;
+    uint32_t next = 0; /* fields [0, next) are written */
+    RESERVE(c, open, 1);
+    fq_buf_putc(o, '{');
+    p = skip_ws(open + 1, end);
     if (p < end && *p == '}') {
         p++;
     } else {
@@ -630,8 +697,29 @@ static const char *rw_object(rw *c, const char *p, const fq_selection *sel, int 
                 return fail(c, p, "expected ':' after an object key");
             p = skip_ws(p + 1, end);
             const char *v = p;
-            if ((p = skip_value(c, p, depth + 1)) == NULL)
-                return NULL;
+            if (slot < 0 || !direct) {
+                if ((p = skip_value(c, p, depth + 1)) == NULL)
+                    return NULL;
+            } else {
+                if (srcs[slot].first_field < next)
+                    goto redo; /* a written field's key again */
+                for (; next < sel->nfields; next++) { /* flush the fields ready to go */
+                    int32_t src = sel->fields[next].src;
+                    span s = src < 0 ? (span){NULL, NULL} : c->slots[base + (size_t)src];
+                    if (src >= 0 && s.v == NULL)
+                        break;
+                    if (emit_field(c, sel, next, s, v, depth + 1, fr, direct) == NULL)
+                        goto failed;
+                }
+                if (next < sel->nfields && sel->fields[next].src == slot) {
+                    span now = {v, NULL};
+                    if ((p = emit_field(c, sel, next, now, v, depth + 1, fr, direct)) == NULL)
+                        goto failed;
+                    next++;
+                } else if ((p = skip_value(c, p, depth + 1)) == NULL) {
+                    return NULL;
+                }
+            }
             if (slot >= 0) {
                 c->slots[base + (size_t)slot].v = v;
                 c->slots[base + (size_t)slot].e = p;
@@ -650,29 +738,33 @@ static const char *rw_object(rw *c, const char *p, const fq_selection *sel, int 
     }
 
     const char *close = p - 1;
-    RESERVE(c, close, 2);
-    fq_buf_putc(o, '{');
-    for (uint32_t i = 0; i < sel->nfields; i++) {
+    for (uint32_t i = next; i < sel->nfields; i++) {
         const fq_sel_field *f = &sel->fields[i];
-        RESERVE(c, close, (size_t)f->frag_len + 1);
-        if (i)
-            fq_buf_putc(o, ',');
-        fq_buf_put(o, fq_sel_str(sel, f->frag_off), f->frag_len);
-        if (f->src < 0)
-            continue;
         /* c->slots may move while children push theirs: index it afresh */
-        if (emit_field(c, sel, f, c->slots[base + (size_t)f->src], close, depth + 1, fr) == NULL)
+        span s = f->src < 0 ? (span){NULL, NULL} : c->slots[base + (size_t)f->src];
+        if (emit_field(c, sel, i, s, close, depth + 1, fr, direct) == NULL)
             return NULL;
     }
     RESERVE(c, close, 1);
     fq_buf_putc(o, '}');
     c->nslots = base;
     return p;
+
+failed:
+    if (c->err->code != FQ_ERR_KIND && c->err->code != FQ_ERR_NONNULL)
+        return NULL;
+redo:
+    fq_err_clear(c->err);
+    o->len = mark;
+    c->nslots = base + sel->nsrc;
+    memset(c->slots + base, 0, sel->nsrc * sizeof(span));
+    direct = 0;
+    goto restart;
 }
 
 /* p at '[': each element rewritten under sel. */
 static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int depth,
-                            const frame *fr)
+                            const frame *fr, int direct)
 {
     const char *end = c->end;
     fq_buf *o = c->out;
@@ -687,7 +779,7 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
     }
     frame f = {fr, NULL, 0, 0};
     for (;;) {
-        if ((p = rw_value(c, p, sel, depth + 1, &f)) == NULL)
+        if ((p = rw_value(c, p, sel, depth + 1, &f, direct)) == NULL)
             return NULL;
         p = skip_ws(p, end);
         RESERVE(c, p, 1);
@@ -707,15 +799,15 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
 
 /* A value under a sub-selection: object, array (of such values) or null. */
 static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int depth,
-                            const frame *fr)
+                            const frame *fr, int direct)
 {
     if (p >= c->end)
         return fail(c, p, "expected a JSON value");
     switch (*p) {
     case '{':
-        return rw_object(c, p, sel, depth, fr);
+        return rw_object(c, p, sel, depth, fr, direct);
     case '[':
-        return rw_array(c, p, sel, depth, fr);
+        return rw_array(c, p, sel, depth, fr, direct);
     case 'n':
         if ((p = scan_literal(c, p, "null", 4)) == NULL)
             return NULL;
@@ -744,7 +836,7 @@ static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *
         return -1;
     }
     if (sel) {
-        p = rw_value(c, p, sel, 0, c->root);
+        p = rw_value(c, p, sel, 0, c->root, 1);
     } else {
         if (fq_buf_reserve(c->out, (size_t)(c->end - p)) < 0) {
             fail_nomem(c, p);

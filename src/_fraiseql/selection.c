@@ -165,6 +165,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
         if (f->src_key && owner[slot_of[i]] == i) {
             srcs[slot_of[i]].name_off = (uint32_t)(w - base);
             srcs[slot_of[i]].name_len = (uint32_t)f->src_len;
+            srcs[slot_of[i]].first_field = (uint32_t)i;
             memcpy(w, f->src_key, f->src_len);
             w += f->src_len;
         }

@@ -60,6 +60,7 @@ typedef struct fq_sel_field {
 
 typedef struct fq_sel_src {
     uint32_t name_off, name_len;
+    uint32_t first_field; /* lowest index of a field reading this key */
 } fq_sel_src;
 
 struct fq_selection {
@@ -93,18 +94,34 @@ FQ_INLINE uint32_t fq_sel_hash(const char *k, size_t n)
     return h ^ (h >> 15);
 }
 
+FQ_INLINE const fq_sel_src *fq_sel_srcs(const fq_selection *s)
+{
+    return (const fq_sel_src *)((const char *)s + s->srcs_off);
+}
+
+/* memcmp(a, b, n) == 0 without a libc call for the short keys of GraphQL types. */
+FQ_INLINE int fq_bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
 /* Slot of source key k (decoded UTF-8), or -1 if the level does not select it. */
 FQ_INLINE int fq_sel_lookup(const fq_selection *s, const char *k, size_t n)
 {
     const uint16_t *table = (const uint16_t *)((const char *)s + s->table_off);
-    const fq_sel_src *srcs = (const fq_sel_src *)((const char *)s + s->srcs_off);
+    const fq_sel_src *srcs = fq_sel_srcs(s);
     uint32_t i = fq_sel_hash(k, n) & s->mask;
     for (;;) {
         uint16_t e = table[i];
         if (e == 0)
             return -1;
         const fq_sel_src *src = &srcs[e - 1];
-        if (src->name_len == n && memcmp(fq_sel_str(s, src->name_off), k, n) == 0)
+        if (src->name_len == n && fq_bytes_eq(fq_sel_str(s, src->name_off), k, n))
             return e - 1;
         i = (i + 1) & s->mask;
     }
