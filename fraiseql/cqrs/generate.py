@@ -11,6 +11,7 @@ backfill and the sync triggers all call it.
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass
 
 from fraiseql.cqrs.catalog import Node, Resolved
@@ -92,6 +93,22 @@ def _embed_expr(child: Node, pad: str) -> str:
 
 
 # -- root keys affected by changed rows -----------------------------------------------------
+
+_LOCK_CLASS = 0x66716C00  # first key of fraiseql's advisory locks ("fql")
+
+
+def _lock_key(schema: str, name: str) -> int:
+    """Second advisory lock key of a model: a signed 32-bit hash of its qualified name."""
+    value = zlib.crc32(f"{schema}.{name}".encode())
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _needs_join(node: Node) -> bool:
+    """Whether root keys of this occurrence's rows are found through another table's rows."""
+    if node.parent is None:
+        return False
+    return not (node.kind == "many" and node.parent.parent is None and node.ref == node.parent.key)
+
 
 def _root_keys(node: Node, source: str) -> str:
     """SELECT of the root keys whose documents contain rows of `source` as occurrence `node`."""
@@ -218,7 +235,18 @@ $fq$;""")
     for node in root.walk():
         by_table.setdefault((node.schema, node.table), []).append(node)
     sync = q(schema, fn["sync"])
+    # Keys found by joining through other tables' current rows can miss a concurrent change to
+    # those rows (write skew: a post moving to user 5 while user 5 is renamed). Such models
+    # serialize their syncs on one advisory lock: exclusive where a join derives the keys, shared
+    # elsewhere; keys are computed after the lock, with a fresh snapshot. Models whose keys come
+    # straight from the changed rows need only the per-document row locks of the sync function.
+    serialize = any(_needs_join(n) for n in root.walk())
+    lock_key = _lock_key(schema, name)
     for (sch, table), nodes in by_table.items():
+        lock = ""
+        if serialize:
+            mode = "" if any(_needs_join(n) for n in nodes) else "_shared"
+            lock = f"\n    PERFORM pg_advisory_xact_lock{mode}({_LOCK_CLASS}, {lock_key});"
         trig_fn = f"fq_{name}_on_{table}"
         if len(trig_fn) > 63 or trig_fn in functions:
             raise DeclarationError(f"read model {name}: table name {sch}.{table} too long or ambiguous for "
@@ -228,7 +256,7 @@ $fq$;""")
         out.append(f"""CREATE FUNCTION {q(schema, trig_fn)}() RETURNS trigger
 LANGUAGE plpgsql AS $fq$
 BEGIN
-    -- Statement-level: a bulk write rebuilds each affected document once.
+    -- Statement-level: a bulk write rebuilds each affected document once.{lock}
     IF TG_OP = 'INSERT' THEN
         PERFORM {sync}(ARRAY({new})::{key_type}[]);
     ELSIF TG_OP = 'UPDATE' THEN
