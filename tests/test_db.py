@@ -263,3 +263,31 @@ def test_no_leaked_references(dsn):
         gc.collect()
         assert len(gc.get_objects()) - n < 50
     run(_with_conn(dsn, body))
+
+
+def test_fetch_json_rewrites_through_a_selection_in_c(dsn):
+    sel = fraiseql.Selection("User", [
+        ("__typename", None, None), ("firstName", "first_name", None),
+        ("posts", "user_posts", fraiseql.Selection("Post", [("id", "id", None, fraiseql.ID)])),
+    ])
+
+    async def body(conn):
+        await conn.execute("CREATE TABLE sel_t (id int, data jsonb)")
+        await conn.execute(
+            "INSERT INTO sel_t VALUES (1, '{\"first_name\": \"Ann\", \"email\": \"a@x\", "
+            "\"user_posts\": [{\"id\": 7, \"title\": \"t\"}]}'), (2, '{\"first_name\": \"Bo\"}'), (3, NULL)")
+        one = await conn.fetch_json("SELECT data FROM sel_t WHERE id = $1", 1, selection=sel)
+        assert one == b'{"__typename":"User","firstName":"Ann","posts":[{"id":"7"}]}'
+        assert await conn.fetch_json("SELECT data FROM sel_t WHERE id = 0", selection=sel) == b"null"
+        many = await conn.fetch_json("SELECT data FROM sel_t ORDER BY id", selection=sel, many=True)
+        assert many == (b'[{"__typename":"User","firstName":"Ann","posts":[{"id":"7"}]},'
+                        b'{"__typename":"User","firstName":"Bo","posts":null},null]')
+        strict = fraiseql.Selection("User", [("email", "email", None, fraiseql.NON_NULL)])
+        with pytest.raises(fraiseql.NonNullError):
+            await conn.fetch_json("SELECT data FROM sel_t WHERE id = 2", selection=strict)
+        with pytest.raises(TypeError, match="Selection"):
+            await conn.fetch_json("SELECT data FROM sel_t", selection={"not": "a selection"})
+        with pytest.raises(TypeError, match="fetch_json only"):
+            await conn._request(db._ROWS, "SELECT 1", (), sel)
+        assert await conn.fetchval("SELECT 1") == 1  # nothing left half-sent
+    run(_with_conn(dsn, body))

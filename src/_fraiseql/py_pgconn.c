@@ -7,6 +7,7 @@
  * exception classes live in Python, fraiseql/errors.py). */
 #include "module.h"
 #include "pgconn.h"
+#include "rewrite.h"
 
 #include <string.h>
 
@@ -25,7 +26,7 @@ enum {
 typedef struct pending {
     uint64_t seq;
     PyObject *fut;
-    PyObject *selection; /* None until the rewriter is wired in */
+    PyObject *selection; /* fraiseql.Selection for the JSON modes, else None */
     int mode;
 } pending;
 
@@ -42,6 +43,12 @@ static fq_pgconn_state *conn_state(PGConn *self)
 {
     fq_module_state *ms = PyType_GetModuleState(Py_TYPE(self));
     return &ms->pgconn;
+}
+
+static fq_rewrite_state *rewrite_state(PGConn *self)
+{
+    fq_module_state *ms = PyType_GetModuleState(Py_TYPE(self));
+    return &ms->rewrite;
 }
 
 /* ============================================================================
@@ -165,20 +172,62 @@ static PyObject *result_rows(fq_pgconn_state *st, const PGresult *res, int limit
     return rows;
 }
 
-static PyObject *json_one(PGConn *self, const PGresult *res)
+/* The first row's JSON, rewritten through sel straight from libpq's buffer. */
+static PyObject *json_one(PGConn *self, const PGresult *res, PyObject *selection)
 {
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
         return PyBytes_FromStringAndSize("null", 4);
-    return PyBytes_FromStringAndSize(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+    const char *json = PQgetvalue(res, 0, 0);
+    size_t len = (size_t)PQgetlength(res, 0, 0);
+    if (selection == Py_None)
+        return PyBytes_FromStringAndSize(json, (Py_ssize_t)len);
+    fq_rewrite_state *rst = rewrite_state(self);
+    const fq_selection *sel = fq_py_selection_get(rst, selection);
+    fq_buf b;
+    fq_err err = {0};
+    if (sel == NULL || fq_py_buf_init(&b, len + 64) < 0)
+        return NULL;
+    if (fq_rewrite(&b, json, len, sel, &err) < 0) {
+        fq_py_rewrite_raise(rst, &err, json, len);
+        fq_buf_free(&b);
+        return NULL;
+    }
+    return fq_py_buf_finish(&b);
 }
 
-/* One array of every row's JSON text, copied once into the final bytes. */
-static PyObject *json_many(PGConn *self, const PGresult *res)
+static void row_doc(void *ctx, size_t i, const char **json, size_t *len)
+{
+    const PGresult *res = ctx;
+    if (PQgetisnull(res, (int)i, 0)) {
+        *json = NULL;
+        *len = 0;
+    } else {
+        *json = PQgetvalue(res, (int)i, 0);
+        *len = (size_t)PQgetlength(res, (int)i, 0);
+    }
+}
+
+/* One array of every row's JSON: rewritten through sel, or copied once into the bytes. */
+static PyObject *json_many(PGConn *self, const PGresult *res, PyObject *selection)
 {
     int n = PQntuples(res);
     size_t total = 2 + (n > 0 ? (size_t)n - 1 : 0);
     for (int i = 0; i < n; i++)
         total += PQgetisnull(res, i, 0) ? 4 : (size_t)PQgetlength(res, i, 0);
+    if (selection != Py_None) {
+        fq_rewrite_state *rst = rewrite_state(self);
+        const fq_selection *sel = fq_py_selection_get(rst, selection);
+        fq_buf b;
+        fq_err err = {0};
+        if (sel == NULL || fq_py_buf_init(&b, total + 64) < 0)
+            return NULL;
+        if (fq_rewrite_array(&b, (size_t)n, row_doc, (void *)res, sel, &err) < 0) {
+            fq_py_rewrite_raise(rst, &err, NULL, 0);
+            fq_buf_free(&b);
+            return NULL;
+        }
+        return fq_py_buf_finish(&b);
+    }
     PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
     if (out == NULL)
         return NULL;
@@ -230,7 +279,8 @@ static PyObject *convert(PGConn *self, const pending *pd, const PGresult *res)
                      PQresultStatus(res) == PGRES_TUPLES_OK ? PQnfields(res) : 0);
             return raise_error(self, "interface", msg);
         }
-        return pd->mode == MODE_JSON ? json_one(self, res) : json_many(self, res);
+        return pd->mode == MODE_JSON ? json_one(self, res, pd->selection)
+                                     : json_many(self, res, pd->selection);
     default: {
         const char *status = PQcmdStatus((PGresult *)res);
         return PyUnicode_FromString(status ? status : "");
@@ -534,8 +584,10 @@ static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nar
         PyErr_Format(PyExc_ValueError, "unknown result mode %ld", mode);
         return NULL;
     }
-    if (sel != Py_None) {
-        PyErr_SetString(PyExc_TypeError, "selection: the rewriter is not built into this version");
+    if (sel != Py_None && ((mode != MODE_JSON && mode != MODE_JSON_MANY) ||
+                           fq_py_selection_get(rewrite_state(self), sel) == NULL)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "a selection applies to fetch_json only");
         return NULL;
     }
     fq_query q[FQ_MAX_QUERIES];
