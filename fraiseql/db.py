@@ -269,6 +269,9 @@ class Connection:
                        shared: bool = False) -> Any:
         if self._cancelling is not None:
             await self._cancelling
+        if asyncio.get_running_loop() is not self._loop:
+            raise InterfaceError("this connection belongs to another event loop (its socket is "
+                                 "watched there); create pools and connections in the loop using them")
         pg = self._pg
         if pg is None or pg.state != _READY:
             raise InterfaceError(f"connection to {self.host}:{self.port} is closed"

@@ -322,3 +322,12 @@ def test_a_forked_child_never_closes_the_parents_session(dsn):
         os.waitpid(pid, 0)
         assert await conn.fetchval("SELECT 1") == 1
     run(_with_conn(dsn, body))
+
+
+def test_a_connection_used_from_another_event_loop_is_refused(dsn):
+    conn = run(db.connect(dsn))
+    try:
+        with pytest.raises(InterfaceError, match="another event loop"):
+            run(conn.fetchval("SELECT 1"))
+    finally:
+        conn.terminate()
