@@ -17,7 +17,7 @@ on 8 connections, requests per second (median over rounds); fraiseql once with s
 pipelined connections (the pool's default for reads) and once with one connection held per
 request (`acquire`), which is what pipelining is measured against.
 
-    python benchmarks/bench_repository.py [--dsn DSN] [--rounds 5] [--requests 2000] [--seconds 2]
+    python benchmarks/bench_repository.py [--dsn DSN] [--rounds 5] [--requests 5000] [--seconds 2]
 
 Without --dsn an embedded cluster is started and loaded (about 10 s).
 """
@@ -259,7 +259,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsn", help="an already loaded database (blog example); default: embedded")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=2.0)
     args = parser.parse_args()
     if args.dsn:

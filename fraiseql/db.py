@@ -169,6 +169,7 @@ class Connection:
             raise
         if self._pg.state != _READY:
             self._fail_connect(self._pg.error)
+        self.host, self.port = self._pg.host, self._pg.port
         self._fd = self._pg.fileno()
         self._loop.add_reader(self._fd, self._on_ready)
 
@@ -245,7 +246,9 @@ class Connection:
 
     def _error(self, kind: str, sqlstate: str | None, message: str, detail: str | None,
                hint: str | None, fields: dict[str, str] | None) -> DatabaseError:
-        if kind == "connection" and self._pg is not None and self._pg.state != _CONNECTING:
+        state = sqlstate or ""
+        lost = kind == "connection" or state.startswith("57P") or (state.startswith("08") and state != "08P01")
+        if lost and self._pg is not None and self._pg.state != _CONNECTING:
             message = f"connection to {self.host}:{self.port} lost: {message}"
         return make_error(kind, sqlstate, message, detail, hint, fields)
 

@@ -331,3 +331,29 @@ def test_a_connection_used_from_another_event_loop_is_refused(dsn):
             run(conn.fetchval("SELECT 1"))
     finally:
         conn.terminate()
+
+
+def test_notices_are_swallowed_and_big_sends_flush_while_reading(dsn, capfd):
+    big = "x" * (16 * 1024 * 1024)  # far beyond the socket buffer: the send completes in steps
+
+    async def body(conn):
+        await conn.execute("DO $$BEGIN RAISE NOTICE 'a notice nobody asked for'; END$$")
+        results = await asyncio.gather(conn.fetchval("SELECT length($1)", big),
+                                       conn.fetchval("SELECT repeat('y', 8000000)"),
+                                       conn.fetchval("SELECT length($1)", big))
+        assert results[0] == results[2] == len(big) and len(results[1]) == 8000000
+    run(_with_conn(dsn, body))
+    assert "notice" not in capfd.readouterr().err
+
+
+def test_selection_and_arguments_are_not_leaked_by_fetch_json(dsn):
+    sel = fraiseql.Selection("T", [("a", "a", None)])
+
+    async def body(conn):
+        before = sys.getrefcount(sel)
+        for _ in range(200):
+            assert await conn.fetch_json("SELECT '{\"a\": 1}'::jsonb", selection=sel) == b'{"a":1}'
+            assert await conn.fetch_json("SELECT '{\"a\": 1}'::jsonb FROM generate_series(1, 3)",
+                                         selection=sel, many=True) == b'[{"a":1},{"a":1},{"a":1}]'
+        assert sys.getrefcount(sel) == before
+    run(_with_conn(dsn, body))

@@ -147,7 +147,9 @@ def test_terminated_backend_fails_the_call_and_leaves_the_pool(dsn):
                 await killer.close()
                 with pytest.raises(OperationalError) as info:
                     await sleeper
-                assert "terminating connection" in str(info.value) or "closed" in str(info.value)
+                msg = str(info.value)
+                assert f"{conn.host}:{conn.port}" in msg and conn.host == "127.0.0.1"
+                assert "terminating connection" in msg or "closed" in msg
                 assert conn.is_closed
             assert pool.size == 1
             results = await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(5)))
