@@ -179,6 +179,8 @@ class ReadModel:
     key: str | None = None
     forms: Sequence[str] = ("tv",)
     schema: str = "public"
+    gin: bool = True  # GIN index on the documents of mv_/qm_; each qm_ write pays for it
+
 
     def __post_init__(self) -> None:
         self.validate()
@@ -205,7 +207,7 @@ class ReadModel:
     def describe(self) -> dict:
         """A canonical, JSON-able form of the declaration (checked on the way); hashed as its version."""
         return _describe(self.root, self.schema, f"read model {self.name}", []) | {
-            "name": self.name, "schema": self.schema, "forms": sorted(self.forms)}
+            "name": self.name, "schema": self.schema, "forms": sorted(self.forms)} | ({} if self.gin else {"gin": False})
 
     def version(self) -> str:
         """Hash of the declaration: a change of shape, forms or schema gives a new version."""
