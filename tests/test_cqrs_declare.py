@@ -30,6 +30,7 @@ POSTS = Many("tb_post", fk="user_id", fields=("id", "title"))
     (lambda: ReadModel("u", table="tb_user", fields=()), "no fields"),
     (lambda: ReadModel("u", table="tb_user", fields=("id",), forms=("qm", "xx")), "forms"),
     (lambda: ReadModel("u", table="tb_user", fields=("id",), schema="Public"), "schema"),
+    (lambda: ReadModel("u", table="tb_user", fields=("id",), forms=("qm",), notify=True), "add \"mv\" to forms"),
     (lambda: ReadModel("u", table="tb_user", fields=("id",), embed={"p": Many(
         "tb_post", fields=("id",), order_by="id; DROP TABLE tb_user")}), "order term"),
     (lambda: ReadModel("u", table="tb_user", fields=("id",), embed={"p": Many(

@@ -167,6 +167,8 @@ $fq$;"""]
         out.append(f'CREATE UNIQUE INDEX "{mv}_id" ON {q(schema, mv)} (id);')
         if model.gin:
             out.append(f'CREATE INDEX "{mv}_data_gin" ON {q(schema, mv)} USING gin (data);')
+    if "mv" in relations and model.notify:
+        mv = relations["mv"]
         out.append(f"""CREATE FUNCTION {q(schema, fn['notify'])}() RETURNS trigger
 LANGUAGE plpgsql AS $fq$
 BEGIN
