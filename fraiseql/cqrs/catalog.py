@@ -95,9 +95,8 @@ ORDER BY k.conname
 
 
 class _Catalog:
-    def __init__(self, conn: Any, name: str) -> None:
+    def __init__(self, conn: Any) -> None:
         self.conn = conn
-        self.name = name
         self.cache: dict[tuple[str, str], _TableInfo] = {}
 
     async def table(self, schema: str, table: str, where: str) -> _TableInfo:
@@ -131,7 +130,7 @@ def _column(info: _TableInfo, column: str, table: str, where: str) -> str:
 async def resolve(conn: Any, model: ReadModel) -> Resolved:
     """Check `model` against the catalog of the database behind `conn`; raise DeclarationError."""
     declaration = model.describe()
-    catalog = _Catalog(conn, model.name)
+    catalog = _Catalog(conn)
     counter = iter(range(1_000_000))
     root = await _resolve_node(catalog, declaration, None, None, f"read model {model.name}", counter)
     resolved = Resolved(model, root, declaration, model.version())

@@ -94,8 +94,9 @@ class OrderTerm:
     descending: bool
     nulls: str | None  # "first", "last" or None for PostgreSQL's default
 
-    def sql(self, alias: str) -> str:
-        text = f'{alias}."{self.column}"' + (" DESC" if self.descending else " ASC")
+    def sql(self, alias: str, expr: str | None = None) -> str:
+        """The ORDER BY term on `alias`."column"`, or on `expr` standing for that column."""
+        text = (expr or f'{alias}."{self.column}"') + (" DESC" if self.descending else " ASC")
         return text + (f" NULLS {self.nulls.upper()}" if self.nulls else "")
 
 
