@@ -30,6 +30,7 @@ POSTS = Many("tb_post", fk="user_id", fields=("id", "title"))
     (lambda: ReadModel("u", table="tb_user", fields=()), "no fields"),
     (lambda: ReadModel("u", table="tb_user", fields=("id",), forms=("qm", "xx")), "forms"),
     (lambda: ReadModel("u", table="tb_user", fields=("id",), schema="Public"), "schema"),
+    (lambda: ReadModel("u", table="tb_user", fields=("id",), forms=("qm",), notify=True), "add \"mv\" to forms"),
     (lambda: ReadModel("u", table="tb_user", fields=("id",), embed={"p": Many(
         "tb_post", fields=("id",), order_by="id; DROP TABLE tb_user")}), "order term"),
     (lambda: ReadModel("u", table="tb_user", fields=("id",), embed={"p": Many(
@@ -131,5 +132,21 @@ def test_sql_expression_field_and_explicit_fk(dsn):
             assert await conn.fetchval("SELECT data->'edited' FROM tv_x WHERE id = 7") == '[{"id": 2}, {"id": 1}]'
         finally:
             await conn.execute("DELETE FROM tb_post; DELETE FROM tb_user; SELECT fraiseql.drop_read_model('public', 'x')")
+            await conn.close()
+    run(go())
+
+
+def test_missing_child_index_is_a_warning_in_the_generated_sql(dsn):
+    from fraiseql.cqrs.catalog import resolve
+    from fraiseql.cqrs.generate import generate
+
+    async def go():
+        conn = await asyncpg.connect(dsn)
+        try:
+            model = ReadModel("w", table="tb_user", fields=("id",), embed={"p": POSTS}, gin=False, forms=("qm", "mv"))
+            sql = generate(await resolve(conn, model)).create
+            assert "-- WARNING: no index on public.tb_post (user_id)" in sql
+            assert "USING gin" not in sql  # gin=False: no GIN index on qm_w or mv_w
+        finally:
             await conn.close()
     run(go())

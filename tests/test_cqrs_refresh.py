@@ -22,14 +22,15 @@ INSERT INTO tb_post SELECT g, 1 + g % 2000, repeat('t', 50) FROM generate_series
 """
 USER = ReadModel("user", table="tb_user", fields=("id", "name"),
                  embed={"posts": Many("tb_post", fields=("id", "title"), order_by="id DESC", limit=10)},
-                 forms=("mv",))
+                 forms=("mv",), notify=True)
+QUIET = ReadModel("quiet", table="tb_user", fields=("id",), forms=("mv",))
 WAIT_LIMIT = 20.0  # seconds a background refresh may take on a loaded machine before the test gives up
 
 
 async def _setup(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     await conn.execute(TABLES)
-    await install(conn, [USER])
+    await install(conn, [USER, QUIET])
     await conn.close()
 
 
@@ -143,6 +144,9 @@ def test_refresher_rejects_bad_input(dsn):
     async def go():
         with pytest.raises(LookupError, match="'mv_nope' is not a read model"):
             async with Refresher(dsn, every={"mv_nope": 1}):
+                pass
+        with pytest.raises(RefreshError, match="public.mv_quiet sends no notifications: declare its model with notify=True"):
+            async with Refresher(dsn, debounce={"mv_quiet": 1}):
                 pass
     run(go())
 

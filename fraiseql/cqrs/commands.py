@@ -59,6 +59,10 @@ async def _makemigrations(args: argparse.Namespace, conn: Any) -> int:
     from fraiseql.cqrs.migrations import make_migration
 
     path = await make_migration(conn, _load_models(args.models), args.dir)
+    if path:
+        for line in path.read_text().splitlines():
+            if line.startswith("-- WARNING: "):
+                print(f"warning: {line[12:]}", file=sys.stderr)
     print(f"wrote {path}" if path else "no changes: the migrations already describe these read models")
     return 0
 

@@ -78,6 +78,15 @@ class Refresher:
         for name in {**self.every, **self.debounce}:
             entry = await _mv(self._conn, name)  # fails early on a typo
             self._names[name] = f"{entry.schema}.{entry.relation}"
+        for name in self.debounce:
+            schema, relation = self._names[name].split(".")
+            if not await self._conn.fetchval(
+                    """SELECT EXISTS (SELECT 1 FROM fraiseql.read_model m JOIN fraiseql.read_model_relation r
+                       ON r.schema_name = m.schema_name AND r.model = m.name
+                       WHERE r.schema_name = $1 AND r.relation = $2 AND 'fq_' || m.name || '_notify' = ANY (m.functions))""",
+                    schema, relation):
+                raise RefreshError(f"{schema}.{relation} sends no notifications: declare its model with notify=True "
+                                   "to refresh it debounced, or use every= instead")
         if self.debounce:
             self._listen_conn = await self._connect(self.dsn)
             for name in self.debounce:
