@@ -1,0 +1,259 @@
+"""The executor: cached plans, a fast path for stored JSON, graphql-core for the rest.
+
+Fast path: every root field of a query returns a `@fraiseql.type` whose whole selection is
+stored JSON. Its resolver runs with a real `GraphQLResolveInfo`; what it returns (the bytes
+the Repository rewrote, or Python data that the C rewriter rewrites) is spliced into the
+response by concatenation. When a root resolver raises or a null needs propagation, the
+request is run again by graphql-core, which then gives the exact result the spec asks for
+(queries only: mutations never take the fast path, so nothing is written twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from inspect import isawaitable
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLNonNull,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+)
+from graphql import execute as graphql_execute
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.pyutils import Path, is_awaitable
+
+from fraiseql._native import native as _native
+from fraiseql.plan import Limits, Plan, PlanCache, RootField, build_plan, compile_roots
+from fraiseql.schema import build_schema
+from fraiseql.types import Registry, get_registry
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON bytes; non-JSON leaves (datetime, UUID, Decimal) as their str()."""
+    return _ENCODER.encode(value).encode()
+
+
+def format_response(data: Any, errors: list[GraphQLError] | None, *, with_data: bool = True) -> bytes:
+    """The response document: `errors` first when present, then `data` (if executed)."""
+    out: dict[str, Any] = {}
+    if errors:
+        out["errors"] = [e.formatted for e in errors]
+    if with_data:
+        out["data"] = data
+    return dumps(out)
+
+
+@dataclass(frozen=True)
+class Response:
+    """A response body and whether it is a request error (no `data`: HTTP 4xx)."""
+
+    body: bytes
+    request_error: bool = False
+
+
+class _NeedsGraphQLCore(Exception):
+    """Raised inside the fast path when only graphql-core can produce the exact result."""
+
+
+class Executor:
+    """Runs GraphQL documents against one schema, with a plan cache and limits."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema | None = None,
+        *,
+        limits: Limits | None = None,
+        cache_size: int = 1000,
+    ) -> None:
+        self.schema = schema if schema is not None else build_schema()
+        self.limits = limits or Limits()
+        self.plans = PlanCache(cache_size)
+
+    def plan(self, query: str, operation_name: str | None) -> Plan:
+        """The cached plan of a document, built on first use."""
+        key = (query, operation_name)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = build_plan(self.schema, query, operation_name, self.limits)
+            self.plans.put(key, plan)
+        return plan
+
+    async def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        context: Any = None,
+    ) -> bytes:
+        """The response JSON of one GraphQL request."""
+        return (await self.run(query, variables, operation_name, context)).body
+
+    async def run(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        context: Any = None,
+    ) -> Response:
+        """Like `execute`, also telling whether the request itself was rejected."""
+        plan = self.plan(query, operation_name)
+        if plan.errors:
+            return Response(format_response(None, plan.errors, with_data=False), True)
+        assert plan.operation is not None
+        coerced: dict[str, Any] = {}
+        if plan.operation.variable_definitions:
+            result = get_variable_values(
+                self.schema, plan.operation.variable_definitions, variables or {}
+            )
+            if isinstance(result, list):
+                return Response(format_response(None, result, with_data=False), True)
+            coerced = result
+        elif variables is not None and not isinstance(variables, dict):
+            return Response(
+                format_response(None, [GraphQLError("Variables must be an object.")], with_data=False),
+                True,
+            )
+        roots = self._variant(plan, coerced)
+        if roots is not None:
+            try:
+                return Response(await self._run_fast(plan, roots, coerced, context))
+            except _NeedsGraphQLCore:
+                pass
+        return Response(await self._run_graphql_core(plan, variables, operation_name, context))
+
+    # ------------------------------------------------------------ graphql-core path
+
+    async def _run_graphql_core(
+        self, plan: Plan, variables: Any, operation_name: str | None, context: Any
+    ) -> bytes:
+        result: Any = graphql_execute(
+            self.schema,
+            plan.document,  # type: ignore[arg-type]
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+        )
+        if isawaitable(result):
+            result = await result
+        assert isinstance(result, ExecutionResult)
+        return format_response(result.data, result.errors)
+
+    # ------------------------------------------------------------ fast path
+
+    def _variant(self, plan: Plan, coerced: dict[str, Any]) -> list[RootField] | None:
+        if not _FAST_PATH:
+            return None
+        key = tuple(bool(coerced.get(name)) for name in plan.directive_vars)
+        if key in plan.variants:
+            return plan.variants[key]
+        roots = compile_roots(self.schema, plan, coerced)
+        for root in roots or ():
+            if root.tree is not None:
+                root.selection = to_native(root.tree)
+        plan.variants[key] = roots
+        return roots
+
+    async def _run_fast(
+        self, plan: Plan, roots: list[RootField], coerced: dict[str, Any], context: Any
+    ) -> bytes:
+        if len(roots) == 1:
+            fragments = [await self._resolve(plan, roots[0], coerced, context)]
+        else:
+            results = await asyncio.gather(
+                *(self._resolve(plan, r, coerced, context) for r in roots), return_exceptions=True
+            )
+            for item in results:
+                if isinstance(item, BaseException):
+                    if isinstance(item, Exception):
+                        raise _NeedsGraphQLCore from item
+                    raise item
+            fragments = results  # type: ignore[assignment]
+        body = b",".join(r.prefix + f for r, f in zip(roots, fragments))
+        return b'{"data":{' + body + b"}}"
+
+    async def _resolve(
+        self, plan: Plan, root: RootField, coerced: dict[str, Any], context: Any
+    ) -> bytes:
+        if root.fn is None:
+            return b'"' + self.schema.query_type.name.encode() + b'"'  # type: ignore[union-attr]
+        args = root.const_args
+        if args is None:
+            args = get_argument_values(root.field_def, root.nodes[0], coerced)
+        info = GraphQLResolveInfo(
+            root.field_name,
+            root.nodes,
+            root.field_def.type,
+            self.schema.query_type,  # type: ignore[arg-type]
+            Path(None, root.key, "Query"),
+            self.schema,
+            plan.fragments,
+            None,
+            plan.operation,  # type: ignore[arg-type]
+            coerced,
+            context,
+            is_awaitable,
+        )
+        try:
+            value = root.fn(info, **args)  # type: ignore[misc]
+            if isawaitable(value):
+                value = await value
+            return self._fragment(root, value)
+        except Exception as exc:
+            raise _NeedsGraphQLCore from exc
+
+    def _fragment(self, root: RootField, value: Any) -> bytes:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            fragment = bytes(value)
+        elif value is None:
+            fragment = b"null"
+        else:
+            fragment = _native.rewrite(dumps(value), root.selection)
+        if fragment == b"null" and isinstance(root.field_def.type, GraphQLNonNull):
+            raise _NeedsGraphQLCore
+        return fragment
+
+
+# The fast path needs the C rewriter; until it is built everything goes through graphql-core.
+_FAST_PATH = hasattr(_native, "rewrite") and hasattr(_native, "Selection")
+
+
+def to_native(tree: Any) -> Any:
+    """A tuple tree (see fraiseql.plan) as the C rewriter's `Selection`."""
+    typename, fields = tree
+    return _native.Selection(
+        typename,
+        [(out, src, None if child is None else to_native(child), flags) for out, src, child, flags in fields],
+    )
+
+
+# ---------------------------------------------------------------- module-level API
+
+_default: tuple[int, Registry, Executor] | None = None
+
+
+def default_executor() -> Executor:
+    """The executor of the default registry, rebuilt whenever the registry changes."""
+    global _default
+    registry = get_registry()
+    if _default is None or _default[1] is not registry or _default[0] != registry.version:
+        _default = (registry.version, registry, Executor(build_schema(registry)))
+    return _default[2]
+
+
+async def execute(
+    query: str,
+    variables: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+    context: Any = None,
+) -> bytes:
+    """Run one GraphQL request against the declared schema; returns the response JSON."""
+    return await default_executor().execute(query, variables, operation_name, context)
+
+
