@@ -1,7 +1,9 @@
 """fraiseql: GraphQL for Python on PostgreSQL, served from JSONB read models through C."""
 
 from fraiseql._native import native as _native
+from fraiseql import http
 from fraiseql.execute import Executor, execute
+from fraiseql.http import create_app
 from fraiseql.plan import Limits
 from fraiseql.schema import build_schema
 from fraiseql.types import (
@@ -31,10 +33,12 @@ __all__ = [
     "Registry",
     "__version__",
     "build_schema",
+    "create_app",
     "enum",
     "execute",
     "field",
     "get_registry",
+    "http",
     "input",
     "mutation",
     "query",

@@ -28,7 +28,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, is_awaitable
 
 from fraiseql._native import native as _native
-from fraiseql.plan import Limits, Plan, PlanCache, RootField, build_plan, compile_roots
+from fraiseql.plan import Limits, Plan, LRUCache, RootField, build_plan, compile_roots
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
@@ -52,9 +52,10 @@ def format_response(data: Any, errors: list[GraphQLError] | None, *, with_data: 
 
 @dataclass(frozen=True)
 class Response:
-    """A response body and whether it is a request error (no `data`: HTTP 4xx)."""
+    """A response body; whether it has errors, and whether those are request errors (no `data`)."""
 
     body: bytes
+    has_errors: bool = False
     request_error: bool = False
 
 
@@ -74,7 +75,7 @@ class Executor:
     ) -> None:
         self.schema = schema if schema is not None else build_schema()
         self.limits = limits or Limits()
-        self.plans = PlanCache(cache_size)
+        self.plans = LRUCache(cache_size)
 
     def plan(self, query: str, operation_name: str | None) -> Plan:
         """The cached plan of a document, built on first use."""
@@ -105,7 +106,7 @@ class Executor:
         """Like `execute`, also telling whether the request itself was rejected."""
         plan = self.plan(query, operation_name)
         if plan.errors:
-            return Response(format_response(None, plan.errors, with_data=False), True)
+            return Response(format_response(None, plan.errors, with_data=False), True, True)
         assert plan.operation is not None
         coerced: dict[str, Any] = {}
         if plan.operation.variable_definitions:
@@ -113,11 +114,12 @@ class Executor:
                 self.schema, plan.operation.variable_definitions, variables or {}
             )
             if isinstance(result, list):
-                return Response(format_response(None, result, with_data=False), True)
+                return Response(format_response(None, result, with_data=False), True, True)
             coerced = result
         elif variables is not None and not isinstance(variables, dict):
             return Response(
                 format_response(None, [GraphQLError("Variables must be an object.")], with_data=False),
+                True,
                 True,
             )
         roots = self._variant(plan, coerced)
@@ -126,13 +128,13 @@ class Executor:
                 return Response(await self._run_fast(plan, roots, coerced, context))
             except _NeedsGraphQLCore:
                 pass
-        return Response(await self._run_graphql_core(plan, variables, operation_name, context))
+        return await self._run_graphql_core(plan, variables, operation_name, context)
 
     # ------------------------------------------------------------ graphql-core path
 
     async def _run_graphql_core(
         self, plan: Plan, variables: Any, operation_name: str | None, context: Any
-    ) -> bytes:
+    ) -> Response:
         result: Any = graphql_execute(
             self.schema,
             plan.document,  # type: ignore[arg-type]
@@ -143,7 +145,7 @@ class Executor:
         if isawaitable(result):
             result = await result
         assert isinstance(result, ExecutionResult)
-        return format_response(result.data, result.errors)
+        return Response(format_response(result.data, result.errors), bool(result.errors))
 
     # ------------------------------------------------------------ fast path
 

@@ -337,29 +337,31 @@ def _uses_variables(value: Any) -> bool:
     return False
 
 
-class PlanCache:
-    """Bounded LRU of plans keyed by (document text, operation name)."""
+class LRUCache:
+    """A bounded least-recently-used mapping (plans, persisted query texts)."""
 
     def __init__(self, maxsize: int = 1000) -> None:
         if maxsize < 1:
-            raise ValueError(f"PlanCache maxsize must be at least 1, got {maxsize}")
+            raise ValueError(f"cache size must be at least 1, got {maxsize}")
         self.maxsize = maxsize
-        self._plans: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
 
     def __len__(self) -> int:
-        return len(self._plans)
+        return len(self._items)
 
-    def get(self, key: tuple[str, str | None]) -> Plan | None:
-        plan = self._plans.get(key)
-        if plan is not None:
-            self._plans.move_to_end(key)
-        return plan
+    def get(self, key: Any) -> Any:
+        """The value of `key` (now the most recently used), or None."""
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
 
-    def put(self, key: tuple[str, str | None], plan: Plan) -> None:
-        self._plans[key] = plan
-        self._plans.move_to_end(key)
-        while len(self._plans) > self.maxsize:
-            self._plans.popitem(last=False)
+    def put(self, key: Any, value: Any) -> None:
+        """Store `value`, evicting the least recently used entry beyond the bound."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.maxsize:
+            self._items.popitem(last=False)
 
     def clear(self) -> None:
-        self._plans.clear()
+        self._items.clear()

@@ -9,7 +9,7 @@ import pytest
 from graphql import get_introspection_query, parse
 
 import fraiseql
-from fraiseql.plan import Limits, PlanCache, build_plan, check_limits, directive_variables
+from fraiseql.plan import Limits, LRUCache, build_plan, check_limits, directive_variables
 from graphql_model import Store, declare
 
 
@@ -84,7 +84,7 @@ def test_token_limit(schema: Any) -> None:
 
 
 def test_lru_cache_evicts_least_recently_used() -> None:
-    cache = PlanCache(2)
+    cache = LRUCache(2)
     a, b, c = (object() for _ in range(3))
     cache.put(("a", None), a)
     cache.put(("b", None), b)
@@ -94,7 +94,7 @@ def test_lru_cache_evicts_least_recently_used() -> None:
     assert cache.get(("a", None)) is a and cache.get(("c", None)) is c
     assert len(cache) == 2
     with pytest.raises(ValueError, match="at least 1"):
-        PlanCache(0)
+        LRUCache(0)
 
 
 def test_executor_plans_once_per_document_and_operation(schema: Any) -> None:
