@@ -120,20 +120,19 @@ class Executor:
         if plan.errors:
             return Response(format_response(None, plan.errors, with_data=False), True, True)
         assert plan.operation is not None
-        coerced: dict[str, Any] = {}
+        if variables is not None and not isinstance(variables, dict):
+            error = GraphQLError("Variables must be an object.")
+            return Response(format_response(None, [error], with_data=False), True, True)
+        coerced: dict[str, Any] | None = {}
         if plan.operation.variable_definitions:
-            result = get_variable_values(
-                self.schema, plan.operation.variable_definitions, variables or {}
-            )
-            if isinstance(result, list):
-                return Response(format_response(None, result, with_data=False), True, True)
-            coerced = result
-        elif variables is not None and not isinstance(variables, dict):
-            return Response(
-                format_response(None, [GraphQLError("Variables must be an object.")], with_data=False),
-                True,
-                True,
-            )
+            coerced = plan.variables.coerce(variables or {}) if plan.variables else None
+            if coerced is None:  # graphql-core coerces again, and words any error
+                result = get_variable_values(
+                    self.schema, plan.operation.variable_definitions, variables or {}
+                )
+                if isinstance(result, list):
+                    return Response(format_response(None, result, with_data=False), True, True)
+                coerced = result
         roots = self._variant(plan, coerced)
         if roots is not None:
             try:
@@ -200,8 +199,8 @@ class Executor:
     ) -> bytes:
         if root.fn is None:
             return b'"' + self.schema.query_type.name.encode() + b'"'  # type: ignore[union-attr]
-        args = root.const_args
-        if args is None:
+        args = root.args.values(coerced) if root.args is not None else None
+        if args is None:  # raises the error graphql-core gives, if there is one
             args = get_argument_values(root.field_def, root.nodes[0], coerced)
         info = GraphQLResolveInfo(
             root.field_name,

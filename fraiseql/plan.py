@@ -33,13 +33,14 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    Undefined,
     VariableNode,
     parse,
     specified_rules,
     validate,
 )
 from graphql.execution.collect_fields import collect_fields, collect_sub_fields
-from graphql.execution.values import get_argument_values
+from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql.schema import STRINGIFIED_SCALARS, FieldInfo
@@ -217,8 +218,104 @@ class RootField:
     nodes: list[FieldNode]
     fn: Callable[..., Any] | None  # None for __typename
     tree: Tree | None
-    const_args: dict[str, Any] | None  # coerced once when no argument uses a variable
+    args: ArgumentPlan | None  # None: arguments too complex, graphql-core coerces them
     selection: Any = None  # the native Selection built from `tree`
+
+
+@dataclass(frozen=True)
+class ArgumentPlan:
+    """A root field's arguments: literals coerced once, `arg: $var` looked up per request."""
+
+    const: dict[str, Any]
+    # (argument out_name, variable name, argument default or Undefined, argument is non-null)
+    from_variables: tuple[tuple[str, str, Any, bool], ...]
+
+    def values(self, variables: dict[str, Any]) -> dict[str, Any] | None:
+        """The resolver's keyword arguments; None when graphql-core must report an error."""
+        if not self.from_variables:
+            return self.const
+        out = dict(self.const)
+        for out_name, var, default, non_null in self.from_variables:
+            if var in variables:
+                value = variables[var]
+                if value is None and non_null:
+                    return None
+                out[out_name] = value
+            elif default is not Undefined:
+                out[out_name] = default
+            elif non_null:
+                return None
+        return out
+
+
+@dataclass(frozen=True)
+class VariablePlan:
+    """An operation's variable definitions, resolved to types once."""
+
+    # (name, input type, default already coerced or Undefined)
+    specs: tuple[tuple[str, Any, Any], ...]
+
+    def coerce(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        """Coerced values; None on any problem (graphql-core then words the errors)."""
+        out: dict[str, Any] = {}
+        try:
+            for name, type_, default in self.specs:
+                if name not in inputs:
+                    if default is not Undefined:
+                        out[name] = default
+                    elif isinstance(type_, GraphQLNonNull):
+                        return None
+                    continue
+                value = inputs[name]
+                if value is None:
+                    if isinstance(type_, GraphQLNonNull):
+                        return None
+                    out[name] = None
+                    continue
+                out[name] = coerce_input_value(value, type_)
+        except (GraphQLError, RecursionError):
+            return None
+        return out
+
+
+def variable_plan(schema: GraphQLSchema, op: OperationDefinitionNode) -> VariablePlan | None:
+    """The variable plan of `op` (validated), or None when a default cannot be coerced."""
+    specs = []
+    for definition in op.variable_definitions or ():
+        type_ = type_from_ast(schema, definition.type)
+        default: Any = Undefined
+        if definition.default_value is not None:
+            default = value_from_ast(definition.default_value, type_)
+            if default is Undefined:
+                return None
+        specs.append((definition.variable.name.value, type_, default))
+    return VariablePlan(tuple(specs))
+
+
+def argument_plan(field_def: GraphQLField, node: FieldNode) -> ArgumentPlan | None:
+    """How to build a root field's arguments; None when graphql-core has to do it."""
+    given = {arg.name.value: arg.value for arg in node.arguments}
+    const: dict[str, Any] = {}
+    from_variables = []
+    for name, arg_def in field_def.args.items():
+        out_name = arg_def.out_name or name
+        non_null = isinstance(arg_def.type, GraphQLNonNull)
+        value_node = given.get(name)
+        if value_node is None:
+            if arg_def.default_value is not Undefined:
+                const[out_name] = arg_def.default_value
+            elif non_null:
+                return None
+        elif isinstance(value_node, VariableNode):
+            from_variables.append((out_name, value_node.name.value, arg_def.default_value, non_null))
+        elif _uses_variables(value_node):
+            return None
+        else:
+            value = value_from_ast(value_node, arg_def.type)
+            if value is Undefined:
+                return None
+            const[out_name] = value
+    return ArgumentPlan(const, tuple(from_variables))
 
 
 @dataclass
@@ -230,6 +327,7 @@ class Plan:
     fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)
     errors: list[GraphQLError] | None = None  # request errors: parse, limits, validation
     directive_vars: tuple[str, ...] = ()
+    variables: VariablePlan | None = None  # None: graphql-core coerces the variables
     # directive variable values -> root fields of the fast path, or None: use graphql-core
     variants: dict[tuple[bool, ...], list[RootField] | None] = field(default_factory=dict)
 
@@ -291,6 +389,7 @@ def build_plan(
         operation=operation,
         fragments=fragments,
         directive_vars=directive_variables(document),
+        variables=variable_plan(schema, operation),
     )
 
 
@@ -308,7 +407,7 @@ def compile_roots(
         name = nodes[0].name.value
         prefix = json.dumps(key).encode() + b":"
         if name == "__typename":
-            out.append(RootField(key, prefix, name, None, nodes, None, None, None))  # type: ignore[arg-type]
+            out.append(RootField(key, prefix, name, None, nodes, None, None, ArgumentPlan({}, ())))  # type: ignore[arg-type]
             continue
         fdef = root_type.fields.get(name)
         info = (fdef.extensions or {}).get("fraiseql") if fdef else None
@@ -317,13 +416,8 @@ def compile_roots(
         tree = compile_tree(schema, plan.fragments, variables, _named(fdef.type), nodes)
         if tree is None:
             return None
-        const_args = None
-        if not any(_uses_variables(arg.value) for arg in nodes[0].arguments):
-            try:
-                const_args = get_argument_values(fdef, nodes[0])
-            except GraphQLError:
-                return None  # graphql-core reports it with the right location
-        out.append(RootField(key, prefix, name, fdef, nodes, info.fn, tree, const_args))
+        args = argument_plan(fdef, nodes[0])
+        out.append(RootField(key, prefix, name, fdef, nodes, info.fn, tree, args))
     return out
 
 

@@ -126,7 +126,7 @@ def test_compiled_trees_select_what_graphql_core_selects(model: Any) -> None:
                 data[root.key] = "Query"
                 continue
             store.reset()
-            args = root.const_args
+            args = root.args.values(coerced) if root.args else None
             if args is None:
                 args = graphql.execution.values.get_argument_values(root.field_def, root.nodes[0], coerced)
             value = asyncio.run(root.fn(None, **args))
