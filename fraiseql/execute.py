@@ -17,6 +17,7 @@ from inspect import isawaitable
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     GraphQLError,
     GraphQLNonNull,
@@ -35,6 +36,7 @@ from fraiseql.plan import (
     LRUCache,
     Plan,
     RootField,
+    Variant,
     build_plan,
     compile_roots,
 )
@@ -133,66 +135,84 @@ class Executor:
                 if isinstance(result, list):
                     return Response(format_response(None, result, with_data=False), True, True)
                 coerced = result
-        roots = self._variant(plan, coerced)
-        if roots is not None:
+        variant = self._variant(plan, coerced)
+        if variant is not None:
             try:
-                body = await self._run_fast(plan, roots, coerced, context)
+                response = await self._run_fast(plan, variant, coerced, variables, context)
                 self.fast_runs += 1
-                return Response(body)
+                return response
             except _NeedsGraphQLCore:
                 pass
         self.graphql_core_runs += 1
-        return await self._run_graphql_core(plan, variables, operation_name, context)
+        return await self._run_graphql_core(plan.document, variables, operation_name, context)
 
     # ------------------------------------------------------------ graphql-core path
 
-    async def _run_graphql_core(
-        self, plan: Plan, variables: Any, operation_name: str | None, context: Any
-    ) -> Response:
+    async def _graphql_core(
+        self, document: DocumentNode, variables: Any, operation_name: str | None, context: Any
+    ) -> ExecutionResult:
         result: Any = graphql_execute(
             self.schema,
-            plan.document,  # type: ignore[arg-type]
+            document,
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
         )
         if isawaitable(result):
             result = await result
-        assert isinstance(result, ExecutionResult)
+        return result  # type: ignore[no-any-return]
+
+    async def _run_graphql_core(
+        self, document: Any, variables: Any, operation_name: str | None, context: Any
+    ) -> Response:
+        result = await self._graphql_core(document, variables, operation_name, context)
         return Response(format_response(result.data, result.errors), bool(result.errors))
 
     # ------------------------------------------------------------ fast path
 
-    def _variant(self, plan: Plan, coerced: dict[str, Any]) -> list[RootField] | None:
+    def _variant(self, plan: Plan, coerced: dict[str, Any]) -> Variant | None:
         if not _FAST_PATH:
             return None
         key = tuple(bool(coerced.get(name)) for name in plan.directive_vars)
         if key in plan.variants:
             return plan.variants[key]
-        roots = compile_roots(self.schema, plan, coerced)
-        for root in roots or ():
+        variant = compile_roots(self.schema, plan, coerced)
+        for root in variant.roots if variant else ():
             if root.tree is not None:
                 root.selection = to_native(root.tree)
-        plan.variants[key] = roots
-        return roots
+        plan.variants[key] = variant
+        return variant
 
     async def _run_fast(
-        self, plan: Plan, roots: list[RootField], coerced: dict[str, Any], context: Any
-    ) -> bytes:
-        if len(roots) == 1:
+        self, plan: Plan, variant: Variant, coerced: dict[str, Any], variables: Any, context: Any
+    ) -> Response:
+        roots = variant.roots
+        if len(roots) == 1 and variant.core_document is None:
             fragments = [await self._resolve(plan, roots[0], coerced, context)]
-        else:
-            results = await asyncio.gather(
-                *(self._resolve(plan, r, coerced, context) for r in roots), return_exceptions=True
-            )
-            for item in results:
-                if isinstance(item, BaseException):
-                    if isinstance(item, Exception):
-                        raise _NeedsGraphQLCore from item
-                    raise item
-            fragments = results  # type: ignore[assignment]
-        body = b",".join(r.prefix + f for r, f in zip(roots, fragments))
-        return b'{"data":{' + body + b"}}"
+            return Response(b'{"data":{' + roots[0].prefix + fragments[0] + b"}}")
+        jobs = [self._resolve(plan, r, coerced, context) for r in roots if not r.core]
+        if variant.core_document is not None:
+            name = plan.operation.name.value if plan.operation.name else None  # type: ignore[union-attr]
+            jobs.append(self._graphql_core(variant.core_document, variables, name, context))
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        for item in results:
+            if isinstance(item, BaseException):
+                if isinstance(item, Exception):
+                    raise _NeedsGraphQLCore from item
+                raise item
+        core: ExecutionResult | None = results.pop() if variant.core_document is not None else None  # type: ignore[assignment]
+        if core is not None and core.data is None:
+            raise _NeedsGraphQLCore  # a non-null root failed: the whole data is null
+        fast = iter(results)
+        parts = [
+            r.prefix + (dumps(core.data[r.key]) if r.core else next(fast))  # type: ignore[union-attr]
+            for r in roots
+        ]
+        body = b'{"data":{' + b",".join(parts) + b"}}"  # type: ignore[arg-type]
+        if core is not None and core.errors:
+            errors = dumps([e.formatted for e in core.errors])
+            return Response(b'{"errors":' + errors + b"," + body[1:], True)
+        return Response(body)
 
     async def _resolve(
         self, plan: Plan, root: RootField, coerced: dict[str, Any], context: Any

@@ -220,6 +220,16 @@ class RootField:
     tree: Tree | None
     args: ArgumentPlan | None  # None: arguments too complex, graphql-core coerces them
     selection: Any = None  # the native Selection built from `tree`
+    core: bool = False  # answered by graphql-core (with the other such roots)
+
+
+@dataclass
+class Variant:
+    """The root fields of one set of @include/@skip values, in selection order."""
+
+    roots: list[RootField]
+    # The operation restricted to the roots that graphql-core answers, if there are any.
+    core_document: DocumentNode | None
 
 
 @dataclass(frozen=True)
@@ -329,7 +339,7 @@ class Plan:
     directive_vars: tuple[str, ...] = ()
     variables: VariablePlan | None = None  # None: graphql-core coerces the variables
     # directive variable values -> root fields of the fast path, or None: use graphql-core
-    variants: dict[tuple[bool, ...], list[RootField] | None] = field(default_factory=dict)
+    variants: dict[tuple[bool, ...], Variant | None] = field(default_factory=dict)
 
 
 def select_operation(
@@ -393,10 +403,11 @@ def build_plan(
     )
 
 
-def compile_roots(
-    schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]
-) -> list[RootField] | None:
-    """Root fields of a query when every one is served by stored JSON, else None."""
+def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) -> Variant | None:
+    """The root fields of a query, each compiled when stored JSON serves it.
+
+    None when no root field is served that way (graphql-core then runs the whole operation).
+    """
     op = plan.operation
     if op is None or op.operation != OperationType.QUERY:
         return None
@@ -409,16 +420,29 @@ def compile_roots(
         if name == "__typename":
             out.append(RootField(key, prefix, name, None, nodes, None, None, ArgumentPlan({}, ())))  # type: ignore[arg-type]
             continue
-        fdef = root_type.fields.get(name)
+        fdef = root_type.fields.get(name)  # None for __schema and __type
         info = (fdef.extensions or {}).get("fraiseql") if fdef else None
-        if not isinstance(info, FieldInfo) or not info.stored_root:
-            return None
-        tree = compile_tree(schema, plan.fragments, variables, _named(fdef.type), nodes)
+        tree = None
+        if isinstance(info, FieldInfo) and info.stored_root:
+            tree = compile_tree(schema, plan.fragments, variables, _named(fdef.type), nodes)
         if tree is None:
-            return None
-        args = argument_plan(fdef, nodes[0])
-        out.append(RootField(key, prefix, name, fdef, nodes, info.fn, tree, args))
-    return out
+            out.append(RootField(key, prefix, name, fdef, nodes, None, None, None, core=True))  # type: ignore[arg-type]
+        else:
+            out.append(RootField(key, prefix, name, fdef, nodes, info.fn, tree, argument_plan(fdef, nodes[0])))
+    core = [node for root in out if root.core for node in root.nodes]
+    if core and len(core) == sum(len(root.nodes) for root in out if root.fn is not None or root.core):
+        return None
+    core_document = None
+    if core:
+        operation = OperationDefinitionNode(
+            operation=op.operation,
+            name=op.name,
+            variable_definitions=op.variable_definitions,
+            directives=op.directives,
+            selection_set=SelectionSetNode(selections=tuple(core)),
+        )
+        core_document = DocumentNode(definitions=(operation, *plan.fragments.values()))
+    return Variant(out, core_document)
 
 
 def _uses_variables(value: Any) -> bool:

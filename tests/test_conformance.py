@@ -117,11 +117,11 @@ def test_compiled_trees_select_what_graphql_core_selects(model: Any) -> None:
         coerced = graphql.execution.values.get_variable_values(
             schema, plan.operation.variable_definitions, variables or {}
         )
-        roots = compile_roots(schema, plan, coerced)
-        if roots is None:
+        variant = compile_roots(schema, plan, coerced)
+        if variant is None or variant.core_document is not None:
             continue
         data = {}
-        for root in roots:
+        for root in variant.roots:
             if root.fn is None:
                 data[root.key] = "Query"
                 continue
@@ -143,16 +143,20 @@ def test_fast_path_decisions(model: Any) -> None:
     def roots(query: str) -> Any:
         plan = build_plan(schema, query, None, Limits())
         assert not plan.errors, plan.errors
-        return compile_roots(schema, plan, {})
+        variant = compile_roots(schema, plan, {})
+        return variant and [root.key for root in variant.roots if not root.core]
 
-    assert roots("{ user(id: 1) { id } }") is not None
+    assert roots("{ user(id: 1) { id } }") == ["user"]
     assert roots("{ user(id: 1) { fullName } }") is None  # computed field
     assert roots("{ user(id: 1) { role } }") is None  # enum stored as values
-    assert roots("{ user(id: 1) { status } }") is not None  # enum stored as names
+    assert roots("{ user(id: 1) { status } }") == ["user"]  # enum stored as names
     assert roots("{ greeting }") is None  # scalar root field
     assert roots("{ __schema { queryType { name } } }") is None
     assert roots("mutation { deleteUser(id: 1) }") is None
-    tree = roots("{ u: user(id: 1) { i: id code userPosts { __typename } } }")[0].tree
+    # Mixed: the stored roots take the fast path, graphql-core answers the others.
+    assert roots("{ a: user(id: 1) { id } greeting b: user(id: 2) { fullName } }") == ["a"]
+    plan = build_plan(schema, "{ u: user(id: 1) { i: id code userPosts { __typename } } }", None, Limits())
+    tree = compile_roots(schema, plan, {}).roots[0].tree
     assert tree == (
         "User",
         (
