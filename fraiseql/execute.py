@@ -5,7 +5,11 @@ stored JSON. Its resolver runs with a real `GraphQLResolveInfo`; what it returns
 the Repository rewrote, or Python data that the C rewriter rewrites) is spliced into the
 response by concatenation. When a root resolver raises or a null needs propagation, the
 request is run again by graphql-core, which then gives the exact result the spec asks for
-(queries only: mutations never take the fast path, so nothing is written twice).
+(queries only: mutations never take the fast path, so nothing is written twice). Root fields
+that stored JSON does not serve are answered by graphql-core alongside the fast ones.
+
+A mutation whose context["db"] is a pool runs on one connection in one transaction; any
+error in its response rolls the transaction back.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from graphql import (
     GraphQLError,
     GraphQLNonNull,
     GraphQLResolveInfo,
+    OperationType,
     GraphQLSchema,
 )
 from graphql import execute as graphql_execute
@@ -72,6 +77,19 @@ class Response:
 
 class _NeedsGraphQLCore(Exception):
     """Raised inside the fast path when only graphql-core can produce the exact result."""
+
+
+class _Rollback(Exception):
+    """Leaves a mutation's transaction block so that it rolls back; carries the response."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("rollback")
+        self.response = response
+
+
+def _is_pool(context: Any) -> bool:
+    """A context whose "db" is a pool: mutations then get a connection and a transaction."""
+    return isinstance(context, dict) and hasattr(context.get("db"), "acquire")
 
 
 class Executor:
@@ -135,6 +153,8 @@ class Executor:
                 if isinstance(result, list):
                     return Response(format_response(None, result, with_data=False), True, True)
                 coerced = result
+        if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
+            return await self._run_mutation(plan, variables, operation_name, context)
         variant = self._variant(plan, coerced)
         if variant is not None:
             try:
@@ -161,6 +181,24 @@ class Executor:
         if isawaitable(result):
             result = await result
         return result  # type: ignore[no-any-return]
+
+    async def _run_mutation(
+        self, plan: Plan, variables: Any, operation_name: str | None, context: dict[str, Any]
+    ) -> Response:
+        # One connection and one transaction for the whole mutation: it reads back its own
+        # writes, and any error in the response rolls everything back.
+        async with context["db"].acquire() as conn:
+            try:
+                async with conn.transaction():
+                    response = await self._run_graphql_core(
+                        plan.document, variables, operation_name, {**context, "db": conn}
+                    )
+                    if response.has_errors:
+                        raise _Rollback(response)
+            except _Rollback as rollback:
+                response = rollback.response
+        self.graphql_core_runs += 1
+        return response
 
     async def _run_graphql_core(
         self, document: Any, variables: Any, operation_name: str | None, context: Any

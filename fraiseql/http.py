@@ -229,32 +229,9 @@ class GraphQLApp:
                 {"Allow": "POST"},
             )
         context = await self._context(request)
-        is_mutation = plan.operation is not None and plan.operation.operation == OperationType.MUTATION
-        if is_mutation and self.pool is not None:
-            response = await self._in_transaction(query, variables, operation_name, context)
-        else:
-            response = await self.executor.run(query, variables, operation_name, context)
+        response = await self.executor.run(query, variables, operation_name, context)
         status = 400 if response.request_error and media == GRAPHQL_RESPONSE else 200
         return status, media, response.body, {}
-
-    async def _in_transaction(self, query: str, variables: Any, operation_name: str | None,
-                              context: dict[str, Any]) -> Any:
-        # One connection for the whole mutation, so it reads back its own writes; any
-        # error in the response rolls it back.
-        async with self.pool.acquire() as conn:
-            tx = conn.transaction()
-            await tx.start()
-            context["db"] = conn
-            try:
-                response = await self.executor.run(query, variables, operation_name, context)
-            except BaseException:
-                await tx.rollback()
-                raise
-            if response.has_errors:
-                await tx.rollback()
-            else:
-                await tx.commit()
-            return response
 
     def _request_parameters(self, params: dict[str, Any]) -> tuple[str, Any, str | None]:
         query = params.get("query")
