@@ -21,16 +21,28 @@ from fraiseql.types import (
 )
 
 JSONError = _native.JSONError
+NonNullError = _native.NonNullError
+Selection = _native.Selection
+rewrite = _native.rewrite
+to_camel = _native.to_camel
+# Selection field flags. `fraiseql.ID` is the GraphQL ID type of type hints, so the
+# rewriter's ID flag (numbers written as strings) is FIELD_ID here.
+FIELD_ID: int = _native.ID
+NON_NULL: int = _native.NON_NULL
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
-    "Executor",
+    "FIELD_ID",
     "ID",
     "JSON",
+    "NON_NULL",
+    "Executor",
     "JSONError",
     "Limits",
+    "NonNullError",
     "Registry",
+    "Selection",
     "__version__",
     "build_schema",
     "create_app",
@@ -43,5 +55,7 @@ __all__ = [
     "mutation",
     "query",
     "reset_registry",
+    "rewrite",
+    "to_camel",
     "type",
 ]

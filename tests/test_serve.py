@@ -13,22 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fraiseql.serve import add_demo_parser, add_serve_parser
+from fraiseql.cli import build_parser
 
 TESTS = Path(__file__).parent
-RUN = (
-    "import argparse, sys; from fraiseql.serve import add_serve_parser; "
-    "p = argparse.ArgumentParser(); s = p.add_subparsers(); add_serve_parser(s); "
-    "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
-)
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers()
-    add_serve_parser(sub)
-    add_demo_parser(sub)
-    return p
+    return build_parser()
 
 
 def free_port() -> int:
@@ -51,14 +42,14 @@ def test_parsers() -> None:
 def test_serve_rejects_bad_arguments(argv: list[str], message: str) -> None:
     args = parser().parse_args(argv)
     with pytest.raises(SystemExit) as exc:
-        args.func(args)
+        args.handler(args)
     assert message in str(exc.value)
 
 
 def test_serve_runs_an_app() -> None:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
-    proc = subprocess.Popen([sys.executable, "-c", RUN, "serve", "hello_app:app", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "fraiseql.cli", "serve", "hello_app:app", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
