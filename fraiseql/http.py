@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from inspect import isawaitable
@@ -23,6 +24,8 @@ from fraiseql.execute import Executor, dumps
 from fraiseql.plan import Limits, LRUCache
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry
+
+logger = logging.getLogger("fraiseql.http")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON_TYPE = "application/json"
@@ -92,8 +95,10 @@ class GraphQLApp:
         health_path: str = "/health",
         graphiql: bool = True,
         max_body_bytes: int = 1 << 20,
+        pool_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.executor = executor
+        self.pool_options = dict(pool_options or {})
         self.pool = pool
         self.database_url = database_url
         self.context_getter = context_getter
@@ -139,11 +144,17 @@ class GraphQLApp:
                 return
 
     async def startup(self) -> None:
-        """Open the connection pool of `database_url` (when one was given)."""
-        if self.pool is None and self.database_url is not None:
-            from fraiseql import create_pool  # the driver (issue 3)
+        """Open the pool of `database_url`; a database that is down does not stop the server."""
+        if self.pool is not None or self.database_url is None:
+            return
+        from fraiseql.db import create_pool
 
-            self.pool = await create_pool(self.database_url)
+        try:
+            self.pool = await create_pool(self.database_url, **self.pool_options)
+        except Exception as exc:
+            # Serve anyway: requests get errors naming the database problem until it is back.
+            logger.warning("fraiseql: database unavailable at startup (%s); connecting on demand", exc)
+            self.pool = await create_pool(self.database_url, **{**self.pool_options, "min_size": 0})
 
     async def shutdown(self) -> None:
         """Close the pool this app opened."""
@@ -330,10 +341,12 @@ def create_app(
     max_tokens: int | None = 10_000,
     introspection: bool = True,
     cache_size: int = 1000,
+    pool_options: Mapping[str, Any] | None = None,
 ) -> GraphQLApp:
     """An ASGI app serving the declared schema at `path`.
 
-    `database_url` opens a pool at startup (or pass an open `pool`); resolvers find it in
+    `database_url` opens a pool at startup (`pool_options` go to `fraiseql.db.create_pool`),
+    or pass an open `pool`; resolvers find it in
     `info.context["db"]`, next to `"request"` and whatever `context_getter(request)` returns.
     Each limit can be set to None to disable it.
     """
@@ -341,7 +354,8 @@ def create_app(
                     max_tokens=max_tokens, introspection=introspection)
     executor = Executor(schema or build_schema(registry), limits=limits, cache_size=cache_size)
     return GraphQLApp(executor, pool=pool, database_url=database_url, context_getter=context_getter,
-                      path=path, health_path=health_path, graphiql=graphiql, max_body_bytes=max_body_bytes)
+                      path=path, health_path=health_path, graphiql=graphiql, max_body_bytes=max_body_bytes,
+                      pool_options=pool_options)
 
 
 # The page loads GraphiQL from a CDN: fine for a developer's browser, never fetched by tests.
