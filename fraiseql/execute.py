@@ -75,6 +75,10 @@ class Response:
     request_error: bool = False
 
 
+def _request_error(errors: list[GraphQLError]) -> Response:
+    return Response(format_response(None, errors, with_data=False), True, True)
+
+
 class _NeedsGraphQLCore(Exception):
     """Raised inside the fast path when only graphql-core can produce the exact result."""
 
@@ -138,11 +142,10 @@ class Executor:
         """Like `execute`, also telling whether the request itself was rejected."""
         plan = self.plan(query, operation_name)
         if plan.errors:
-            return Response(format_response(None, plan.errors, with_data=False), True, True)
+            return _request_error(plan.errors)
         assert plan.operation is not None
         if variables is not None and not isinstance(variables, dict):
-            error = GraphQLError("Variables must be an object.")
-            return Response(format_response(None, [error], with_data=False), True, True)
+            return _request_error([GraphQLError("Variables must be an object.")])
         coerced: dict[str, Any] | None = {}
         if plan.operation.variable_definitions:
             coerced = plan.variables.coerce(variables or {}) if plan.variables else None
@@ -151,7 +154,7 @@ class Executor:
                     self.schema, plan.operation.variable_definitions, variables or {}
                 )
                 if isinstance(result, list):
-                    return Response(format_response(None, result, with_data=False), True, True)
+                    return _request_error(result)
                 coerced = result
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
             return await self._run_mutation(plan, variables, operation_name, context)

@@ -121,33 +121,17 @@ def _identity(value: Any) -> Any:
     return value
 
 
-DateTimeScalar = GraphQLScalarType(
-    "DateTime",
-    description="ISO 8601 date and time.",
-    serialize=_iso_serialize(dt.datetime, "DateTime"),
-    parse_value=_iso_parse(dt.datetime, "DateTime"),
-    parse_literal=_literal(_iso_parse(dt.datetime, "DateTime")),
-)
-DateScalar = GraphQLScalarType(
-    "Date",
-    description="ISO 8601 date.",
-    serialize=_iso_serialize(dt.date, "Date"),
-    parse_value=_iso_parse(dt.date, "Date"),
-    parse_literal=_literal(_iso_parse(dt.date, "Date")),
-)
-UUIDScalar = GraphQLScalarType(
-    "UUID",
-    serialize=_uuid_serialize,
-    parse_value=_uuid_parse,
-    parse_literal=_literal(_uuid_parse),
-)
-DecimalScalar = GraphQLScalarType(
-    "Decimal",
-    description="Exact decimal number, as a string.",
-    serialize=_decimal_serialize,
-    parse_value=_decimal_parse,
-    parse_literal=_literal(_decimal_parse),
-)
+def _scalar(name: str, description: str, serialize: Callable[[Any], Any],
+            parse: Callable[[Any], Any]) -> GraphQLScalarType:
+    return GraphQLScalarType(name, description=description, serialize=serialize,
+                             parse_value=parse, parse_literal=_literal(parse))
+
+
+DateTimeScalar = _scalar("DateTime", "ISO 8601 date and time.",
+                         _iso_serialize(dt.datetime, "DateTime"), _iso_parse(dt.datetime, "DateTime"))
+DateScalar = _scalar("Date", "ISO 8601 date.", _iso_serialize(dt.date, "Date"), _iso_parse(dt.date, "Date"))
+UUIDScalar = _scalar("UUID", "A UUID in its canonical text form.", _uuid_serialize, _uuid_parse)
+DecimalScalar = _scalar("Decimal", "Exact decimal number, as a string.", _decimal_serialize, _decimal_parse)
 JSONScalar = GraphQLScalarType(
     "JSON",
     description="Any JSON value, as stored.",
