@@ -45,6 +45,7 @@ typedef struct rw {
     const frame *root; /* the document's frame in fq_rewrite_array */
     span *slots;       /* stack of per-object value spans, one per source slot */
     size_t nslots, slots_cap;
+    span inline_slots[32]; /* the stack while it is small: no allocation per call */
     char *scratch; /* decoded keys */
     size_t scratch_cap;
 } rw;
@@ -546,16 +547,20 @@ static size_t push_slots(rw *c, size_t n)
 {
     size_t base = c->nslots;
     if (n > c->slots_cap - base) {
-        size_t cap = c->slots_cap ? c->slots_cap * 2 : 64;
+        size_t cap = c->slots_cap * 2;
         while (cap < base + n)
             cap *= 2;
-        span *s = realloc(c->slots, cap * sizeof(span));
+        span *s = c->slots == c->inline_slots ? malloc(cap * sizeof(span))
+                                              : realloc(c->slots, cap * sizeof(span));
         if (s == NULL)
             return (size_t)-1;
+        if (c->slots == c->inline_slots)
+            memcpy(s, c->inline_slots, base * sizeof(span));
         c->slots = s;
         c->slots_cap = cap;
     }
-    memset(c->slots + base, 0, n * sizeof(span));
+    if (n)
+        memset(c->slots + base, 0, n * sizeof(span));
     c->nslots = base + n;
     return base;
 }
@@ -696,6 +701,8 @@ restart:;
             if (p >= end || *p != ':')
                 return fail(c, p, "expected ':' after an object key");
             p = skip_ws(p + 1, end);
+            if (FQ_UNLIKELY(p >= end))
+                return fail(c, p, "expected a JSON value");
             const char *v = p;
             if (slot < 0 || !direct) {
                 if ((p = skip_value(c, p, depth + 1)) == NULL)
@@ -706,8 +713,8 @@ restart:;
                 for (; next < sel->nfields; next++) { /* flush the fields ready to go */
                     int32_t src = sel->fields[next].src;
                     span s = src < 0 ? (span){NULL, NULL} : c->slots[base + (size_t)src];
-                    if (src >= 0 && s.v == NULL)
-                        break;
+                    if (src >= 0 && (s.v == NULL || src == slot))
+                        break; /* not seen, or superseded by the value at hand */
                     if (emit_field(c, sel, next, s, v, depth + 1, fr, direct) == NULL)
                         goto failed;
                 }
@@ -757,7 +764,8 @@ redo:
     fq_err_clear(c->err);
     o->len = mark;
     c->nslots = base + sel->nsrc;
-    memset(c->slots + base, 0, sel->nsrc * sizeof(span));
+    if (sel->nsrc)
+        memset(c->slots + base, 0, sel->nsrc * sizeof(span));
     direct = 0;
     goto restart;
 }
@@ -856,14 +864,21 @@ static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *
 
 static void rw_init(rw *c, fq_buf *out, fq_err *err)
 {
-    memset(c, 0, sizeof(*c));
+    c->start = c->end = NULL;
     c->out = out;
     c->err = err;
+    c->root = NULL;
+    c->slots = c->inline_slots;
+    c->nslots = 0;
+    c->slots_cap = sizeof(c->inline_slots) / sizeof(c->inline_slots[0]);
+    c->scratch = NULL;
+    c->scratch_cap = 0;
 }
 
 static int rw_finish(rw *c, size_t mark, int rc)
 {
-    free(c->slots);
+    if (c->slots != c->inline_slots)
+        free(c->slots);
     free(c->scratch);
     if (rc < 0 && c->err->code != FQ_ERR_NOMEM)
         c->out->len = mark;
@@ -873,10 +888,12 @@ static int rw_finish(rw *c, size_t mark, int rc)
 int fq_rewrite(fq_buf *out, const char *json, size_t len, const fq_selection *sel, fq_err *err)
 {
     rw c;
+    size_t mark = out->len;
     rw_init(&c, out, err);
     if (json == NULL)
         json = "";
-    return rw_finish(&c, out->len, rewrite_doc(&c, json, len, sel));
+    int rc = rewrite_doc(&c, json, len, sel);
+    return rw_finish(&c, mark, rc);
 }
 
 int fq_to_camel(fq_buf *out, const char *json, size_t len, fq_err *err)
