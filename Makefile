@@ -25,7 +25,7 @@ demo: build
 	$(PY) -m fraiseql.demo
 
 clean:
-	rm -rf build $(VENV) .venv-asan fraiseql/*.so fraiseql/.built tests/c/build
+	rm -rf build $(VENV) .venv-asan fraiseql/*.so fraiseql/.built tests/c/build benchmarks/out
 
 # C-level benchmark of the core, SSE2 and portable scanning side by side.
 CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/buf.c
@@ -54,7 +54,7 @@ fuzz:
 	clang -g -O1 -std=c11 -Isrc/_fraiseql -DFQ_DEBUG=1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined tests/c/fuzz_rewrite.c $(CORE_SRC) -ljansson -o tests/c/build/fuzz_rewrite
 	tests/c/build/fuzz_rewrite -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
-		-print_final_stats=1 tests/c/build/corpus tests/c/corpus
+		-print_final_stats=1 -artifact_prefix=tests/c/build/ tests/c/build/corpus tests/c/corpus
 
 # The pytest suite against an ASan+UBSan build of the extension, installed (not in place)
 # into its own venv so the normal build is untouched. CPython itself is not instrumented:
