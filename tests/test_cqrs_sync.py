@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 import pytest
 
-from fraiseql.cqrs import Many, One, ReadModel, install
-from tests.cqrs_support import assert_no_drift, fresh_database, run
+from fraiseql.cqrs import Many, One, ReadModel
+from tests.cqrs_support import assert_no_drift, prepared_database, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);
@@ -33,35 +32,22 @@ RELATIONS = ("qm_user", "qm_post")
 
 @pytest.fixture(scope="module")
 def dsn(pg_server, pg_dsn):
-    dsn = fresh_database(pg_server, pg_dsn, "cqrs_sync")
-
-    async def setup():
-        conn = await asyncpg.connect(dsn)
-        await conn.execute(TABLES)
-        await install(conn, [USER, POST])
-        await conn.close()
-
-    run(setup())
-    return dsn
+    return prepared_database(pg_server, pg_dsn, "cqrs_sync", TABLES, [USER, POST])
 
 
 @pytest.fixture
 def db(dsn):
     """Run `body(conn)` on fresh data: users 1-3, user 1 has posts 10, 11; post 10 has a comment by user 2."""
-    def runner(body):
-        async def go():
-            conn = await asyncpg.connect(dsn)
-            try:
-                await conn.execute("TRUNCATE tb_user, tb_post, tb_comment")
-                await conn.execute("""
-                    INSERT INTO tb_user VALUES (1, 'ann'), (2, 'bob'), (3, 'cid');
-                    INSERT INTO tb_post VALUES (10, 1, 'p10', '2024-01-02'), (11, 1, 'p11', '2024-01-03');
-                    INSERT INTO tb_comment VALUES (100, 10, 2, 'hi');""")
-                await body(conn)
-                await assert_no_drift(conn, *RELATIONS)
-            finally:
-                await conn.close()
-        run(go())
+    def runner(test):
+        async def body(conn):
+            await conn.execute("TRUNCATE tb_user, tb_post, tb_comment")
+            await conn.execute("""
+                INSERT INTO tb_user VALUES (1, 'ann'), (2, 'bob'), (3, 'cid');
+                INSERT INTO tb_post VALUES (10, 1, 'p10', '2024-01-02'), (11, 1, 'p11', '2024-01-03');
+                INSERT INTO tb_comment VALUES (100, 10, 2, 'hi');""")
+            await test(conn)
+            await assert_no_drift(conn, *RELATIONS)
+        with_conn(dsn, body)
     return runner
 
 
