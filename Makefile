@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,server,bench
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test build test-asan fuzz bench clean
+.PHONY: demo test build test-asan fuzz bench bench-core clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -26,3 +26,13 @@ demo: build
 
 clean:
 	rm -rf build $(VENV) .venv-asan fraiseql/*.so fraiseql/.built tests/c/build
+
+# C-level benchmark of the core, SSE2 and portable scanning side by side.
+CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/buf.c
+bench-core: $(VENV)/.installed
+	mkdir -p benchmarks/out
+	$(PY) benchmarks/bench_rewrite.py --dump benchmarks/out
+	$(CC) -O3 -std=c11 -Isrc/_fraiseql -DFQ_NO_SIMD_LABEL='"sse2"' benchmarks/bench_core.c $(CORE_SRC) -o benchmarks/out/bench_core_sse2
+	$(CC) -O3 -std=c11 -Isrc/_fraiseql -DFQ_NO_SIMD -DFQ_NO_SIMD_LABEL='"portable"' benchmarks/bench_core.c $(CORE_SRC) -o benchmarks/out/bench_core_portable
+	benchmarks/out/bench_core_sse2 benchmarks/out
+	benchmarks/out/bench_core_portable benchmarks/out

@@ -4,6 +4,7 @@
 #define FQ_COMMON_H
 
 #include <stddef.h>
+#include <stdlib.h>
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FQ_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -23,16 +24,38 @@
 typedef enum fq_errcode {
     FQ_OK = 0,
     FQ_ERR_NOMEM,   /* allocation failed */
-    FQ_ERR_JSON,    /* malformed JSON, or a value of the wrong kind */
+    FQ_ERR_JSON,    /* malformed JSON (or an invalid selection spec) */
     FQ_ERR_DEPTH,   /* nesting deeper than the cap */
     FQ_ERR_NONNULL, /* null or missing value in a field flagged non-null */
+    FQ_ERR_KIND,    /* valid JSON, but a value of the wrong kind for the selection */
 } fq_errcode;
 
-/* Filled by a failing core call: msg is a static string, pos the byte offset in the input. */
+/* One step of a response path: an object key (key != NULL) or a list index. */
+typedef struct fq_path_elem {
+    const char *key; /* borrowed from the selection that produced the error */
+    size_t key_len;
+    size_t index;
+} fq_path_elem;
+
+/* Filled by a failing core call: msg is a static string, pos the byte offset in the input.
+ * path (heap, may be NULL) is where in the response the error happened; fq_err_clear frees
+ * it, so initialise with `fq_err err = {0};` and clear once the error has been reported. */
 typedef struct fq_err {
     fq_errcode code;
     const char *msg;
     size_t pos;
+    fq_path_elem *path;
+    size_t path_len;
 } fq_err;
+
+static inline void fq_err_clear(fq_err *err)
+{
+    free(err->path);
+    err->code = FQ_OK;
+    err->msg = NULL;
+    err->pos = 0;
+    err->path = NULL;
+    err->path_len = 0;
+}
 
 #endif

@@ -1,0 +1,923 @@
+/* The streaming JSON rewriter: one validating pass over borrowed JSON text, writing the
+ * response fragment as it goes (contract and camelCase rule: rewrite.h).
+ *
+ * Objects under a selection are scanned once: each selected key records the span of its
+ * value (a later duplicate overwrites it: last wins), unselected values are skipped
+ * (validated, never materialised); at the closing brace the fields are written in
+ * selection order, leaves copied from their spans and sub-selections rewritten from theirs.
+ * Every scan checks the end pointer; 16-byte SSE2 loads happen only while 16 bytes remain.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE2__) && !defined(FQ_NO_SIMD)
+#include <emmintrin.h>
+#define FQ_SIMD 1
+#else
+#define FQ_SIMD 0
+#endif
+
+#include "jsonstr.h"
+#include "rewrite.h"
+
+/* ======================================================================================
+ * Context, response path, errors
+ * ====================================================================================== */
+
+/* Where the rewrite is in the response: a chain of frames on the C stack. */
+typedef struct frame {
+    const struct frame *up;
+    const char *key; /* NULL: list element `index` */
+    size_t key_len;
+    size_t index;
+} frame;
+
+typedef struct span {
+    const char *v; /* first byte of the value; NULL: key not seen */
+    const char *e; /* one past its last byte */
+} span;
+
+typedef struct rw {
+    const char *start, *end;
+    fq_buf *out;
+    fq_err *err;
+    const frame *root; /* the document's frame in fq_rewrite_array */
+    span *slots;       /* stack of per-object value spans, one per source slot */
+    size_t nslots, slots_cap;
+    char *scratch; /* decoded keys */
+    size_t scratch_cap;
+} rw;
+
+static FQ_COLD const char *fail_at(rw *c, const char *at, fq_errcode code, const char *msg,
+                                   const frame *fr)
+{
+    fq_err *err = c->err;
+    free(err->path);
+    err->code = code;
+    err->msg = msg;
+    err->pos = (size_t)(at - c->start);
+    err->path = NULL;
+    err->path_len = 0;
+    if (fr == NULL)
+        fr = c->root;
+    size_t n = 0;
+    for (const frame *f = fr; f; f = f->up)
+        n++;
+    if (n && (err->path = malloc(n * sizeof(fq_path_elem))) != NULL) {
+        err->path_len = n;
+        for (const frame *f = fr; f; f = f->up) {
+            fq_path_elem *e = &err->path[--n];
+            e->key = f->key;
+            e->key_len = f->key_len;
+            e->index = f->index;
+        }
+    }
+    return NULL;
+}
+
+static FQ_COLD const char *fail(rw *c, const char *at, const char *msg)
+{
+    return fail_at(c, at, FQ_ERR_JSON, msg, NULL);
+}
+
+static FQ_COLD const char *fail_nomem(rw *c, const char *at)
+{
+    return fail_at(c, at, FQ_ERR_NOMEM, "out of memory", NULL);
+}
+
+static FQ_COLD const char *fail_depth(rw *c, const char *at)
+{
+    return fail_at(c, at, FQ_ERR_DEPTH, "nesting deeper than the maximum depth (512)", NULL);
+}
+
+#define RESERVE(c, at, n)                                                                         \
+    do {                                                                                          \
+        if (FQ_UNLIKELY(fq_buf_reserve((c)->out, (n)) < 0))                                       \
+            return fail_nomem((c), (at));                                                         \
+    } while (0)
+
+/* ======================================================================================
+ * Scanning: whitespace, strings, numbers, literals, skipping values
+ * ====================================================================================== */
+
+/* 1 for bytes that end the fast run of a string body: '"', '\\', controls, non-ASCII. */
+static const unsigned char string_special[256] = {
+    [0 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xFF] = 1,
+};
+
+static const unsigned char is_ws[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
+
+#if FQ_SIMD
+/* Bit i set when p[i] is '"', '\\', a control character or non-ASCII (signed < ' '). */
+FQ_INLINE unsigned string_special_mask(const char *p, __m128i quote, __m128i bslash, __m128i space)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(special, _mm_cmplt_epi8(v, space)));
+}
+#endif
+
+static const char *skip_ws_slow(const char *p, const char *end)
+{
+    /* jsonb's ", " and ": ": one space, then a token */
+    if (p < end && is_ws[(unsigned char)*p]) {
+        p++;
+        if (FQ_LIKELY(p < end && (unsigned char)*p > ' '))
+            return p;
+    }
+#if FQ_SIMD
+    const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  tab = _mm_set1_epi8('\t');
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, nl)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, tab)));
+        unsigned m = (unsigned)_mm_movemask_epi8(ws) ^ 0xFFFFu;
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < end && is_ws[(unsigned char)*p])
+        p++;
+    return p;
+}
+
+FQ_INLINE const char *skip_ws(const char *p, const char *end)
+{
+    if (FQ_LIKELY(p < end && (unsigned char)*p > ' '))
+        return p;
+    if (p + 1 < end && *p == ' ' && (unsigned char)p[1] > ' ')
+        return p + 1;
+    return skip_ws_slow(p, end);
+}
+
+/* p at a backslash inside a string: validates one escape, returns the byte after it. */
+static const char *scan_escape(rw *c, const char *p)
+{
+    const char *end = c->end;
+    if (end - p < 2)
+        return fail(c, p, "unterminated escape sequence in string");
+    switch (p[1]) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        return p + 2;
+    case 'u':
+        break;
+    default:
+        return fail(c, p, "invalid escape sequence in string (expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u)");
+    }
+    int cp = end - p >= 6 ? fq_hex4(p + 2) : -1;
+    if (cp < 0)
+        return fail(c, p, "expected 4 hex digits after \\u");
+    if (cp >= 0xDC00 && cp <= 0xDFFF)
+        return fail(c, p, "lone low surrogate \\u escape");
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        int lo = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? fq_hex4(p + 8) : -1;
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return fail(c, p, "lone high surrogate \\u escape (expected a low surrogate \\u escape after it)");
+        return p + 12;
+    }
+    return p + 6;
+}
+
+/* Rest of scan_string from p, the first byte of the body that is not plain ASCII text
+ * (or where fewer than 16 bytes remain). */
+static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const char *p, int *esc)
+{
+    const char *end = c->end;
+    for (;;) {
+#if FQ_SIMD
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      space = _mm_set1_epi8(' ');
+        while (end - p >= 16) {
+            unsigned m = string_special_mask(p, quote, bslash, space);
+            if (m) {
+                p += __builtin_ctz(m);
+                goto special;
+            }
+            p += 16;
+        }
+#endif
+        while (p < end && !string_special[(unsigned char)*p])
+            p++;
+        if (p >= end)
+            return fail(c, open, "unterminated string");
+#if FQ_SIMD
+    special:;
+#endif
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"')
+            return p + 1;
+        if (ch == '\\') {
+            *esc = 1;
+            if ((p = scan_escape(c, p)) == NULL)
+                return NULL;
+        } else if (ch < 0x20) {
+            return fail(c, p, "control character in string (must be escaped)");
+        } else {
+            size_t k = fq_utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+            if (k == 0)
+                return fail(c, p, "invalid UTF-8 in string");
+            p += k;
+        }
+    }
+}
+
+/* p at the opening quote: validates the string, returns the byte after the closing quote;
+ * sets *esc when the body holds a backslash. Inline fast path: plain ASCII text found with
+ * 16-byte loads while 16 bytes remain; anything else goes to scan_string_slow. */
+FQ_INLINE const char *scan_string(rw *c, const char *p, int *esc)
+{
+    const char *open = p++;
+#if FQ_SIMD
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(' ');
+    while (FQ_LIKELY(c->end - p >= 16)) {
+        unsigned m = string_special_mask(p, quote, bslash, space);
+        if (m) {
+            p += __builtin_ctz(m);
+            if (FQ_LIKELY(*p == '"'))
+                return p + 1;
+            break;
+        }
+        p += 16;
+    }
+#endif
+    return scan_string_slow(c, open, p, esc);
+}
+
+FQ_INLINE int is_digit(char ch)
+{
+    return (unsigned char)(ch - '0') < 10;
+}
+
+static const char *scan_number(rw *c, const char *p)
+{
+    const char *end = c->end;
+    if (*p == '-')
+        p++;
+    if (p >= end || !is_digit(*p))
+        return fail(c, p, "expected a digit in number");
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < end && is_digit(*p))
+            p++;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || !is_digit(*p))
+            return fail(c, p, "expected a digit after the decimal point");
+        while (p < end && is_digit(*p))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || !is_digit(*p))
+            return fail(c, p, "expected a digit in the exponent");
+        while (p < end && is_digit(*p))
+            p++;
+    }
+    return p;
+}
+
+static const char *scan_literal(rw *c, const char *p, const char *word, size_t n)
+{
+    if ((size_t)(c->end - p) < n || memcmp(p, word, n) != 0)
+        return fail(c, p, "expected a JSON value");
+    return p + n;
+}
+
+static const char *skip_container(rw *c, const char *p, int depth);
+
+/* p at the first byte of a value (or end): validates it, returns the byte after it.
+ * depth: containers open around the value. */
+FQ_INLINE const char *skip_value(rw *c, const char *p, int depth)
+{
+    int esc = 0;
+    if (FQ_UNLIKELY(p >= c->end))
+        return fail(c, p, "expected a JSON value");
+    switch (*p) {
+    case '"':
+        return scan_string(c, p, &esc);
+    case '{':
+    case '[':
+        return skip_container(c, p, depth);
+    case 't':
+        return scan_literal(c, p, "true", 4);
+    case 'f':
+        return scan_literal(c, p, "false", 5);
+    case 'n':
+        return scan_literal(c, p, "null", 4);
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return scan_number(c, p);
+    default:
+        return fail(c, p, "expected a JSON value");
+    }
+}
+
+/* p at '{' or '[': validates the container, returns the byte after it. */
+static const char *skip_container(rw *c, const char *p, int depth)
+{
+    const char *end = c->end;
+    int esc = 0;
+    if (depth >= FQ_MAX_DEPTH)
+        return fail_depth(c, p);
+    if (*p == '[') {
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == ']')
+            return p + 1;
+        for (;;) {
+            if ((p = skip_value(c, p, depth + 1)) == NULL)
+                return NULL;
+            p = skip_ws(p, end);
+            if (p < end && *p == ',') {
+                p = skip_ws(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == ']')
+                return p + 1;
+            return fail(c, p, "expected ',' or ']' after an array element");
+        }
+    }
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (;;) {
+        if (p >= end || *p != '"')
+            return fail(c, p, "expected a string key");
+        if ((p = scan_string(c, p, &esc)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return fail(c, p, "expected ':' after an object key");
+        p = skip_ws(p + 1, end);
+        if ((p = skip_value(c, p, depth + 1)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}')
+            return p + 1;
+        return fail(c, p, "expected ',' or '}' after an object member");
+    }
+}
+
+/* ======================================================================================
+ * Keys
+ * ====================================================================================== */
+
+/* Decodes the escaped key body s[0..e) into c->scratch; returns its length or -1. */
+static ptrdiff_t decode_key(rw *c, const char *s, const char *e)
+{
+    size_t need = (size_t)(e - s);
+    if (need > c->scratch_cap) {
+        size_t cap = need < 256 ? 256 : need;
+        char *p = realloc(c->scratch, cap);
+        if (p == NULL)
+            return -1;
+        c->scratch = p;
+        c->scratch_cap = cap;
+    }
+    return (ptrdiff_t)fq_json_decode(c->scratch, s, e);
+}
+
+/* camelCase of k[0..n) into dst (n bytes of room; may alias k); returns the length. */
+static size_t camel(char *dst, const char *k, size_t n)
+{
+    size_t i = 0, w = 0;
+    while (i < n && k[i] == '_')
+        dst[w++] = k[i++];
+    while (i < n) {
+        if (k[i] != '_') {
+            dst[w++] = k[i++];
+            continue;
+        }
+        size_t run = i;
+        while (run < n && k[run] == '_')
+            run++;
+        if (run == n) { /* trailing underscores stay */
+            while (i < n)
+                dst[w++] = k[i++];
+            break;
+        }
+        char ch = k[run];
+        dst[w++] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
+        i = run + 1;
+    }
+    return w;
+}
+
+/* Writes the key whose body is s[0..e) (quotes excluded) renamed to camelCase, with its
+ * quotes. Room: e - s + 2 bytes, reserved by the caller (the result is never longer). */
+static int write_camel_key(rw *c, const char *s, const char *e, int esc)
+{
+    fq_buf *o = c->out;
+    size_t n = (size_t)(e - s);
+    o->data[o->len++] = '"';
+    if (!esc) {
+        if (memchr(s, '_', n) == NULL) {
+            fq_buf_put(o, s, n);
+        } else {
+            o->len += camel(o->data + o->len, s, n);
+        }
+    } else {
+        ptrdiff_t dn = decode_key(c, s, e);
+        if (dn < 0)
+            return -1;
+        size_t cn = camel(c->scratch, c->scratch, (size_t)dn);
+        o->len = (size_t)(fq_json_escape(o->data + o->len, c->scratch, cn) - o->data);
+    }
+    o->data[o->len++] = '"';
+    return 0;
+}
+
+/* Source slot of the key body s[0..e) in sel, or -1; -2 when out of memory. */
+FQ_INLINE int key_slot(rw *c, const fq_selection *sel, const char *s, const char *e, int esc)
+{
+    if (FQ_LIKELY(!esc))
+        return fq_sel_lookup(sel, s, (size_t)(e - s));
+    ptrdiff_t dn = decode_key(c, s, e);
+    if (dn < 0)
+        return -2;
+    return fq_sel_lookup(sel, c->scratch, (size_t)dn);
+}
+
+/* ======================================================================================
+ * Writing values without a selection: to_camel, and compact copies of leaf containers
+ * ====================================================================================== */
+
+/* Validates the value at p and writes it compact, renaming keys when camel_keys. The
+ * caller has reserved the input length of the value (the output is never longer). */
+static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
+{
+    const char *end = c->end;
+    fq_buf *o = c->out;
+    const char *q;
+    int esc;
+    if (p >= end)
+        return fail(c, p, "expected a JSON value");
+    if (*p == '[') {
+        if (depth >= FQ_MAX_DEPTH)
+            return fail_depth(c, p);
+        fq_buf_putc(o, '[');
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == ']') {
+            fq_buf_putc(o, ']');
+            return p + 1;
+        }
+        for (;;) {
+            if ((p = write_value(c, p, depth + 1, camel_keys)) == NULL)
+                return NULL;
+            p = skip_ws(p, end);
+            if (p < end && *p == ',') {
+                fq_buf_putc(o, ',');
+                p = skip_ws(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == ']') {
+                fq_buf_putc(o, ']');
+                return p + 1;
+            }
+            return fail(c, p, "expected ',' or ']' after an array element");
+        }
+    }
+    if (*p == '{') {
+        if (depth >= FQ_MAX_DEPTH)
+            return fail_depth(c, p);
+        fq_buf_putc(o, '{');
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == '}') {
+            fq_buf_putc(o, '}');
+            return p + 1;
+        }
+        for (;;) {
+            if (p >= end || *p != '"')
+                return fail(c, p, "expected a string key");
+            esc = 0;
+            if ((q = scan_string(c, p, &esc)) == NULL)
+                return NULL;
+            if (camel_keys) {
+                if (write_camel_key(c, p + 1, q - 1, esc) < 0)
+                    return fail_nomem(c, p);
+            } else {
+                fq_buf_put(o, p, (size_t)(q - p));
+            }
+            p = skip_ws(q, end);
+            if (p >= end || *p != ':')
+                return fail(c, p, "expected ':' after an object key");
+            fq_buf_putc(o, ':');
+            p = skip_ws(p + 1, end);
+            if ((p = write_value(c, p, depth + 1, camel_keys)) == NULL)
+                return NULL;
+            p = skip_ws(p, end);
+            if (p < end && *p == ',') {
+                fq_buf_putc(o, ',');
+                p = skip_ws(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == '}') {
+                fq_buf_putc(o, '}');
+                return p + 1;
+            }
+            return fail(c, p, "expected ',' or '}' after an object member");
+        }
+    }
+    if ((q = skip_value(c, p, depth)) == NULL)
+        return NULL;
+    fq_buf_put(o, p, (size_t)(q - p));
+    return q;
+}
+
+/* ======================================================================================
+ * Rewriting under a selection
+ * ====================================================================================== */
+
+static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int depth,
+                            const frame *fr, int direct);
+
+/* Pushes n zeroed spans; returns the base index or (size_t)-1 when out of memory. */
+static size_t push_slots(rw *c, size_t n)
+{
+    size_t base = c->nslots;
+    if (n > c->slots_cap - base) {
+        size_t cap = c->slots_cap ? c->slots_cap * 2 : 64;
+        while (cap < base + n)
+            cap *= 2;
+        span *s = realloc(c->slots, cap * sizeof(span));
+        if (s == NULL)
+            return (size_t)-1;
+        c->slots = s;
+        c->slots_cap = cap;
+    }
+    memset(c->slots + base, 0, n * sizeof(span));
+    c->nslots = base + n;
+    return base;
+}
+
+/* An ID leaf: numbers become JSON strings, strings and nulls stay, lists map element-wise. */
+static const char *write_id(rw *c, const char *v, const char *e, int depth, const frame *fr)
+{
+    fq_buf *o = c->out;
+    if (*v == '"' || *v == 'n') {
+        RESERVE(c, v, (size_t)(e - v));
+        fq_buf_put(o, v, (size_t)(e - v));
+        return e;
+    }
+    if (*v == '-' || is_digit(*v)) {
+        RESERVE(c, v, (size_t)(e - v) + 2);
+        fq_buf_putc(o, '"');
+        fq_buf_put(o, v, (size_t)(e - v));
+        fq_buf_putc(o, '"');
+        return e;
+    }
+    if (*v != '[')
+        return fail_at(c, v, FQ_ERR_KIND, "expected a string or a number for an ID field", fr);
+    if (depth >= FQ_MAX_DEPTH)
+        return fail_depth(c, v);
+    RESERVE(c, v, 2);
+    fq_buf_putc(o, '[');
+    const char *p = skip_ws(v + 1, e);
+    frame f = {fr, NULL, 0, 0};
+    while (*p != ']') {
+        const char *q = skip_value(c, p, depth + 1);
+        if (q == NULL || write_id(c, p, q, depth + 1, &f) == NULL)
+            return NULL;
+        p = skip_ws(q, e);
+        if (*p == ',') {
+            RESERVE(c, p, 1);
+            fq_buf_putc(o, ',');
+            p = skip_ws(p + 1, e);
+            f.index++;
+        }
+    }
+    RESERVE(c, p, 1);
+    fq_buf_putc(o, ']');
+    return e;
+}
+
+/* Writes the value of field f from span s: recorded (s.e set), not seen (s.v NULL), or met
+ * just now in the input (s.e NULL: streamed). Returns the end of the value (close if not
+ * seen). direct: whether sub-objects may stream their fields (see rw_object). */
+static const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_field *f, span s,
+                              const char *close, int depth, const frame *fr, int direct)
+{
+    fq_buf *o = c->out;
+    frame here = {fr, fq_sel_str(sel, f->key_off), f->key_len, 0};
+    const fq_selection *child = fq_sel_child(sel, f);
+    if (s.v && s.e == NULL && (child == NULL || *s.v == 'n')) {
+        if ((s.e = skip_value(c, s.v, depth)) == NULL)
+            return NULL;
+    }
+    if (s.v == NULL || *s.v == 'n') {
+        if (FQ_UNLIKELY(f->flags & FQ_FIELD_NON_NULL))
+            return fail_at(c, s.v ? s.v : close, FQ_ERR_NONNULL,
+                           s.v ? "null value for a non-null field" : "missing value for a non-null field",
+                           &here);
+        RESERVE(c, close, 4);
+        fq_buf_put(o, "null", 4);
+        return s.v ? s.e : close;
+    }
+    if (child)
+        return rw_value(c, s.v, child, depth, &here, direct);
+    if (f->flags & FQ_FIELD_ID)
+        return write_id(c, s.v, s.e, depth, &here);
+    RESERVE(c, s.v, (size_t)(s.e - s.v));
+    if (*s.v == '{' || *s.v == '[')
+        return write_value(c, s.v, depth, 0);
+    fq_buf_put(o, s.v, (size_t)(s.e - s.v));
+    return s.e;
+}
+
+/* Writes field i: separator, pre-rendered key (and typename), value. */
+FQ_INLINE const char *emit_field(rw *c, const fq_selection *sel, uint32_t i, span s,
+                                 const char *close, int depth, const frame *fr, int direct)
+{
+    const fq_sel_field *f = &sel->fields[i];
+    RESERVE(c, close, (size_t)f->frag_len + 1);
+    if (i)
+        fq_buf_putc(c->out, ',');
+    fq_buf_put(c->out, fq_sel_str(sel, f->frag_off), f->frag_len);
+    if (f->src < 0)
+        return close;
+    return emit_value(c, sel, f, s, close, depth, fr, direct);
+}
+
+/* p at '{': the object rewritten under sel.
+ *
+ * Fields go out in selection order. In direct mode a field is streamed straight from the
+ * input when its key arrives and every field before it has been written (typename fields,
+ * and fields whose keys were already met, are flushed from their recorded spans first):
+ * with jsonb's key order and a selection in declaration order most fields stream, and a
+ * sub-document is scanned once. Other keys record their span (a later duplicate overwrites
+ * it: last wins) and are written at the closing brace. If a key that was already written
+ * comes again, or a streamed value fails a selection check (wrong kind, non-null) that a
+ * later duplicate might override, the object is redone in record mode, children included:
+ * at most once per object, so the work stays linear in the input times the selection
+ * depth. */
+static const char *rw_object(rw *c, const char *open, const fq_selection *sel, int depth,
+                             const frame *fr, int direct)
+{
+    const char *end = c->end;
+    const fq_sel_src *srcs = fq_sel_srcs(sel);
+    fq_buf *o = c->out;
+    size_t mark = o->len;
+    const char *p;
+    if (depth >= FQ_MAX_DEPTH)
+        return fail_depth(c, open);
+    size_t base = push_slots(c, sel->nsrc);
+    if (base == (size_t)-1)
+        return fail_nomem(c, open);
+
+restart:;
+    uint32_t next = 0; /* fields [0, next) are written */
+    RESERVE(c, open, 1);
+    fq_buf_putc(o, '{');
+    p = skip_ws(open + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+    } else {
+        for (;;) {
+            if (p >= end || *p != '"')
+                return fail(c, p, "expected a string key");
+            int esc = 0;
+            const char *q = scan_string(c, p, &esc);
+            if (q == NULL)
+                return NULL;
+            int slot = key_slot(c, sel, p + 1, q - 1, esc);
+            if (FQ_UNLIKELY(slot == -2))
+                return fail_nomem(c, p);
+            p = skip_ws(q, end);
+            if (p >= end || *p != ':')
+                return fail(c, p, "expected ':' after an object key");
+            p = skip_ws(p + 1, end);
+            const char *v = p;
+            if (slot < 0 || !direct) {
+                if ((p = skip_value(c, p, depth + 1)) == NULL)
+                    return NULL;
+            } else {
+                if (srcs[slot].first_field < next)
+                    goto redo; /* a written field's key again */
+                for (; next < sel->nfields; next++) { /* flush the fields ready to go */
+                    int32_t src = sel->fields[next].src;
+                    span s = src < 0 ? (span){NULL, NULL} : c->slots[base + (size_t)src];
+                    if (src >= 0 && s.v == NULL)
+                        break;
+                    if (emit_field(c, sel, next, s, v, depth + 1, fr, direct) == NULL)
+                        goto failed;
+                }
+                if (next < sel->nfields && sel->fields[next].src == slot) {
+                    span now = {v, NULL};
+                    if ((p = emit_field(c, sel, next, now, v, depth + 1, fr, direct)) == NULL)
+                        goto failed;
+                    next++;
+                } else if ((p = skip_value(c, p, depth + 1)) == NULL) {
+                    return NULL;
+                }
+            }
+            if (slot >= 0) {
+                c->slots[base + (size_t)slot].v = v;
+                c->slots[base + (size_t)slot].e = p;
+            }
+            p = skip_ws(p, end);
+            if (p < end && *p == ',') {
+                p = skip_ws(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == '}') {
+                p++;
+                break;
+            }
+            return fail(c, p, "expected ',' or '}' after an object member");
+        }
+    }
+
+    const char *close = p - 1;
+    for (uint32_t i = next; i < sel->nfields; i++) {
+        const fq_sel_field *f = &sel->fields[i];
+        /* c->slots may move while children push theirs: index it afresh */
+        span s = f->src < 0 ? (span){NULL, NULL} : c->slots[base + (size_t)f->src];
+        if (emit_field(c, sel, i, s, close, depth + 1, fr, direct) == NULL)
+            return NULL;
+    }
+    RESERVE(c, close, 1);
+    fq_buf_putc(o, '}');
+    c->nslots = base;
+    return p;
+
+failed:
+    if (c->err->code != FQ_ERR_KIND && c->err->code != FQ_ERR_NONNULL)
+        return NULL;
+redo:
+    fq_err_clear(c->err);
+    o->len = mark;
+    c->nslots = base + sel->nsrc;
+    memset(c->slots + base, 0, sel->nsrc * sizeof(span));
+    direct = 0;
+    goto restart;
+}
+
+/* p at '[': each element rewritten under sel. */
+static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int depth,
+                            const frame *fr, int direct)
+{
+    const char *end = c->end;
+    fq_buf *o = c->out;
+    if (depth >= FQ_MAX_DEPTH)
+        return fail_depth(c, p);
+    RESERVE(c, p, 2);
+    fq_buf_putc(o, '[');
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == ']') {
+        fq_buf_putc(o, ']');
+        return p + 1;
+    }
+    frame f = {fr, NULL, 0, 0};
+    for (;;) {
+        if ((p = rw_value(c, p, sel, depth + 1, &f, direct)) == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        RESERVE(c, p, 1);
+        if (p < end && *p == ',') {
+            fq_buf_putc(o, ',');
+            p = skip_ws(p + 1, end);
+            f.index++;
+            continue;
+        }
+        if (p < end && *p == ']') {
+            fq_buf_putc(o, ']');
+            return p + 1;
+        }
+        return fail(c, p, "expected ',' or ']' after an array element");
+    }
+}
+
+/* A value under a sub-selection: object, array (of such values) or null. */
+static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int depth,
+                            const frame *fr, int direct)
+{
+    if (p >= c->end)
+        return fail(c, p, "expected a JSON value");
+    switch (*p) {
+    case '{':
+        return rw_object(c, p, sel, depth, fr, direct);
+    case '[':
+        return rw_array(c, p, sel, depth, fr, direct);
+    case 'n':
+        if ((p = scan_literal(c, p, "null", 4)) == NULL)
+            return NULL;
+        RESERVE(c, p, 4);
+        fq_buf_put(c->out, "null", 4);
+        return p;
+    default:
+        if (skip_value(c, p, depth) == NULL)
+            return NULL;
+        return fail_at(c, p, FQ_ERR_KIND, "expected an object, an array or null for a field with a sub-selection", fr);
+    }
+}
+
+/* ======================================================================================
+ * Entry points
+ * ====================================================================================== */
+
+static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *sel)
+{
+    c->start = json;
+    c->end = json + len;
+    c->nslots = 0;
+    const char *p = skip_ws(json, c->end);
+    if (p >= c->end) {
+        fail(c, p, "expected a JSON value");
+        return -1;
+    }
+    if (sel) {
+        p = rw_value(c, p, sel, 0, c->root, 1);
+    } else {
+        if (fq_buf_reserve(c->out, (size_t)(c->end - p)) < 0) {
+            fail_nomem(c, p);
+            return -1;
+        }
+        p = write_value(c, p, 0, 1);
+    }
+    if (p == NULL)
+        return -1;
+    p = skip_ws(p, c->end);
+    if (p != c->end) {
+        fail(c, p, "unexpected data after the JSON value");
+        return -1;
+    }
+    return 0;
+}
+
+static void rw_init(rw *c, fq_buf *out, fq_err *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->out = out;
+    c->err = err;
+}
+
+static int rw_finish(rw *c, size_t mark, int rc)
+{
+    free(c->slots);
+    free(c->scratch);
+    if (rc < 0 && c->err->code != FQ_ERR_NOMEM)
+        c->out->len = mark;
+    return rc;
+}
+
+int fq_rewrite(fq_buf *out, const char *json, size_t len, const fq_selection *sel, fq_err *err)
+{
+    rw c;
+    rw_init(&c, out, err);
+    if (json == NULL)
+        json = "";
+    return rw_finish(&c, out->len, rewrite_doc(&c, json, len, sel));
+}
+
+int fq_to_camel(fq_buf *out, const char *json, size_t len, fq_err *err)
+{
+    return fq_rewrite(out, json, len, NULL, err);
+}
+
+int fq_rewrite_array(fq_buf *out, size_t n, fq_doc_fn doc, void *ctx, const fq_selection *sel,
+                     fq_err *err)
+{
+    rw c;
+    frame root = {NULL, NULL, 0, 0};
+    size_t mark = out->len;
+    int rc = 0;
+    rw_init(&c, out, err);
+    c.root = &root;
+    if (fq_buf_reserve(out, 2) < 0)
+        goto nomem;
+    fq_buf_putc(out, '[');
+    for (size_t i = 0; i < n; i++) {
+        const char *json = NULL;
+        size_t len = 0;
+        doc(ctx, i, &json, &len);
+        root.index = i;
+        if (fq_buf_reserve(out, 5) < 0)
+            goto nomem;
+        if (i)
+            fq_buf_putc(out, ',');
+        if (json == NULL) {
+            fq_buf_put(out, "null", 4);
+        } else if ((rc = rewrite_doc(&c, json, len, sel)) < 0) {
+            return rw_finish(&c, mark, rc);
+        }
+    }
+    if (fq_buf_reserve(out, 1) < 0)
+        goto nomem;
+    fq_buf_putc(out, ']');
+    return rw_finish(&c, mark, 0);
+
+nomem:
+    c.start = "";
+    fail_nomem(&c, c.start);
+    return rw_finish(&c, mark, -1);
+}

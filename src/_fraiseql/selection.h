@@ -1,0 +1,130 @@
+/* Compiled selections: what the rewriter keeps of one level of a GraphQL selection set.
+ *
+ * A compiled selection is one position-independent arena (all references are offsets from
+ * the owning level's header), so a parent embeds its children by plain memcpy and the
+ * whole tree sits in one allocation. Each field holds its pre-rendered `"outKey":`
+ * fragment, or `"outKey":"Typename"` for a typename field. Distinct source keys of a level
+ * are numbered (slots) and found through a small open-addressing hash table keyed on the
+ * length and a few bytes, verified with memcmp.
+ *
+ * Public API for other C files: fq_selection_new / fq_selection_free / fq_selection_size
+ * and the FQ_FIELD_* flags. The struct layout and the inline accessors below are for the
+ * rewriter. */
+#ifndef FQ_SELECTION_H
+#define FQ_SELECTION_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "common.h"
+
+/* Field flags. */
+#define FQ_FIELD_ID 1u       /* a JSON number is written as a JSON string (GraphQL ID) */
+#define FQ_FIELD_NON_NULL 2u /* a null or missing value fails with FQ_ERR_NONNULL */
+#define FQ_FIELD_ALL_FLAGS (FQ_FIELD_ID | FQ_FIELD_NON_NULL)
+
+/* Most distinct source keys or fields in one level. */
+#define FQ_SELECTION_MAX_FIELDS 32767
+
+typedef struct fq_selection fq_selection;
+
+/* One field as given to fq_selection_new; strings are UTF-8, not NUL-terminated. */
+typedef struct fq_field_spec {
+    const char *out_key;
+    size_t out_len;
+    const char *src_key; /* NULL: emit the level's typename as a JSON string */
+    size_t src_len;
+    const fq_selection *child; /* NULL: leaf; else copied into the new selection */
+    unsigned flags;
+} fq_field_spec;
+
+/* Compiles one level (children are copied in). typename may be NULL when no field asks for
+ * it. Returns NULL with err filled (FQ_ERR_NOMEM, or FQ_ERR_JSON for invalid UTF-8, too
+ * many fields, unknown flags, a typename field without a typename). */
+fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
+                               const fq_field_spec *fields, size_t nfields, fq_err *err);
+void fq_selection_free(fq_selection *sel);
+/* Bytes of the arena (the whole tree). */
+size_t fq_selection_size(const fq_selection *sel);
+
+/* ---- layout (rewriter's view) ---------------------------------------------------------- */
+
+typedef struct fq_sel_field {
+    uint32_t frag_off, frag_len; /* `"outKey":` or `"outKey":"Typename"` */
+    uint32_t key_off, key_len;   /* the out key, unescaped UTF-8 (error paths) */
+    uint32_t child_off;          /* 0: leaf */
+    int32_t src;                 /* source slot, -1: typename field */
+    uint32_t flags;
+    uint32_t reserved;
+} fq_sel_field;
+
+typedef struct fq_sel_src {
+    uint32_t name_off, name_len;
+    uint32_t first_field; /* lowest index of a field reading this key */
+} fq_sel_src;
+
+struct fq_selection {
+    uint32_t size;
+    uint32_t nfields;
+    uint32_t nsrc;
+    uint32_t mask; /* hash table has mask + 1 uint16 entries: slot + 1, 0 = empty */
+    uint32_t srcs_off, table_off;
+    uint32_t typename_off, typename_len;
+    fq_sel_field fields[];
+};
+
+FQ_INLINE const char *fq_sel_str(const fq_selection *s, uint32_t off)
+{
+    return (const char *)s + off;
+}
+
+FQ_INLINE const fq_selection *fq_sel_child(const fq_selection *s, const fq_sel_field *f)
+{
+    return f->child_off ? (const fq_selection *)((const char *)s + f->child_off) : NULL;
+}
+
+FQ_INLINE uint32_t fq_sel_hash(const char *k, size_t n)
+{
+    uint32_t h = (uint32_t)n * 0x9E3779B1u;
+    if (n) {
+        h ^= (uint32_t)(unsigned char)k[0] * 0x85EBCA77u;
+        h ^= (uint32_t)(unsigned char)k[n - 1] * 0xC2B2AE3Du;
+        h ^= (uint32_t)(unsigned char)k[n / 2] * 0x27D4EB2Fu;
+    }
+    return h ^ (h >> 15);
+}
+
+FQ_INLINE const fq_sel_src *fq_sel_srcs(const fq_selection *s)
+{
+    return (const fq_sel_src *)((const char *)s + s->srcs_off);
+}
+
+/* memcmp(a, b, n) == 0 without a libc call for the short keys of GraphQL types. */
+FQ_INLINE int fq_bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+/* Slot of source key k (decoded UTF-8), or -1 if the level does not select it. */
+FQ_INLINE int fq_sel_lookup(const fq_selection *s, const char *k, size_t n)
+{
+    const uint16_t *table = (const uint16_t *)((const char *)s + s->table_off);
+    const fq_sel_src *srcs = fq_sel_srcs(s);
+    uint32_t i = fq_sel_hash(k, n) & s->mask;
+    for (;;) {
+        uint16_t e = table[i];
+        if (e == 0)
+            return -1;
+        const fq_sel_src *src = &srcs[e - 1];
+        if (src->name_len == n && fq_bytes_eq(fq_sel_str(s, src->name_off), k, n))
+            return e - 1;
+        i = (i + 1) & s->mask;
+    }
+}
+
+#endif

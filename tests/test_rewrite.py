@@ -1,0 +1,275 @@
+"""Unit tests of the C rewriter: one test per rule of the contract (DESIGN.md section 4)."""
+
+import json
+
+import pytest
+
+from fraiseql import FIELD_ID as ID, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
+
+POST = Selection("Post", [("__typename", None, None), ("id", "id", None, ID), ("title", "title", None)])
+USER = Selection(
+    "User",
+    [
+        ("__typename", None, None),
+        ("id", "id", None),
+        ("firstName", "first_name", None),
+        ("posts", "user_posts", POST),
+    ],
+)
+
+
+def parsed(data: bytes):
+    return json.loads(data, object_pairs_hook=list)
+
+
+# ---- selection ------------------------------------------------------------------------------
+
+
+def test_selects_renames_and_orders_by_selection() -> None:
+    doc = b'{"user_posts": [], "last_name": "B", "id": 1, "first_name": "A"}'
+    assert rewrite(doc, USER) == b'{"__typename":"User","id":1,"firstName":"A","posts":[]}'
+
+
+def test_nested_list_of_objects_with_typename_at_both_levels() -> None:
+    doc = b'{"id": 1, "first_name": "A", "user_posts": [{"id": 7, "title": "x", "content": "c"}, {"title": "y", "id": 8}]}'
+    assert rewrite(doc, USER) == (
+        b'{"__typename":"User","id":1,"firstName":"A","posts":['
+        b'{"__typename":"Post","id":"7","title":"x"},{"__typename":"Post","id":"8","title":"y"}]}'
+    )
+
+
+def test_missing_key_gives_null() -> None:
+    assert rewrite(b"{}", USER) == b'{"__typename":"User","id":null,"firstName":null,"posts":null}'
+
+
+def test_duplicate_source_keys_last_wins() -> None:
+    sel = Selection("T", [("a", "a", None), ("p", "p", POST)])
+    doc = b'{"a": 1, "p": 5, "a": 2, "p": {"id": 3, "title": "t"}}'
+    assert rewrite(doc, sel) == b'{"a":2,"p":{"__typename":"Post","id":"3","title":"t"}}'
+
+
+def test_same_source_key_feeds_several_out_keys() -> None:
+    small = Selection("Post", [("id", "id", None)])
+    sel = Selection("U", [("first", "user_posts", small), ("all", "user_posts", POST), ("raw", "user_posts", None)])
+    doc = b'{"user_posts": [{"id": 1, "title": "t"}]}'
+    assert parsed(rewrite(doc, sel)) == [
+        ("first", [[("id", 1)]]),
+        ("all", [[("__typename", "Post"), ("id", "1"), ("title", "t")]]),
+        ("raw", [[("id", 1), ("title", "t")]]),
+    ]
+
+
+def test_root_array_and_root_null() -> None:
+    assert rewrite(b' [ {"id": 1} , null ] ', POST) == b'[{"__typename":"Post","id":"1","title":null},null]'
+    assert rewrite(b"null", POST) == b"null"
+    assert rewrite(b"[]", POST) == b"[]"
+
+
+def test_nested_lists_of_lists() -> None:
+    sel = Selection(None, [("a", "a", None)])
+    assert rewrite(b'[[{"a": 1}], [], [null]]', sel) == b'[[{"a":1}],[],[null]]'
+
+
+def test_leaf_values_copied_verbatim() -> None:
+    sel = Selection(None, [("s", "s", None), ("n", "n", None), ("b", "b", None), ("f", "f", None)])
+    doc = b'{"s": "caf\\u00e9 \\"q\\" \xc3\xa9", "n": -1.5e+10, "b": true, "f": false}'
+    assert rewrite(doc, sel) == b'{"s":"caf\\u00e9 \\"q\\" \xc3\xa9","n":-1.5e+10,"b":true,"f":false}'
+
+
+def test_leaf_containers_are_compacted_not_renamed() -> None:
+    sel = Selection(None, [("meta", "meta", None)])
+    assert rewrite(b'{"meta": {"some_key": [1, {"a": "b c"}]}}', sel) == b'{"meta":{"some_key":[1,{"a":"b c"}]}}'
+
+
+def test_any_whitespace_accepted() -> None:
+    doc = b' \t\n\r{ \n"id"\t:\r\n 1 ,\n\n "first_name" : "A"  } \n'
+    assert rewrite(doc, USER) == b'{"__typename":"User","id":1,"firstName":"A","posts":null}'
+
+
+def test_escaped_keys_still_match() -> None:
+    assert rewrite(b'{"first\\u005fname": "A", "\\u0069d": 2}', USER).startswith(
+        b'{"__typename":"User","id":2,"firstName":"A"'
+    )
+
+
+def test_non_ascii_keys_match_raw_and_escaped() -> None:
+    sel = Selection(None, [("cafe", "café", None)])
+    assert rewrite('{"café": 1}'.encode(), sel) == b'{"cafe":1}'
+    assert rewrite(b'{"caf\\u00e9": 2}', sel) == b'{"cafe":2}'
+    assert rewrite(b'{"caf\\u00c9": 2}', sel) == b'{"cafe":null}'
+
+
+def test_out_keys_and_typename_are_escaped() -> None:
+    sel = Selection('Ty"pe', [('we"ird\n', None, None)])
+    out = rewrite(b"{}", sel)
+    assert json.loads(out) == {'we"ird\n': 'Ty"pe'}
+
+
+def test_accepts_bytes_str_and_buffers() -> None:
+    doc = '{"id": 1, "title": "é"}'
+    expected = '{"__typename":"Post","id":"1","title":"é"}'.encode()
+    assert rewrite(doc, POST) == expected
+    assert rewrite(doc.encode(), POST) == expected
+    assert rewrite(bytearray(doc.encode()), POST) == expected
+    assert rewrite(memoryview(doc.encode()), POST) == expected
+
+
+def test_output_is_bytes() -> None:
+    assert type(rewrite(b"{}", POST)) is bytes
+    assert type(to_camel(b"{}")) is bytes
+
+
+# ---- flags ----------------------------------------------------------------------------------
+
+
+def test_id_coercion() -> None:
+    sel = Selection(None, [("id", "id", None, ID)])
+    assert rewrite(b'{"id": 42}', sel) == b'{"id":"42"}'
+    assert rewrite(b'{"id": -4.5e3}', sel) == b'{"id":"-4.5e3"}'
+    assert rewrite(b'{"id": "abc"}', sel) == b'{"id":"abc"}'
+    assert rewrite(b'{"id": null}', sel) == b'{"id":null}'
+    assert rewrite(b'{"id": [1, "a", [2], null]}', sel) == b'{"id":["1","a",["2"],null]}'
+    with pytest.raises(JSONError, match="ID field"):
+        rewrite(b'{"id": true}', sel)
+    with pytest.raises(JSONError, match="ID field"):
+        rewrite(b'{"id": {"a": 1}}', sel)
+
+
+def test_non_null_raises_with_response_path() -> None:
+    title = Selection("Post", [("title", "title", None, NON_NULL)])
+    sel = Selection("User", [("userPosts", "user_posts", title)])
+    doc = b'{"user_posts": [{"title": "a"}, {"title": "b"}, {"title": "c"}, {"title": null}]}'
+    with pytest.raises(NonNullError) as info:
+        rewrite(doc, sel)
+    assert info.value.path == ["userPosts", 3, "title"]
+    assert "null value" in str(info.value) and "['userPosts', 3, 'title']" in str(info.value)
+    with pytest.raises(NonNullError, match="missing") as info:
+        rewrite(b'[{"user_posts": [{}]}]', sel)
+    assert info.value.path == [0, "userPosts", 0, "title"]
+
+
+def test_non_null_on_object_field() -> None:
+    sel = Selection("User", [("p", "p", POST, NON_NULL)])
+    assert rewrite(b'{"p": {}}', sel).startswith(b'{"p":{')
+    with pytest.raises(NonNullError):
+        rewrite(b'{"p": null}', sel)
+
+
+def test_non_null_error_is_not_raised_when_a_duplicate_fixes_it() -> None:
+    sel = Selection(None, [("t", "t", None, NON_NULL)])
+    assert rewrite(b'{"t": null, "t": 1}', sel) == b'{"t":1}'
+    with pytest.raises(NonNullError):
+        rewrite(b'{"t": 1, "t": null}', sel)
+
+
+# ---- to_camel -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("user_posts", "userPosts"),
+        ("created_at_utc", "createdAtUtc"),
+        ("id", "id"),
+        ("alreadyCamel", "alreadyCamel"),
+        ("_private", "_private"),
+        ("__typename", "__typename"),
+        ("trailing_", "trailing_"),
+        ("a__b", "aB"),
+        ("address_1", "address1"),
+        ("x_1_y", "x1Y"),
+        ("a_B", "aB"),
+        ("_", "_"),
+        ("", ""),
+        ("é_é", "éé"),
+        ("_a_b_", "_aB_"),
+    ],
+)
+def test_to_camel_rule(key: str, expected: str) -> None:
+    doc = json.dumps({key: 1}).encode()
+    assert json.loads(to_camel(doc)) == {expected: 1}
+
+
+def test_to_camel_recursive_keeps_order_values_and_duplicates() -> None:
+    doc = b'{"b_c": [{"d_e": {"f_g": "h_i"}}], "a": 1, "a": 2}'
+    assert to_camel(doc) == b'{"bC":[{"dE":{"fG":"h_i"}}],"a":1,"a":2}'
+
+
+def test_to_camel_escaped_keys_are_decoded_and_reescaped() -> None:
+    assert to_camel(b'{"first\\u005fname": 1}') == b'{"firstName":1}'
+    out = to_camel(b'{"a_\\"b\\n\\u0001\\u00e9\\ud83d\\ude00": 1}')
+    assert json.loads(out) == {'a"b\n\x01é\U0001f600': 1}
+
+
+def test_to_camel_scalars_and_whitespace() -> None:
+    assert to_camel(b" 12 ") == b"12"
+    assert to_camel(b'[ "a" , true , null ,{ } ,[ ] ]') == b'["a",true,null,{},[]]'
+
+
+# ---- bad selections -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typename", "fields", "error", "match"),
+    [
+        (1, [], TypeError, "typename must be a str or None"),
+        ("T", "abc", TypeError, "fields must be a sequence"),
+        ("T", 5, TypeError, "fields must be a sequence"),
+        ("T", [5], TypeError, "field 0 must be a tuple"),
+        ("T", [("a", "a")], ValueError, "field 0 must have 3 or 4 items"),
+        ("T", [("a", "a", None), (1, "a", None)], TypeError, "field 1: out_key must be a str"),
+        ("T", [("a", 1, None)], TypeError, r"field 0 \('a'\): src_key must be a str or None"),
+        ("T", [("a", "a", 1)], TypeError, r"field 0 \('a'\): child must be a Selection or None"),
+        ("T", [("a", "a", None, "x")], TypeError, "flags must be an int"),
+        ("T", [("a", "a", None, 8)], ValueError, "unknown flags 8"),
+        ("T", [("a", None, POST)], ValueError, "typename field .* cannot have a child"),
+        (None, [("a", None, None)], ValueError, "typename None"),
+        ("T", [("a", "a", None), ("a", "b", None)], ValueError, "duplicate out_key 'a'"),
+    ],
+)
+def test_selection_rejects_bad_fields(typename, fields, error, match) -> None:
+    with pytest.raises(error, match=match):
+        Selection(typename, fields)
+
+
+def test_selection_attributes() -> None:
+    assert POST.typename == "Post"
+    assert POST.fields[1] == ("id", "id", None, ID)
+    assert "Selection('Post'" in repr(POST)
+    with pytest.raises(AttributeError):
+        POST.typename = "x"  # type: ignore[misc]
+
+
+def test_many_fields_and_hash_collisions() -> None:
+    n = 3000
+    sel = Selection(None, [(f"o{i}", f"k{i}", None) for i in range(n)])
+    doc = json.dumps({f"k{i}": i for i in reversed(range(n))}).encode()
+    assert json.loads(rewrite(doc, sel)) == {f"o{i}": i for i in range(n)}
+
+
+def test_rewrite_argument_errors() -> None:
+    with pytest.raises(TypeError, match="expected a fraiseql.Selection"):
+        rewrite(b"{}", {})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="json must be bytes, str or a bytes-like object"):
+        rewrite(1, POST)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="takes 2 arguments"):
+        rewrite(b"{}")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        to_camel(None)  # type: ignore[arg-type]
+
+
+# ---- wrong kinds ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doc", [b"1", b'"x"', b"true", b'{"user_posts": 3}', b'{"user_posts": [1]}'])
+def test_scalar_where_an_object_is_selected(doc: bytes) -> None:
+    with pytest.raises(JSONError, match="expected an object, an array or null") as info:
+        rewrite(doc, USER)
+    assert info.value.pos == doc.index(doc.lstrip(b"{").split(b":")[-1].strip(b" [")[:1])
+
+
+def test_kind_error_carries_path() -> None:
+    with pytest.raises(JSONError) as info:
+        rewrite(b'{"user_posts": [{}, 5]}', USER)
+    assert info.value.path == ["posts", 1]
+    assert "response path ['posts', 1]" in str(info.value)
