@@ -88,7 +88,7 @@ def test_debounced_refresher_coalesces_writes_and_writers_never_wait(dsn):
                 await blocker.start()
                 await admin.execute("SELECT 1 FROM fraiseql.read_model_relation WHERE relation = 'mv_user' FOR UPDATE")
                 await writer.execute("UPDATE tb_user SET name = 'first' WHERE id = 1")
-                await _until(lambda: _refreshing(admin), "the first refresh to start")
+                await _until(lambda: _refreshing(writer), "the first refresh to start")  # admin would see a frozen pg_stat_activity
                 for i in range(30):  # writers commit while a refresh waits: nobody waits for it
                     await writer.execute("UPDATE tb_user SET name = $1 WHERE id = $2", f"w{i}", 2 + i)
                 await blocker.rollback()
