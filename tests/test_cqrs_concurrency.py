@@ -141,3 +141,57 @@ def test_bulk_insert_rebuilds_each_parent_once(dsn):
         await assert_no_drift(conn, "qm_user", "qm_post")
     with_conn(dsn, body)
 
+
+
+async def _blog_op(conn, rng: random.Random) -> None:
+    """Random writes on the blog example, whose qm_user sync relies on document row locks alone."""
+    user, other = rng.randint(1, 100), rng.randint(1, 100)
+    post = await conn.fetchval("SELECT id FROM tb_post ORDER BY random() LIMIT 1")
+    kind = rng.randrange(7)
+    if kind == 0:
+        await conn.execute("INSERT INTO tb_post (user_id, title, content, created_at) "
+                           "VALUES ($1, 'n', 'c', timestamptz '2024-03-01' + $2 * interval '1 hour')", user, rng.randint(0, 9))
+    elif kind == 1 and post:
+        await conn.execute("UPDATE tb_post SET title = title || '+' WHERE id = $1", post)
+    elif kind == 2 and post:
+        await conn.execute("UPDATE tb_post SET user_id = $2 WHERE id = $1", post, other)
+    elif kind == 3 and post:
+        await conn.execute("DELETE FROM tb_post WHERE id = $1", post)
+    elif kind == 4:
+        await conn.execute("UPDATE tb_user SET last_name = last_name || '.' WHERE id = $1", user)
+    elif kind == 5:
+        await conn.execute("UPDATE tb_post SET created_at = created_at + interval '1 day' WHERE id IN "
+                           "(SELECT id FROM tb_post ORDER BY random() LIMIT 5)")
+    else:
+        uid = await conn.fetchval("INSERT INTO tb_user (first_name, last_name, email) "
+                                  "VALUES ('t', 't', 't' || random()) RETURNING id")
+        await conn.execute("INSERT INTO tb_post (user_id, title, content) VALUES ($1, 't', 't')", uid)
+        await conn.execute("DELETE FROM tb_user WHERE id = $1", uid)
+
+
+def test_blog_example_under_eight_writers(pg_server, pg_dsn):
+    from fraiseql.examples import blog
+    from tests.cqrs_support import fresh_database
+
+    dsn = fresh_database(pg_server, pg_dsn, "cqrs_concurrency_blog")
+    with_conn(dsn, lambda conn: blog.setup(conn, users=100, posts=2000))
+
+    async def writer(seed: int, stats: dict) -> None:
+        rng = random.Random(seed)
+        conn = await asyncpg.connect(dsn)
+        try:
+            for _ in range(200):
+                try:
+                    await _blog_op(conn, rng)
+                    stats["ok"] += 1
+                except GONE:
+                    stats["gone"] += 1
+        finally:
+            await conn.close()
+
+    async def go():
+        stats = {"ok": 0, "gone": 0}
+        await asyncio.gather(*(writer(seed, stats) for seed in range(WRITERS)))
+        assert stats["ok"] > WRITERS * 200 * 0.8, stats  # single statements: no deadlock, no retry
+    run(go())
+    with_conn(dsn, lambda conn: assert_no_drift(conn, "qm_user"))

@@ -27,12 +27,17 @@ USER = ReadModel(
     forms=("qm", "tv"))
 POST = ReadModel("post", table="tb_post", fields=("id", "title"), embed={"author": One("tb_user", fields=("name",))},
                  forms=("qm",))
-RELATIONS = ("qm_user", "qm_post")
+# A to-one parent embedding a list: each post shows its author's two latest posts.
+FEED = ReadModel("feed", table="tb_post", fields=("id",),
+                 embed={"author": One("tb_user", fields=("name",),
+                                      embed={"recent": Many("tb_post", fields=("id",), order_by="id DESC", limit=2)})},
+                 forms=("qm",))
+RELATIONS = ("qm_user", "qm_post", "qm_feed")
 
 
 @pytest.fixture(scope="module")
 def dsn(pg_server, pg_dsn):
-    return prepared_database(pg_server, pg_dsn, "cqrs_sync", TABLES, [USER, POST])
+    return prepared_database(pg_server, pg_dsn, "cqrs_sync", TABLES, [USER, POST, FEED])
 
 
 @pytest.fixture
@@ -198,4 +203,15 @@ def test_truncate_of_children_and_roots(db):
 def test_tv_view_serves_the_same_documents(db):
     async def body(conn):
         assert await conn.fetchval("SELECT count(*) FROM tv_user t JOIN qm_user q USING (id) WHERE t.data = q.data") == 3
+    db(body)
+
+
+def test_list_inside_a_to_one_parent(db):
+    async def body(conn):
+        assert (await doc(conn, "qm_feed", 10))["author"] == {"name": "ann", "recent": [{"id": 11}, {"id": 10}]}
+        await conn.execute("INSERT INTO tb_post VALUES (12, 1, 'p12', '2024-01-04')")
+        assert [p["id"] for p in (await doc(conn, "qm_feed", 10))["author"]["recent"]] == [12, 11]
+        await conn.execute("UPDATE tb_post SET user_id = 3 WHERE id = 11")
+        assert [p["id"] for p in (await doc(conn, "qm_feed", 10))["author"]["recent"]] == [12, 10]
+        assert (await doc(conn, "qm_feed", 11))["author"] == {"name": "cid", "recent": [{"id": 11}]}
     db(body)
