@@ -45,6 +45,7 @@ from fraiseql.plan import (
     build_plan,
     compile_roots,
 )
+from fraiseql.repository import current_selection
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
@@ -277,6 +278,8 @@ class Executor:
             context,
             is_awaitable,
         )
+        # While set, Repository.find_one/find return this field's fragment, rewritten in C.
+        token = current_selection.set(root.selection)
         try:
             value = root.fn(info, **args)  # type: ignore[misc]
             if isawaitable(value):
@@ -284,8 +287,11 @@ class Executor:
             return self._fragment(root, value)
         except Exception as exc:
             raise _NeedsGraphQLCore from exc
+        finally:
+            current_selection.reset(token)
 
     def _fragment(self, root: RootField, value: Any) -> bytes:
+        # bytes: the fragment the Repository rewrote; Python data: rewritten here, alike.
         if isinstance(value, (bytes, bytearray, memoryview)):
             fragment = bytes(value)
         elif value is None:
