@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fraiseql.cqrs import DeclarationError, Many, One, ReadModel, Sql, install
-from tests.cqrs_support import prepared_database, with_conn
+from cqrs_support import prepared_database, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL, code text UNIQUE, note text);

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from fraiseql.cli import main
-from tests.cqrs_support import fresh_database, run
+from cqrs_support import fresh_database, run
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);

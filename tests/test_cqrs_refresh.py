@@ -15,7 +15,7 @@ import pytest
 from fraiseql.cqrs import Many, ReadModel
 from fraiseql.cqrs.refresh import Refresher, RefreshError, cron_status, refresh, schedule_cron, unschedule_cron
 from fraiseql.embedded import EmbeddedPostgres, find_bindir
-from tests.cqrs_support import assert_no_drift, prepared_database, run, with_conn
+from cqrs_support import assert_no_drift, prepared_database, run, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);
