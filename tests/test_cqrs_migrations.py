@@ -79,6 +79,11 @@ def test_generate_apply_change_drop(dsn, tmp_path, monkeypatch, capsys):
                   "ALTER TABLE tb_post ENABLE TRIGGER USER; DELETE FROM qm_user WHERE id = 2", "execute")
     status, out = cli(capsys, "verify", "--dsn", dsn, "qm_user")
     assert status == 1 and "2 drifted of 5" in out and "missing (1): 2" in out and "changed (1): 1" in out
+    status, out = cli(capsys, "verify", "--dsn", dsn, "qm_user", "--repair")
+    assert status == 0 and "repaired 2 documents" in out
+    assert cli(capsys, "verify", "--dsn", dsn, "qm_user")[0] == 0
+    status, out = cli(capsys, "verify", "--dsn", dsn, "mv_user", "--repair")
+    assert status == 2 and "only qm_ documents are repaired" in out
     status, out = cli(capsys, "verify", "--dsn", dsn, "mv_user")
     assert status == 1 and "changed (1): 1" in out  # stale until refreshed
     status, out = cli(capsys, "refresh", "--dsn", dsn, "mv_user")
