@@ -45,6 +45,7 @@ from fraiseql.plan import (
     build_plan,
     compile_roots,
 )
+from fraiseql.repository import current_selection
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
@@ -229,8 +230,9 @@ class Executor:
     ) -> Response:
         roots = variant.roots
         if len(roots) == 1 and variant.core_document is None:
-            fragments = [await self._resolve(plan, roots[0], coerced, context)]
-            return Response(b'{"data":{' + roots[0].prefix + fragments[0] + b"}}")
+            fragment = await self._resolve(plan, roots[0], coerced, context)
+            # One join: the fragment (tens of KB for lists) is copied once.
+            return Response(b"".join((b'{"data":{', roots[0].prefix, fragment, b"}}")))
         jobs = [self._resolve(plan, r, coerced, context) for r in roots if not r.core]
         if variant.core_document is not None:
             name = plan.operation.name.value if plan.operation.name else None  # type: ignore[union-attr]
@@ -245,15 +247,16 @@ class Executor:
         if core is not None and core.data is None:
             raise _NeedsGraphQLCore  # a non-null root failed: the whole data is null
         fast = iter(results)
-        parts = [
-            r.prefix + (dumps(core.data[r.key]) if r.core else next(fast))  # type: ignore[union-attr]
-            for r in roots
-        ]
-        body = b'{"data":{' + b",".join(parts) + b"}}"  # type: ignore[arg-type]
+        parts: list[bytes] = []
         if core is not None and core.errors:
-            errors = dumps([e.formatted for e in core.errors])
-            return Response(b'{"errors":' + errors + b"," + body[1:], True)
-        return Response(body)
+            parts += (b'{"errors":', dumps([e.formatted for e in core.errors]), b',"data":{')
+        else:
+            parts.append(b'{"data":{')
+        for i, r in enumerate(roots):
+            parts += (b"," if i else b"", r.prefix,
+                      dumps(core.data[r.key]) if r.core else next(fast))  # type: ignore[union-attr, arg-type]
+        parts.append(b"}}")
+        return Response(b"".join(parts), core is not None and bool(core.errors))
 
     async def _resolve(
         self, plan: Plan, root: RootField, coerced: dict[str, Any], context: Any
@@ -277,6 +280,8 @@ class Executor:
             context,
             is_awaitable,
         )
+        # While set, Repository.find_one/find return this field's fragment, rewritten in C.
+        token = current_selection.set(root.selection)
         try:
             value = root.fn(info, **args)  # type: ignore[misc]
             if isawaitable(value):
@@ -284,8 +289,11 @@ class Executor:
             return self._fragment(root, value)
         except Exception as exc:
             raise _NeedsGraphQLCore from exc
+        finally:
+            current_selection.reset(token)
 
     def _fragment(self, root: RootField, value: Any) -> bytes:
+        # bytes: the fragment the Repository rewrote; Python data: rewritten here, alike.
         if isinstance(value, (bytes, bytearray, memoryview)):
             fragment = bytes(value)
         elif value is None:

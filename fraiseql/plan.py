@@ -28,6 +28,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -262,28 +263,34 @@ class ArgumentPlan:
 class VariablePlan:
     """An operation's variable definitions, resolved to types once."""
 
-    # (name, input type, default already coerced or Undefined)
-    specs: tuple[tuple[str, Any, Any], ...]
+    # (name, input type, default already coerced or Undefined, non-null, scalar parse_value
+    # when the type is a scalar: the common case skips graphql-core's generic coercion)
+    specs: tuple[tuple[str, Any, Any, bool, Callable[[Any], Any] | None], ...]
 
     def coerce(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
         """Coerced values; None on any problem (graphql-core then words the errors)."""
         out: dict[str, Any] = {}
         try:
-            for name, type_, default in self.specs:
+            for name, type_, default, non_null, parse in self.specs:
                 if name not in inputs:
                     if default is not Undefined:
                         out[name] = default
-                    elif isinstance(type_, GraphQLNonNull):
+                    elif non_null:
                         return None
                     continue
                 value = inputs[name]
                 if value is None:
-                    if isinstance(type_, GraphQLNonNull):
+                    if non_null:
                         return None
                     out[name] = None
-                    continue
-                out[name] = coerce_input_value(value, type_)
-        except (GraphQLError, RecursionError):
+                elif parse is not None:
+                    value = parse(value)
+                    if value is Undefined:
+                        return None
+                    out[name] = value
+                else:
+                    out[name] = coerce_input_value(value, type_)
+        except Exception:  # noqa: BLE001 - any failure: graphql-core coerces and reports it
             return None
         return out
 
@@ -298,7 +305,10 @@ def variable_plan(schema: GraphQLSchema, op: OperationDefinitionNode) -> Variabl
             default = value_from_ast(definition.default_value, type_)
             if default is Undefined:
                 return None
-        specs.append((definition.variable.name.value, type_, default))
+        non_null = isinstance(type_, GraphQLNonNull)
+        inner = type_.of_type if non_null else type_
+        parse = inner.parse_value if isinstance(inner, GraphQLScalarType) else None
+        specs.append((definition.variable.name.value, type_, default, non_null, parse))
     return VariablePlan(tuple(specs))
 
 
