@@ -91,6 +91,8 @@ def test_generate_apply_change_drop(dsn, tmp_path, monkeypatch, capsys):
     assert cli(capsys, "verify", "--dsn", dsn, "mv_user")[0] == 0
     status, out = cli(capsys, "refresh", "--dsn", dsn, "qm_user")
     assert status == 2 and "kept in sync by triggers" in out
+    status, out = cli(capsys, "refresh", "--dsn", dsn, "mv_user", "--cron", "*/5 * * * *")
+    assert status == 2 and "pg_cron is not installed in this database" in out
 
     # A changed declaration: drop and recreate, with the new shape.
     status, out = cli(capsys, "makemigrations", "--dsn", dsn, "--models", "models_v2:MODELS")
