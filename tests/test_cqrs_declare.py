@@ -127,7 +127,11 @@ def test_missing_child_index_is_a_warning_in_the_generated_sql(dsn):
 
     async def body(conn):
         model = ReadModel("w", table="tb_user", fields=("id",), embed={"p": POSTS}, gin=False, forms=("qm", "mv"))
-        sql = generate(await resolve(conn, model)).create
+        generated = generate(await resolve(conn, model))
+        sql = generated.create
+        assert generated.relations == {"mv": "mv_w", "qm": "qm_w"}
+        assert generated.functions == ["fq_w_doc", "fq_w_docs", "fq_w_sync", "fq_w_sync_all",
+                               "fq_w_on_tb_user", "fq_w_on_tb_post"]
         assert "-- WARNING: no index on public.tb_post (user_id)" in sql
         assert "USING gin" not in sql  # gin=False: no GIN index on qm_w or mv_w
     with_conn(dsn, body)
