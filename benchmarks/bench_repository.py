@@ -51,9 +51,9 @@ SQL = "SELECT data FROM qm_user WHERE id = $1"
 USERS = 10_000
 
 SELECTION = fraiseql.Selection("User", [
-    ("__typename", None, None), ("id", "id", None, fraiseql.ID), ("firstName", "first_name", None),
+    ("__typename", None, None), ("id", "id", None, fraiseql.FIELD_ID), ("firstName", "first_name", None),
     ("lastName", "last_name", None), ("email", "email", None),
-    ("userPosts", "user_posts", fraiseql.Selection("Post", [("id", "id", None, fraiseql.ID),
+    ("userPosts", "user_posts", fraiseql.Selection("Post", [("id", "id", None, fraiseql.FIELD_ID),
                                                             ("title", "title", None)])),
 ])
 

@@ -1,22 +1,102 @@
-"""`python -m fraiseql.demo`: start an embedded PostgreSQL and say how to reach it.
+"""`fraiseql demo` (and `python -m fraiseql.demo`, which `make demo` runs): the seed's blog.
 
-Grows into the blog demo of the seed document as the GraphQL layer lands.
+Loads the blog example (tb_user, tb_post, qm_user synced by triggers, mv_user, tv_user;
+10,000 users and 200,000 posts) into an embedded PostgreSQL or `--dsn`, declares the seed's
+GraphQL API (fraiseql.examples.blog_api) and serves it at http://HOST:PORT/graphql.
 """
 
-import signal
+from __future__ import annotations
 
-from fraiseql.embedded import EmbeddedPostgres
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
+
+__all__ = ["main", "register"]
+
+DEMO_DATABASE = "fraiseql_demo"
 
 
-def main() -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `fraiseql demo` to the command."""
+    _add_arguments(subparsers.add_parser("demo", help="serve the seed's blog example"))
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dsn", help="PostgreSQL to load the example into (default: an embedded one)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--users", type=int, default=10_000)
+    p.add_argument("--posts", type=int, default=200_000)
+    p.add_argument("--setup-only", action="store_true", help="load schema and data, then exit")
+    p.set_defaults(handler=demo)
+
+
+@contextlib.contextmanager
+def _database(dsn: str | None) -> Iterator[str]:
+    """`dsn`, or a database in a throwaway embedded cluster for as long as the block runs."""
+    if dsn:
+        yield dsn
+        return
+    from fraiseql.embedded import EmbeddedPostgres
+
     with EmbeddedPostgres() as pg:
-        print(f"fraiseql demo: embedded PostgreSQL at {pg.dsn}")
-        print(f"try: psql '{pg.dsn}' -c 'select version()'   (Ctrl-C stops and removes it)", flush=True)
+        yield pg.create_database(DEMO_DATABASE)
+
+
+async def setup(dsn: str, users: int = 10_000, posts: int = 200_000) -> bool:
+    """Load the blog into `dsn` unless it is already there; True when it loaded it."""
+    from fraiseql.cqrs.connect import connect
+    from fraiseql.examples import blog
+
+    conn = await connect(dsn)
+    try:
+        if await conn.fetchval("SELECT to_regclass('qm_user') IS NOT NULL"):
+            return False
+        await blog.setup(conn, users=users, posts=posts)
+        return True
+    finally:
+        await conn.close()
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Load the blog, then serve its GraphQL API (or stop after loading with --setup-only)."""
+    from fraiseql.serve import uvicorn_module
+
+    uvicorn = None if args.setup_only else uvicorn_module()
+    with _database(args.dsn) as dsn:
+        print(f"fraiseql demo: loading the blog ({args.users} users, {args.posts} posts)...", flush=True)
         try:
-            signal.pause()
-        except KeyboardInterrupt:
-            pass
+            loaded = asyncio.run(setup(dsn, args.users, args.posts))
+        except Exception as exc:
+            print(f"fraiseql demo: error: cannot load the example into {dsn}: {exc}", file=sys.stderr)
+            return 2
+        print("fraiseql demo: " + ("loaded." if loaded else "already loaded, kept as is."), flush=True)
+        if uvicorn is None:
+            return 0
+        import fraiseql
+        from fraiseql.examples import blog_api  # noqa: F401 - declares the seed's GraphQL API
+
+        app = fraiseql.create_app(database_url=dsn)
+        url = f"http://{args.host}:{args.port}/graphql"
+        print(
+            f"fraiseql demo: GraphQL at {url} (GraphiQL in a browser); Ctrl-C stops. Try:\n"
+            f"  curl -s {url} -H 'content-type: application/json' "
+            "-d '{\"query\": \"{ user(id: 1) { id firstName userPosts { title } } }\"}'",
+            flush=True,
+        )
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fraiseql.demo [options]`: the same as `fraiseql demo`."""
+    parser = argparse.ArgumentParser(prog="python -m fraiseql.demo", description=__doc__)
+    _add_arguments(parser)
+    args = parser.parse_args(argv)
+    return args.handler(args)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

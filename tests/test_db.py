@@ -268,7 +268,7 @@ def test_no_leaked_references(dsn):
 def test_fetch_json_rewrites_through_a_selection_in_c(dsn):
     sel = fraiseql.Selection("User", [
         ("__typename", None, None), ("firstName", "first_name", None),
-        ("posts", "user_posts", fraiseql.Selection("Post", [("id", "id", None, fraiseql.ID)])),
+        ("posts", "user_posts", fraiseql.Selection("Post", [("id", "id", None, fraiseql.FIELD_ID)])),
     ])
 
     async def body(conn):

@@ -10,6 +10,8 @@
 
 from fraiseql.cqrs.declare import DeclarationError, Many, One, ReadModel, Sql
 from fraiseql.cqrs.migrations import MigrationError, install, make_migration, migrate
+from fraiseql.cqrs.refresh import Refresher, RefreshError, refresh
+from fraiseql.cqrs.verify import Drift, verify
 
-__all__ = ["DeclarationError", "Many", "MigrationError", "One", "ReadModel", "Sql", "install",
-           "make_migration", "migrate"]
+__all__ = ["DeclarationError", "Drift", "Many", "MigrationError", "One", "ReadModel", "RefreshError", "Refresher",
+           "Sql", "install", "make_migration", "migrate", "refresh", "verify"]

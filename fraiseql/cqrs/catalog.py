@@ -52,6 +52,7 @@ class Resolved:
     root: Node
     declaration: dict
     version: str
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def source_tables(self) -> list[tuple[str, str]]:
@@ -64,7 +65,8 @@ class Resolved:
 
 class _TableInfo:
     def __init__(self, columns: dict[str, str], pk: str | None, unique: set[str],
-                 fks: list[tuple[str, str, str, str]]) -> None:
+                 fks: list[tuple[str, str, str, str]], indexed: set[str]) -> None:
+        self.indexed = indexed  # columns leading some index
         self.columns = columns  # name -> SQL type
         self.pk = pk
         self.unique = unique  # single-column primary key or unique constraints
@@ -93,9 +95,8 @@ ORDER BY k.conname
 
 
 class _Catalog:
-    def __init__(self, conn: Any, name: str) -> None:
+    def __init__(self, conn: Any) -> None:
         self.conn = conn
-        self.name = name
         self.cache: dict[tuple[str, str], _TableInfo] = {}
 
     async def table(self, schema: str, table: str, where: str) -> _TableInfo:
@@ -103,7 +104,8 @@ class _Catalog:
             return self.cache[schema, table]
         row = await self.conn.fetchrow(_TABLE_SQL, schema, table)
         if row is None:
-            raise DeclarationError(f"{where}: table {schema}.{table} does not exist")
+            raise DeclarationError(f"{where}: table {schema}.{table} does not exist "
+                                   "(if a migration creates it, apply it first: fraiseql migrate)")
         columns = dict(item.split(":", 1) for item in (row["columns"] or []))
         pk, unique, fks = None, set(), []
         for con in await self.conn.fetch(_CONSTRAINT_SQL, row["oid"]):
@@ -113,7 +115,10 @@ class _Catalog:
                 unique.add(con["col"])
                 if con["contype"] == "p":
                     pk = con["col"]
-        info = self.cache[schema, table] = _TableInfo(columns, pk, unique, fks)
+        indexed = {r[0] for r in await self.conn.fetch(
+            "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a "
+            "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = $1", row["oid"])}
+        info = self.cache[schema, table] = _TableInfo(columns, pk, unique, fks, indexed)
         return info
 
 
@@ -126,10 +131,15 @@ def _column(info: _TableInfo, column: str, table: str, where: str) -> str:
 async def resolve(conn: Any, model: ReadModel) -> Resolved:
     """Check `model` against the catalog of the database behind `conn`; raise DeclarationError."""
     declaration = model.describe()
-    catalog = _Catalog(conn, model.name)
+    catalog = _Catalog(conn)
     counter = iter(range(1_000_000))
     root = await _resolve_node(catalog, declaration, None, None, f"read model {model.name}", counter)
     resolved = Resolved(model, root, declaration, model.version())
+    for node in root.walk():
+        if node.kind == "many" and node.fk not in catalog.cache[node.schema, node.table].indexed:
+            resolved.warnings.append(
+                f"no index on {node.schema}.{node.table} ({node.fk}): every document build scans the table; "
+                f"create one, e.g. CREATE INDEX ON {node.schema}.{node.table} ({node.fk})")
     await _check_expressions(conn, resolved)
     return resolved
 

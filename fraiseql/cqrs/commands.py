@@ -59,6 +59,10 @@ async def _makemigrations(args: argparse.Namespace, conn: Any) -> int:
     from fraiseql.cqrs.migrations import make_migration
 
     path = await make_migration(conn, _load_models(args.models), args.dir)
+    if path:
+        for line in path.read_text().splitlines():
+            if line.startswith("-- WARNING: "):
+                print(f"warning: {line[12:]}", file=sys.stderr)
     print(f"wrote {path}" if path else "no changes: the migrations already describe these read models")
     return 0
 
@@ -78,18 +82,18 @@ async def _migrate(args: argparse.Namespace, conn: Any) -> int:
 
 
 async def _refresh(args: argparse.Namespace, conn: Any) -> int:
-    from fraiseql.cqrs import refresh as r
+    from fraiseql.cqrs.refresh import Refresher, refresh, schedule_cron, unschedule_cron
 
     if args.cron:
-        job = await r.schedule_cron(conn, args.relation, args.cron)
+        job = await schedule_cron(conn, args.relation, args.cron)
         print(f"scheduled pg_cron job {job}: refresh {args.relation} at '{args.cron}'")
         return 0
     if args.unschedule:
-        found = await r.unschedule_cron(conn, args.relation)
+        found = await unschedule_cron(conn, args.relation)
         print(f"removed the pg_cron job of {args.relation}" if found else f"no pg_cron job for {args.relation}")
         return 0
     if args.every is None and args.debounce is None:
-        seconds = await r.refresh(conn, args.relation, concurrently=not args.blocking)
+        seconds = await refresh(conn, args.relation, concurrently=not args.blocking)
         print(f"refreshed {args.relation} in {seconds * 1000:.0f} ms")
         return 0
     every = {args.relation: args.every} if args.every else None
@@ -98,7 +102,7 @@ async def _refresh(args: argparse.Namespace, conn: Any) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with r.Refresher(args.dsn, every=every, debounce=debounce) as refresher:
+    async with Refresher(args.dsn, every=every, debounce=debounce) as refresher:
         mode = f"every {args.every} s" if args.every else f"at most every {args.debounce} s after writes"
         print(f"refreshing {args.relation} {mode}; Ctrl-C stops", flush=True)
         await stop.wait()
@@ -107,7 +111,7 @@ async def _refresh(args: argparse.Namespace, conn: Any) -> int:
 
 
 async def _verify(args: argparse.Namespace, conn: Any) -> int:
-    from fraiseql.cqrs.verify import verify
+    from fraiseql.cqrs.verify import repair, verify
 
     drift = await verify(conn, args.relation)
     if not drift:
@@ -119,6 +123,9 @@ async def _verify(args: argparse.Namespace, conn: Any) -> int:
         if keys:
             shown = ", ".join(map(str, keys[:args.show])) + (" ..." if len(keys) > args.show else "")
             print(f"  {problem} ({len(keys)}): {shown}")
+    if args.repair:
+        print(f"repaired {await repair(conn, args.relation, drift)} documents")
+        return 0 if not await verify(conn, args.relation) else EXIT_DRIFT
     return EXIT_DRIFT
 
 
@@ -160,6 +167,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     p = _with_dsn(subparsers.add_parser("verify", help="compare stored documents with the builder; exit 1 on drift"))
     p.add_argument("relation", help="read model relation, e.g. qm_user")
     p.add_argument("--show", type=int, default=20, help="drifted keys to list per kind (default 20)")
+    p.add_argument("--repair", action="store_true", help="qm_ only: rebuild the drifted documents (exit 0 if then clean)")
     p.set_defaults(handler=_run(_verify))
 
     p = _with_dsn(subparsers.add_parser("advise", help="measure tv_/mv_/qm_ on this database, print the decision table"))

@@ -94,8 +94,9 @@ class OrderTerm:
     descending: bool
     nulls: str | None  # "first", "last" or None for PostgreSQL's default
 
-    def sql(self, alias: str) -> str:
-        text = f'{alias}."{self.column}"' + (" DESC" if self.descending else " ASC")
+    def sql(self, alias: str, expr: str | None = None) -> str:
+        """The ORDER BY term on `alias`."column"`, or on `expr` standing for that column."""
+        text = (expr or f'{alias}."{self.column}"') + (" DESC" if self.descending else " ASC")
         return text + (f" NULLS {self.nulls.upper()}" if self.nulls else "")
 
 
@@ -169,7 +170,9 @@ class ReadModel:
     """A read model: the document of one row of `table`, served as tv_/mv_/qm_<name>.
 
     `forms` picks what to create: "tv" (a view, always fresh), "mv" (a materialized view,
-    refreshed), "qm" (a table kept in sync by statement-level triggers).
+    refreshed), "qm" (a table kept in sync by statement-level triggers). `notify=True` makes
+    writes to the source tables NOTIFY, which the debounced refresher of mv_ needs; it is
+    opt-in because every notifying commit takes PostgreSQL's global notify lock.
     """
 
     name: str
@@ -179,8 +182,14 @@ class ReadModel:
     key: str | None = None
     forms: Sequence[str] = ("tv",)
     schema: str = "public"
+    gin: bool = True  # GIN index on the documents of mv_/qm_; each qm_ write pays for it
+    notify: bool = False  # mv_: source tables NOTIFY on writes, for the debounced refresher
+
 
     def __post_init__(self) -> None:
+        if isinstance(self.forms, str):
+            self.forms = (self.forms,)
+        self.forms = tuple(self.forms)
         self.validate()
 
     @property
@@ -197,15 +206,18 @@ class ReadModel:
         if len(self.name) > MAX_NAME:
             raise DeclarationError(f"read model name {self.name!r} is longer than {MAX_NAME} characters")
         check_ident(self.schema, f"read model {self.name}: schema")
-        forms = list(self.forms) if not isinstance(self.forms, str) else [self.forms]
+        forms = list(self.forms)
         if not forms or any(f not in FORMS for f in forms) or len(set(forms)) != len(forms):
             raise DeclarationError(f"read model {self.name}: forms must be distinct values of {FORMS}, got {self.forms!r}")
+        if self.notify and "mv" not in forms:
+            raise DeclarationError(f"read model {self.name}: notify=True serves the refresh of an mv_ form; add \"mv\" to forms")
         self.describe()
 
     def describe(self) -> dict:
         """A canonical, JSON-able form of the declaration (checked on the way); hashed as its version."""
         return _describe(self.root, self.schema, f"read model {self.name}", []) | {
-            "name": self.name, "schema": self.schema, "forms": sorted(self.forms)}
+            "name": self.name, "schema": self.schema, "forms": sorted(self.forms)} | ({} if self.gin else {"gin": False}) \
+            | ({"notify": True} if self.notify else {})
 
     def version(self) -> str:
         """Hash of the declaration: a change of shape, forms or schema gives a new version."""

@@ -60,6 +60,7 @@ user = ReadModel(
             order_by="created_at DESC, id DESC", limit=10),
     },
     forms=("tv", "mv", "qm"),
+    notify=True,  # mv_user can be refreshed debounced (fraiseql refresh mv_user --debounce 1)
 )
 
 post = ReadModel(
