@@ -96,6 +96,13 @@ def _adapt(value: Any) -> str | None:
                          "list (array) or dict (json)")
 
 
+def _quote_channel(channel: Any) -> str:
+    """A LISTEN channel is an identifier: any text without NUL, quoted."""
+    if not isinstance(channel, str) or not channel or "\x00" in channel or len(channel.encode()) > 63:
+        raise InterfaceError(f"invalid LISTEN channel {channel!r}: 1 to 63 bytes of text, no NUL")
+    return '"' + channel.replace('"', '""') + '"'
+
+
 def _options(settings: Mapping[str, str]) -> str:
     def esc(v: str) -> str:
         return str(v).replace("\\", "\\\\").replace(" ", "\\ ")
@@ -145,6 +152,7 @@ class Connection:
         self._cancelling: asyncio.Future[Any] | None = None
         self._tx_depth = 0
         self._savepoint_seq = 0
+        self._listeners: dict[str, list[Callable[..., Any]]] = {}
         self.created_at = time.monotonic()
         self.host: str | None = None
         self.port: str | None = None
@@ -343,6 +351,30 @@ class Connection:
         """The query's single JSON column as bytes, built in C: the first row (b"null" when
         none) or, with many=True, one JSON array of all rows; rewritten through `selection`."""
         return await self._request(_JSON_MANY if many else _JSON, sql, args, selection, timeout, context)
+
+    async def add_listener(self, channel: str, callback: Callable[[Connection, int, str, str], Any]) -> None:
+        """LISTEN on `channel`; `callback(connection, pid, channel, payload)` runs in the loop
+        for each notification (asyncpg's signature)."""
+        if channel not in self._listeners:
+            await self.execute(f"LISTEN {_quote_channel(channel)}")
+            self._listeners[channel] = []
+            self._pg.notify_handler = self._on_notify
+        self._listeners[channel].append(callback)
+
+    async def remove_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        """Stop calling `callback`; UNLISTEN once the channel has no callback left."""
+        callbacks = self._listeners.get(channel)
+        if not callbacks or callback not in callbacks:
+            return
+        callbacks.remove(callback)
+        if not callbacks:
+            del self._listeners[channel]
+            if not self.is_closed:
+                await self.execute(f"UNLISTEN {_quote_channel(channel)}")
+
+    def _on_notify(self, channel: str, pid: int, payload: str) -> None:
+        for callback in self._listeners.get(channel, ()):
+            self._loop.call_soon(callback, self, pid, channel, payload)
 
     def transaction(self, *, isolation: str | None = None, readonly: bool = False) -> Transaction:
         """`async with conn.transaction():` commits, or rolls back on exception; nests as savepoints."""
@@ -665,6 +697,9 @@ class Pool:
                 if conn.transaction_status != _TRANS_IDLE:
                     await conn._request(_STATUS, "ROLLBACK", ())
                 conn._tx_depth = 0
+                if conn._listeners:  # the next holder must not get this one's notifications
+                    conn._listeners.clear()
+                    await conn.execute("UNLISTEN *")
             except (DatabaseError, asyncio.TimeoutError):
                 conn.terminate()
                 return

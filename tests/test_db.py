@@ -357,3 +357,27 @@ def test_selection_and_arguments_are_not_leaked_by_fetch_json(dsn):
                                          selection=sel, many=True) == b'[{"a":1},{"a":1},{"a":1}]'
         assert sys.getrefcount(sel) == before
     run(_with_conn(dsn, body))
+
+
+def test_listen_notify_delivers_to_listeners_until_removed(dsn):
+    async def body(conn):
+        got = asyncio.Queue()
+
+        def on_notify(connection, pid, channel, payload):
+            got.put_nowait((connection, pid, channel, payload))
+
+        channel = 'refresh "qm"'  # quoted, not spliced
+        await conn.add_listener(channel, on_notify)
+        sender = await db.connect(dsn)
+        await sender.execute("SELECT pg_notify($1, $2)", channel, "qm_user")
+        c, pid, ch, payload = await asyncio.wait_for(got.get(), 10)
+        assert (c, pid, ch, payload) == (conn, sender.backend_pid, channel, "qm_user")
+        await conn.remove_listener(channel, on_notify)
+        await sender.execute("SELECT pg_notify($1, $2)", channel, "ignored")
+        await sender.execute("SELECT pg_notify($1, $2)", "other", "x")
+        assert await conn.fetchval("SELECT 1") == 1  # the notifications have been read by now
+        assert got.empty()
+        await sender.close()
+        with pytest.raises(InterfaceError, match="channel"):
+            await conn.add_listener("", on_notify)
+    run(_with_conn(dsn, body))

@@ -35,6 +35,7 @@ typedef struct {
     fq_pgconn *c;
     PyObject *error_factory; /* (kind, sqlstate, message, detail, hint, fields) -> exception */
     PyObject *adapter;       /* value -> str | None, for parameter types C does not know */
+    PyObject *notify_handler; /* (channel, pid, payload) -> None for LISTEN, or NULL */
     pending *pend;
     size_t pcap, phead, pcount;
 } PGConn;
@@ -519,6 +520,7 @@ static int PGConn_traverse(PGConn *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->error_factory);
     Py_VISIT(self->adapter);
+    Py_VISIT(self->notify_handler);
     for (size_t i = 0; i < self->pcount; i++) {
         pending *pd = &self->pend[(self->phead + i) % self->pcap];
         Py_VISIT(pd->fut);
@@ -542,6 +544,7 @@ static int PGConn_clear(PGConn *self)
 {
     Py_CLEAR(self->error_factory);
     Py_CLEAR(self->adapter);
+    Py_CLEAR(self->notify_handler);
     drop_pending(self);
     return 0;
 }
@@ -630,9 +633,28 @@ error:
     return result;
 }
 
+/* Hands LISTEN notifications to the handler; a failing handler is reported, never raised
+ * into the event loop's reader callback. Without a handler they are dropped (freed). */
+static void dispatch_notifies(PGConn *self)
+{
+    PGconn *pg = fq_pgconn_pg(self->c);
+    PGnotify *n;
+    while (pg != NULL && (n = PQnotifies(pg)) != NULL) {
+        if (self->notify_handler != NULL) {
+            PyObject *r = PyObject_CallFunction(self->notify_handler, "siz", n->relname, n->be_pid,
+                                                n->extra);
+            if (r == NULL)
+                PyErr_WriteUnraisable(self->notify_handler);
+            Py_XDECREF(r);
+        }
+        PQfreemem(n);
+    }
+}
+
 static PyObject *PGConn_step(PGConn *self, PyObject *unused)
 {
     fq_want want = fq_pgconn_step(self->c);
+    dispatch_notifies(self);
     if (resolve_done(self) < 0)
         return NULL;
     return PyLong_FromLong(want);
@@ -728,7 +750,24 @@ static PyMethodDef PGConn_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *PGConn_get_notify_handler(PGConn *self, void *c)
+{
+    return Py_NewRef(self->notify_handler ? self->notify_handler : Py_None);
+}
+
+static int PGConn_set_notify_handler(PGConn *self, PyObject *value, void *c)
+{
+    if (value != NULL && value != Py_None && !PyCallable_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "notify_handler must be callable or None");
+        return -1;
+    }
+    Py_XSETREF(self->notify_handler, value == Py_None ? NULL : Py_XNewRef(value));
+    return 0;
+}
+
 static PyGetSetDef PGConn_getset[] = {
+    {"notify_handler", (getter)PGConn_get_notify_handler, (setter)PGConn_set_notify_handler,
+     "Called as handler(channel, pid, payload) for each LISTEN notification.", NULL},
     {"state", (getter)PGConn_get_state, NULL, "0 connecting, 1 ready, 2 broken, 3 closed", NULL},
     {"error", (getter)PGConn_get_error, NULL, "Why the connection failed or broke.", NULL},
     {"inflight", (getter)PGConn_get_inflight, NULL, "Requests sent and not yet settled.", NULL},
