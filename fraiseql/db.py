@@ -73,6 +73,8 @@ def _adapt(value: Any) -> str | None:
     """Text form of a parameter the C side does not convert itself (str/int/float/bool/None)."""
     if value is None:
         return None
+    if isinstance(value, enum.Enum):  # before str/int: str() of a mixed-in enum is its name
+        return _adapt(value.value)
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, (str, int, float)):
@@ -85,8 +87,6 @@ def _adapt(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
         return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
-    if isinstance(value, enum.Enum):
-        return _adapt(value.value)
     if isinstance(value, (list, tuple)):
         return _array_literal(value)
     if isinstance(value, dict):

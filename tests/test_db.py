@@ -3,6 +3,7 @@
 import asyncio
 import datetime
 import decimal
+import enum
 import gc
 import sys
 import uuid
@@ -104,6 +105,14 @@ def test_parameters_of_every_kind_round_trip(dsn):
                              datetime.date(2020, 1, 2), datetime.timedelta(days=1, seconds=5),
                              ['a"b', "c,d", "NULL"]]
         assert await conn.fetchval("SELECT $1::float8", float("inf")) == float("inf")
+
+        class Color(str, enum.Enum):
+            RED = "red"
+
+        class Size(enum.IntEnum):
+            BIG = 3
+
+        assert list(await conn.fetchrow("SELECT $1::text, $2::int", Color.RED, Size.BIG)) == ["red", 3]
         with pytest.raises(DataError, match=r"\$1 contains a NUL"):
             await conn.fetchval("SELECT $1::text", "a\x00b")
         with pytest.raises(InterfaceError, match="type object"):
