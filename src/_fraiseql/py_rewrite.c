@@ -426,7 +426,10 @@ static PyObject *run_rewrite(PyObject *module, PyObject *json, const fq_selectio
     PyObject *result = NULL;
     if (input_get(json, &in, fname) < 0)
         return NULL;
-    if (fq_py_buf_init(&b, (size_t)in.len + 16) < 0)
+    /* to_camel never grows the text; a selection may (longer keys, typenames): leave room so
+     * that the common case never reallocates (untouched capacity costs nothing) */
+    size_t cap = (size_t)in.len + (sel ? (size_t)in.len / 4 : 0) + 64;
+    if (fq_py_buf_init(&b, cap) < 0)
         goto done;
     if (fq_rewrite(&b, in.data, (size_t)in.len, sel, &err) < 0) {
         fq_py_rewrite_raise(st, &err, in.data, (size_t)in.len);

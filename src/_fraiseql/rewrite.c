@@ -682,7 +682,7 @@ static const char *write_id(rw *c, const char *v, const char *e, int depth, cons
 /* Writes the value of field f from span s: recorded (s.e set), not seen (s.v NULL), or met
  * just now in the input (s.e NULL: streamed). Returns the end of the value (close if not
  * seen). direct: whether sub-objects may stream their fields (see rw_object). */
-static const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_field *f, span s,
+FQ_INLINE const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_field *f, span s,
                               const char *close, int depth, const frame *fr, int direct)
 {
     fq_buf *o = c->out;
