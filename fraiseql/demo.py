@@ -1,90 +1,102 @@
-"""`python -m fraiseql.demo`: the rewriter at work on the seed's qm_user document.
+"""`fraiseql demo` (and `python -m fraiseql.demo`, which `make demo` runs): the seed's blog.
 
-Starts an embedded PostgreSQL, builds the seed document's `qm_user` read model (a user and
-their 10 latest posts as JSONB), reads one row as PostgreSQL prints it, and rewrites it for
-a GraphQL selection. Grows into the blog demo of the seed document as the GraphQL layer lands.
+Loads the blog example (tb_user, tb_post, qm_user synced by triggers, mv_user, tv_user;
+10,000 users and 200,000 posts) into an embedded PostgreSQL or `--dsn`, declares the seed's
+GraphQL API (fraiseql.examples.blog_api) and serves it at http://HOST:PORT/graphql.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
 
-from fraiseql import ID, Selection, rewrite
-from fraiseql.embedded import EmbeddedPostgres, find_bindir
+__all__ = ["main", "register"]
 
-# The seed's schema and read model, with its LIMIT bug fixed (limit the posts, not the
-# aggregate row) and a tie-breaker in the order.
-SQL = """
-CREATE TABLE tb_user (id int PRIMARY KEY, first_name text, last_name text, email text,
-                      created_at timestamptz DEFAULT '2024-01-15 09:30:00+00');
-CREATE TABLE tb_post (id int PRIMARY KEY, user_id int REFERENCES tb_user, title text,
-                      content text, created_at timestamptz);
-CREATE TABLE qm_user (id int PRIMARY KEY, data jsonb NOT NULL);
-INSERT INTO tb_user (id, first_name, last_name, email) VALUES (1, 'Alice', 'Martin', 'alice@example.org');
-INSERT INTO tb_post
-SELECT i, 1, 'Post number ' || i, repeat('Streaming rewrites beat DOMs. ', 10),
-       '2024-03-01 12:00:00+00'::timestamptz + i * interval '1 hour'
-FROM generate_series(1, 12) AS i;
-INSERT INTO qm_user
-SELECT u.id, jsonb_build_object(
-    'id', u.id, 'first_name', u.first_name, 'last_name', u.last_name, 'email', u.email,
-    'created_at', u.created_at,
-    'user_posts', COALESCE((
-        SELECT jsonb_agg(jsonb_build_object('id', p.id, 'title', p.title, 'content', p.content,
-                                            'created_at', p.created_at)
-                         ORDER BY p.created_at DESC, p.id DESC)
-        FROM (SELECT * FROM tb_post WHERE user_id = u.id
-              ORDER BY created_at DESC, id DESC LIMIT 10) p), '[]'::jsonb))
-FROM tb_user u;
-SELECT data FROM qm_user WHERE id = 1;
-"""
-
-QUERY = "{ user(id: 1) { __typename id firstName email posts: userPosts { __typename id title createdAt } } }"
-
-POST = Selection(
-    "Post",
-    [("__typename", None, None), ("id", "id", None, ID), ("title", "title", None), ("createdAt", "created_at", None)],
-)
-USER = Selection(
-    "User",
-    [
-        ("__typename", None, None),
-        ("id", "id", None, ID),
-        ("firstName", "first_name", None),
-        ("email", "email", None),
-        ("posts", "user_posts", POST),
-    ],
-)
+DEMO_DATABASE = "fraiseql_demo"
 
 
-def fetch_document(pg: EmbeddedPostgres) -> bytes:
-    """The qm_user row's JSONB text, as PostgreSQL prints it (read with psql)."""
-    psql = shutil.which("psql") or str(find_bindir() / "psql")
-    out = subprocess.run(
-        [psql, pg.dsn, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-f", "-"],
-        input=SQL.encode(),
-        capture_output=True,
-        check=True,
-    )
-    return out.stdout.strip()
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `fraiseql demo` to the command."""
+    _add_arguments(subparsers.add_parser("demo", help="serve the seed's blog example"))
 
 
-def main() -> None:
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dsn", help="PostgreSQL to load the example into (default: an embedded one)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--users", type=int, default=10_000)
+    p.add_argument("--posts", type=int, default=200_000)
+    p.add_argument("--setup-only", action="store_true", help="load schema and data, then exit")
+    p.set_defaults(handler=demo)
+
+
+@contextlib.contextmanager
+def _database(dsn: str | None) -> Iterator[str]:
+    """`dsn`, or a database in a throwaway embedded cluster for as long as the block runs."""
+    if dsn:
+        yield dsn
+        return
+    from fraiseql.embedded import EmbeddedPostgres
+
     with EmbeddedPostgres() as pg:
-        print(f"fraiseql demo: embedded PostgreSQL at {pg.dsn}\n")
-        doc = fetch_document(pg)
-    print(f"qm_user.data ({len(doc)} bytes, as PostgreSQL stores and prints it):\n{doc.decode()}\n")
-    print(f"GraphQL selection: {QUERY}\n")
-    out = rewrite(doc, USER)
-    n = 20000
-    start = time.perf_counter()
-    for _ in range(n):
-        rewrite(doc, USER)
-    us = (time.perf_counter() - start) / n * 1e6
-    print(f"fraiseql.rewrite(doc, selection) -> {len(out)} bytes in {us:.2f} us:\n{out.decode()}")
+        yield pg.create_database(DEMO_DATABASE)
+
+
+async def setup(dsn: str, users: int = 10_000, posts: int = 200_000) -> bool:
+    """Load the blog into `dsn` unless it is already there; True when it loaded it."""
+    from fraiseql.cqrs.connect import connect
+    from fraiseql.examples import blog
+
+    conn = await connect(dsn)
+    try:
+        if await conn.fetchval("SELECT to_regclass('qm_user') IS NOT NULL"):
+            return False
+        await blog.setup(conn, users=users, posts=posts)
+        return True
+    finally:
+        await conn.close()
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Load the blog, then serve its GraphQL API (or stop after loading with --setup-only)."""
+    from fraiseql.serve import uvicorn_module
+
+    uvicorn = None if args.setup_only else uvicorn_module()
+    with _database(args.dsn) as dsn:
+        print(f"fraiseql demo: loading the blog ({args.users} users, {args.posts} posts)...", flush=True)
+        try:
+            loaded = asyncio.run(setup(dsn, args.users, args.posts))
+        except Exception as exc:
+            print(f"fraiseql demo: error: cannot load the example into {dsn}: {exc}", file=sys.stderr)
+            return 2
+        print("fraiseql demo: " + ("loaded." if loaded else "already loaded, kept as is."), flush=True)
+        if uvicorn is None:
+            return 0
+        import fraiseql
+        from fraiseql.examples import blog_api  # noqa: F401 - declares the seed's GraphQL API
+
+        app = fraiseql.create_app(database_url=dsn)
+        url = f"http://{args.host}:{args.port}/graphql"
+        print(
+            f"fraiseql demo: GraphQL at {url} (GraphiQL in a browser); Ctrl-C stops. Try:\n"
+            f"  curl -s {url} -H 'content-type: application/json' "
+            "-d '{\"query\": \"{ user(id: 1) { id firstName userPosts { title } } }\"}'",
+            flush=True,
+        )
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m fraiseql.demo [options]`: the same as `fraiseql demo`."""
+    parser = argparse.ArgumentParser(prog="python -m fraiseql.demo", description=__doc__)
+    _add_arguments(parser)
+    args = parser.parse_args(argv)
+    return args.handler(args)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

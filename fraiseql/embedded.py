@@ -98,9 +98,13 @@ class EmbeddedPostgres:
     ...     print(pg.dsn)   # postgresql://postgres@127.0.0.1:PORT/postgres
     """
 
-    def __init__(self, *, settings: dict[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(self, *, settings: dict[str, str] | None = None, port: int | None = None,
+                 hba: list[str] | None = None) -> None:
+        """settings: postgresql.conf values (quoted as SQL literals where needed); hba:
+        pg_hba.conf lines put ahead of the default trust rules (e.g. password auth for a role)."""
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
         self.port = port
+        self.hba = list(hba or [])
         self.root_dir: Path | None = None
         self._bindir: Path | None = None
         self._run_as: pwd.struct_passwd | None = None
@@ -136,6 +140,9 @@ class EmbeddedPostgres:
                 os.chown(self.root_dir, self._run_as.pw_uid, self._run_as.pw_gid)
             self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
                       "-E", "UTF8", "--no-locale", "--no-sync")
+            if self.hba:
+                hba_file = self.data_dir / "pg_hba.conf"
+                hba_file.write_text("\n".join(self.hba) + "\n" + hba_file.read_text())
             self._start_server()
             self._start_watchdog()
         except BaseException:
@@ -157,6 +164,15 @@ class EmbeddedPostgres:
             self._watchdog.wait()
             self._watchdog = None
         shutil.rmtree(root, ignore_errors=True)
+
+    def restart(self) -> None:
+        """Restart the server (fast shutdown: open sessions are terminated), same port."""
+        result = subprocess.run(
+            self._argv("pg_ctl", "-D", str(self.data_dir), "-l", str(self._root / "server.log"),
+                       "-m", "fast", "-w", "-t", "60", "restart"),
+            capture_output=True, text=True, cwd="/", **self._as_user())
+        if result.returncode != 0:
+            raise EmbeddedPostgresError(f"pg_ctl restart failed: {result.stderr.strip()}")
 
     def create_database(self, name: str) -> str:
         """Create database `name` (a plain identifier) and return its DSN."""

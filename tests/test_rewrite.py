@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from fraiseql import ID, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
+from fraiseql import FIELD_ID as ID, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
 
 POST = Selection("Post", [("__typename", None, None), ("id", "id", None, ID), ("title", "title", None)])
 USER = Selection(

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraiseql import ID, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
+from fraiseql import FIELD_ID as ID, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
 
 KEYS = ["a", "b_c", "id", "é", "x_y_z", "", "_p", "q__r_"]
 

@@ -7,19 +7,24 @@ static int module_exec(PyObject *module)
     fq_module_state *st = fq_module_get_state(module);
     if (fq_py_rewrite_exec(module, &st->rewrite) < 0)
         return -1;
+    if (fq_py_pgconn_exec(module, &st->pgconn) < 0)
+        return -1;
     return 0;
 }
 
 static int module_traverse(PyObject *module, visitproc visit, void *arg)
 {
     fq_module_state *st = fq_module_get_state(module);
-    return fq_py_rewrite_traverse(&st->rewrite, visit, arg);
+    if (fq_py_rewrite_traverse(&st->rewrite, visit, arg) < 0)
+        return -1;
+    return fq_py_pgconn_traverse(&st->pgconn, visit, arg);
 }
 
 static int module_clear(PyObject *module)
 {
     fq_module_state *st = fq_module_get_state(module);
     fq_py_rewrite_clear(&st->rewrite);
+    fq_py_pgconn_clear(&st->pgconn);
     return 0;
 }
 

@@ -6,10 +6,12 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "py_pgconn.h"
 #include "py_rewrite.h"
 
 typedef struct fq_module_state {
     fq_rewrite_state rewrite;
+    fq_pgconn_state pgconn;
 } fq_module_state;
 
 static inline fq_module_state *fq_module_get_state(PyObject *module)

@@ -1,0 +1,1 @@
+"""Examples shipped with fraiseql, usable from an installed package (demo, benchmarks, docs)."""

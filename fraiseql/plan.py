@@ -1,0 +1,495 @@
+"""Execution plans: a document parsed, limited, validated and compiled once, then cached.
+
+A plan is keyed by (document text, operation name). Its compiled root fields depend on the
+`@include`/`@skip` variables only, so each plan keeps one compiled variant per tuple of those
+booleans (at most 2**n, n the number of such variables; few in practice).
+
+A compiled selection is a tree of plain tuples, testable without the C extension:
+    (typename, ((out_key, src_key, child, flags), ...))
+`src_key` None means "emit typename", `child` is a nested tree or None for leaves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    Undefined,
+    VariableNode,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution.collect_fields import collect_fields, collect_sub_fields
+from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from fraiseql.schema import STRINGIFIED_SCALARS, FieldInfo
+
+# Flags of a compiled field (the rewriter's own constants are mapped from these).
+NON_NULL = 1  # a null here needs GraphQL null propagation
+STRINGIFY = 2  # a stored JSON number is emitted as a string (ID, Decimal)
+ITEMS_NON_NULL = 4  # a null element of this list needs null propagation
+
+Tree = tuple[str, tuple[tuple[str, "str | None", "Tree | None", int], ...]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-document limits, checked before validation; each None disables that check."""
+
+    max_depth: int | None = 15
+    max_aliases: int | None = 30
+    max_fields: int | None = 500
+    max_tokens: int | None = 10_000
+    introspection: bool = True
+
+
+# ---------------------------------------------------------------- limits
+
+
+class _Counter:
+    """Depth, alias and field counts of selection sets, fragments expanded once each."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.memo: dict[str, tuple[int, int, int]] = {}
+        self.active: set[str] = set()
+
+    def measure(self, selection_set: SelectionSetNode | None) -> tuple[int, int, int]:
+        """(depth, aliases, fields) of a selection set; a spread counts its fragment each time."""
+        if selection_set is None:
+            return 0, 0, 0
+        depth = aliases = fields = 0
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                d, a, f = self.measure(sel.selection_set)
+                depth = max(depth, d + 1)
+                aliases += a + (sel.alias is not None)
+                fields += f + 1
+            elif isinstance(sel, InlineFragmentNode):
+                d, a, f = self.measure(sel.selection_set)
+                depth, aliases, fields = max(depth, d), aliases + a, fields + f
+            elif isinstance(sel, FragmentSpreadNode):
+                d, a, f = self.fragment(sel.name.value)
+                depth, aliases, fields = max(depth, d), aliases + a, fields + f
+        return depth, aliases, fields
+
+    def fragment(self, name: str) -> tuple[int, int, int]:
+        if name in self.memo:
+            return self.memo[name]
+        frag = self.fragments.get(name)
+        if frag is None or name in self.active:  # unknown or cyclic: validation reports it
+            return 0, 0, 0
+        self.active.add(name)
+        self.memo[name] = self.measure(frag.selection_set)
+        self.active.discard(name)
+        return self.memo[name]
+
+
+def check_limits(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
+    """Errors for every operation of `document` that exceeds depth, alias or field limits."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    counter = _Counter(fragments)
+    errors: list[GraphQLError] = []
+    for op in document.definitions:
+        if not isinstance(op, OperationDefinitionNode):
+            continue
+        depth, aliases, fields = counter.measure(op.selection_set)
+        for what, value, limit in (
+            ("depth", depth, limits.max_depth),
+            ("number of aliases", aliases, limits.max_aliases),
+            ("number of fields", fields, limits.max_fields),
+        ):
+            if limit is not None and value > limit:
+                name = f"Operation '{op.name.value}'" if op.name else "The operation"
+                errors.append(
+                    GraphQLError(f"{name} exceeds the maximum query {what}: {value} > {limit}.", op)
+                )
+    return errors
+
+
+# ---------------------------------------------------------------- compiled selections
+
+
+def _named(gql: Any) -> Any:
+    while isinstance(gql, (GraphQLNonNull, GraphQLList)):
+        gql = gql.of_type
+    return gql
+
+
+def _flags(gql: Any) -> int:
+    flags = NON_NULL if isinstance(gql, GraphQLNonNull) else 0
+    inner = gql.of_type if isinstance(gql, GraphQLNonNull) else gql
+    if isinstance(inner, GraphQLList) and isinstance(inner.of_type, GraphQLNonNull):
+        flags |= ITEMS_NON_NULL
+    if _named(gql).name in STRINGIFIED_SCALARS:
+        flags |= STRINGIFY
+    return flags
+
+
+def compile_tree(
+    schema: GraphQLSchema,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    object_type: GraphQLObjectType,
+    field_nodes: list[FieldNode],
+) -> Tree | None:
+    """The selection of `field_nodes` on `object_type` as a tuple tree.
+
+    None when some part is not served by stored JSON (a computed field, an enum whose stored
+    values differ from its names, introspection): the caller then uses graphql-core.
+    """
+    out = []
+    subfields = collect_sub_fields(schema, fragments, variables, object_type, field_nodes)
+    for key, nodes in subfields.items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            out.append((key, None, None, NON_NULL))
+            continue
+        fdef: GraphQLField | None = object_type.fields.get(name)
+        info = (fdef.extensions or {}).get("fraiseql") if fdef else None
+        if not isinstance(info, FieldInfo) or info.src_key is None:
+            return None
+        named = _named(fdef.type)
+        child = None
+        if isinstance(named, GraphQLObjectType):
+            child = compile_tree(schema, fragments, variables, named, nodes)
+            if child is None:
+                return None
+        elif isinstance(named, GraphQLEnumType) and not getattr(named, "verbatim", False):
+            return None
+        out.append((key, info.src_key, child, _flags(fdef.type)))
+    return object_type.name, tuple(out)
+
+
+def directive_variables(document: DocumentNode) -> tuple[str, ...]:
+    """Names of the variables that `@include(if:)`/`@skip(if:)` depend on, sorted."""
+    names: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode | None) -> None:
+        if selection_set is None:
+            return
+        for sel in selection_set.selections:
+            for directive in sel.directives or ():
+                if directive.name.value in ("include", "skip"):
+                    for arg in directive.arguments:
+                        if isinstance(arg.value, VariableNode):
+                            names.add(arg.value.name.value)
+            walk(getattr(sel, "selection_set", None))
+
+    for definition in document.definitions:
+        walk(getattr(definition, "selection_set", None))
+    return tuple(sorted(names))
+
+
+# ---------------------------------------------------------------- plans
+
+
+@dataclass
+class RootField:
+    """One root field of the fast path."""
+
+    key: str
+    prefix: bytes  # the pre-rendered `"key":`
+    field_name: str
+    field_def: GraphQLField
+    nodes: list[FieldNode]
+    fn: Callable[..., Any] | None  # None for __typename
+    tree: Tree | None
+    args: ArgumentPlan | None  # None: arguments too complex, graphql-core coerces them
+    selection: Any = None  # the native Selection built from `tree`
+    core: bool = False  # answered by graphql-core (with the other such roots)
+
+
+@dataclass
+class Variant:
+    """The root fields of one set of @include/@skip values, in selection order."""
+
+    roots: list[RootField]
+    # The operation restricted to the roots that graphql-core answers, if there are any.
+    core_document: DocumentNode | None
+
+
+@dataclass(frozen=True)
+class ArgumentPlan:
+    """A root field's arguments: literals coerced once, `arg: $var` looked up per request."""
+
+    const: dict[str, Any]
+    # (argument out_name, variable name, argument default or Undefined, argument is non-null)
+    from_variables: tuple[tuple[str, str, Any, bool], ...]
+
+    def values(self, variables: dict[str, Any]) -> dict[str, Any] | None:
+        """The resolver's keyword arguments; None when graphql-core must report an error."""
+        if not self.from_variables:
+            return self.const
+        out = dict(self.const)
+        for out_name, var, default, non_null in self.from_variables:
+            if var in variables:
+                value = variables[var]
+                if value is None and non_null:
+                    return None
+                out[out_name] = value
+            elif default is not Undefined:
+                out[out_name] = default
+            elif non_null:
+                return None
+        return out
+
+
+@dataclass(frozen=True)
+class VariablePlan:
+    """An operation's variable definitions, resolved to types once."""
+
+    # (name, input type, default already coerced or Undefined, non-null, scalar parse_value
+    # when the type is a scalar: the common case skips graphql-core's generic coercion)
+    specs: tuple[tuple[str, Any, Any, bool, Callable[[Any], Any] | None], ...]
+
+    def coerce(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        """Coerced values; None on any problem (graphql-core then words the errors)."""
+        out: dict[str, Any] = {}
+        try:
+            for name, type_, default, non_null, parse in self.specs:
+                if name not in inputs:
+                    if default is not Undefined:
+                        out[name] = default
+                    elif non_null:
+                        return None
+                    continue
+                value = inputs[name]
+                if value is None:
+                    if non_null:
+                        return None
+                    out[name] = None
+                elif parse is not None:
+                    value = parse(value)
+                    if value is Undefined:
+                        return None
+                    out[name] = value
+                else:
+                    out[name] = coerce_input_value(value, type_)
+        except Exception:  # noqa: BLE001 - any failure: graphql-core coerces and reports it
+            return None
+        return out
+
+
+def variable_plan(schema: GraphQLSchema, op: OperationDefinitionNode) -> VariablePlan | None:
+    """The variable plan of `op` (validated), or None when a default cannot be coerced."""
+    specs = []
+    for definition in op.variable_definitions or ():
+        type_ = type_from_ast(schema, definition.type)
+        default: Any = Undefined
+        if definition.default_value is not None:
+            default = value_from_ast(definition.default_value, type_)
+            if default is Undefined:
+                return None
+        non_null = isinstance(type_, GraphQLNonNull)
+        inner = type_.of_type if non_null else type_
+        parse = inner.parse_value if isinstance(inner, GraphQLScalarType) else None
+        specs.append((definition.variable.name.value, type_, default, non_null, parse))
+    return VariablePlan(tuple(specs))
+
+
+def argument_plan(field_def: GraphQLField, node: FieldNode) -> ArgumentPlan | None:
+    """How to build a root field's arguments; None when graphql-core has to do it."""
+    given = {arg.name.value: arg.value for arg in node.arguments}
+    const: dict[str, Any] = {}
+    from_variables = []
+    for name, arg_def in field_def.args.items():
+        out_name = arg_def.out_name or name
+        non_null = isinstance(arg_def.type, GraphQLNonNull)
+        value_node = given.get(name)
+        if value_node is None:
+            if arg_def.default_value is not Undefined:
+                const[out_name] = arg_def.default_value
+            elif non_null:
+                return None
+        elif isinstance(value_node, VariableNode):
+            from_variables.append((out_name, value_node.name.value, arg_def.default_value, non_null))
+        elif _uses_variables(value_node):
+            return None
+        else:
+            value = value_from_ast(value_node, arg_def.type)
+            if value is Undefined:
+                return None
+            const[out_name] = value
+    return ArgumentPlan(const, tuple(from_variables))
+
+
+@dataclass
+class Plan:
+    """A cached, validated document and its compiled variants."""
+
+    document: DocumentNode | None = None
+    operation: OperationDefinitionNode | None = None
+    fragments: dict[str, FragmentDefinitionNode] = field(default_factory=dict)
+    errors: list[GraphQLError] | None = None  # request errors: parse, limits, validation
+    directive_vars: tuple[str, ...] = ()
+    variables: VariablePlan | None = None  # None: graphql-core coerces the variables
+    # directive variable values -> root fields of the fast path, or None: use graphql-core
+    variants: dict[tuple[bool, ...], Variant | None] = field(default_factory=dict)
+
+
+def select_operation(
+    document: DocumentNode, operation_name: str | None
+) -> OperationDefinitionNode | GraphQLError:
+    """The operation to run, or the error graphql-core gives for that case."""
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(ops) == 1:
+            return ops[0]
+        if not ops:
+            return GraphQLError("Must provide an operation.")
+        return GraphQLError("Must provide operation name if query contains multiple operations.")
+    for op in ops:
+        if op.name and op.name.value == operation_name:
+            return op
+    return GraphQLError(f"Unknown operation named '{operation_name}'.")
+
+
+def _check_operation_type(schema: GraphQLSchema, op: OperationDefinitionNode) -> GraphQLError | None:
+    kind = op.operation.value
+    if schema.get_root_type(op.operation) is None:
+        return GraphQLError(f"Schema is not configured to execute {kind} operation.", op)
+    if op.operation == OperationType.SUBSCRIPTION:
+        return GraphQLError("Subscriptions are not supported.", op)
+    return None
+
+
+def build_plan(
+    schema: GraphQLSchema, query: str, operation_name: str | None, limits: Limits
+) -> Plan:
+    """Parse, check limits, validate and select the operation of a document."""
+    try:
+        document = parse(query, max_tokens=limits.max_tokens)
+    except GraphQLError as exc:
+        return Plan(errors=[exc])
+    errors = check_limits(document, limits)
+    if errors:
+        return Plan(errors=errors)
+    rules = list(specified_rules)
+    if not limits.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    errors = validate(schema, document, rules)
+    if errors:
+        return Plan(errors=errors)
+    operation = select_operation(document, operation_name)
+    if isinstance(operation, GraphQLError):
+        return Plan(errors=[operation])
+    error = _check_operation_type(schema, operation)
+    if error is not None:
+        return Plan(errors=[error])
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return Plan(
+        document=document,
+        operation=operation,
+        fragments=fragments,
+        directive_vars=directive_variables(document),
+        variables=variable_plan(schema, operation),
+    )
+
+
+def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) -> Variant | None:
+    """The root fields of a query, each compiled when stored JSON serves it.
+
+    None when no root field is served that way (graphql-core then runs the whole operation).
+    """
+    op = plan.operation
+    if op is None or op.operation != OperationType.QUERY:
+        return None
+    root_type = schema.query_type
+    roots = collect_fields(schema, plan.fragments, variables, root_type, op.selection_set)
+    out: list[RootField] = []
+    for key, nodes in roots.items():
+        name = nodes[0].name.value
+        prefix = json.dumps(key).encode() + b":"
+        if name == "__typename":
+            out.append(RootField(key, prefix, name, None, nodes, None, None, ArgumentPlan({}, ())))  # type: ignore[arg-type]
+            continue
+        fdef = root_type.fields.get(name)  # None for __schema and __type
+        info = (fdef.extensions or {}).get("fraiseql") if fdef else None
+        tree = None
+        if isinstance(info, FieldInfo) and info.stored_root:
+            tree = compile_tree(schema, plan.fragments, variables, _named(fdef.type), nodes)
+        if tree is None:
+            out.append(RootField(key, prefix, name, fdef, nodes, None, None, None, core=True))  # type: ignore[arg-type]
+        else:
+            out.append(RootField(key, prefix, name, fdef, nodes, info.fn, tree, argument_plan(fdef, nodes[0])))
+    core = [node for root in out if root.core for node in root.nodes]
+    if core and len(core) == sum(len(root.nodes) for root in out if root.fn is not None or root.core):
+        return None
+    core_document = None
+    if core:
+        operation = OperationDefinitionNode(
+            operation=op.operation,
+            name=op.name,
+            variable_definitions=op.variable_definitions,
+            directives=op.directives,
+            selection_set=SelectionSetNode(selections=tuple(core)),
+        )
+        core_document = DocumentNode(definitions=(operation, *plan.fragments.values()))
+    return Variant(out, core_document)
+
+
+def _uses_variables(value: Any) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    for attr in ("values", "fields"):
+        for item in getattr(value, attr, None) or ():
+            if _uses_variables(getattr(item, "value", item)):
+                return True
+    return False
+
+
+class LRUCache:
+    """A bounded least-recently-used mapping (plans, persisted query texts)."""
+
+    def __init__(self, maxsize: int = 1000) -> None:
+        if maxsize < 1:
+            raise ValueError(f"cache size must be at least 1, got {maxsize}")
+        self.maxsize = maxsize
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Any) -> Any:
+        """The value of `key` (now the most recently used), or None."""
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        """Store `value`, evicting the least recently used entry beyond the bound."""
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.maxsize:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()

@@ -1,0 +1,450 @@
+"""Builds the graphql-core schema from the registry.
+
+Mapping decisions (the issue left them open):
+- A hint `T` is non-null (`T!`), `T | None` / `Optional[T]` is nullable; `list[T]` is
+  `[T!]!`, `list[T | None] | None` is `[T]`.
+- `int` maps to `Int`, also for a field named `id`: the read models store ids as JSON
+  numbers, so `Int` lets the rewriter copy them verbatim and lets resolvers receive `int`
+  arguments they can bind straight to integer columns. Write `id: fraiseql.ID` to get the
+  GraphQL `ID` convention (numbers are then emitted as strings).
+- `datetime`, `date`, `UUID`, `Decimal` map to the custom scalars `DateTime`, `Date`,
+  `UUID`, `Decimal` (ISO 8601 / canonical strings; `Decimal` as a string, to keep its
+  precision); `dict` and `fraiseql.JSON` map to `JSON` (emitted as stored).
+- Python snake_case names become camelCase; the stored document keeps snake_case keys,
+  which is what `src_key` of a compiled selection refers to.
+
+Every field built here carries `extensions["fraiseql"]` (a `FieldInfo`) that the planner
+reads to decide whether a selection can be served from stored JSON.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import enum as py_enum
+import inspect
+import json
+import types as py_types
+import typing
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from graphql import (
+    GraphQLArgument,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLEnumValue,
+    GraphQLError,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLString,
+    Undefined,
+    validate_schema,
+    value_from_ast_untyped,
+)
+
+from fraiseql.types import ID, JSON, OperationDef, Registry, TypeDef, get_registry, to_camel
+
+# ---------------------------------------------------------------- custom scalars
+
+
+def _iso_serialize(kind: builtins.type, name: str) -> Callable[[Any], str]:
+    def serialize(value: Any) -> str:
+        if isinstance(value, str):  # already ISO text, as stored in JSON
+            return value
+        if isinstance(value, kind):
+            return value.isoformat()
+        raise GraphQLError(f"{name} cannot represent value: {value!r}")
+
+    return serialize
+
+
+def _iso_parse(kind: Any, name: str) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise GraphQLError(f"{name} expects an ISO 8601 string, got {value!r}")
+        try:
+            return kind.fromisoformat(value)
+        except ValueError as exc:
+            raise GraphQLError(f"{name} cannot parse {value!r}: {exc}") from None
+
+    return parse
+
+
+def _literal(parse_value: Callable[[Any], Any]) -> Callable[..., Any]:
+    return lambda node, variables=None: parse_value(value_from_ast_untyped(node, variables))
+
+
+def _uuid_serialize(value: Any) -> str:
+    if isinstance(value, (str, uuid.UUID)):
+        return str(value)
+    raise GraphQLError(f"UUID cannot represent value: {value!r}")
+
+
+def _uuid_parse(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise GraphQLError(f"UUID cannot parse {value!r}") from None
+
+
+def _decimal_serialize(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise GraphQLError(f"Decimal cannot represent value: {value!r}")
+
+
+def _decimal_parse(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise GraphQLError(f"Decimal expects a number or a numeric string, got {value!r}")
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        raise GraphQLError(f"Decimal cannot parse {value!r}") from None
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _scalar(name: str, description: str, serialize: Callable[[Any], Any],
+            parse: Callable[[Any], Any]) -> GraphQLScalarType:
+    return GraphQLScalarType(name, description=description, serialize=serialize,
+                             parse_value=parse, parse_literal=_literal(parse))
+
+
+DateTimeScalar = _scalar("DateTime", "ISO 8601 date and time.",
+                         _iso_serialize(dt.datetime, "DateTime"), _iso_parse(dt.datetime, "DateTime"))
+DateScalar = _scalar("Date", "ISO 8601 date.", _iso_serialize(dt.date, "Date"), _iso_parse(dt.date, "Date"))
+UUIDScalar = _scalar("UUID", "A UUID in its canonical text form.", _uuid_serialize, _uuid_parse)
+DecimalScalar = _scalar("Decimal", "Exact decimal number, as a string.", _decimal_serialize, _decimal_parse)
+JSONScalar = GraphQLScalarType(
+    "JSON",
+    description="Any JSON value, as stored.",
+    serialize=_identity,
+    parse_value=_identity,
+    parse_literal=value_from_ast_untyped,
+)
+
+_SCALARS: dict[Any, GraphQLScalarType] = {
+    int: GraphQLInt,
+    float: GraphQLFloat,
+    str: GraphQLString,
+    bool: GraphQLBoolean,
+    ID: GraphQLID,
+    dt.datetime: DateTimeScalar,
+    dt.date: DateScalar,
+    uuid.UUID: UUIDScalar,
+    Decimal: DecimalScalar,
+    dict: JSONScalar,
+    JSON: JSONScalar,
+}
+
+# Scalars whose stored JSON numbers must be emitted as strings to match their serializer.
+STRINGIFIED_SCALARS = frozenset({"ID", "Decimal"})
+
+# ---------------------------------------------------------------- field metadata
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What the planner needs to know about a schema field (in `extensions["fraiseql"]`)."""
+
+    src_key: str | None  # key in the stored document, None for computed/root fields
+    fn: Callable[..., Any] | None = None  # the user's function: root fields and @field
+    # A root field returning a @fraiseql.type: its value can be a rewritten fragment.
+    stored_root: bool = False
+
+
+class _Enum(GraphQLEnumType):
+    """An enum that also serializes the stored member values (read models hold values)."""
+
+    def __init__(self, cls: builtins.type[py_enum.Enum], name: str) -> None:
+        super().__init__(
+            name,
+            {m.name: GraphQLEnumValue(m) for m in cls},
+            description=inspect.getdoc(cls) if cls.__doc__ else None,
+        )
+        self.py_enum = cls
+        # Stored JSON holding exactly the GraphQL names can be copied verbatim.
+        self.verbatim = all(m.name == m.value for m in cls)
+
+    def serialize(self, output_value: Any) -> str:
+        if isinstance(output_value, self.py_enum):
+            return output_value.name
+        try:
+            return self.py_enum(output_value).name
+        except ValueError:
+            raise GraphQLError(
+                f"Enum '{self.name}' cannot represent value: {output_value!r}"
+            ) from None
+
+
+# ---------------------------------------------------------------- resolvers
+
+
+def plain_value(value: Any) -> Any:
+    """A resolver result as Python data: JSON bytes (a stored document) are decoded."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return json.loads(bytes(value))
+    return value
+
+
+def _stored_resolver(key: str) -> Callable[..., Any]:
+    # Documents hold snake_case keys; graphql-core's default resolver would look up camelCase.
+    def resolve(source: Any, info: Any, **_: Any) -> Any:
+        if isinstance(source, dict):
+            return source.get(key)
+        return getattr(source, key, None)
+
+    return resolve
+
+
+def _as_instance(cls: builtins.type, source: Any) -> Any:
+    if isinstance(source, dict):
+        obj = object.__new__(cls)
+        obj.__dict__.update(source)
+        return obj
+    return source
+
+
+def _computed_resolver(cls: builtins.type, fn: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(fn):
+
+        async def resolve_async(source: Any, info: Any, **args: Any) -> Any:
+            return plain_value(await fn(_as_instance(cls, source), info, **args))
+
+        return resolve_async
+
+    def resolve(source: Any, info: Any, **args: Any) -> Any:
+        return plain_value(fn(_as_instance(cls, source), info, **args))
+
+    return resolve
+
+
+def _root_resolver(fn: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(fn):
+
+        async def resolve_async(_root: Any, info: Any, **args: Any) -> Any:
+            return plain_value(await fn(info, **args))
+
+        return resolve_async
+
+    def resolve(_root: Any, info: Any, **args: Any) -> Any:
+        return plain_value(fn(info, **args))
+
+    return resolve
+
+
+# ---------------------------------------------------------------- the builder
+
+
+class _Builder:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.names = registry.lookup_names()
+        self.objects: dict[builtins.type, GraphQLObjectType] = {}
+        self.inputs: dict[builtins.type, GraphQLInputObjectType] = {}
+        self.enums: dict[builtins.type, _Enum] = {}
+
+    # Hints are resolved lazily (inside the field thunks) so forward references work.
+    def hints(self, obj: Any, where: str) -> dict[str, Any]:
+        module = inspect.getmodule(obj)
+        globalns = dict(vars(module)) if module else {}
+        try:
+            return typing.get_type_hints(obj, globalns=globalns, localns=self.names)
+        except NameError as exc:
+            raise TypeError(
+                f"fraiseql: cannot resolve the type hints of {where}: {exc} "
+                "(declare that class with @fraiseql.type/@fraiseql.input/@fraiseql.enum)"
+            ) from None
+
+    def gql_type(self, hint: Any, where: str, *, is_input: bool) -> Any:
+        nullable = False
+        origin = typing.get_origin(hint)
+        if origin in (typing.Union, py_types.UnionType):
+            args = [a for a in typing.get_args(hint) if a is not type(None)]
+            if len(args) != 1:
+                raise TypeError(f"fraiseql: {where}: unions other than `T | None` are not supported")
+            nullable, hint, origin = True, args[0], typing.get_origin(args[0])
+        if origin in (list, typing.List) or hint in (list, typing.List):  # noqa: UP006
+            args = typing.get_args(hint)
+            if not args:
+                raise TypeError(f"fraiseql: {where}: write list[T], not a bare list")
+            inner: Any = GraphQLList(self.gql_type(args[0], where, is_input=is_input))
+        elif origin is dict:
+            inner = JSONScalar
+        else:
+            inner = self.named_type(hint, where, is_input=is_input)
+        return inner if nullable else GraphQLNonNull(inner)
+
+    def named_type(self, hint: Any, where: str, *, is_input: bool) -> Any:
+        if hint in _SCALARS:
+            return _SCALARS[hint]
+        if isinstance(hint, builtins.type) and issubclass(hint, py_enum.Enum):
+            return self.enum_type(hint)
+        typedef = self.registry.types.get(hint) if isinstance(hint, builtins.type) else None
+        if typedef is not None and typedef.is_input == is_input:
+            return self.input_type(typedef) if is_input else self.object_type(typedef)
+        role = "an argument or input field" if is_input else "an output field"
+        raise TypeError(
+            f"fraiseql: {where}: cannot map the type hint {hint!r} to GraphQL for {role} "
+            f"(supported: int, float, str, bool, datetime, date, UUID, Decimal, dict, "
+            f"fraiseql.ID, fraiseql.JSON, enums, list[T], T | None and "
+            f"{'@fraiseql.input' if is_input else '@fraiseql.type'} classes)"
+        )
+
+    def enum_type(self, cls: builtins.type[py_enum.Enum]) -> _Enum:
+        if cls not in self.enums:
+            self.enums[cls] = _Enum(cls, self.registry.enums.get(cls, cls.__name__))
+        return self.enums[cls]
+
+    def object_type(self, td: TypeDef) -> GraphQLObjectType:
+        if td.cls not in self.objects:
+            self.objects[td.cls] = GraphQLObjectType(
+                td.name,
+                lambda: self.object_fields(td),
+                description=td.description,
+                extensions={"fraiseql": td},
+            )
+        return self.objects[td.cls]
+
+    def object_fields(self, td: TypeDef) -> dict[str, GraphQLField]:
+        fields: dict[str, GraphQLField] = {}
+        for py_name, hint in self.hints(td.cls, td.name).items():
+            if py_name.startswith("_") or typing.get_origin(hint) is typing.ClassVar:
+                continue
+            fields[to_camel(py_name)] = GraphQLField(
+                self.gql_type(hint, f"{td.name}.{py_name}", is_input=False),
+                resolve=_stored_resolver(py_name),
+                extensions={"fraiseql": FieldInfo(src_key=py_name)},
+            )
+        for py_name, fn in td.resolvers.items():
+            where = f"{td.name}.{py_name}"
+            hints = self.hints(fn, where)
+            if "return" not in hints:
+                raise TypeError(f"fraiseql: {where} needs a return type hint")
+            fields[to_camel(py_name)] = GraphQLField(
+                self.gql_type(hints["return"], where, is_input=False),
+                args=self.arguments(fn, hints, where, skip=2),
+                resolve=_computed_resolver(td.cls, fn),
+                description=inspect.getdoc(fn),
+                extensions={"fraiseql": FieldInfo(src_key=None, fn=fn)},
+            )
+        return fields
+
+    def input_type(self, td: TypeDef) -> GraphQLInputObjectType:
+        if td.cls not in self.inputs:
+            self.inputs[td.cls] = GraphQLInputObjectType(
+                td.name,
+                lambda: self.input_fields(td),
+                description=td.description,
+                out_type=lambda values, cls=td.cls: _build_input(cls, values),
+            )
+        return self.inputs[td.cls]
+
+    def input_fields(self, td: TypeDef) -> dict[str, GraphQLInputField]:
+        fields: dict[str, GraphQLInputField] = {}
+        for py_name, hint in self.hints(td.cls, td.name).items():
+            if py_name.startswith("_") or typing.get_origin(hint) is typing.ClassVar:
+                continue
+            default = getattr(td.cls, py_name, Undefined)
+            fields[to_camel(py_name)] = GraphQLInputField(
+                self.gql_type(hint, f"{td.name}.{py_name}", is_input=True),
+                default_value=default,
+                out_name=py_name,
+            )
+        return fields
+
+    def arguments(
+        self, fn: Callable[..., Any], hints: dict[str, Any], where: str, *, skip: int
+    ) -> dict[str, GraphQLArgument]:
+        args: dict[str, GraphQLArgument] = {}
+        params = list(inspect.signature(fn).parameters.values())[skip:]
+        for param in params:
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            if param.name not in hints:
+                raise TypeError(f"fraiseql: {where}: argument {param.name!r} needs a type hint")
+            # `x: T | None = None` needs no GraphQL default: omitted, Python's default applies.
+            default = Undefined if param.default is param.empty or param.default is None else param.default
+            args[to_camel(param.name)] = GraphQLArgument(
+                self.gql_type(hints[param.name], f"{where}({param.name})", is_input=True),
+                default_value=default,
+                out_name=param.name,
+            )
+        return args
+
+    def root_type(self, name: str, ops: dict[str, OperationDef]) -> GraphQLObjectType | None:
+        if not ops:
+            return None
+
+        def fields() -> dict[str, GraphQLField]:
+            out: dict[str, GraphQLField] = {}
+            for op in ops.values():
+                where = f"{name}.{op.name}"
+                hints = self.hints(op.fn, where)
+                if "return" not in hints:
+                    raise TypeError(f"fraiseql: {where} needs a return type hint")
+                gql = self.gql_type(hints["return"], where, is_input=False)
+                named = _named(gql)
+                stored = isinstance(named, GraphQLObjectType) and "fraiseql" in (named.extensions or {})
+                out[op.name] = GraphQLField(
+                    gql,
+                    args=self.arguments(op.fn, hints, where, skip=1),
+                    resolve=_root_resolver(op.fn),
+                    description=op.description,
+                    extensions={"fraiseql": FieldInfo(src_key=None, fn=op.fn, stored_root=stored)},
+                )
+            return out
+
+        return GraphQLObjectType(name, fields)
+
+
+def _named(gql: Any) -> Any:
+    while isinstance(gql, (GraphQLNonNull, GraphQLList)):
+        gql = gql.of_type
+    return gql
+
+
+def _build_input(cls: builtins.type, values: dict[str, Any]) -> Any:
+    # Fields the client left out get the class default, or None.
+    obj = object.__new__(cls)
+    for name in getattr(cls, "__annotations__", {}):
+        if not name.startswith("_"):
+            obj.__dict__[name] = getattr(cls, name, None)
+    obj.__dict__.update(values)
+    return obj
+
+
+def build_schema(registry: Registry | None = None) -> GraphQLSchema:
+    """The graphql-core schema of everything declared; executable by graphql-core alone."""
+    registry = registry or get_registry()
+    builder = _Builder(registry)
+    query = builder.root_type("Query", registry.queries)
+    if query is None:
+        raise TypeError("fraiseql: no @fraiseql.query is declared; a schema needs at least one")
+    mutation = builder.root_type("Mutation", registry.mutations)
+    # Types reachable only through nothing still belong in the schema (and in introspection).
+    extra = [builder.object_type(td) for td in registry.types.values() if not td.is_input]
+    schema = GraphQLSchema(query=query, mutation=mutation, types=extra)
+    # Resolve every thunk now: a bad hint then fails here, naming the field, not mid-request.
+    errors = [str(e) for e in validate_schema(schema)]
+    if errors:
+        raise TypeError("fraiseql: invalid schema:\n  " + "\n  ".join(errors))
+    return schema
+

@@ -1,0 +1,204 @@
+"""Decorators that declare the GraphQL API, and the registry they fill.
+
+`@fraiseql.type`, `@fraiseql.input`, `@fraiseql.enum`, `@fraiseql.query`, `@fraiseql.mutation`
+and `@fraiseql.field` only record what they decorate; `fraiseql.build_schema()` turns the
+registry into a graphql-core schema, resolving type hints (forward references included) then.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum as py_enum
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field as dataclass_field
+from typing import Any, NewType, TypeVar, overload
+
+ID = NewType("ID", str)
+"""GraphQL `ID`: serialized as a string (numbers stored in JSON are turned into strings)."""
+
+JSON = NewType("JSON", object)
+"""Any JSON value, emitted as stored (keys inside it are not renamed). `dict` maps here too."""
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+_FIELD_MARK = "__fraiseql_field__"
+
+
+def to_camel(name: str) -> str:
+    """snake_case Python name -> camelCase GraphQL name (`user_posts` -> `userPosts`)."""
+    head, *rest = name.split("_")
+    if not head:  # keep leading underscores: `_private` stays `_private`
+        return name
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@dataclass
+class TypeDef:
+    """An output type (`@fraiseql.type`) or input type (`@fraiseql.input`) as declared."""
+
+    cls: type
+    name: str
+    is_input: bool = False
+    sql_source: str | None = None
+    jsonb_column: str = "data"
+    resolvers: dict[str, Callable[..., Any]] = dataclass_field(default_factory=dict)
+    description: str | None = None
+
+
+@dataclass
+class OperationDef:
+    """A root field: a `@fraiseql.query` or `@fraiseql.mutation` function."""
+
+    fn: Callable[..., Any]
+    name: str
+    description: str | None = None
+
+
+class Registry:
+    """What the decorators declared. Tests call `clear()` (or `fraiseql.reset_registry()`)."""
+
+    def __init__(self) -> None:
+        self.types: dict[type, TypeDef] = {}
+        self.enums: dict[type, str] = {}
+        self.queries: dict[str, OperationDef] = {}
+        self.mutations: dict[str, OperationDef] = {}
+        # Bumped on every change so that cached schemas and plans know they are stale.
+        self.version = 0
+
+    def clear(self) -> None:
+        """Forget every declaration."""
+        self.types.clear()
+        self.enums.clear()
+        self.queries.clear()
+        self.mutations.clear()
+        self.version += 1
+
+    def add_type(self, typedef: TypeDef) -> None:
+        self._check_name(typedef.name, typedef.cls)
+        self.types[typedef.cls] = typedef
+        self.version += 1
+
+    def add_enum(self, cls: type, name: str) -> None:
+        self._check_name(name, cls)
+        self.enums[cls] = name
+        self.version += 1
+
+    def add_operation(self, kind: str, op: OperationDef) -> None:
+        table = self.queries if kind == "query" else self.mutations
+        if op.name in table:
+            raise ValueError(f"fraiseql: a {kind} named {op.name!r} is already registered")
+        table[op.name] = op
+        self.version += 1
+
+    def lookup_names(self) -> dict[str, type]:
+        """Class names of every declared type and enum, to resolve forward references."""
+        names: dict[str, type] = {cls.__name__: cls for cls in self.types}
+        names.update({cls.__name__: cls for cls in self.enums})
+        return names
+
+    def _check_name(self, name: str, cls: type) -> None:
+        taken = [td.name for c, td in self.types.items() if c is not cls]
+        taken += [n for c, n in self.enums.items() if c is not cls]
+        if name in taken:
+            raise ValueError(f"fraiseql: a GraphQL type named {name!r} is already registered")
+
+
+_default_registry = Registry()
+
+
+def get_registry() -> Registry:
+    """The registry the decorators fill."""
+    return _default_registry
+
+
+def reset_registry() -> None:
+    """Forget every declaration of the default registry (for tests)."""
+    _default_registry.clear()
+
+
+def _declare_type(cls: type, *, is_input: bool, sql_source: str | None, jsonb_column: str) -> type:
+    resolvers = {
+        attr: value
+        for attr, value in vars(cls).items()
+        if callable(value) and getattr(value, _FIELD_MARK, False)
+    }
+    if is_input and resolvers:
+        raise TypeError(f"fraiseql: input {cls.__name__} cannot have @fraiseql.field resolvers")
+    get_registry().add_type(
+        TypeDef(
+            cls=cls,
+            name=cls.__name__,
+            is_input=is_input,
+            sql_source=sql_source,
+            jsonb_column=jsonb_column,
+            resolvers=resolvers,
+            description=inspect.getdoc(cls) if cls.__doc__ else None,
+        )
+    )
+    return cls
+
+
+@overload
+def type(cls: type[T], /) -> type[T]: ...
+@overload
+def type(
+    *, sql_source: str | None = None, jsonb_column: str = "data"
+) -> Callable[[type[T]], type[T]]: ...
+
+
+def type(  # noqa: A001 - the public name is fraiseql.type
+    cls: type | None = None, /, *, sql_source: str | None = None, jsonb_column: str = "data"
+) -> Any:
+    """Declare a GraphQL object type whose fields are the class's annotations.
+
+    `sql_source` names the read model (`qm_user`, `mv_user`, `tv_user`) holding the
+    documents, `jsonb_column` the column holding each document.
+    """
+    if cls is not None:
+        return _declare_type(cls, is_input=False, sql_source=None, jsonb_column=jsonb_column)
+    return lambda c: _declare_type(c, is_input=False, sql_source=sql_source, jsonb_column=jsonb_column)
+
+
+def input(cls: type[T]) -> type[T]:  # noqa: A001 - the public name is fraiseql.input
+    """Declare a GraphQL input type; resolvers receive instances of the class."""
+    return _declare_type(cls, is_input=True, sql_source=None, jsonb_column="data")
+
+
+def enum(cls: type[T]) -> type[T]:
+    """Declare a GraphQL enum from a Python `enum.Enum`; GraphQL values are member names."""
+    if not (isinstance(cls, builtins.type) and issubclass(cls, py_enum.Enum)):
+        raise TypeError(f"fraiseql.enum expects an enum.Enum subclass, got {cls!r}")
+    get_registry().add_enum(cls, cls.__name__)
+    return cls
+
+
+def _operation(kind: str, fn: F) -> F:
+    if not callable(fn):
+        raise TypeError(f"fraiseql.{kind} expects a function, got {fn!r}")
+    get_registry().add_operation(
+        kind, OperationDef(fn=fn, name=to_camel(fn.__name__), description=inspect.getdoc(fn))
+    )
+    return fn
+
+
+def query(fn: F) -> F:
+    """Declare a root query field `name(args) -> T` from `async def name(info, **args) -> T`."""
+    return _operation("query", fn)
+
+
+def mutation(fn: F) -> F:
+    """Declare a root mutation field; it runs in one transaction when a pool is configured."""
+    return _operation("mutation", fn)
+
+
+def field(fn: F) -> F:
+    """Mark a method of a `@fraiseql.type` class as a computed field.
+
+    It is called as `method(parent, info, **args)`, `parent` being an instance of the class
+    whose attributes are the stored document's keys.
+    """
+    setattr(fn, _FIELD_MARK, True)
+    return fn
+

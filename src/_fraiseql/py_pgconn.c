@@ -1,0 +1,818 @@
+/* PGConn: the Python face of the libpq state machine (pgconn.c).
+ *
+ * fraiseql/db.py owns the waiting: it registers the socket with the event loop and calls
+ * step() when it is ready. Each send() takes an asyncio Future; step() resolves the
+ * futures of completed requests in send order with rows, a value, a status string or
+ * JSON bytes, or with an exception built by the error factory db.py gave us (the
+ * exception classes live in Python, fraiseql/errors.py). */
+#include "module.h"
+#include "pgconn.h"
+#include "rewrite.h"
+
+#include <string.h>
+
+enum {
+    MODE_ROWS = 0,  /* list of Records */
+    MODE_ROW,       /* first Record or None */
+    MODE_VAL,       /* first column of the first row, or None */
+    MODE_STATUS,    /* command status, e.g. "INSERT 0 1" */
+    MODE_JSON,      /* the single JSON column of the first row as bytes, b"null" if none */
+    MODE_JSON_MANY, /* every row's JSON as one array, as bytes */
+    MODE_SCRIPT,    /* simple protocol, several statements allowed; command status */
+    MODE_COUNT
+};
+
+/* A sent request waiting for its result. */
+typedef struct pending {
+    uint64_t seq;
+    PyObject *fut;
+    PyObject *selection; /* fraiseql.Selection for the JSON modes, else None */
+    int mode;
+} pending;
+
+typedef struct {
+    PyObject_HEAD
+    fq_pgconn *c;
+    PyObject *error_factory; /* (kind, sqlstate, message, detail, hint, fields) -> exception */
+    PyObject *adapter;       /* value -> str | None, for parameter types C does not know */
+    pending *pend;
+    size_t pcap, phead, pcount;
+} PGConn;
+
+static fq_pgconn_state *conn_state(PGConn *self)
+{
+    fq_module_state *ms = PyType_GetModuleState(Py_TYPE(self));
+    return &ms->pgconn;
+}
+
+static fq_rewrite_state *rewrite_state(PGConn *self)
+{
+    fq_module_state *ms = PyType_GetModuleState(Py_TYPE(self));
+    return &ms->rewrite;
+}
+
+/* ============================================================================
+ * Errors
+ * ========================================================================== */
+
+static PyObject *make_error(PGConn *self, const char *kind, const char *sqlstate, const char *msg,
+                            const char *detail, const char *hint, PyObject *fields)
+{
+    return PyObject_CallFunction(self->error_factory, "szszzO", kind, sqlstate, msg, detail, hint,
+                                 fields ? fields : Py_None);
+}
+
+/* Sets the exception made by the factory; always returns NULL. */
+static PyObject *raise_error(PGConn *self, const char *kind, const char *msg)
+{
+    PyObject *exc = make_error(self, kind, NULL, msg, NULL, NULL, NULL);
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+static PyObject *server_error(PGConn *self, const PGresult *res)
+{
+    static const struct { char code; const char *name; } extra[] = {
+        {PG_DIAG_SCHEMA_NAME, "schema_name"}, {PG_DIAG_TABLE_NAME, "table_name"},
+        {PG_DIAG_COLUMN_NAME, "column_name"}, {PG_DIAG_DATATYPE_NAME, "datatype_name"},
+        {PG_DIAG_CONSTRAINT_NAME, "constraint_name"}, {PG_DIAG_STATEMENT_POSITION, "position"},
+        {PG_DIAG_CONTEXT, "context"}, {PG_DIAG_SEVERITY_NONLOCALIZED, "severity"},
+    };
+    PyObject *fields = PyDict_New();
+    if (fields == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+        const char *v = PQresultErrorField(res, extra[i].code);
+        if (v == NULL)
+            continue;
+        PyObject *s = PyUnicode_DecodeUTF8(v, (Py_ssize_t)strlen(v), "replace");
+        if (s == NULL || PyDict_SetItemString(fields, extra[i].name, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(fields);
+            return NULL;
+        }
+        Py_DECREF(s);
+    }
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    PyObject *exc = make_error(self, "server", PQresultErrorField(res, PG_DIAG_SQLSTATE),
+                               msg ? msg : PQresultErrorMessage(res),
+                               PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+                               PQresultErrorField(res, PG_DIAG_MESSAGE_HINT), fields);
+    Py_DECREF(fields);
+    return exc;
+}
+
+/* ============================================================================
+ * Results -> Python
+ * ========================================================================== */
+
+static PyObject *column_keys(const PGresult *res)
+{
+    PyObject *keys = PyDict_New();
+    for (int j = 0; keys != NULL && j < PQnfields(res); j++) {
+        const char *name = PQfname(res, j);
+        PyObject *k = PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "replace");
+        PyObject *v = PyLong_FromLong(j);
+        int rc = (k && v) ? PyDict_SetDefault(keys, k, v) != NULL : 0;
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+        if (!rc)
+            Py_CLEAR(keys);
+    }
+    return keys;
+}
+
+static PyObject *decode_cell(fq_pgconn_state *st, const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return Py_NewRef(Py_None);
+    return fq_pg_decode(st, PQftype(res, col), PQgetvalue(res, row, col),
+                        (size_t)PQgetlength(res, row, col));
+}
+
+static PyObject *make_record(fq_pgconn_state *st, const PGresult *res, int row, PyObject *keys)
+{
+    int n = PQnfields(res);
+    PyObject *values = PyTuple_New(n);
+    if (values == NULL)
+        return NULL;
+    for (int j = 0; j < n; j++) {
+        PyObject *v = decode_cell(st, res, row, j);
+        if (v == NULL) {
+            Py_DECREF(values);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(values, j, v);
+    }
+    PyObject *rec = fq_record_new(st->RecordType, values, keys);
+    Py_DECREF(values);
+    return rec;
+}
+
+static PyObject *result_rows(fq_pgconn_state *st, const PGresult *res, int limit)
+{
+    int n = PQntuples(res);
+    if (limit >= 0 && n > limit)
+        n = limit;
+    PyObject *keys = column_keys(res);
+    if (keys == NULL)
+        return NULL;
+    PyObject *rows = PyList_New(n);
+    for (int i = 0; rows != NULL && i < n; i++) {
+        PyObject *rec = make_record(st, res, i, keys);
+        if (rec == NULL)
+            Py_CLEAR(rows);
+        else
+            PyList_SET_ITEM(rows, i, rec);
+    }
+    Py_DECREF(keys);
+    return rows;
+}
+
+/* The first row's JSON, rewritten through sel straight from libpq's buffer. */
+static PyObject *json_one(PGConn *self, const PGresult *res, PyObject *selection)
+{
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        return PyBytes_FromStringAndSize("null", 4);
+    const char *json = PQgetvalue(res, 0, 0);
+    size_t len = (size_t)PQgetlength(res, 0, 0);
+    if (selection == Py_None)
+        return PyBytes_FromStringAndSize(json, (Py_ssize_t)len);
+    fq_rewrite_state *rst = rewrite_state(self);
+    const fq_selection *sel = fq_py_selection_get(rst, selection);
+    fq_buf b;
+    fq_err err = {0};
+    if (sel == NULL || fq_py_buf_init(&b, len + 64) < 0)
+        return NULL;
+    if (fq_rewrite(&b, json, len, sel, &err) < 0) {
+        fq_py_rewrite_raise(rst, &err, json, len);
+        fq_buf_free(&b);
+        return NULL;
+    }
+    return fq_py_buf_finish(&b);
+}
+
+static void row_doc(void *ctx, size_t i, const char **json, size_t *len)
+{
+    const PGresult *res = ctx;
+    if (PQgetisnull(res, (int)i, 0)) {
+        *json = NULL;
+        *len = 0;
+    } else {
+        *json = PQgetvalue(res, (int)i, 0);
+        *len = (size_t)PQgetlength(res, (int)i, 0);
+    }
+}
+
+/* One array of every row's JSON: rewritten through sel, or copied once into the bytes. */
+static PyObject *json_many(PGConn *self, const PGresult *res, PyObject *selection)
+{
+    int n = PQntuples(res);
+    size_t total = 2 + (n > 0 ? (size_t)n - 1 : 0);
+    for (int i = 0; i < n; i++)
+        total += PQgetisnull(res, i, 0) ? 4 : (size_t)PQgetlength(res, i, 0);
+    if (selection != Py_None) {
+        fq_rewrite_state *rst = rewrite_state(self);
+        const fq_selection *sel = fq_py_selection_get(rst, selection);
+        fq_buf b;
+        fq_err err = {0};
+        if (sel == NULL || fq_py_buf_init(&b, total + 64) < 0)
+            return NULL;
+        if (fq_rewrite_array(&b, (size_t)n, row_doc, (void *)res, sel, &err) < 0) {
+            fq_py_rewrite_raise(rst, &err, NULL, 0);
+            fq_buf_free(&b);
+            return NULL;
+        }
+        return fq_py_buf_finish(&b);
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    if (out == NULL)
+        return NULL;
+    char *p = PyBytes_AS_STRING(out);
+    *p++ = '[';
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            *p++ = ',';
+        if (PQgetisnull(res, i, 0)) {
+            memcpy(p, "null", 4);
+            p += 4;
+        } else {
+            size_t len = (size_t)PQgetlength(res, i, 0);
+            memcpy(p, PQgetvalue(res, i, 0), len);
+            p += len;
+        }
+    }
+    *p = ']';
+    return out;
+}
+
+/* The value a completed request resolves to; NULL with an exception set if decoding failed. */
+static PyObject *convert(PGConn *self, const pending *pd, const PGresult *res)
+{
+    fq_pgconn_state *st = conn_state(self);
+    switch (pd->mode) {
+    case MODE_ROWS:
+        return result_rows(st, res, -1);
+    case MODE_ROW:
+    case MODE_VAL:
+        if (PQntuples(res) == 0 || PQnfields(res) == 0)
+            return Py_NewRef(Py_None);
+        if (pd->mode == MODE_VAL)
+            return decode_cell(st, res, 0, 0);
+        {
+            PyObject *keys = column_keys(res);
+            if (keys == NULL)
+                return NULL;
+            PyObject *rec = make_record(st, res, 0, keys);
+            Py_DECREF(keys);
+            return rec;
+        }
+    case MODE_JSON:
+    case MODE_JSON_MANY:
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 1) {
+            char msg[128];
+            snprintf(msg, sizeof(msg),
+                     "fetch_json needs a query returning exactly one (JSON) column, got %d",
+                     PQresultStatus(res) == PGRES_TUPLES_OK ? PQnfields(res) : 0);
+            return raise_error(self, "interface", msg);
+        }
+        return pd->mode == MODE_JSON ? json_one(self, res, pd->selection)
+                                     : json_many(self, res, pd->selection);
+    default: {
+        const char *status = PQcmdStatus((PGresult *)res);
+        return PyUnicode_FromString(status ? status : "");
+    }
+    }
+}
+
+/* ============================================================================
+ * Pending futures
+ * ========================================================================== */
+
+static int pending_push(PGConn *self, uint64_t seq, PyObject *fut, PyObject *sel, int mode)
+{
+    if (self->pcount == self->pcap) {
+        size_t ncap = self->pcap ? self->pcap * 2 : 16;
+        pending *n = PyMem_Malloc(ncap * sizeof(pending));
+        if (n == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (size_t i = 0; i < self->pcount; i++)
+            n[i] = self->pend[(self->phead + i) % self->pcap];
+        PyMem_Free(self->pend);
+        self->pend = n;
+        self->pcap = ncap;
+        self->phead = 0;
+    }
+    pending *pd = &self->pend[(self->phead + self->pcount) % self->pcap];
+    pd->seq = seq;
+    pd->fut = Py_NewRef(fut);
+    pd->selection = Py_NewRef(sel);
+    pd->mode = mode;
+    self->pcount++;
+    return 0;
+}
+
+/* Resolves fut with value or exc (one of them NULL); a cancelled future is left alone. */
+static int settle(PGConn *self, PyObject *fut, PyObject *value, PyObject *exc)
+{
+    fq_pgconn_state *st = conn_state(self);
+    PyObject *done = PyObject_CallMethodNoArgs(fut, st->str_done);
+    if (done == NULL)
+        return -1;
+    int is_done = PyObject_IsTrue(done);
+    Py_DECREF(done);
+    if (is_done != 0)
+        return is_done < 0 ? -1 : 0;
+    PyObject *r = value ? PyObject_CallMethodOneArg(fut, st->str_set_result, value)
+                        : PyObject_CallMethodOneArg(fut, st->str_set_exception, exc);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+/* Pops every completed request from the core and settles its future. */
+static int resolve_done(PGConn *self)
+{
+    uint64_t seq;
+    PGresult *res;
+    int rc = 0;
+    while (fq_pgconn_pop(self->c, &seq, &res)) {
+        if (self->pcount == 0 || self->pend[self->phead].seq != seq) {
+            PQclear(res); /* cannot happen: both queues are in send order */
+            continue;
+        }
+        pending pd = self->pend[self->phead];
+        self->phead = (self->phead + 1) % self->pcap;
+        self->pcount--;
+        PyObject *value = NULL, *exc = NULL;
+        if (res == NULL)
+            exc = make_error(self, "connection", NULL, fq_pgconn_error(self->c), NULL, NULL, NULL);
+        else if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+            exc = server_error(self, res);
+        else if ((value = convert(self, &pd, res)) == NULL) {
+            /* a decoding failure belongs to this request, not to the caller of step() */
+            PyObject *type, *val, *tb;
+            PyErr_Fetch(&type, &val, &tb);
+            PyErr_NormalizeException(&type, &val, &tb);
+            exc = val;
+            Py_XDECREF(type);
+            Py_XDECREF(tb);
+        }
+        PQclear(res);
+        if ((value == NULL && exc == NULL) || settle(self, pd.fut, value, exc) < 0)
+            rc = -1;
+        Py_XDECREF(value);
+        Py_XDECREF(exc);
+        Py_DECREF(pd.fut);
+        Py_DECREF(pd.selection);
+        if (rc < 0)
+            break;
+    }
+    return rc;
+}
+
+/* ============================================================================
+ * Parameters: None, str, bool, int and float here; anything else through the adapter
+ * ========================================================================== */
+
+#define FQ_STACK_PARAMS 16
+
+static const char *param_text(PGConn *self, PyObject *v, Py_ssize_t i, PyObject *keep)
+{
+    PyObject *s;
+    if (v == Py_None)
+        return NULL;
+    if (PyUnicode_CheckExact(v)) {
+        s = Py_NewRef(v);
+    } else if (PyBool_Check(v)) {
+        return v == Py_True ? "t" : "f";
+    } else if (PyLong_CheckExact(v)) {
+        s = PyObject_Str(v);
+    } else if (PyFloat_CheckExact(v)) {
+        double d = PyFloat_AS_DOUBLE(v);
+        if (Py_IS_NAN(d))
+            return "NaN";
+        if (Py_IS_INFINITY(d))
+            return d > 0 ? "Infinity" : "-Infinity";
+        s = PyObject_Repr(v);
+    } else {
+        s = PyObject_CallOneArg(self->adapter, v);
+        if (s == Py_None) {
+            Py_DECREF(s);
+            return NULL;
+        }
+        if (s != NULL && !PyUnicode_Check(s)) {
+            PyErr_Format(PyExc_TypeError, "parameter adapter returned %.100s, expected str",
+                         Py_TYPE(s)->tp_name);
+            Py_CLEAR(s);
+        }
+    }
+    if (s == NULL || PyList_Append(keep, s) < 0) {
+        Py_XDECREF(s);
+        return (const char *)-1;
+    }
+    Py_DECREF(s);
+    Py_ssize_t len;
+    const char *text = PyUnicode_AsUTF8AndSize(s, &len);
+    if (text == NULL)
+        return (const char *)-1;
+    if ((size_t)len != strlen(text)) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "parameter $%zd contains a NUL character", i + 1);
+        raise_error(self, "data", msg);
+        return (const char *)-1;
+    }
+    return text;
+}
+
+/* Fills q from sql and a tuple of arguments; *heap is set when values were allocated. */
+static int fill_query(PGConn *self, fq_query *q, PyObject *sql, PyObject *args, PyObject *keep,
+                      const char **stack, const char ***heap)
+{
+    if (!PyUnicode_Check(sql) || !PyTuple_Check(args)) {
+        PyErr_SetString(PyExc_TypeError, "sql must be str and args a tuple");
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (n > 65535) {
+        raise_error(self, "interface", "more than 65535 query parameters");
+        return -1;
+    }
+    Py_ssize_t len;
+    q->sql = PyUnicode_AsUTF8AndSize(sql, &len);
+    if (q->sql == NULL)
+        return -1;
+    if ((size_t)len != strlen(q->sql)) {
+        raise_error(self, "interface", "the SQL text contains a NUL character");
+        return -1;
+    }
+    const char **values = stack;
+    if (n > FQ_STACK_PARAMS) {
+        values = *heap = PyMem_Malloc((size_t)n * sizeof(char *));
+        if (values == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        values[i] = param_text(self, PyTuple_GET_ITEM(args, i), i, keep);
+        if (values[i] == (const char *)-1)
+            return -1;
+    }
+    q->nparams = (int)n;
+    q->values = values;
+    return 0;
+}
+
+/* ============================================================================
+ * PGConn methods
+ * ========================================================================== */
+
+static PyObject *PGConn_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
+{
+    PyObject *keys, *values, *factory, *adapter;
+    Py_ssize_t max_statements = 256;
+    static char *kwlist[] = {"keys", "values", "error_factory", "adapter", "max_statements", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!OO|n:PGConn", kwlist, &PyTuple_Type, &keys,
+                                     &PyTuple_Type, &values, &factory, &adapter, &max_statements))
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(keys);
+    if (PyTuple_GET_SIZE(values) != n || max_statements < 1) {
+        PyErr_SetString(PyExc_ValueError, "keys and values must have the same length; max_statements >= 1");
+        return NULL;
+    }
+    const char **ck = PyMem_Calloc((size_t)n + 1, sizeof(char *));
+    const char **cv = PyMem_Calloc((size_t)n + 1, sizeof(char *));
+    PGConn *self = NULL;
+    if (ck == NULL || cv == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        ck[i] = PyUnicode_AsUTF8(PyTuple_GET_ITEM(keys, i));
+        cv[i] = PyUnicode_AsUTF8(PyTuple_GET_ITEM(values, i));
+        if (ck[i] == NULL || cv[i] == NULL)
+            goto error;
+    }
+    self = (PGConn *)tp->tp_alloc(tp, 0);
+    if (self == NULL)
+        goto error;
+    self->error_factory = Py_NewRef(factory);
+    self->adapter = Py_NewRef(adapter);
+    self->c = fq_pgconn_start(ck, cv, (size_t)max_statements);
+    if (self->c == NULL) {
+        PyErr_NoMemory();
+        Py_CLEAR(self);
+    }
+error:
+    PyMem_Free(ck);
+    PyMem_Free(cv);
+    return (PyObject *)self;
+}
+
+static int PGConn_traverse(PGConn *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->error_factory);
+    Py_VISIT(self->adapter);
+    for (size_t i = 0; i < self->pcount; i++) {
+        pending *pd = &self->pend[(self->phead + i) % self->pcap];
+        Py_VISIT(pd->fut);
+        Py_VISIT(pd->selection);
+    }
+    return 0;
+}
+
+static void drop_pending(PGConn *self)
+{
+    while (self->pcount > 0) {
+        pending pd = self->pend[self->phead];
+        self->phead = (self->phead + 1) % self->pcap;
+        self->pcount--;
+        Py_DECREF(pd.fut);
+        Py_DECREF(pd.selection);
+    }
+}
+
+static int PGConn_clear(PGConn *self)
+{
+    Py_CLEAR(self->error_factory);
+    Py_CLEAR(self->adapter);
+    drop_pending(self);
+    return 0;
+}
+
+static void PGConn_dealloc(PGConn *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    fq_pgconn_free(self->c);
+    PGConn_clear(self);
+    PyMem_Free(self->pend);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *PGConn_connect_poll(PGConn *self, PyObject *unused)
+{
+    return PyLong_FromLong(fq_pgconn_connect_poll(self->c));
+}
+
+static PyObject *PGConn_fileno(PGConn *self, PyObject *unused)
+{
+    return PyLong_FromLong(fq_pgconn_socket(self->c));
+}
+
+/* send(fut, mode, sql, args, prefix_sql, prefix_args, selection) -> want */
+static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "send(fut, mode, sql, args, prefix_sql, prefix_args, selection)");
+        return NULL;
+    }
+    PyObject *fut = args[0], *sql = args[2], *qargs = args[3], *psql = args[4], *pargs = args[5];
+    PyObject *sel = args[6];
+    long mode = PyLong_AsLong(args[1]);
+    if (mode == -1 && PyErr_Occurred())
+        return NULL;
+    if (mode < 0 || mode >= MODE_COUNT) {
+        PyErr_Format(PyExc_ValueError, "unknown result mode %ld", mode);
+        return NULL;
+    }
+    if (sel != Py_None && ((mode != MODE_JSON && mode != MODE_JSON_MANY) ||
+                           fq_py_selection_get(rewrite_state(self), sel) == NULL)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "a selection applies to fetch_json only");
+        return NULL;
+    }
+    fq_query q[FQ_MAX_QUERIES];
+    const char *stack[FQ_MAX_QUERIES][FQ_STACK_PARAMS];
+    const char **heap[FQ_MAX_QUERIES] = {NULL, NULL};
+    int nq = 0;
+    PyObject *result = NULL;
+    PyObject *keep = PyList_New(0);
+    if (keep == NULL)
+        return NULL;
+    if (psql != Py_None) {
+        if (fill_query(self, &q[nq], psql, pargs, keep, stack[nq], &heap[nq]) < 0)
+            goto error;
+        nq++;
+    }
+    if (fill_query(self, &q[nq], sql, qargs, keep, stack[nq], &heap[nq]) < 0)
+        goto error;
+    nq++;
+    int simple = mode == MODE_SCRIPT;
+    if (simple && (nq != 1 || q[0].nparams != 0)) {
+        PyErr_SetString(PyExc_ValueError, "a script takes no parameters and no session settings");
+        goto error;
+    }
+    uint64_t seq;
+    if (fq_pgconn_send(self->c, q, nq, simple, &seq) < 0) {
+        const char *kind = fq_pgconn_status(self->c) == FQ_PG_READY ? "interface" : "connection";
+        raise_error(self, kind, fq_pgconn_error(self->c));
+        goto error;
+    }
+    if (pending_push(self, seq, fut, sel, (int)mode) < 0) {
+        /* the request is on the wire: without its future the queues would disagree */
+        fq_pgconn_close(self->c);
+        goto error;
+    }
+    result = PyLong_FromLong(fq_pgconn_want(self->c));
+error:
+    Py_DECREF(keep);
+    PyMem_Free(heap[0]);
+    PyMem_Free(heap[1]);
+    return result;
+}
+
+static PyObject *PGConn_step(PGConn *self, PyObject *unused)
+{
+    fq_want want = fq_pgconn_step(self->c);
+    if (resolve_done(self) < 0)
+        return NULL;
+    return PyLong_FromLong(want);
+}
+
+/* Blocking PQcancel with the GIL released: call it from a worker thread. */
+static PyObject *PGConn_cancel(PGConn *self, PyObject *unused)
+{
+    PGconn *pg = fq_pgconn_pg(self->c);
+    if (pg == NULL || fq_pgconn_status(self->c) != FQ_PG_READY)
+        Py_RETURN_FALSE;
+    PGcancel *cancel = PQgetCancel(pg); /* independent copy: survives a concurrent close */
+    if (cancel == NULL)
+        Py_RETURN_FALSE;
+    char err[256];
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    ok = PQcancel(cancel, err, sizeof(err));
+    Py_END_ALLOW_THREADS
+    PQfreeCancel(cancel);
+    return PyBool_FromLong(ok);
+}
+
+/* Closes the connection; requests still in flight fail with a connection error. */
+static PyObject *PGConn_close(PGConn *self, PyObject *unused)
+{
+    fq_pgconn_close(self->c);
+    if (resolve_done(self) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *PGConn_get_state(PGConn *self, void *c) { return PyLong_FromLong(fq_pgconn_status(self->c)); }
+
+static PyObject *PGConn_get_error(PGConn *self, void *c)
+{
+    const char *e = fq_pgconn_error(self->c);
+    return PyUnicode_DecodeUTF8(e, (Py_ssize_t)strlen(e), "replace");
+}
+
+static PyObject *PGConn_get_inflight(PGConn *self, void *c) { return PyLong_FromSize_t(self->pcount); }
+
+static PyObject *PGConn_get_statements(PGConn *self, void *c) { return PyLong_FromSize_t(fq_pgconn_statements(self->c)); }
+
+static PyObject *PGConn_get_transaction_status(PGConn *self, void *c)
+{
+    PGconn *pg = fq_pgconn_pg(self->c);
+    return PyLong_FromLong(pg ? PQtransactionStatus(pg) : PQTRANS_UNKNOWN);
+}
+
+static PyObject *PGConn_get_backend_pid(PGConn *self, void *c)
+{
+    PGconn *pg = fq_pgconn_pg(self->c);
+    return PyLong_FromLong(pg ? PQbackendPID(pg) : 0);
+}
+
+static PyObject *PGConn_get_server_version(PGConn *self, void *c)
+{
+    PGconn *pg = fq_pgconn_pg(self->c);
+    return PyLong_FromLong(pg ? PQserverVersion(pg) : 0);
+}
+
+static PyObject *pg_string(const char *s)
+{
+    if (s == NULL)
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
+}
+
+static PyObject *PGConn_get_host(PGConn *self, void *c)
+{
+    PGconn *pg = fq_pgconn_pg(self->c);
+    return pg_string(pg ? PQhost(pg) : NULL);
+}
+
+static PyObject *PGConn_get_port(PGConn *self, void *c)
+{
+    PGconn *pg = fq_pgconn_pg(self->c);
+    return pg_string(pg ? PQport(pg) : NULL);
+}
+
+static PyMethodDef PGConn_methods[] = {
+    {"connect_poll", (PyCFunction)PGConn_connect_poll, METH_NOARGS,
+     "Advance the handshake: 0 once ready or failed, else 1 (read) / 2 (write)."},
+    {"fileno", (PyCFunction)PGConn_fileno, METH_NOARGS, "The socket (may change while connecting)."},
+    {"send", (PyCFunction)(void (*)(void))PGConn_send, METH_FASTCALL,
+     "send(fut, mode, sql, args, prefix_sql, prefix_args, selection) -> want"},
+    {"step", (PyCFunction)PGConn_step, METH_NOARGS,
+     "Read, flush, settle the futures of completed requests; returns want."},
+    {"cancel", (PyCFunction)PGConn_cancel, METH_NOARGS,
+     "Ask the server to cancel the running query (blocking: call from a thread)."},
+    {"close", (PyCFunction)PGConn_close, METH_NOARGS, "Close; pending requests fail."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef PGConn_getset[] = {
+    {"state", (getter)PGConn_get_state, NULL, "0 connecting, 1 ready, 2 broken, 3 closed", NULL},
+    {"error", (getter)PGConn_get_error, NULL, "Why the connection failed or broke.", NULL},
+    {"inflight", (getter)PGConn_get_inflight, NULL, "Requests sent and not yet settled.", NULL},
+    {"statements", (getter)PGConn_get_statements, NULL, "Prepared statements cached.", NULL},
+    {"transaction_status", (getter)PGConn_get_transaction_status, NULL, "PQtransactionStatus", NULL},
+    {"backend_pid", (getter)PGConn_get_backend_pid, NULL, "Server process id.", NULL},
+    {"server_version", (getter)PGConn_get_server_version, NULL, "e.g. 150004", NULL},
+    {"host", (getter)PGConn_get_host, NULL, "Host connected to (or tried).", NULL},
+    {"port", (getter)PGConn_get_port, NULL, "Port connected to (or tried).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot PGConn_slots[] = {
+    {Py_tp_doc, "Low-level nonblocking libpq connection; use fraiseql.db.Connection."},
+    {Py_tp_new, PGConn_new},
+    {Py_tp_dealloc, PGConn_dealloc},
+    {Py_tp_traverse, PGConn_traverse},
+    {Py_tp_clear, PGConn_clear},
+    {Py_tp_methods, PGConn_methods},
+    {Py_tp_getset, PGConn_getset},
+    {0, NULL},
+};
+
+static PyType_Spec PGConn_spec = {
+    .name = "fraiseql._fraiseql.PGConn",
+    .basicsize = sizeof(PGConn),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = PGConn_slots,
+};
+
+/* ============================================================================
+ * Module wiring
+ * ========================================================================== */
+
+static PyObject *import_attr(const char *module, const char *attr)
+{
+    PyObject *m = PyImport_ImportModule(module);
+    if (m == NULL)
+        return NULL;
+    PyObject *a = PyObject_GetAttrString(m, attr);
+    Py_DECREF(m);
+    return a;
+}
+
+int fq_py_pgconn_exec(PyObject *module, fq_pgconn_state *st)
+{
+    if (fq_pgtypes_init() < 0)
+        return -1;
+    st->PGConnType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &PGConn_spec, NULL);
+    if (st->PGConnType == NULL || PyModule_AddType(module, st->PGConnType) < 0)
+        return -1;
+    st->RecordType = fq_record_type_create(module);
+    if (st->RecordType == NULL || PyModule_AddType(module, st->RecordType) < 0)
+        return -1;
+    st->Decimal = import_attr("decimal", "Decimal");
+    st->UUID = import_attr("uuid", "UUID");
+    st->json_loads = import_attr("json", "loads");
+    st->str_set_result = PyUnicode_InternFromString("set_result");
+    st->str_set_exception = PyUnicode_InternFromString("set_exception");
+    st->str_done = PyUnicode_InternFromString("done");
+    if (!st->Decimal || !st->UUID || !st->json_loads || !st->str_set_result ||
+        !st->str_set_exception || !st->str_done)
+        return -1;
+    return 0;
+}
+
+int fq_py_pgconn_traverse(fq_pgconn_state *st, visitproc visit, void *arg)
+{
+    Py_VISIT(st->PGConnType);
+    Py_VISIT(st->RecordType);
+    Py_VISIT(st->Decimal);
+    Py_VISIT(st->UUID);
+    Py_VISIT(st->json_loads);
+    return 0;
+}
+
+void fq_py_pgconn_clear(fq_pgconn_state *st)
+{
+    Py_CLEAR(st->PGConnType);
+    Py_CLEAR(st->RecordType);
+    Py_CLEAR(st->Decimal);
+    Py_CLEAR(st->UUID);
+    Py_CLEAR(st->json_loads);
+    Py_CLEAR(st->str_set_result);
+    Py_CLEAR(st->str_set_exception);
+    Py_CLEAR(st->str_done);
+}

@@ -1,0 +1,206 @@
+"""A blog schema whose resolvers serve in-memory documents, for the GraphQL-layer tests.
+
+Documents look like what the read models store: snake_case keys, JSON values only.
+`declare()` registers the types in the default registry (reset it first) and returns the
+store the resolvers read and write.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+import fraiseql
+
+
+class Store:
+    """Users with embedded posts and comments; `reset()` restores the initial documents."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.users = copy.deepcopy(USERS)
+        self.calls = 0
+
+    def user(self, id: int) -> dict | None:
+        return next((u for u in self.users if u["id"] == id), None)
+
+
+def _posts(user_id: int, n: int) -> list[dict]:
+    return [
+        {
+            "id": user_id * 100 + i,
+            "title": f"Post {i} of {user_id}",
+            "content": "Body \u00e9\u4e2d \"quoted\"\n" * (i % 2 + 1),
+            "created_at": f"2025-10-{10 + i:02d}T12:00:00+00:00",
+            "comments": [
+                {"id": user_id * 1000 + i * 10 + c, "body": f"c{c}", "likes": None if c % 2 else c}
+                for c in range(i % 3)
+            ],
+        }
+        for i in range(n)
+    ]
+
+
+USERS = [
+    {
+        "id": i,
+        "first_name": f"First{i}",
+        "last_name": f"Last{i}",
+        "email": f"user{i}@example.com",
+        "created_at": f"2025-01-{i:02d}T08:30:00+00:00",
+        "birthday": None if i % 2 else f"1990-02-{i:02d}",
+        "status": ["ACTIVE", "BANNED"][i % 2],
+        "role": ["admin", "reader"][i % 2],
+        "score": None if i == 3 else i * 1.5,
+        "tags": [f"t{j}" for j in range(i % 3)],
+        "profile": {"theme_name": "dark", "sizes": [1, 2, {"a_b": None}]},
+        "external_id": f"00000000-0000-0000-0000-00000000000{i}",
+        "balance": i * 10.25,
+        "code": 7000 + i,
+        "user_posts": _posts(i, i % 4) if i != 4 else None,
+        "best_post": _posts(i, 1)[0] if i % 2 else None,
+    }
+    for i in range(1, 6)
+]
+
+
+def declare(store: Store) -> None:
+    """Declare the types, queries and mutations of the test schema."""
+
+    @fraiseql.enum
+    class Status(enum.Enum):
+        """Account state; stored as the names themselves."""
+
+        ACTIVE = "ACTIVE"
+        BANNED = "BANNED"
+
+    @fraiseql.enum
+    class Role(enum.Enum):
+        ADMIN = "admin"
+        READER = "reader"
+
+    @fraiseql.type(sql_source="qm_user", jsonb_column="data")
+    class User:
+        id: int
+        first_name: str
+        last_name: str
+        email: str
+        created_at: datetime
+        birthday: date | None
+        status: Status
+        role: Role
+        score: float | None
+        tags: list[str]
+        profile: dict
+        external_id: UUID
+        balance: Decimal
+        code: fraiseql.ID
+        user_posts: list[Post] | None
+        best_post: Post | None
+
+        @fraiseql.field
+        def full_name(self, info, separator: str = " ") -> str:
+            return f"{self.first_name}{separator}{self.last_name}"
+
+    @fraiseql.type(sql_source="tb_post")
+    class Post:
+        id: int
+        title: str
+        content: str
+        created_at: datetime
+        comments: list[Comment]
+
+    @fraiseql.type
+    class Comment:
+        id: int
+        body: str
+        likes: int | None
+
+    @fraiseql.input
+    class CreateUserInput:
+        first_name: str
+        last_name: str
+        email: str
+        tags: list[str] | None = None
+
+    @fraiseql.input
+    class UserFilter:
+        status: Status | None = None
+        min_id: int = 0
+
+    @fraiseql.query
+    async def user(info, id: int) -> User:
+        store.calls += 1
+        return store.user(id)
+
+    @fraiseql.query
+    async def maybe_user(info, id: int) -> User | None:
+        return store.user(id)
+
+    @fraiseql.query
+    async def users(info, limit: int = 10, offset: int = 0) -> list[User]:
+        return store.users[offset : offset + limit]
+
+    @fraiseql.query
+    async def search(info, filter: UserFilter | None = None) -> list[User]:
+        found = store.users
+        if filter is not None:
+            found = [u for u in found if u["id"] >= filter.min_id]
+            if filter.status is not None:
+                found = [u for u in found if u["status"] == filter.status.value]
+        return found
+
+    @fraiseql.query
+    async def posts_of(info, user_id: int) -> list[Post] | None:
+        u = store.user(user_id)
+        return None if u is None else u["user_posts"]
+
+    @fraiseql.query
+    def greeting(info, name: str = "world") -> str:
+        return f"hello {name}"
+
+    @fraiseql.query
+    async def failing(info, id: int) -> User | None:
+        raise ValueError(f"no luck with user {id}")
+
+    @fraiseql.query
+    async def failing_required(info) -> User:
+        raise RuntimeError("required field failed")
+
+    @fraiseql.query
+    async def broken_user(info) -> User | None:
+        # A stored document missing a non-null field: needs null propagation.
+        return {"id": 99, "first_name": None, "user_posts": [{"id": 1, "title": None}]}
+
+    @fraiseql.query
+    async def users_by_status(info, status: Status) -> list[User]:
+        return [u for u in store.users if u["status"] == status.value]
+
+    @fraiseql.mutation
+    async def create_user(info, input: CreateUserInput) -> User:
+        new = dict(store.users[0])
+        new.update(
+            id=max(u["id"] for u in store.users) + 1,
+            first_name=input.first_name,
+            last_name=input.last_name,
+            email=input.email,
+            tags=input.tags or [],
+            user_posts=[],
+        )
+        store.users.append(new)
+        return new
+
+    @fraiseql.mutation
+    async def delete_user(info, id: int) -> bool:
+        before = len(store.users)
+        store.users = [u for u in store.users if u["id"] != id]
+        return len(store.users) < before
+
+    @fraiseql.mutation
+    async def failing_mutation(info, id: int) -> User | None:
+        raise ValueError("mutation failed")

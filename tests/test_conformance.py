@@ -1,0 +1,172 @@
+"""Differential conformance: fraiseql.execute against graphql-core executing build_schema().
+
+Both run every case of the corpus on fresh copies of the same documents; the JSON must be
+identical, key order included. A second test checks the compiled selections on their own:
+applying each compiled tuple tree to the resolver's documents must give graphql-core's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import graphql
+import pytest
+
+import fraiseql
+from fraiseql.execute import _FAST_PATH as FAST_PATH
+from fraiseql.execute import format_response
+from fraiseql.plan import STRINGIFY, Limits, build_plan, compile_roots
+from graphql_corpus import CORPUS, HAND_WRITTEN, Case
+from graphql_model import Store, declare
+
+
+@pytest.fixture(scope="module")
+def model() -> Any:
+    fraiseql.reset_registry()
+    store = Store()
+    declare(store)
+    yield store, fraiseql.build_schema(), fraiseql.Executor(fraiseql.build_schema())
+    fraiseql.reset_registry()
+
+
+def ordered(body: bytes) -> Any:
+    """JSON with key order kept (objects become lists of pairs)."""
+    return json.loads(body, object_pairs_hook=list)
+
+
+async def reference(schema: graphql.GraphQLSchema, case: Case) -> bytes:
+    """graphql-core's own answer, serialized like fraiseql's responses."""
+    query, variables, operation_name = case
+    result = await graphql.graphql(
+        schema, query, variable_values=variables, operation_name=operation_name
+    )
+    # Errors without a path are request errors (parse, validation, variables): no `data`.
+    request_error = result.data is None and all(e.path is None for e in result.errors or ())
+    return format_response(result.data, result.errors, with_data=not request_error)
+
+
+def test_corpus_is_large_and_varied() -> None:
+    assert len(CORPUS) >= 200
+    text = " ".join(q for q, _, _ in CORPUS)
+    for feature in ("fragment ", "... on", "@include", "@skip", "__typename", "mutation", "$"):
+        assert feature in text
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[f"q{i}" for i in range(len(CORPUS))])
+def test_same_response_as_graphql_core(model: Any, case: Case) -> None:
+    store, schema, executor = model
+    store.reset()
+    expected = asyncio.run(reference(schema, case))
+    store.reset()
+    got = asyncio.run(executor.execute(*case))
+    assert ordered(got) == ordered(expected), (case, got, expected)
+    # Run again: the second run is served from the plan cache.
+    store.reset()
+    assert ordered(asyncio.run(executor.execute(*case))) == ordered(expected)
+
+
+def test_fast_path_served_most_of_the_corpus(model: Any) -> None:
+    """Runs after the differential test (same module executor): counts the paths taken."""
+    _, _, executor = model
+    assert executor.graphql_core_runs >= 40  # errors, mutations, computed fields, introspection
+    if FAST_PATH:
+        assert executor.fast_runs >= 300, (executor.fast_runs, executor.graphql_core_runs)
+    else:  # built without the C rewriter: graphql-core answers everything
+        assert executor.fast_runs == 0
+
+
+def python_rewrite(value: Any, tree: Any) -> Any:
+    """What the rewriter does, in Python: the oracle for compiled trees."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [python_rewrite(v, tree) for v in value]
+    typename, fields = tree
+    out = {}
+    for out_key, src_key, child, flags in fields:
+        if src_key is None:
+            out[out_key] = typename
+            continue
+        v = value.get(src_key)
+        if child is not None:
+            v = python_rewrite(v, child)
+        elif flags & STRINGIFY and isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = str(v)
+        out[out_key] = v
+    return out
+
+
+def test_compiled_trees_select_what_graphql_core_selects(model: Any) -> None:
+    store, schema, _ = model
+    compiled = 0
+    for case in CORPUS:
+        query, variables, operation_name = case
+        if "mutation" in query:
+            continue
+        plan = build_plan(schema, query, operation_name, Limits())
+        if plan.errors:
+            continue
+        store.reset()
+        result = asyncio.run(
+            graphql.graphql(schema, query, variable_values=variables, operation_name=operation_name)
+        )
+        if result.errors:
+            continue  # null propagation and resolver errors are graphql-core's job
+        coerced = graphql.execution.values.get_variable_values(
+            schema, plan.operation.variable_definitions, variables or {}
+        )
+        variant = compile_roots(schema, plan, coerced)
+        if variant is None or variant.core_document is not None:
+            continue
+        data = {}
+        for root in variant.roots:
+            if root.fn is None:
+                data[root.key] = "Query"
+                continue
+            store.reset()
+            args = root.args.values(coerced) if root.args else None
+            if args is None:
+                args = graphql.execution.values.get_argument_values(root.field_def, root.nodes[0], coerced)
+            value = asyncio.run(root.fn(None, **args))
+            data[root.key] = python_rewrite(value, root.tree)
+        assert list(data.items()) == list(result.data.items()), query
+        compiled += 1
+    # Most of the corpus must take the fast path.
+    assert compiled >= 150
+
+
+def test_fast_path_decisions(model: Any) -> None:
+    _, schema, _ = model
+
+    def roots(query: str) -> Any:
+        plan = build_plan(schema, query, None, Limits())
+        assert not plan.errors, plan.errors
+        variant = compile_roots(schema, plan, {})
+        return variant and [root.key for root in variant.roots if not root.core]
+
+    assert roots("{ user(id: 1) { id } }") == ["user"]
+    assert roots("{ user(id: 1) { fullName } }") is None  # computed field
+    assert roots("{ user(id: 1) { role } }") is None  # enum stored as values
+    assert roots("{ user(id: 1) { status } }") == ["user"]  # enum stored as names
+    assert roots("{ greeting }") is None  # scalar root field
+    assert roots("{ __schema { queryType { name } } }") is None
+    assert roots("mutation { deleteUser(id: 1) }") is None
+    # Mixed: the stored roots take the fast path, graphql-core answers the others.
+    assert roots("{ a: user(id: 1) { id } greeting b: user(id: 2) { fullName } }") == ["a"]
+    plan = build_plan(schema, "{ u: user(id: 1) { i: id code userPosts { __typename } } }", None, Limits())
+    tree = compile_roots(schema, plan, {}).roots[0].tree
+    assert tree == (
+        "User",
+        (
+            ("i", "id", None, 1),
+            ("code", "code", None, 1 | STRINGIFY),
+            ("userPosts", "user_posts", ("Post", (("__typename", None, None, 1),)), 4),
+        ),
+    )
+
+
+def test_hand_written_cases_cover_errors() -> None:
+    messages = " ".join(q for q, _, _ in HAND_WRITTEN)
+    assert "failing" in messages and "brokenUser" in messages

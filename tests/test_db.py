@@ -1,0 +1,324 @@
+"""The asyncio driver over the C libpq state machine, against the real PostgreSQL."""
+
+import asyncio
+import datetime
+import decimal
+import gc
+import sys
+import uuid
+
+import pytest
+
+import fraiseql
+from fraiseql import db
+from fraiseql.errors import (DataError, IntegrityError, InterfaceError, ProgrammingError,
+                             QueryCanceledError)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture(scope="module")
+def dsn(pg_server, pg_dsn):
+    if pg_server is None:
+        return pg_dsn
+    return pg_server.create_database("driver_db")
+
+
+async def _with_conn(dsn, body, **kw):
+    conn = await db.connect(dsn, **kw)
+    try:
+        return await body(conn)
+    finally:
+        await conn.close()
+
+
+def test_rows_are_indexable_by_name_and_position(dsn):
+    async def body(conn):
+        rows = await conn.fetch("SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y' ORDER BY 1")
+        assert len(rows) == 2
+        r = rows[1]
+        assert (r[0], r["a"], r[-1], r["b"], len(r)) == (2, 2, "y", "y", 2)
+        assert list(r) == [2, "y"] and r.keys() == ["a", "b"] and r.get("zz", 7) == 7
+        assert r == (2, "y")
+        with pytest.raises(KeyError, match="zz"):
+            r["zz"]
+        assert await conn.fetchrow("SELECT 1 WHERE false") is None
+        assert await conn.fetchval("SELECT 1 WHERE false") is None
+        assert (await conn.fetchrow("SELECT $1::int AS v", 5))["v"] == 5
+    run(_with_conn(dsn, body))
+
+
+def test_values_decoded_by_type(dsn):
+    async def body(conn):
+        row = await conn.fetchrow(
+            """SELECT 'héllo'::text t, 'ab'::varchar v, 'c'::char(2) c, 32767::int2 i2,
+                      2147483647::int4 i4, 9223372036854775807::int8 i8, 1.5::float4 f4,
+                      'NaN'::float8 fnan, '-Infinity'::float8 finf, true b, false bf,
+                      12345678901234567890.123::numeric n, 'NaN'::numeric nn,
+                      '2024-02-29'::date d, '13:14:15.5'::time tm, '13:14:15+05:30'::timetz tz,
+                      '2024-02-29 13:14:15.123456'::timestamp ts,
+                      '2024-02-29 13:14:15+02'::timestamptz tstz,
+                      '1 year 2 mons 3 days 04:05:06.5'::interval iv, '-1 days +02:00:00'::interval iv2,
+                      'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid u, '{"a": [1, null]}'::jsonb jb,
+                      '[1, "x"]'::json js, '\\x00ff'::bytea by, NULL::int nul,
+                      '{1,2,NULL}'::int[] ai, '{{"a b","c\\"d"},{NULL,"NULL"}}'::text[] at,
+                      '{2024-01-01}'::date[] ad, '[0:1]={1,2}'::int[] abounds,
+                      'infinity'::timestamptz tinf, 'infinity'::date dinf""")
+        assert row["t"] == "héllo" and row["v"] == "ab" and row["c"] == "c "
+        assert (row["i2"], row["i4"], row["i8"]) == (32767, 2147483647, 9223372036854775807)
+        assert row["f4"] == 1.5 and row["fnan"] != row["fnan"] and row["finf"] == float("-inf")
+        assert row["b"] is True and row["bf"] is False
+        assert row["n"] == decimal.Decimal("12345678901234567890.123") and row["nn"].is_nan()
+        assert row["d"] == datetime.date(2024, 2, 29)
+        assert row["tm"] == datetime.time(13, 14, 15, 500000)
+        assert row["tz"].utcoffset() == datetime.timedelta(hours=5, minutes=30)
+        assert row["ts"] == datetime.datetime(2024, 2, 29, 13, 14, 15, 123456)
+        assert row["tstz"] == datetime.datetime(2024, 2, 29, 11, 14, 15, tzinfo=datetime.timezone.utc)
+        assert row["iv"] == datetime.timedelta(days=365 + 60 + 3, hours=4, minutes=5, seconds=6.5)
+        assert row["iv2"] == datetime.timedelta(days=-1, hours=2)
+        assert row["u"] == uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+        assert row["jb"] == {"a": [1, None]} and row["js"] == [1, "x"]
+        assert row["by"] == b"\x00\xff" and row["nul"] is None
+        assert row["ai"] == [1, 2, None]
+        assert row["at"] == [["a b", 'c"d'], [None, "NULL"]]
+        assert row["ad"] == [datetime.date(2024, 1, 1)] and row["abounds"] == [1, 2]
+        assert row["tinf"].year == 9999 and row["dinf"] == datetime.date.max
+    run(_with_conn(dsn, body))
+
+
+def test_parameters_of_every_kind_round_trip(dsn):
+    async def body(conn):
+        u = uuid.uuid4()
+        now = datetime.datetime(2024, 5, 6, 7, 8, 9, 10, tzinfo=datetime.timezone.utc)
+        row = await conn.fetchrow(
+            "SELECT $1::text a, $2::int8 b, $3::float8 c, $4::bool d, $5::numeric e, $6::uuid f, "
+            "$7::timestamptz g, $8::bytea h, $9::int[] i, $10::jsonb j, $11::text k, $12::date l, "
+            "$13::interval m, $14::text[] n",
+            "it's; DROP TABLE x --", 2**62, 0.25, False, decimal.Decimal("1.10"), u, now,
+            b"\x00\x01'", [1, None, 3], {"k": ["v", 1]}, None, datetime.date(2020, 1, 2),
+            datetime.timedelta(days=1, seconds=5), ['a"b', "c,d", "NULL"])
+        assert list(row) == ["it's; DROP TABLE x --", 2**62, 0.25, False, decimal.Decimal("1.10"), u,
+                             now, b"\x00\x01'", [1, None, 3], {"k": ["v", 1]}, None,
+                             datetime.date(2020, 1, 2), datetime.timedelta(days=1, seconds=5),
+                             ['a"b', "c,d", "NULL"]]
+        assert await conn.fetchval("SELECT $1::float8", float("inf")) == float("inf")
+        with pytest.raises(DataError, match=r"\$1 contains a NUL"):
+            await conn.fetchval("SELECT $1::text", "a\x00b")
+        with pytest.raises(InterfaceError, match="type object"):
+            await conn.fetchval("SELECT $1::text", object())
+    run(_with_conn(dsn, body))
+
+
+def test_sql_errors_keep_sqlstate_detail_and_hint_and_map_to_classes(dsn):
+    async def body(conn):
+        await conn.execute("CREATE TABLE err_t (id int PRIMARY KEY, v int CHECK (v > 0))")
+        await conn.execute("INSERT INTO err_t VALUES ($1, $2)", 1, 1)
+        with pytest.raises(IntegrityError) as info:
+            await conn.execute("INSERT INTO err_t VALUES ($1, $2)", 1, 1)
+        e = info.value
+        assert e.sqlstate == "23505" and "duplicate key" in e.message
+        assert e.detail == "Key (id)=(1) already exists." and e.constraint_name == "err_t_pkey"
+        assert isinstance(e, fraiseql.DatabaseError)
+        with pytest.raises(ProgrammingError) as info:
+            await conn.fetch("SELECT nosuchcolumn FROM err_t")
+        assert info.value.sqlstate == "42703"
+        with pytest.raises(ProgrammingError) as info:
+            await conn.fetch("SELEC 1")
+        assert info.value.sqlstate == "42601"
+        with pytest.raises(DataError) as info:
+            await conn.fetchval("SELECT 'abc'::int")
+        assert info.value.sqlstate == "22P02"
+        with pytest.raises(ProgrammingError) as info:
+            await conn.fetchval("SELECT $1::int", 1, 2)  # wrong parameter count
+        with pytest.raises(fraiseql.DatabaseError) as info:
+            await conn.execute("DO $$BEGIN RAISE EXCEPTION 'boom' USING HINT = 'try again'; END$$")
+        assert info.value.hint == "try again" and info.value.sqlstate == "P0001"
+        # the connection is still usable after every error
+        assert await conn.fetchval("SELECT count(*) FROM err_t") == 1
+    run(_with_conn(dsn, body))
+
+
+def test_failed_prepare_is_not_cached_and_pipeline_errors_are_isolated(dsn):
+    async def body(conn):
+        results = await asyncio.gather(
+            conn.fetchval("SELECT 1"), conn.fetchval("SELECT * FROM missing_table"),
+            conn.fetchval("SELECT 3"), return_exceptions=True)
+        assert results[0] == 1 and results[2] == 3
+        assert isinstance(results[1], ProgrammingError)
+        await conn.execute("CREATE TABLE missing_table (x int)")
+        await conn.execute("INSERT INTO missing_table VALUES ($1)", 9)
+        assert await conn.fetchval("SELECT * FROM missing_table") == 9
+    run(_with_conn(dsn, body))
+
+
+def test_statement_cache_is_bounded_on_client_and_server(dsn):
+    async def body(conn):
+        for i in range(60):
+            assert await conn.fetchval(f"SELECT {i} + $1::int", 1) == i + 1
+        assert conn.prepared_statements <= 8
+        assert await conn.fetchval("SELECT count(*) FROM pg_prepared_statements") <= 9
+    run(_with_conn(dsn, body, max_statements=8))
+
+
+def test_transactions_commit_rollback_and_nest_as_savepoints(dsn):
+    async def body(conn):
+        await conn.execute("CREATE TABLE tx_t (v int)")
+        async with conn.transaction():
+            await conn.execute("INSERT INTO tx_t VALUES ($1)", 1)
+            with pytest.raises(RuntimeError):
+                async with conn.transaction():
+                    await conn.execute("INSERT INTO tx_t VALUES ($1)", 2)
+                    raise RuntimeError("inner fails")
+            async with conn.transaction():
+                await conn.execute("INSERT INTO tx_t VALUES ($1)", 3)
+        with pytest.raises(ZeroDivisionError):
+            async with conn.transaction():
+                await conn.execute("INSERT INTO tx_t VALUES ($1)", 4)
+                1 / 0
+        assert [r["v"] for r in await conn.fetch("SELECT v FROM tx_t ORDER BY v")] == [1, 3]
+        assert conn.transaction_status == 0
+        with pytest.raises(InterfaceError, match="isolation"):
+            conn.transaction(isolation="chaos")
+        async with conn.transaction(isolation="serializable", readonly=True):
+            assert await conn.fetchval("SHOW transaction_isolation") == "serializable"
+    run(_with_conn(dsn, body))
+
+
+def test_fetch_json_returns_stored_json_untouched(dsn):
+    async def body(conn):
+        await conn.execute("CREATE TABLE js_t (id int, data jsonb)")
+        await conn.execute("INSERT INTO js_t VALUES (1, '{\"first_name\": \"A\", \"n\": [1, 2]}'), "
+                           "(2, '{\"first_name\": \"B\"}'), (3, NULL)")
+        one = await conn.fetch_json("SELECT data FROM js_t WHERE id = $1", 1)
+        assert one == b'{"n": [1, 2], "first_name": "A"}'
+        assert await conn.fetch_json("SELECT data FROM js_t WHERE id = $1", 99) == b"null"
+        many = await conn.fetch_json("SELECT data FROM js_t ORDER BY id", many=True)
+        assert many == b'[{"n": [1, 2], "first_name": "A"},{"first_name": "B"},null]'
+        assert await conn.fetch_json("SELECT data FROM js_t WHERE false", many=True) == b"[]"
+        with pytest.raises(InterfaceError, match="exactly one"):
+            await conn.fetch_json("SELECT id, data FROM js_t")
+    run(_with_conn(dsn, body))
+
+
+def test_script_execute_runs_several_statements(dsn):
+    async def body(conn):
+        status = await conn.execute("CREATE TABLE s1 (a int); INSERT INTO s1 VALUES (1), (2)")
+        assert status == "INSERT 0 2"
+        assert await conn.fetchval("SELECT sum(a) FROM s1") == 3
+        with pytest.raises(ProgrammingError):
+            await conn.execute("SELECT 1; SELEC 2")
+        assert await conn.fetchval("SELECT 5") == 5
+    run(_with_conn(dsn, body))
+
+
+def test_statement_timeout_per_connection_and_per_call(dsn):
+    async def body(conn):
+        with pytest.raises(QueryCanceledError) as info:
+            await conn.execute("SELECT pg_sleep($1)", 5, timeout=0.05)
+        assert info.value.sqlstate == "57014" and "statement timeout" in info.value.message
+        assert await conn.fetchval("SELECT 1") == 1
+        assert await conn.fetchval("SHOW statement_timeout") == "0"
+    run(_with_conn(dsn, body))
+
+    async def body2(conn):
+        assert await conn.fetchval("SHOW statement_timeout") == "50ms"
+        with pytest.raises(QueryCanceledError):
+            await conn.fetchval("SELECT pg_sleep(5)")
+    run(_with_conn(dsn, body2, statement_timeout=0.05))
+
+
+def test_closed_connection_raises_interface_error(dsn):
+    async def body():
+        conn = await db.connect(dsn)
+        await conn.close()
+        with pytest.raises(InterfaceError, match="closed"):
+            await conn.fetchval("SELECT 1")
+        await conn.close()  # twice is harmless
+    run(body())
+
+
+def test_no_leaked_references(dsn):
+    async def body(conn):
+        marker = "leak-check-marker-" + "x" * 10
+        arg = 12345678901234567
+        before_m, before_a = sys.getrefcount(marker), sys.getrefcount(arg)
+        for _ in range(300):
+            await conn.fetch("SELECT $1::text a, $2::int8 b, '{1,2}'::int[] c, now() d", marker, arg)
+            await conn.fetch_json("SELECT '{}'::jsonb")
+            try:
+                await conn.fetchval("SELECT 1/0")
+            except DataError:
+                pass
+        assert (sys.getrefcount(marker), sys.getrefcount(arg)) == (before_m, before_a)
+        gc.collect()
+        n = len(gc.get_objects())
+        for _ in range(300):
+            await conn.fetch("SELECT $1::text a, $2::int8 b, '{1,2}'::int[] c, now() d", marker, arg)
+            try:
+                await conn.fetchval("SELECT 1/0")
+            except DataError:
+                pass
+        gc.collect()
+        assert len(gc.get_objects()) - n < 50
+    run(_with_conn(dsn, body))
+
+
+def test_fetch_json_rewrites_through_a_selection_in_c(dsn):
+    sel = fraiseql.Selection("User", [
+        ("__typename", None, None), ("firstName", "first_name", None),
+        ("posts", "user_posts", fraiseql.Selection("Post", [("id", "id", None, fraiseql.FIELD_ID)])),
+    ])
+
+    async def body(conn):
+        await conn.execute("CREATE TABLE sel_t (id int, data jsonb)")
+        await conn.execute(
+            "INSERT INTO sel_t VALUES (1, '{\"first_name\": \"Ann\", \"email\": \"a@x\", "
+            "\"user_posts\": [{\"id\": 7, \"title\": \"t\"}]}'), (2, '{\"first_name\": \"Bo\"}'), (3, NULL)")
+        one = await conn.fetch_json("SELECT data FROM sel_t WHERE id = $1", 1, selection=sel)
+        assert one == b'{"__typename":"User","firstName":"Ann","posts":[{"id":"7"}]}'
+        assert await conn.fetch_json("SELECT data FROM sel_t WHERE id = 0", selection=sel) == b"null"
+        many = await conn.fetch_json("SELECT data FROM sel_t ORDER BY id", selection=sel, many=True)
+        assert many == (b'[{"__typename":"User","firstName":"Ann","posts":[{"id":"7"}]},'
+                        b'{"__typename":"User","firstName":"Bo","posts":null},null]')
+        strict = fraiseql.Selection("User", [("email", "email", None, fraiseql.NON_NULL)])
+        with pytest.raises(fraiseql.NonNullError):
+            await conn.fetch_json("SELECT data FROM sel_t WHERE id = 2", selection=strict)
+        with pytest.raises(TypeError, match="Selection"):
+            await conn.fetch_json("SELECT data FROM sel_t", selection={"not": "a selection"})
+        with pytest.raises(TypeError, match="fetch_json only"):
+            await conn._request(db._ROWS, "SELECT 1", (), sel)
+        assert await conn.fetchval("SELECT 1") == 1  # nothing left half-sent
+    run(_with_conn(dsn, body))
+
+
+def test_stale_prepared_statements_are_prepared_again(dsn):
+    async def body(conn):
+        await conn.execute("CREATE TABLE stale_t (a int)")
+        await conn.execute("INSERT INTO stale_t VALUES ($1)", 1)
+        assert list(await conn.fetchrow("SELECT * FROM stale_t")) == [1]
+        await conn.execute("ALTER TABLE stale_t ADD COLUMN b text DEFAULT 'x'")
+        assert list(await conn.fetchrow("SELECT * FROM stale_t")) == [1, "x"]  # result type changed
+        await conn.execute("DEALLOCATE ALL")
+        assert await conn.fetchval("SELECT count(*) FROM stale_t") == 1
+        async with conn.transaction():  # inside a transaction block the error surfaces
+            await conn.execute("DEALLOCATE ALL")
+            with pytest.raises(ProgrammingError) as info:
+                await conn.fetchval("SELECT count(*) FROM stale_t")
+            assert info.value.sqlstate == "26000"
+        assert await conn.fetchval("SELECT count(*) FROM stale_t") == 1
+    run(_with_conn(dsn, body))
+
+
+def test_a_forked_child_never_closes_the_parents_session(dsn):
+    import os
+
+    async def body(conn):
+        pid = os.fork()
+        if pid == 0:  # child: closing must not send Terminate on the shared socket
+            conn._pg.close()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert await conn.fetchval("SELECT 1") == 1
+    run(_with_conn(dsn, body))

@@ -1,0 +1,67 @@
+"""`fraiseql demo`: loads the blog into a database and serves the seed's API over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="module")
+def dsn(pg_server: Any, pg_dsn: str) -> str:
+    return pg_server.create_database("graphql_demo") if pg_server is not None else pg_dsn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fraiseql_command(*argv: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "fraiseql.cli", *argv], env=dict(os.environ),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_setup_only_then_serve(dsn: str) -> None:
+    proc = fraiseql_command("demo", "--dsn", dsn, "--users", "30", "--posts", "200", "--setup-only")
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    assert "loaded." in out
+
+    port = free_port()
+    proc = fraiseql_command("demo", "--dsn", dsn, "--port", str(port))
+    try:
+        url = f"http://127.0.0.1:{port}/graphql"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                r = httpx.post(url, json={"query": "{ user(id: 1) { id firstName userPosts { title } } }"})
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "the demo did not come up"
+                time.sleep(0.2)
+        assert r.status_code == 200
+        user = r.json()["data"]["user"]
+        assert user["id"] == 1 and user["firstName"] == "First1" and len(user["userPosts"]) <= 10
+        r = httpx.post(url, json={"query": '{ users(limit: 3) { id } }'})
+        assert len(r.json()["data"]["users"]) == 3
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert "already loaded, kept as is." in out
+    assert f"curl -s {url}" in out
+
+
+def test_bad_dsn_is_reported(dsn: str) -> None:
+    proc = fraiseql_command("demo", "--dsn", f"postgresql://postgres@127.0.0.1:{free_port()}/x", "--setup-only")
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert "fraiseql demo: error: cannot load the example into" in out

@@ -1,0 +1,125 @@
+"""Plans: limits, the LRU cache, operation selection and the @include/@skip variants."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from graphql import get_introspection_query, parse
+
+import fraiseql
+from fraiseql.plan import Limits, LRUCache, build_plan, check_limits, directive_variables
+from graphql_model import Store, declare
+
+
+@pytest.fixture(scope="module")
+def schema() -> Any:
+    fraiseql.reset_registry()
+    declare(Store())
+    yield fraiseql.build_schema()
+    fraiseql.reset_registry()
+
+
+def messages(query: str, limits: Limits) -> list[str]:
+    return [e.message for e in check_limits(parse(query), limits)]
+
+
+def test_depth_limit() -> None:
+    query = "{ user(id: 1) { userPosts { comments { id } } } }"
+    assert messages(query, Limits(max_depth=4)) == []
+    assert messages(query, Limits(max_depth=3)) == [
+        "The operation exceeds the maximum query depth: 4 > 3."
+    ]
+
+
+def test_depth_counts_through_fragments() -> None:
+    query = "query Deep { user(id: 1) { ...A } } fragment A on User { userPosts { ...B } } fragment B on Post { comments { id } }"
+    assert messages(query, Limits(max_depth=3)) == [
+        "Operation 'Deep' exceeds the maximum query depth: 4 > 3."
+    ]
+
+
+def test_alias_limit() -> None:
+    query = "{ a: user(id: 1) { b: id c: email } }"
+    assert messages(query, Limits(max_aliases=3)) == []
+    assert messages(query, Limits(max_aliases=2)) == [
+        "The operation exceeds the maximum query number of aliases: 3 > 2."
+    ]
+
+
+def test_field_limit_expands_fragments_without_blowing_up() -> None:
+    # Each fragment doubles the previous one: 2**30 fields if expanded naively.
+    frags = ["fragment F0 on User { id email }"]
+    for i in range(1, 31):
+        frags.append(f"fragment F{i} on User {{ ...F{i - 1} ...F{i - 1} }}")
+    query = "{ user(id: 1) { ...F30 } } " + " ".join(frags)
+    (message,) = messages(query, Limits(max_fields=500))
+    assert message.startswith("The operation exceeds the maximum query number of fields: ")
+    assert message.endswith(" > 500.")
+
+
+def test_cyclic_fragments_are_left_to_validation(schema: Any) -> None:
+    query = "{ user(id: 1) { ...A } } fragment A on User { ...B } fragment B on User { ...A }"
+    assert messages(query, Limits()) == []
+    plan = build_plan(schema, query, None, Limits())
+    assert plan.errors and "Cannot spread fragment 'A' within itself" in plan.errors[0].message
+
+
+def test_default_limits_admit_the_introspection_query(schema: Any) -> None:
+    plan = build_plan(schema, get_introspection_query(), None, Limits())
+    assert plan.errors is None
+
+
+def test_introspection_can_be_turned_off(schema: Any) -> None:
+    plan = build_plan(schema, "{ __schema { types { name } } }", None, Limits(introspection=False))
+    assert plan.errors and "introspection" in plan.errors[0].message
+    assert build_plan(schema, "{ __typename }", None, Limits(introspection=False)).errors is None
+
+
+def test_token_limit(schema: Any) -> None:
+    query = "{ " + " ".join(f"a{i}: __typename" for i in range(400)) + " }"
+    plan = build_plan(schema, query, None, Limits(max_tokens=100, max_aliases=None))
+    assert plan.errors and "more than 100 tokens" in plan.errors[0].message
+
+
+def test_lru_cache_evicts_least_recently_used() -> None:
+    cache = LRUCache(2)
+    a, b, c = (object() for _ in range(3))
+    cache.put(("a", None), a)
+    cache.put(("b", None), b)
+    assert cache.get(("a", None)) is a  # a is now the most recent
+    cache.put(("c", None), c)
+    assert cache.get(("b", None)) is None
+    assert cache.get(("a", None)) is a and cache.get(("c", None)) is c
+    assert len(cache) == 2
+    with pytest.raises(ValueError, match="at least 1"):
+        LRUCache(0)
+
+
+def test_executor_plans_once_per_document_and_operation(schema: Any) -> None:
+    executor = fraiseql.Executor(schema, cache_size=10)
+    query = "query A { user(id: 1) { id } } query B { user(id: 2) { id } }"
+    for _ in range(3):
+        assert asyncio.run(executor.execute(query, operation_name="A")) == b'{"data":{"user":{"id":1}}}'
+        assert asyncio.run(executor.execute(query, operation_name="B")) == b'{"data":{"user":{"id":2}}}'
+    assert len(executor.plans) == 2
+    assert executor.plan(query, "A") is executor.plan(query, "A")
+
+
+def test_directive_variables() -> None:
+    doc = parse(
+        "query($a: Boolean!, $b: Boolean!, $c: Int) { x @include(if: $b) { y @skip(if: $a) z(n: $c) "
+        "... on T @include(if: true) { w } } } fragment F on T { v @skip(if: $a) }"
+    )
+    assert directive_variables(doc) == ("a", "b")
+
+
+def test_variants_are_compiled_per_directive_values(schema: Any) -> None:
+    executor = fraiseql.Executor(schema)
+    query = "query($x: Boolean!) { user(id: 1) { id email @include(if: $x) } }"
+    with_email = asyncio.run(executor.execute(query, {"x": True}))
+    without = asyncio.run(executor.execute(query, {"x": False}))
+    assert with_email == b'{"data":{"user":{"id":1,"email":"user1@example.com"}}}'
+    assert without == b'{"data":{"user":{"id":1}}}'
+    assert asyncio.run(executor.execute(query, {"x": True})) == with_email

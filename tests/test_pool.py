@@ -1,0 +1,251 @@
+"""The pool and every fault of the driver, against real servers.
+
+Faults that disturb the server (password auth, restart) use a cluster of their own so the
+rest of the suite is unaffected.
+"""
+
+import asyncio
+import socket
+
+import pytest
+
+import fraiseql
+from fraiseql import db
+from fraiseql.embedded import EmbeddedPostgres
+from fraiseql.errors import (InterfaceError, OperationalError, PoolTimeoutError,
+                             QueryCanceledError)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture(scope="module")
+def own_pg():
+    with EmbeddedPostgres(hba=["host all pw_user 127.0.0.1/32 scram-sha-256"]) as pg:
+        async def setup():
+            conn = await db.connect(pg.dsn)
+            await conn.execute("CREATE ROLE pw_user LOGIN PASSWORD 'right-password'")
+            await conn.close()
+        run(setup())
+        yield pg
+
+
+@pytest.fixture(scope="module")
+def dsn(pg_server, pg_dsn):
+    if pg_server is None:
+        return pg_dsn
+    return pg_server.create_database("pool_db")
+
+
+async def _backend_state(dsn, pid):
+    conn = await db.connect(dsn)
+    try:
+        return await conn.fetchrow("SELECT state, query FROM pg_stat_activity WHERE pid = $1", pid)
+    finally:
+        await conn.close()
+
+
+async def _wait_running(dsn, pid, needle):
+    for _ in range(200):
+        row = await _backend_state(dsn, pid)
+        if row and row["state"] == "active" and needle in row["query"]:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"backend {pid} never ran {needle!r}")
+
+
+def test_unreachable_server_names_host_port_and_reason():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+
+    async def body():
+        with pytest.raises(OperationalError) as info:
+            await db.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+        msg = str(info.value)
+        assert "127.0.0.1" in msg and str(port) in msg and "refused" in msg
+        with pytest.raises(OperationalError, match=str(port)):
+            await fraiseql.create_pool(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+    run(body())
+
+
+def test_wrong_password_names_host_port_and_reason(own_pg):
+    async def body():
+        bad = f"postgresql://pw_user:wrong@127.0.0.1:{own_pg.port}/postgres"
+        with pytest.raises(OperationalError) as info:
+            await db.connect(bad)
+        msg = str(info.value)
+        assert "127.0.0.1" in msg and str(own_pg.port) in msg
+        assert 'password authentication failed for user "pw_user"' in msg
+        good = await db.connect(f"postgresql://pw_user:right-password@127.0.0.1:{own_pg.port}/postgres")
+        assert await good.fetchval("SELECT current_user") == "pw_user"
+        await good.close()
+    run(body())
+
+
+def test_pool_api_and_pipelined_shared_reads(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=2) as pool:
+            assert await pool.fetchval("SELECT $1::int * 2", 21) == 42
+            assert (await pool.fetchrow("SELECT 1 AS a"))["a"] == 1
+            assert [r[0] for r in await pool.fetch("SELECT generate_series(1, 3)")] == [1, 2, 3]
+            assert await pool.fetch_json("SELECT '[1]'::jsonb") == b"[1]"
+            assert await pool.execute("SELECT $1::int", 1) == "SELECT 1"
+            results = await asyncio.gather(*(pool.fetchval("SELECT $1::int", i) for i in range(200)))
+            assert results == list(range(200))
+            assert pool.size <= 2
+            pids = await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(50)))
+            assert 1 <= len(set(pids)) <= 2
+        with pytest.raises(InterfaceError, match="closed"):
+            await pool.fetchval("SELECT 1")
+    run(body())
+
+
+def test_pool_transaction_and_release_rolls_back_open_transaction(dsn):
+    async def body():
+        pool = await fraiseql.create_pool(dsn, min_size=1, max_size=1)
+        await pool.execute("CREATE TABLE pool_tx (v int)")
+        async with pool.transaction() as conn:
+            await conn.execute("INSERT INTO pool_tx VALUES ($1)", 1)
+        with pytest.raises(RuntimeError):
+            async with pool.transaction() as conn:
+                await conn.execute("INSERT INTO pool_tx VALUES ($1)", 2)
+                raise RuntimeError
+        async with pool.acquire() as conn:
+            await conn.execute("BEGIN")
+            await conn.execute("INSERT INTO pool_tx VALUES ($1)", 3)
+        # released with the transaction open: rolled back, connection reusable
+        assert [r[0] for r in await pool.fetch("SELECT v FROM pool_tx")] == [1]
+        await pool.close()
+    run(body())
+
+
+def test_pool_exhausted_acquire_times_out(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1, acquire_timeout=0.2) as pool:
+            async with pool.acquire():
+                with pytest.raises(PoolTimeoutError, match="max_size=1"):
+                    await pool.acquire()
+                with pytest.raises(PoolTimeoutError):
+                    await pool.fetchval("SELECT 1")
+                with pytest.raises(TimeoutError):  # also a builtin TimeoutError
+                    await pool.acquire(timeout=0.05)
+            assert await pool.fetchval("SELECT 1") == 1  # free again
+    run(body())
+
+
+def test_terminated_backend_fails_the_call_and_leaves_the_pool(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=2, max_size=2) as pool:
+            async with pool.acquire() as conn:
+                pid = conn.backend_pid
+                sleeper = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(30)"))
+                await _wait_running(dsn, pid, "pg_sleep")
+                killer = await db.connect(dsn)
+                assert await killer.fetchval("SELECT pg_terminate_backend($1)", pid) is True
+                await killer.close()
+                with pytest.raises(OperationalError) as info:
+                    await sleeper
+                assert "terminating connection" in str(info.value) or "closed" in str(info.value)
+                assert conn.is_closed
+            assert pool.size == 1
+            results = await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(5)))
+            assert pid not in results
+    run(body())
+
+
+def test_idle_connection_killed_by_server_is_noticed_without_a_health_check(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1) as pool:
+            pid = await pool.fetchval("SELECT pg_backend_pid()")
+            killer = await db.connect(dsn)
+            await killer.fetchval("SELECT pg_terminate_backend($1)", pid)
+            await killer.close()
+            for _ in range(100):  # the watched socket reports the close
+                if pool.size == 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert pool.size == 0
+            assert await pool.fetchval("SELECT pg_backend_pid()") != pid
+    run(body())
+
+
+def test_pool_recovers_after_server_restart(own_pg):
+    async def body():
+        async with fraiseql.create_pool(own_pg.dsn, min_size=2, max_size=2) as pool:
+            before = set(await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(4))))
+            await asyncio.get_running_loop().run_in_executor(None, own_pg.restart)
+            for _ in range(100):
+                if pool.size == 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert pool.size == 0
+            after = await pool.fetchval("SELECT pg_backend_pid()")
+            assert after not in before
+            assert await pool.fetchval("SELECT 41 + $1::int", 1) == 42
+    run(body())
+
+
+def test_cancelled_task_cancels_the_query_on_the_server(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1) as pool:
+            async with pool.acquire() as conn:
+                pid = conn.backend_pid
+                task = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(30)"))
+                await _wait_running(dsn, pid, "pg_sleep")
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                # the next request waits for the cancel, then gets its own result
+                assert await conn.fetchval("SELECT 7") == 7
+                row = await _backend_state(dsn, pid)
+                assert row["state"] == "idle"
+            assert await pool.fetchval("SELECT pg_backend_pid()") == pid  # clean, reused
+    run(body())
+
+
+def test_cancelled_shared_read_never_leaks_its_result(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1) as pool:
+            slow = asyncio.ensure_future(pool.fetchval("SELECT 'slow' FROM pg_sleep(0.2)"))
+            await asyncio.sleep(0.05)
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+            assert await pool.fetchval("SELECT 'fast'") == "fast"
+            async with pool.acquire() as conn:
+                assert conn.inflight == 0
+                assert await conn.fetchval("SELECT 'mine'") == "mine"
+    run(body())
+
+
+def test_statement_timeout_per_pool_and_per_call(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, max_size=1, statement_timeout=0.05) as pool:
+            with pytest.raises(QueryCanceledError, match="statement timeout"):
+                await pool.fetchval("SELECT pg_sleep(5)")
+            assert await pool.fetchval("SELECT pg_sleep(0.2)", timeout=5) == ""
+        async with fraiseql.create_pool(dsn, max_size=1) as pool:
+            with pytest.raises(QueryCanceledError):
+                await pool.fetchval("SELECT pg_sleep(5)", timeout=0.05)
+            assert await pool.fetchval("SHOW statement_timeout") == "0"
+    run(body())
+
+
+def test_max_lifetime_replaces_old_connections(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1, max_lifetime=0.05) as pool:
+            first = await pool.fetchval("SELECT pg_backend_pid()")
+            await asyncio.sleep(0.1)
+            second = await pool.fetchval("SELECT pg_backend_pid()")
+            assert first != second
+            assert pool.size == 1
+    run(body())
+
+
+def test_pool_rejects_bad_configuration(dsn):
+    with pytest.raises(InterfaceError, match="min_size"):
+        fraiseql.create_pool(dsn, min_size=3, max_size=2)
+    with pytest.raises(InterfaceError, match="setting name"):
+        fraiseql.create_pool(dsn, session_settings={"tenant_id": "x'; DROP TABLE t; --"})

@@ -1,0 +1,91 @@
+"""Session context for row-level security: a real RLS policy sees the request's tenant."""
+
+import asyncio
+
+import pytest
+
+import fraiseql
+from fraiseql import db
+from fraiseql.repository import Repository
+
+ROLE = "fq_driver_rls_app"
+SCHEMA = f"""
+DO $$BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}') THEN
+    CREATE ROLE {ROLE} LOGIN;
+  END IF;
+END$$;
+CREATE TABLE docs (id int PRIMARY KEY, tenant_id int NOT NULL, data jsonb NOT NULL);
+ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE docs FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON docs
+  USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::int)
+  WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::int);
+GRANT SELECT, INSERT, UPDATE ON docs TO {ROLE};
+INSERT INTO docs VALUES (1, 1, '{{"id": 1, "title": "t1-a"}}'), (2, 1, '{{"id": 2, "title": "t1-b"}}'),
+                        (3, 2, '{{"id": 3, "title": "t2-a"}}');
+"""
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.fixture(scope="module")
+def app_dsn(pg_server, pg_dsn):
+    if pg_server is None:
+        pytest.fail("the RLS test needs the embedded server (it creates a role)")
+    owner_dsn = pg_server.create_database("rls_db")
+
+    async def setup():
+        conn = await db.connect(owner_dsn)
+        await conn.execute(SCHEMA)
+        await conn.close()
+    run(setup())
+    return f"postgresql://{ROLE}@127.0.0.1:{pg_server.port}/rls_db"
+
+
+def pool_for(dsn, **kw):
+    return fraiseql.create_pool(dsn, session_settings={"tenant_id": "app.tenant_id"}, **kw)
+
+
+def titles(docs):
+    return sorted(d["title"] for d in docs)
+
+
+def test_reads_see_only_the_context_tenant(app_dsn):
+    async def body():
+        async with pool_for(app_dsn, max_size=1) as pool:
+            assert titles(await Repository(pool, {"tenant_id": 1}).find("docs")) == ["t1-a", "t1-b"]
+            assert titles(await Repository(pool, {"tenant_id": 2}).find("docs")) == ["t2-a"]
+            assert await Repository(pool, {}).find("docs") == []  # no tenant: nothing
+            assert await Repository(pool, {"tenant_id": 2}).find_one("docs", id=1) is None
+            assert await Repository(pool, {"tenant_id": 1}).count("docs") == 2
+            # transaction-local: nothing stays on the (single) connection afterwards
+            assert await pool.fetchval("SELECT current_setting('app.tenant_id', true)") in ("", None)
+    run(body())
+
+
+def test_pipelined_requests_of_different_tenants_do_not_mix(app_dsn):
+    async def body():
+        async with pool_for(app_dsn, max_size=2) as pool:
+            tenants = [1 + i % 2 for i in range(60)]
+            results = await asyncio.gather(*(Repository(pool, {"tenant_id": t}).count("docs") for t in tenants))
+            assert results == [2 if t == 1 else 1 for t in tenants]
+    run(body())
+
+
+def test_writes_are_checked_against_the_context_tenant(app_dsn):
+    async def body():
+        async with pool_for(app_dsn, max_size=2) as pool:
+            tenant1 = pool.with_context({"tenant_id": 1})
+            await tenant1.execute("INSERT INTO docs VALUES ($1, $2, $3)", 10, 1, {"id": 10, "title": "t1-c"})
+            with pytest.raises(fraiseql.errors.InsufficientPrivilegeError) as info:
+                await tenant1.execute("INSERT INTO docs VALUES ($1, $2, $3)", 11, 2, {"id": 11, "title": "bad"})
+            assert info.value.sqlstate == "42501" and "row-level security" in info.value.message
+            async with pool.transaction(context={"tenant_id": 2}) as conn:
+                await conn.execute("INSERT INTO docs VALUES ($1, $2, $3)", 12, 2, {"id": 12, "title": "t2-b"})
+                assert await conn.fetchval("SELECT count(*) FROM docs") == 2
+            assert titles(await Repository(tenant1, {}).find("docs")) == ["t1-a", "t1-b", "t1-c"]
+            assert titles(await Repository(pool, {"tenant_id": 2}).find("docs")) == ["t2-a", "t2-b"]
+    run(body())
