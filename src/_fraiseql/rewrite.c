@@ -614,6 +614,8 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
 
 static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int depth,
                             const frame *fr, int direct);
+static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int depth,
+                            const frame *fr, int direct, int items_nn);
 
 /* Pushes n zeroed spans; returns the base index or (size_t)-1 when out of memory. */
 static size_t push_slots(rw *c, size_t n)
@@ -638,44 +640,52 @@ static size_t push_slots(rw *c, size_t n)
     return base;
 }
 
-/* An ID leaf: numbers become JSON strings, strings and nulls stay, lists map element-wise. */
-static const char *write_id(rw *c, const char *v, const char *e, int depth, const frame *fr)
+/* A leaf with flags (v..e validated): under FQ_FIELD_ID numbers become JSON strings;
+ * under FQ_FIELD_ITEMS_NON_NULL a null item of the list fails; lists map item-wise. */
+static const char *write_leaf(rw *c, const char *v, const char *e, int depth, const frame *fr,
+                              unsigned flags)
 {
     fq_buf *o = c->out;
-    if (*v == '"' || *v == 'n') {
-        RESERVE(c, v, (size_t)(e - v));
-        fq_buf_put(o, v, (size_t)(e - v));
+    if (*v == '[') {
+        if (depth >= FQ_MAX_DEPTH)
+            return fail_depth(c, v);
+        RESERVE(c, v, 2);
+        fq_buf_putc(o, '[');
+        const char *p = skip_ws(v + 1, e);
+        frame f = {fr, NULL, 0, 0};
+        while (*p != ']') {
+            const char *q = skip_value(c, p, depth + 1);
+            if (q == NULL)
+                return NULL;
+            if ((flags & FQ_FIELD_ITEMS_NON_NULL) && *p == 'n')
+                return fail_at(c, p, FQ_ERR_NONNULL, "null item in a list of non-null items", &f);
+            if (write_leaf(c, p, q, depth + 1, &f, flags & ~FQ_FIELD_ITEMS_NON_NULL) == NULL)
+                return NULL;
+            p = skip_ws(q, e);
+            if (*p == ',') {
+                RESERVE(c, p, 1);
+                fq_buf_putc(o, ',');
+                p = skip_ws(p + 1, e);
+                f.index++;
+            }
+        }
+        RESERVE(c, p, 1);
+        fq_buf_putc(o, ']');
         return e;
     }
-    if (*v == '-' || is_digit(*v)) {
+    if ((flags & FQ_FIELD_ID) && (*v == '-' || is_digit(*v))) {
         RESERVE(c, v, (size_t)(e - v) + 2);
         fq_buf_putc(o, '"');
         fq_buf_put(o, v, (size_t)(e - v));
         fq_buf_putc(o, '"');
         return e;
     }
-    if (*v != '[')
+    if ((flags & FQ_FIELD_ID) && *v != '"' && *v != 'n')
         return fail_at(c, v, FQ_ERR_KIND, "expected a string or a number for an ID field", fr);
-    if (depth >= FQ_MAX_DEPTH)
-        return fail_depth(c, v);
-    RESERVE(c, v, 2);
-    fq_buf_putc(o, '[');
-    const char *p = skip_ws(v + 1, e);
-    frame f = {fr, NULL, 0, 0};
-    while (*p != ']') {
-        const char *q = skip_value(c, p, depth + 1);
-        if (q == NULL || write_id(c, p, q, depth + 1, &f) == NULL)
-            return NULL;
-        p = skip_ws(q, e);
-        if (*p == ',') {
-            RESERVE(c, p, 1);
-            fq_buf_putc(o, ',');
-            p = skip_ws(p + 1, e);
-            f.index++;
-        }
-    }
-    RESERVE(c, p, 1);
-    fq_buf_putc(o, ']');
+    RESERVE(c, v, (size_t)(e - v));
+    if (*v == '{')
+        return write_value(c, v, depth, 0);
+    copy_small(o, v, (size_t)(e - v), (size_t)(c->end - v));
     return e;
 }
 
@@ -701,10 +711,13 @@ FQ_INLINE const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_fi
         fq_buf_put(o, "null", 4);
         return s.v ? s.e : close;
     }
-    if (child)
+    if (child) {
+        if ((f->flags & FQ_FIELD_ITEMS_NON_NULL) && *s.v == '[')
+            return rw_array(c, s.v, child, depth, &here, direct, 1);
         return rw_value(c, s.v, child, depth, &here, direct);
-    if (f->flags & FQ_FIELD_ID)
-        return write_id(c, s.v, s.e, depth, &here);
+    }
+    if (f->flags & (FQ_FIELD_ID | FQ_FIELD_ITEMS_NON_NULL))
+        return write_leaf(c, s.v, s.e, depth, &here, f->flags);
     RESERVE(c, s.v, (size_t)(s.e - s.v));
     if (*s.v == '{' || *s.v == '[')
         return write_value(c, s.v, depth, 0);
@@ -843,9 +856,9 @@ redo:
     goto restart;
 }
 
-/* p at '[': each element rewritten under sel. */
+/* p at '[': each element rewritten under sel; items_nn: a null element fails. */
 static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int depth,
-                            const frame *fr, int direct)
+                            const frame *fr, int direct, int items_nn)
 {
     const char *end = c->end;
     fq_buf *o = c->out;
@@ -860,6 +873,11 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
     }
     frame f = {fr, NULL, 0, 0};
     for (;;) {
+        if (FQ_UNLIKELY(items_nn && p < end && *p == 'n')) {
+            if (scan_literal(c, p, "null", 4) == NULL)
+                return NULL;
+            return fail_at(c, p, FQ_ERR_NONNULL, "null item in a list of non-null items", &f);
+        }
         if ((p = rw_value(c, p, sel, depth + 1, &f, direct)) == NULL)
             return NULL;
         p = skip_ws(p, end);
@@ -888,7 +906,7 @@ static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int d
     case '{':
         return rw_object(c, p, sel, depth, fr, direct);
     case '[':
-        return rw_array(c, p, sel, depth, fr, direct);
+        return rw_array(c, p, sel, depth, fr, direct, 0);
     case 'n':
         if ((p = scan_literal(c, p, "null", 4)) == NULL)
             return NULL;
