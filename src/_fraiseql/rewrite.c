@@ -255,21 +255,23 @@ static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const c
 }
 
 /* p at the opening quote: validates the string, returns the byte after the closing quote;
- * sets *esc when the body holds a backslash. Inline fast path: a short string of plain ASCII
- * text, found with one 16-byte load; anything else goes to scan_string_slow. */
+ * sets *esc when the body holds a backslash. Inline fast path: a string of plain ASCII text
+ * under 32 bytes, found with 16-byte loads; anything else goes to scan_string_slow. */
 FQ_INLINE const char *scan_string(rw *c, const char *p, int *esc)
 {
     const char *open = p++;
 #if FQ_SIMD
-    if (FQ_LIKELY(c->end - p >= 16)) {
-        unsigned m = string_special_mask(p, _mm_set1_epi8('"'), _mm_set1_epi8('\\'), _mm_set1_epi8(' '));
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(' ');
+    /* two rounds: keys, names, dates and e-mail addresses are under 32 bytes */
+    for (int round = 0; round < 2 && FQ_LIKELY(c->end - p >= 16); round++) {
+        unsigned m = string_special_mask(p, quote, bslash, space);
         if (m) {
             p += __builtin_ctz(m);
             if (FQ_LIKELY(*p == '"'))
                 return p + 1;
-        } else {
-            p += 16;
+            break;
         }
+        p += 16;
     }
 #endif
     return scan_string_slow(c, open, p, esc);
