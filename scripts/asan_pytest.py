@@ -18,9 +18,6 @@ from fraiseql.embedded import find_bindir
 def main() -> int:
     if "venv-asan" not in fraiseql.__file__:
         sys.exit(f"asan_pytest: fraiseql imported from {fraiseql.__file__}, not the ASan venv")
-    # the tests import helpers as `tests.x`: the checkout goes last on the path, after the
-    # ASan build in site-packages, so that `fraiseql` still comes from the venv
-    sys.path.append(str(Path(__file__).resolve().parent.parent))
     real = find_bindir()
     root = tempfile.mkdtemp(prefix="fraiseql-asan-pg-")
     # the same layout as the real installation (VERSION/bin next to VERSION/lib), so that
