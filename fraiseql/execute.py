@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 from inspect import isawaitable
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
@@ -67,8 +66,7 @@ def format_response(data: Any, errors: list[GraphQLError] | None, *, with_data: 
     return dumps(out)
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     """A response body; whether it has errors, and whether those are request errors (no `data`)."""
 
     body: bytes
@@ -213,15 +211,17 @@ class Executor:
     # ------------------------------------------------------------ fast path
 
     def _variant(self, plan: Plan, coerced: dict[str, Any]) -> Variant | None:
-        if not _FAST_PATH:
-            return None
-        key = tuple(bool(coerced.get(name)) for name in plan.directive_vars)
+        key = tuple(bool(coerced.get(name)) for name in plan.directive_vars) if plan.directive_vars else ()
         if key in plan.variants:
             return plan.variants[key]
         variant = compile_roots(self.schema, plan, coerced)
         for root in variant.roots if variant else ():
             if root.tree is not None:
                 root.selection = to_native(root.tree)
+                # The request-independent part of the GraphQLResolveInfo this root gets.
+                root.info_head = (root.field_name, root.nodes, root.field_def.type, self.schema.query_type,
+                                  Path(None, root.key, self.schema.query_type.name), self.schema,  # type: ignore[union-attr]
+                                  plan.fragments, None, plan.operation)
         plan.variants[key] = variant
         return variant
 
@@ -266,20 +266,7 @@ class Executor:
         args = root.args.values(coerced) if root.args is not None else None
         if args is None:  # raises the error graphql-core gives, if there is one
             args = get_argument_values(root.field_def, root.nodes[0], coerced)
-        info = GraphQLResolveInfo(
-            root.field_name,
-            root.nodes,
-            root.field_def.type,
-            self.schema.query_type,  # type: ignore[arg-type]
-            Path(None, root.key, "Query"),
-            self.schema,
-            plan.fragments,
-            None,
-            plan.operation,  # type: ignore[arg-type]
-            coerced,
-            context,
-            is_awaitable,
-        )
+        info = tuple.__new__(GraphQLResolveInfo, (*root.info_head, coerced, context, is_awaitable))
         # While set, Repository.find_one/find return this field's fragment, rewritten in C.
         token = current_selection.set(root.selection)
         try:
@@ -303,10 +290,6 @@ class Executor:
         if fragment == b"null" and isinstance(root.field_def.type, GraphQLNonNull):
             raise _NeedsGraphQLCore
         return fragment
-
-
-# The fast path needs the C rewriter; until it is built everything goes through graphql-core.
-_FAST_PATH = hasattr(_native, "rewrite") and hasattr(_native, "Selection")
 
 
 def _native_flags(flags: int) -> int:
