@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,server,bench
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test build test-asan fuzz bench bench-core clean
+.PHONY: demo test build test-asan test-c fuzz bench bench-core clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -25,7 +25,7 @@ demo: build
 	$(PY) -m fraiseql.demo
 
 clean:
-	rm -rf build $(VENV) .venv-asan fraiseql/*.so fraiseql/.built tests/c/build
+	rm -rf build $(VENV) .venv-asan fraiseql/*.so fraiseql/.built tests/c/build benchmarks/out
 
 # C-level benchmark of the core, SSE2 and portable scanning side by side.
 CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/buf.c
@@ -36,3 +36,36 @@ bench-core: $(VENV)/.installed
 	$(CC) -O3 -std=c11 -Isrc/_fraiseql -DFQ_NO_SIMD -DFQ_NO_SIMD_LABEL='"portable"' benchmarks/bench_core.c $(CORE_SRC) -o benchmarks/out/bench_core_portable
 	benchmarks/out/bench_core_sse2 benchmarks/out
 	benchmarks/out/bench_core_portable benchmarks/out
+
+# C unit tests of the pure core under ASan+UBSan (leak detection on), exact-size growth.
+CORE_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Isrc/_fraiseql -DFQ_DEBUG=1 \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+test-c:
+	mkdir -p tests/c/build
+	$(CC) $(CORE_CFLAGS) tests/c/test_core.c $(CORE_SRC) -o tests/c/build/test_core
+	tests/c/build/test_core
+
+# libFuzzer harness of the core against a jansson DOM oracle, bounded to FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_PACKAGES := clang libclang-rt-14-dev libjansson-dev
+fuzz:
+	@dpkg-query -W $(FUZZ_PACKAGES) >/dev/null 2>&1 || PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS) $(FUZZ_PACKAGES)
+	mkdir -p tests/c/build/corpus
+	clang -g -O1 -std=c11 -Isrc/_fraiseql -DFQ_DEBUG=1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined tests/c/fuzz_rewrite.c $(CORE_SRC) -ljansson -o tests/c/build/fuzz_rewrite
+	tests/c/build/fuzz_rewrite -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix=tests/c/build/ tests/c/build/corpus tests/c/corpus
+
+# The pytest suite against an ASan+UBSan build of the extension, installed (not in place)
+# into its own venv so the normal build is untouched. CPython itself is not instrumented:
+# libasan is preloaded and leak detection is off (the C tests check leaks of the core).
+ASAN_VENV := .venv-asan
+ASAN_ENV := FRAISEQL_SANITIZE=address,undefined FRAISEQL_DEBUG=1
+test-asan: $(VENV)/.installed test-c
+	[ -x $(ASAN_VENV)/bin/python ] || $(PYTHON) -m venv $(ASAN_VENV)
+	[ -x $(ASAN_VENV)/bin/pytest ] || $(ASAN_ENV) $(ASAN_VENV)/bin/python -m pip install -q ".[test]"
+	$(ASAN_ENV) $(ASAN_VENV)/bin/python -m pip install -q --force-reinstall --no-deps .
+	# from tests/, so that fraiseql is imported from the ASan venv, not the source tree
+	cd tests && LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTHONMALLOC=malloc \
+		../$(ASAN_VENV)/bin/python ../scripts/asan_pytest.py --rootdir=.. .

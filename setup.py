@@ -68,11 +68,24 @@ def _flags() -> tuple[list[str], list[str], list[tuple[str, str]]]:
     return compile_args, link_args, macros
 
 
+def _build_options() -> dict:
+    """A separate build directory per knob set, so that objects compiled with other flags
+    (e.g. the in-place normal build) are never reused for a debug or sanitizer build."""
+    variant = "-".join(
+        part
+        for part in ("debug" if os.environ.get("FRAISEQL_DEBUG") == "1" else "",
+                     os.environ.get("FRAISEQL_SANITIZE", "").strip().replace(",", "-"))
+        if part
+    )
+    return {"build": {"build_base": f"build/{variant}"}} if variant else {}
+
+
 include_dirs, library_dirs = _dependency_dirs()
 _check_headers(include_dirs)
 compile_args, link_args, macros = _flags()
 
 setup(
+    options=_build_options(),
     ext_modules=[
         Extension(
             "fraiseql._fraiseql",

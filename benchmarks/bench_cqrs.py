@@ -6,12 +6,13 @@ Starts its own EmbeddedPostgres, loads fraiseql.examples.blog (10,000 users, 200
 and measures in the same run, against named baselines:
   1. read latency, pgbench -M prepared, 1 and 8 clients: tv_user, mv_user, qm_user, and the
      "traditional" normalized query (user row joined with its 10 latest posts);
-  2. write cost of INSERT and UPDATE on tb_post: no triggers, mv_ notify only, qm_ sync;
-  3. one INSERT of 10,000 posts (10 each for 1,000 users): fraiseql's statement-level sync
+  2. one INSERT of 10,000 posts (10 each for 1,000 users): fraiseql's statement-level sync
      against the seed's per-row trigger (as written, LIMIT bug included) and a per-row
      trigger calling fraiseql's own builder;
-  4. REFRESH MATERIALIZED VIEW (CONCURRENTLY and plain) of mv_user;
-  5. staleness of mv_user under the debounced refresher while a writer updates users.
+  3. REFRESH MATERIALIZED VIEW (CONCURRENTLY and plain) of mv_user, and the staleness of
+     mv_user under the debounced refresher while a writer updates users;
+  4. write cost of INSERT and UPDATE on tb_post: no triggers, qm_ sync (with and without
+     the GIN index), mv_ NOTIFY only; each run starts from the same 200,000 posts.
 Medians of --runs runs; the machine is shared, so the ratios matter more than the absolutes.
 """
 
@@ -145,7 +146,7 @@ async def timed_bulk(conn: asyncpg.Connection, setup_sql: str | None, sync: bool
         t0 = time.perf_counter()
         await conn.execute(BULK_INSERT)
         seconds = time.perf_counter() - t0
-        rebuilt = await conn.fetchval("SELECT sum(version) FROM qm_user") - before
+        rebuilt = int(await conn.fetchval("SELECT sum(version) FROM qm_user") - before)
         return seconds, rebuilt
     finally:
         await tr.rollback()
@@ -188,6 +189,89 @@ async def staleness(dsn: str, interval: float, writes: int, tag: str) -> dict:
     return {"median": statistics.median(seen), "max": max(seen), "refreshes": refreshes, "writes": writes}
 
 
+async def reads_section(dsn: str, args: argparse.Namespace, out) -> None:
+    out("### Reads: `SELECT data FROM <form> WHERE id = $1`, pgbench -M prepared\n")
+    out("| form | 1 client: latency | 1 client: tps | 8 clients: tps | latency vs qm_user |")
+    out("|---|---|---|---|---|")
+    reads = {}
+    for name, sql in READS.items():
+        reads[name] = (median_pgbench(dsn, sql, 1, args.seconds, args.runs),
+                       median_pgbench(dsn, sql, 8, args.seconds, args.runs))
+    base = reads["qm_user"][0][1]
+    for name, (one, eight) in reads.items():
+        out(f"| {name} | {one[1]:.0f} us | {one[0]:,.0f} | {eight[0]:,.0f} | {one[1] / base:.2f}x |")
+
+
+async def bulk_section(conn: asyncpg.Connection, args: argparse.Namespace, out) -> None:
+    out("\n### One INSERT of 10,000 posts (10 each for 1,000 users), rolled back each time\n")
+    out("| sync | time | qm_user rows written | vs fraiseql |")
+    out("|---|---|---|---|")
+    variants = {"no triggers (baseline)": (None, False),
+                "fraiseql statement-level triggers": (None, True),
+                "per-row trigger, fraiseql builder": (BUILDER_PER_ROW, False),
+                "seed per-row trigger (as written)": (SEED_PER_ROW, False)}
+    bulk = {}
+    for name, (setup_sql, sync) in variants.items():
+        runs = [await timed_bulk(conn, setup_sql, sync) for _ in range(args.runs)]
+        bulk[name] = (statistics.median(r[0] for r in runs), runs[0][1])
+    await set_triggers(conn, sync=True, notify=True)
+    ours = bulk["fraiseql statement-level triggers"][0]
+    for name, (seconds, rebuilt) in bulk.items():
+        rewritten = str(rebuilt) if "seed" not in name else "10,000 upserts (own table)"
+        out(f"| {name} | {seconds * 1000:,.0f} ms | {rewritten} | {seconds / ours:.1f}x |")
+    out("\nRow-level triggers fire after the statement, so the per-row variant with fraiseql's builder "
+        "builds each document 10 times but writes it once (later builds find it unchanged).")
+
+
+async def refresh_section(conn: asyncpg.Connection, dsn: str, args: argparse.Namespace, out) -> None:
+    out("\n### mv_user refresh (10,000 documents)\n")
+    conc = [await _time(conn, "REFRESH MATERIALIZED VIEW CONCURRENTLY mv_user") for _ in range(args.runs)]
+    plain = [await _time(conn, "REFRESH MATERIALIZED VIEW mv_user") for _ in range(args.runs)]
+    out(f"REFRESH CONCURRENTLY: {statistics.median(conc):.2f} s; plain REFRESH: {statistics.median(plain):.2f} s "
+        f"(medians of {args.runs}).\n")
+    out("### Staleness of mv_user with the debounced refresher (a user updated every 50 ms)\n")
+    out("| debounce interval | writes | refreshes | staleness median | staleness max |")
+    out("|---|---|---|---|---|")
+    for interval in (0.5, 2.0):
+        s = await staleness(dsn, interval, writes=100, tag=f"i{interval}")
+        out(f"| {interval} s | {s['writes']} | {s['refreshes']} | {s['median']:.2f} s | {s['max']:.2f} s |")
+    out("\nA write committed while a refresh runs waits for the end of that refresh, then for the next "
+        "one (started at most one interval after the previous start): staleness <= interval + 2 x refresh time. "
+        "Writers never wait for a refresh.")
+
+
+async def writes_section(conn: asyncpg.Connection, dsn: str, args: argparse.Namespace, out) -> None:
+    out("\n### Write cost on tb_post, pgbench -M prepared (one statement per transaction)\n")
+    out("| statement | clients | no triggers | qm_ sync | qm_ sync, gin=False | mv_ NOTIFY only |")
+    out("|---|---|---|---|---|---|")
+    configs = (("none", False, False, True), ("qm", True, False, True), ("qm-nogin", True, False, False),
+               ("notify", False, True, True))
+    for name, script in WRITES.items():
+        for clients in (1, 8):
+            row = []
+            for _label, sync, notify, gin in configs:
+                await set_triggers(conn, sync=sync, notify=notify)
+                if not gin:
+                    await conn.execute("DROP INDEX qm_user_data_gin")
+                row.append(median_pgbench(dsn, script, clients, args.seconds, args.runs))
+                if not gin:
+                    await conn.execute("CREATE INDEX qm_user_data_gin ON qm_user USING gin (data)")
+                await reset_posts(conn)
+            base = row[0]
+            cells = [f"{base[1]:.0f} us ({base[0]:,.0f} tps)"] + [
+                f"{lat:.0f} us ({tps:,.0f} tps), +{lat - base[1]:.0f} us" for tps, lat in row[1:]]
+            out(f"| {name} | {clients} | " + " | ".join(cells) + " |")
+    await set_triggers(conn, sync=True, notify=True)
+    await conn.execute("SELECT fq_user_sync_all()")
+
+
+async def reset_posts(conn: asyncpg.Connection) -> None:
+    """Remove what a write run inserted, so every run starts from the same 200,000 posts."""
+    await set_triggers(conn, sync=False, notify=False)
+    await conn.execute(f"DELETE FROM tb_post WHERE id > {POSTS}")
+    await conn.execute("VACUUM ANALYZE tb_post, qm_user")
+
+
 async def main_async(args: argparse.Namespace) -> str:
     lines: list[str] = []
     out = lines.append
@@ -205,64 +289,10 @@ async def main_async(args: argparse.Namespace) -> str:
         size = await conn.fetchval("SELECT avg(length(data::text))::int FROM qm_user")
         out(f"Data: {USERS:,} users, {POSTS:,} posts (loaded in {load_s:.1f} s; read models installed with "
             f"backfill in {install_s:.1f} s); qm_user documents average {size} bytes.\n")
-
-        out("### Reads: `SELECT data FROM <form> WHERE id = $1`, pgbench -M prepared\n")
-        out("| form | 1 client: latency | 1 client: tps | 8 clients: tps | latency vs qm_user |")
-        out("|---|---|---|---|---|")
-        reads = {}
-        for name, sql in READS.items():
-            one = median_pgbench(dsn, sql, 1, args.seconds, args.runs)
-            eight = median_pgbench(dsn, sql, 8, args.seconds, args.runs)
-            reads[name] = (one, eight)
-        base = reads["qm_user"][0][1]
-        for name, (one, eight) in reads.items():
-            out(f"| {name} | {one[1]:.0f} us | {one[0]:,.0f} | {eight[0]:,.0f} | {one[1] / base:.2f}x |")
-
-        out("\n### Write cost on tb_post, pgbench -M prepared (one statement per transaction)\n")
-        out("| statement | clients | no triggers | qm_ sync | qm_ sync cost | mv_ NOTIFY only |")
-        out("|---|---|---|---|---|---|")
-        for name, script in WRITES.items():
-            for clients in (1, 8):
-                row = []
-                for sync, notify in ((False, False), (True, False), (False, True)):
-                    await set_triggers(conn, sync=sync, notify=notify)
-                    row.append(median_pgbench(dsn, script, clients, args.seconds, args.runs))
-                await set_triggers(conn, sync=True, notify=True)
-                cell = [f"{lat:.0f} us ({tps:,.0f} tps)" for tps, lat in row]
-                out(f"| {name} | {clients} | {cell[0]} | {cell[1]} | +{row[1][1] - row[0][1]:.0f} us/statement, "
-                    f"{row[0][0] / row[1][0]:.1f}x fewer tps | {cell[2]} |")
-        # The writes changed data without the sync on some runs: put qm_user right before the bulk test.
-        await conn.execute("SELECT fq_user_sync_all()")
-
-        out("\n### One INSERT of 10,000 posts (10 each for 1,000 users), rolled back each time\n")
-        out("| sync | time | qm_user rows rewritten | vs fraiseql |")
-        out("|---|---|---|---|")
-        variants = {"no triggers (baseline)": (None, False),
-                    "fraiseql statement-level triggers": (None, True),
-                    "per-row trigger, fraiseql builder": (BUILDER_PER_ROW, False),
-                    "seed per-row trigger (as written)": (SEED_PER_ROW, False)}
-        bulk = {}
-        for name, (setup_sql, sync) in variants.items():
-            runs = [await timed_bulk(conn, setup_sql, sync) for _ in range(args.runs)]
-            bulk[name] = (statistics.median(r[0] for r in runs), runs[0][1])
-        ours = bulk["fraiseql statement-level triggers"][0]
-        for name, (seconds, rebuilt) in bulk.items():
-            rewritten = str(rebuilt) if "seed" not in name else "(own table: 10,000 upserts)"
-            out(f"| {name} | {seconds * 1000:,.0f} ms | {rewritten} | {seconds / ours:.1f}x |")
-
-        out("\n### mv_user refresh (10,000 documents)\n")
-        conc = [await _time(conn, "REFRESH MATERIALIZED VIEW CONCURRENTLY mv_user") for _ in range(args.runs)]
-        plain = [await _time(conn, "REFRESH MATERIALIZED VIEW mv_user") for _ in range(args.runs)]
-        out(f"REFRESH CONCURRENTLY: {statistics.median(conc):.2f} s; plain REFRESH: {statistics.median(plain):.2f} s "
-            f"(medians of {args.runs}).\n")
-
-        out("### Staleness of mv_user with the debounced refresher\n")
-        out("| debounce interval | writes | refreshes | staleness median | staleness max |")
-        out("|---|---|---|---|---|")
-        for interval in (0.5, 2.0):
-            s = await staleness(dsn, interval, writes=100, tag=f"i{interval}")
-            out(f"| {interval} s | {s['writes']} (one per 50 ms) | {s['refreshes']} | {s['median']:.2f} s | {s['max']:.2f} s |")
-        out("\nStaleness is bounded by interval + refresh time; writers never wait for a refresh.")
+        await reads_section(dsn, args, out)
+        await bulk_section(conn, args, out)
+        await refresh_section(conn, dsn, args, out)
+        await writes_section(conn, dsn, args, out)  # last: it changes the data
         await conn.close()
     return "\n".join(lines) + "\n"
 

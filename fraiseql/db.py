@@ -24,8 +24,8 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any
 
 from fraiseql._native import native
-from fraiseql.errors import (DatabaseError, InterfaceError, OperationalError,
-                             PoolTimeoutError, make_error)
+from fraiseql.errors import (DatabaseError, InterfaceError, NotSupportedError, OperationalError,
+                             PoolTimeoutError, ProgrammingError, make_error)
 
 __all__ = ["Connection", "Pool", "Record", "Transaction", "connect", "create_pool"]
 
@@ -35,6 +35,7 @@ _READ, _WRITE = 1, 2
 _CONNECTING, _READY, _BROKEN, _CLOSED = range(4)
 _ROWS, _ROW, _VAL, _STATUS, _JSON, _JSON_MANY, _SCRIPT = range(7)
 _TRANS_IDLE = 0  # PQTRANS_IDLE
+_STALE_STATEMENT = ("26000", "0A000")
 
 # Output formats the C decoder parses; set on every connection.
 _FORCED_SETTINGS = {"DateStyle": "ISO", "IntervalStyle": "postgres", "bytea_output": "hex",
@@ -273,20 +274,28 @@ class Connection:
             raise InterfaceError(f"connection to {self.host}:{self.port} is closed"
                                  + (f": {pg.error}" if pg is not None else ""))
         prefix_sql, prefix_args = (None, ()) if timeout is None and context is None else self._prefix(timeout, context)
-        fut = self._loop.create_future()
-        want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, selection)
-        if want & _WRITE:
-            self._after(want)
-        try:
-            return await fut
-        except asyncio.CancelledError:
-            if not shared and not self.is_closed and pg.inflight:
-                self._cancel_on_server()
-            raise
-        except OperationalError:
-            if pg.state != _READY:
-                self._teardown()
-            raise
+        for attempt in (0, 1):
+            fut = self._loop.create_future()
+            want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, selection)
+            if want & _WRITE:
+                self._after(want)
+            try:
+                return await fut
+            except (ProgrammingError, NotSupportedError) as exc:
+                # A cached statement went stale (DDL changed its result type, DEALLOCATE ALL):
+                # the C side forgot it; outside a transaction block the request can be repeated.
+                if (attempt or exc.sqlstate not in _STALE_STATEMENT or self._tx_depth
+                        or self.transaction_status != _TRANS_IDLE):
+                    raise
+            except asyncio.CancelledError:
+                if not shared and not self.is_closed and pg.inflight:
+                    self._cancel_on_server()
+                raise
+            except OperationalError:
+                if pg.state != _READY:
+                    self._teardown()
+                raise
+        raise AssertionError("unreachable")
 
     def _cancel_on_server(self) -> None:
         """PQcancel blocks: run it in a thread; later requests wait for it (see _request)."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncpg
 import pytest
 
 from fraiseql.cqrs import DeclarationError, Many, One, ReadModel, Sql, install
-from tests.cqrs_support import fresh_database, run
+from tests.cqrs_support import prepared_database, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL, code text UNIQUE, note text);
@@ -67,15 +66,7 @@ def test_excessive_nesting_is_refused():
 
 @pytest.fixture(scope="module")
 def dsn(pg_server, pg_dsn):
-    dsn = fresh_database(pg_server, pg_dsn, "cqrs_declare")
-
-    async def setup():
-        conn = await asyncpg.connect(dsn)
-        await conn.execute(TABLES)
-        await conn.close()
-
-    run(setup())
-    return dsn
+    return prepared_database(pg_server, pg_dsn, "cqrs_declare", TABLES)
 
 
 CATALOG_CASES = [
@@ -103,17 +94,13 @@ CATALOG_CASES = [
 def test_catalog_checks_run_before_any_sql(dsn, model, message):
     good = ReadModel("good", table="tb_user", fields=("id", "name"), embed={"posts": POSTS}, forms=("qm", "tv"))
 
-    async def go():
-        conn = await asyncpg.connect(dsn)
-        try:
-            with pytest.raises(DeclarationError, match=message):
-                await install(conn, [good, model])
-            # The good model listed first was not created either: every check passes before any DDL.
-            assert await conn.fetchval("SELECT to_regclass('qm_good') IS NULL AND to_regclass('tv_good') IS NULL")
-            assert await conn.fetchval("SELECT count(*) FROM fraiseql.read_model") == 0
-        finally:
-            await conn.close()
-    run(go())
+    async def body(conn):
+        with pytest.raises(DeclarationError, match=message):
+            await install(conn, [good, model])
+        # The good model listed first was not created either: every check passes before any DDL.
+        assert await conn.fetchval("SELECT to_regclass('qm_good') IS NULL AND to_regclass('tv_good') IS NULL")
+        assert await conn.fetchval("SELECT count(*) FROM fraiseql.read_model") == 0
+    with_conn(dsn, body)
 
 
 def test_sql_expression_field_and_explicit_fk(dsn):
@@ -121,8 +108,7 @@ def test_sql_expression_field_and_explicit_fk(dsn):
                       embed={"edited": Many("tb_post", fk="editor_id", fields=("id",), order_by="id DESC")},
                       forms=("tv",))
 
-    async def go():
-        conn = await asyncpg.connect(dsn)
+    async def body(conn):
         try:
             await conn.execute("INSERT INTO tb_user (id, name) VALUES (7, 'o''brien')")
             await conn.execute("INSERT INTO tb_post (id, user_id, editor_id, title) VALUES (1, 7, 7, 't'), (2, 7, 7, 't')")
@@ -132,21 +118,16 @@ def test_sql_expression_field_and_explicit_fk(dsn):
             assert await conn.fetchval("SELECT data->'edited' FROM tv_x WHERE id = 7") == '[{"id": 2}, {"id": 1}]'
         finally:
             await conn.execute("DELETE FROM tb_post; DELETE FROM tb_user; SELECT fraiseql.drop_read_model('public', 'x')")
-            await conn.close()
-    run(go())
+    with_conn(dsn, body)
 
 
 def test_missing_child_index_is_a_warning_in_the_generated_sql(dsn):
     from fraiseql.cqrs.catalog import resolve
     from fraiseql.cqrs.generate import generate
 
-    async def go():
-        conn = await asyncpg.connect(dsn)
-        try:
-            model = ReadModel("w", table="tb_user", fields=("id",), embed={"p": POSTS}, gin=False, forms=("qm", "mv"))
-            sql = generate(await resolve(conn, model)).create
-            assert "-- WARNING: no index on public.tb_post (user_id)" in sql
-            assert "USING gin" not in sql  # gin=False: no GIN index on qm_w or mv_w
-        finally:
-            await conn.close()
-    run(go())
+    async def body(conn):
+        model = ReadModel("w", table="tb_user", fields=("id",), embed={"p": POSTS}, gin=False, forms=("qm", "mv"))
+        sql = generate(await resolve(conn, model)).create
+        assert "-- WARNING: no index on public.tb_post (user_id)" in sql
+        assert "USING gin" not in sql  # gin=False: no GIN index on qm_w or mv_w
+    with_conn(dsn, body)

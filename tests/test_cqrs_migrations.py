@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 
 import asyncpg
 import pytest
@@ -83,7 +82,7 @@ def test_generate_apply_change_drop(dsn, tmp_path, monkeypatch, capsys):
     status, out = cli(capsys, "verify", "--dsn", dsn, "mv_user")
     assert status == 1 and "changed (1): 1" in out  # stale until refreshed
     status, out = cli(capsys, "refresh", "--dsn", dsn, "mv_user")
-    assert status == 0 and out.startswith("refreshed mv_user in")
+    assert status == 0 and out.startswith("refreshed mv_user in"), out
     assert cli(capsys, "verify", "--dsn", dsn, "mv_user")[0] == 0
     status, out = cli(capsys, "refresh", "--dsn", dsn, "qm_user")
     assert status == 2 and "kept in sync by triggers" in out

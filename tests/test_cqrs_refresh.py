@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from fraiseql.cqrs import Many, ReadModel, install
+from fraiseql.cqrs import Many, ReadModel
 from fraiseql.cqrs.refresh import Refresher, RefreshError, cron_status, refresh, schedule_cron, unschedule_cron
 from fraiseql.embedded import EmbeddedPostgres, find_bindir
-from tests.cqrs_support import assert_no_drift, fresh_database, run
+from tests.cqrs_support import assert_no_drift, prepared_database, run, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);
@@ -27,18 +31,9 @@ QUIET = ReadModel("quiet", table="tb_user", fields=("id",), forms=("mv",))
 WAIT_LIMIT = 20.0  # seconds a background refresh may take on a loaded machine before the test gives up
 
 
-async def _setup(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    await conn.execute(TABLES)
-    await install(conn, [USER, QUIET])
-    await conn.close()
-
-
 @pytest.fixture(scope="module")
 def dsn(pg_server, pg_dsn):
-    dsn = fresh_database(pg_server, pg_dsn, "cqrs_refresh")
-    run(_setup(dsn))
-    return dsn
+    return prepared_database(pg_server, pg_dsn, "cqrs_refresh", TABLES, [USER, QUIET])
 
 
 async def _until(predicate, what: str) -> None:
@@ -93,7 +88,7 @@ def test_debounced_refresher_coalesces_writes_and_writers_never_wait(dsn):
                 await blocker.start()
                 await admin.execute("SELECT 1 FROM fraiseql.read_model_relation WHERE relation = 'mv_user' FOR UPDATE")
                 await writer.execute("UPDATE tb_user SET name = 'first' WHERE id = 1")
-                await _until(lambda: _refreshing(admin), "the first refresh to start")
+                await _until(lambda: _refreshing(writer), "the first refresh to start")  # admin would see a frozen pg_stat_activity
                 for i in range(30):  # writers commit while a refresh waits: nobody waits for it
                     await writer.execute("UPDATE tb_user SET name = $1 WHERE id = $2", f"w{i}", 2 + i)
                 await blocker.rollback()
@@ -118,17 +113,13 @@ async def _same(conn, key: int) -> bool:
 
 
 def test_periodic_refresher(dsn):
-    async def go():
-        conn = await asyncpg.connect(dsn)
-        try:
-            async with Refresher(dsn, every={"mv_user": 0.05}) as refresher:
-                await conn.execute("UPDATE tb_user SET name = 'periodic' WHERE id = 5")
-                await _until(lambda: _same(conn, 5), "the periodic refresh")
-                await _until(lambda: _count(refresher, 3), "three periodic refreshes")
-            assert not refresher.errors
-        finally:
-            await conn.close()
-    run(go())
+    async def body(conn):
+        async with Refresher(dsn, every={"mv_user": 0.05}) as refresher:
+            await conn.execute("UPDATE tb_user SET name = 'periodic' WHERE id = 5")
+            await _until(lambda: _same(conn, 5), "the periodic refresh")
+            await _until(lambda: _count(refresher, 3), "three periodic refreshes")
+        assert not refresher.errors
+    with_conn(dsn, body)
 
 
 async def _count(refresher: Refresher, n: int) -> bool:
@@ -157,16 +148,12 @@ def _pg_cron_library() -> bool:
 
 def test_pg_cron_detected_and_required(dsn):
     """Without the extension in the database: detected as such, and scheduling explains what to do."""
-    async def go():
-        conn = await asyncpg.connect(dsn)
-        try:
-            status = await cron_status(conn)
-            assert status == ("available" if _pg_cron_library() else "absent")
-            with pytest.raises(RefreshError, match="pg_cron is not installed in this database"):
-                await schedule_cron(conn, "mv_user", "*/5 * * * *")
-        finally:
-            await conn.close()
-    run(go())
+    async def body(conn):
+        status = await cron_status(conn)
+        assert status == ("available" if _pg_cron_library() else "absent")
+        with pytest.raises(RefreshError, match="pg_cron is not installed in this database"):
+            await schedule_cron(conn, "mv_user", "*/5 * * * *")
+    with_conn(dsn, body)
 
 
 def test_pg_cron_schedules_the_refresh():
@@ -177,24 +164,37 @@ def test_pg_cron_schedules_the_refresh():
         return
     settings = {"shared_preload_libraries": "'pg_cron'", "cron.database_name": "'cron'"}
     with EmbeddedPostgres(settings=settings) as pg:
-        dsn = pg.create_database("cron")
+        dsn = prepared_database(pg, pg.dsn, "cron", TABLES, [USER])
 
-        async def go():
-            await _setup(dsn)
-            conn = await asyncpg.connect(dsn)
-            try:
-                await conn.execute("CREATE EXTENSION pg_cron")
-                assert await cron_status(conn) == "installed"
-                job = await schedule_cron(conn, "mv_user", "*/5 * * * *")
-                row = await conn.fetchrow("SELECT schedule, command FROM cron.job WHERE jobid = $1", job)
-                assert row["schedule"] == "*/5 * * * *"
-                assert row["command"] == "SELECT fraiseql.refresh('public', 'mv_user')"
-                await conn.execute("UPDATE tb_user SET name = 'cron' WHERE id = 3")
-                await conn.execute(row["command"])  # what the job runs
-                assert await _same(conn, 3)
-                assert await unschedule_cron(conn, "mv_user") is True
-                assert await conn.fetchval("SELECT count(*) FROM cron.job") == 0
-                assert await unschedule_cron(conn, "mv_user") is False
-            finally:
-                await conn.close()
-        run(go())
+        async def body(conn):
+            await conn.execute("CREATE EXTENSION pg_cron")
+            assert await cron_status(conn) == "installed"
+            job = await schedule_cron(conn, "mv_user", "*/5 * * * *")
+            row = await conn.fetchrow("SELECT schedule, command FROM cron.job WHERE jobid = $1", job)
+            assert row["schedule"] == "*/5 * * * *"
+            assert row["command"] == "SELECT fraiseql.refresh('public', 'mv_user')"
+            await conn.execute("UPDATE tb_user SET name = 'cron' WHERE id = 3")
+            await conn.execute(row["command"])  # what the job runs
+            assert await _same(conn, 3)
+            assert await unschedule_cron(conn, "mv_user") is True
+            assert await conn.fetchval("SELECT count(*) FROM cron.job") == 0
+            assert await unschedule_cron(conn, "mv_user") is False
+        with_conn(dsn, body)
+
+
+def test_refresh_command_runs_debounced_until_interrupted(dsn):
+    exe = os.path.join(os.path.dirname(sys.executable), "fraiseql")
+    proc = subprocess.Popen([exe, "refresh", "mv_user", "--debounce", "0.2", "--dsn", dsn],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("refreshing mv_user at most every 0.2 s after writes")
+
+        async def body(conn):
+            await conn.execute("UPDATE tb_user SET name = 'from cli' WHERE id = 9")
+            await _until(lambda: _same(conn, 9), "the command's refresh")
+        with_conn(dsn, body)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=WAIT_LIMIT)
+    assert proc.returncode == 0, err
+    assert out.startswith("stopped after ") and not out.startswith("stopped after 0 ")

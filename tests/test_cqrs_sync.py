@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 import pytest
 
-from fraiseql.cqrs import Many, One, ReadModel, install
-from tests.cqrs_support import assert_no_drift, fresh_database, run
+from fraiseql.cqrs import Many, One, ReadModel
+from tests.cqrs_support import assert_no_drift, prepared_database, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);
@@ -28,40 +27,32 @@ USER = ReadModel(
     forms=("qm", "tv"))
 POST = ReadModel("post", table="tb_post", fields=("id", "title"), embed={"author": One("tb_user", fields=("name",))},
                  forms=("qm",))
-RELATIONS = ("qm_user", "qm_post")
+# A to-one parent embedding a list: each post shows its author's two latest posts.
+FEED = ReadModel("feed", table="tb_post", fields=("id",),
+                 embed={"author": One("tb_user", fields=("name",),
+                                      embed={"recent": Many("tb_post", fields=("id",), order_by="id DESC", limit=2)})},
+                 forms=("qm",))
+RELATIONS = ("qm_user", "qm_post", "qm_feed")
 
 
 @pytest.fixture(scope="module")
 def dsn(pg_server, pg_dsn):
-    dsn = fresh_database(pg_server, pg_dsn, "cqrs_sync")
-
-    async def setup():
-        conn = await asyncpg.connect(dsn)
-        await conn.execute(TABLES)
-        await install(conn, [USER, POST])
-        await conn.close()
-
-    run(setup())
-    return dsn
+    return prepared_database(pg_server, pg_dsn, "cqrs_sync", TABLES, [USER, POST, FEED])
 
 
 @pytest.fixture
 def db(dsn):
     """Run `body(conn)` on fresh data: users 1-3, user 1 has posts 10, 11; post 10 has a comment by user 2."""
-    def runner(body):
-        async def go():
-            conn = await asyncpg.connect(dsn)
-            try:
-                await conn.execute("TRUNCATE tb_user, tb_post, tb_comment")
-                await conn.execute("""
-                    INSERT INTO tb_user VALUES (1, 'ann'), (2, 'bob'), (3, 'cid');
-                    INSERT INTO tb_post VALUES (10, 1, 'p10', '2024-01-02'), (11, 1, 'p11', '2024-01-03');
-                    INSERT INTO tb_comment VALUES (100, 10, 2, 'hi');""")
-                await body(conn)
-                await assert_no_drift(conn, *RELATIONS)
-            finally:
-                await conn.close()
-        run(go())
+    def runner(test):
+        async def body(conn):
+            await conn.execute("TRUNCATE tb_user, tb_post, tb_comment")
+            await conn.execute("""
+                INSERT INTO tb_user VALUES (1, 'ann'), (2, 'bob'), (3, 'cid');
+                INSERT INTO tb_post VALUES (10, 1, 'p10', '2024-01-02'), (11, 1, 'p11', '2024-01-03');
+                INSERT INTO tb_comment VALUES (100, 10, 2, 'hi');""")
+            await test(conn)
+            await assert_no_drift(conn, *RELATIONS)
+        with_conn(dsn, body)
     return runner
 
 
@@ -212,4 +203,15 @@ def test_truncate_of_children_and_roots(db):
 def test_tv_view_serves_the_same_documents(db):
     async def body(conn):
         assert await conn.fetchval("SELECT count(*) FROM tv_user t JOIN qm_user q USING (id) WHERE t.data = q.data") == 3
+    db(body)
+
+
+def test_list_inside_a_to_one_parent(db):
+    async def body(conn):
+        assert (await doc(conn, "qm_feed", 10))["author"] == {"name": "ann", "recent": [{"id": 11}, {"id": 10}]}
+        await conn.execute("INSERT INTO tb_post VALUES (12, 1, 'p12', '2024-01-04')")
+        assert [p["id"] for p in (await doc(conn, "qm_feed", 10))["author"]["recent"]] == [12, 11]
+        await conn.execute("UPDATE tb_post SET user_id = 3 WHERE id = 11")
+        assert [p["id"] for p in (await doc(conn, "qm_feed", 10))["author"]["recent"]] == [12, 10]
+        assert (await doc(conn, "qm_feed", 11))["author"] == {"name": "cid", "recent": [{"id": 11}]}
     db(body)

@@ -291,3 +291,34 @@ def test_fetch_json_rewrites_through_a_selection_in_c(dsn):
             await conn._request(db._ROWS, "SELECT 1", (), sel)
         assert await conn.fetchval("SELECT 1") == 1  # nothing left half-sent
     run(_with_conn(dsn, body))
+
+
+def test_stale_prepared_statements_are_prepared_again(dsn):
+    async def body(conn):
+        await conn.execute("CREATE TABLE stale_t (a int)")
+        await conn.execute("INSERT INTO stale_t VALUES ($1)", 1)
+        assert list(await conn.fetchrow("SELECT * FROM stale_t")) == [1]
+        await conn.execute("ALTER TABLE stale_t ADD COLUMN b text DEFAULT 'x'")
+        assert list(await conn.fetchrow("SELECT * FROM stale_t")) == [1, "x"]  # result type changed
+        await conn.execute("DEALLOCATE ALL")
+        assert await conn.fetchval("SELECT count(*) FROM stale_t") == 1
+        async with conn.transaction():  # inside a transaction block the error surfaces
+            await conn.execute("DEALLOCATE ALL")
+            with pytest.raises(ProgrammingError) as info:
+                await conn.fetchval("SELECT count(*) FROM stale_t")
+            assert info.value.sqlstate == "26000"
+        assert await conn.fetchval("SELECT count(*) FROM stale_t") == 1
+    run(_with_conn(dsn, body))
+
+
+def test_a_forked_child_never_closes_the_parents_session(dsn):
+    import os
+
+    async def body(conn):
+        pid = os.fork()
+        if pid == 0:  # child: closing must not send Terminate on the shared socket
+            conn._pg.close()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert await conn.fetchval("SELECT 1") == 1
+    run(_with_conn(dsn, body))

@@ -273,3 +273,16 @@ def test_kind_error_carries_path() -> None:
         rewrite(b'{"user_posts": [{}, 5]}', USER)
     assert info.value.path == ["posts", 1]
     assert "response path ['posts', 1]" in str(info.value)
+
+
+def test_duplicate_key_arriving_when_its_field_is_next() -> None:
+    # found by the fuzzer: the stale first value must not be flushed when the duplicate arrives
+    sel = Selection(None, [("x", "id", None), ("y", "a_b", None), ("z", "a", None)])
+    assert rewrite(b'{"id": 1, "a": null, "a_b": 2, "a": 8}', sel) == b'{"x":1,"y":2,"z":8}'
+
+
+def test_duplicate_of_a_streamed_key_redoes_the_object() -> None:
+    inner = Selection(None, [("v", "v", None)])
+    sel = Selection(None, [("a", "a", inner), ("b", "b", None), ("c", "c", inner)])
+    doc = b'{"a": {"v": 1}, "b": 2, "c": {"v": 3}, "a": {"v": 4}, "b": 5}'
+    assert rewrite(doc, sel) == b'{"a":{"v":4},"b":5,"c":{"v":3}}'

@@ -140,8 +140,7 @@ async def _measure_write(conn: Any, advice: Advice, table: str, repeat: int) -> 
     async def timed(replica: bool) -> float:
         times = []
         for i in range(repeat):
-            tr = conn.transaction()
-            await tr.start()
+            await conn.execute("BEGIN")
             try:
                 if replica:
                     await conn.execute("SET LOCAL session_replication_role = replica")
@@ -149,7 +148,7 @@ async def _measure_write(conn: Any, advice: Advice, table: str, repeat: int) -> 
                 await conn.execute(sql, keys[i % len(keys)])
                 times.append(time.perf_counter() - t0)
             finally:
-                await tr.rollback()  # measuring must leave the user's data as it was
+                await conn.execute("ROLLBACK")  # measuring must leave the user's data as it was
         return statistics.median(times) * 1e6
 
     with_sync = await timed(False)

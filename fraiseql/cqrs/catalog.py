@@ -104,7 +104,8 @@ class _Catalog:
             return self.cache[schema, table]
         row = await self.conn.fetchrow(_TABLE_SQL, schema, table)
         if row is None:
-            raise DeclarationError(f"{where}: table {schema}.{table} does not exist")
+            raise DeclarationError(f"{where}: table {schema}.{table} does not exist "
+                                   "(if a migration creates it, apply it first: fraiseql migrate)")
         columns = dict(item.split(":", 1) for item in (row["columns"] or []))
         pk, unique, fks = None, set(), []
         for con in await self.conn.fetch(_CONSTRAINT_SQL, row["oid"]):

@@ -82,18 +82,18 @@ async def _migrate(args: argparse.Namespace, conn: Any) -> int:
 
 
 async def _refresh(args: argparse.Namespace, conn: Any) -> int:
-    from fraiseql.cqrs import refresh as r
+    from fraiseql.cqrs.refresh import Refresher, refresh, schedule_cron, unschedule_cron
 
     if args.cron:
-        job = await r.schedule_cron(conn, args.relation, args.cron)
+        job = await schedule_cron(conn, args.relation, args.cron)
         print(f"scheduled pg_cron job {job}: refresh {args.relation} at '{args.cron}'")
         return 0
     if args.unschedule:
-        found = await r.unschedule_cron(conn, args.relation)
+        found = await unschedule_cron(conn, args.relation)
         print(f"removed the pg_cron job of {args.relation}" if found else f"no pg_cron job for {args.relation}")
         return 0
     if args.every is None and args.debounce is None:
-        seconds = await r.refresh(conn, args.relation, concurrently=not args.blocking)
+        seconds = await refresh(conn, args.relation, concurrently=not args.blocking)
         print(f"refreshed {args.relation} in {seconds * 1000:.0f} ms")
         return 0
     every = {args.relation: args.every} if args.every else None
@@ -102,7 +102,7 @@ async def _refresh(args: argparse.Namespace, conn: Any) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with r.Refresher(args.dsn, every=every, debounce=debounce) as refresher:
+    async with Refresher(args.dsn, every=every, debounce=debounce) as refresher:
         mode = f"every {args.every} s" if args.every else f"at most every {args.debounce} s after writes"
         print(f"refreshing {args.relation} {mode}; Ctrl-C stops", flush=True)
         await stop.wait()

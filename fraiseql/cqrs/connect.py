@@ -1,8 +1,9 @@
-"""The one place the CQRS tools open a database connection.
+"""The one place the CQRS tools open database connections.
 
 The code in fraiseql.cqrs uses only asyncpg-style methods (execute, fetch, fetchrow, fetchval,
-transaction(), add_listener for the debounced refresher), so switching to fraiseql's own
-driver is a change of this function.
+transaction()), which fraiseql's own driver provides. LISTEN, which the debounced refresher
+needs, is not in fraiseql's driver yet: `listen_connection` opens an asyncpg connection for
+it (asyncpg is in the `test` and `bench` extras), the one place to change when it is.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["connect", "resolve_dsn"]
+__all__ = ["connect", "listen_connection", "resolve_dsn"]
 
 
 def resolve_dsn(dsn: str | None) -> str:
@@ -22,7 +23,17 @@ def resolve_dsn(dsn: str | None) -> str:
 
 
 async def connect(dsn: str | None = None) -> Any:
-    """An open connection to `dsn` (or $DATABASE_URL)."""
-    import asyncpg  # imported here: the rest of fraiseql does not need it
+    """An open fraiseql connection to `dsn` (or $DATABASE_URL)."""
+    from fraiseql.db import connect as fraiseql_connect
 
+    return await fraiseql_connect(resolve_dsn(dsn))
+
+
+async def listen_connection(dsn: str | None = None) -> Any:
+    """A connection with `add_listener(channel, callback)` for LISTEN/NOTIFY."""
+    try:
+        import asyncpg
+    except ImportError:
+        raise RuntimeError("the debounced refresher listens with asyncpg until fraiseql's driver "
+                           "supports LISTEN: pip install asyncpg") from None
     return await asyncpg.connect(resolve_dsn(dsn))

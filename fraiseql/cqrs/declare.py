@@ -187,6 +187,9 @@ class ReadModel:
 
 
     def __post_init__(self) -> None:
+        if isinstance(self.forms, str):
+            self.forms = (self.forms,)
+        self.forms = tuple(self.forms)
         self.validate()
 
     @property
@@ -203,7 +206,7 @@ class ReadModel:
         if len(self.name) > MAX_NAME:
             raise DeclarationError(f"read model name {self.name!r} is longer than {MAX_NAME} characters")
         check_ident(self.schema, f"read model {self.name}: schema")
-        forms = list(self.forms) if not isinstance(self.forms, str) else [self.forms]
+        forms = list(self.forms)
         if not forms or any(f not in FORMS for f in forms) or len(set(forms)) != len(forms):
             raise DeclarationError(f"read model {self.name}: forms must be distinct values of {FORMS}, got {self.forms!r}")
         if self.notify and "mv" not in forms:

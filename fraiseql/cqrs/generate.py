@@ -6,6 +6,16 @@ declaration JSON recorded in the catalog, goes through `literal()`.
 
 The shape is defined once, in `fq_<name>_doc(key)`; the view, the materialized view, the
 backfill and the sync triggers all call it.
+
+Concurrency of the qm_ sync (READ COMMITTED): a statement's trigger collects the root keys
+its rows touch, locks those qm_ rows in key order, and only then rebuilds, in statements
+whose fresh snapshot includes whatever the writer it waited for committed. Writers of
+single statements therefore neither lose updates nor deadlock on documents. Models with
+keys found through joins (grandchildren, to-one parents) also take one advisory lock per
+model first (see `_qm`). A transaction of several statements holds its locks until commit,
+like any row lock: two such transactions touching the same documents in opposite orders can
+deadlock, PostgreSQL aborts one (SQLSTATE 40P01) and the application retries it; the
+concurrency test does exactly that.
 """
 
 from __future__ import annotations
@@ -195,8 +205,8 @@ def _qm(resolved: Resolved, qm: str, fn: dict[str, str], rows: str, out: list[st
     model, root = resolved.model, resolved.root
     schema, name, key_type = model.schema, model.name, root.key_type
     qm_q = q(schema, qm)
-    upsert = (f"ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, version = q.version + 1, updated_at = now()\n"
-              f"        WHERE q.data IS DISTINCT FROM EXCLUDED.data")  # a no-op write leaves row and version alone
+    upsert = ("ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, version = q.version + 1, updated_at = now()\n"
+              "        WHERE q.data IS DISTINCT FROM EXCLUDED.data")  # a no-op write leaves row and version alone
     out.append(f"""CREATE TABLE {qm_q} (
     id {key_type} PRIMARY KEY,
     version bigint NOT NULL DEFAULT 1,
@@ -206,7 +216,7 @@ def _qm(resolved: Resolved, qm: str, fn: dict[str, str], rows: str, out: list[st
     if model.gin:
         out.append(f'CREATE INDEX "{qm}_data_gin" ON {qm_q} USING gin (data);')
     out.append(f'CREATE INDEX "{qm}_updated_at" ON {qm_q} (updated_at);')
-    out.append(f"""CREATE FUNCTION {q(schema, fn['sync'])}({key_type}[]) RETURNS void
+    out.append(f"""CREATE FUNCTION {q(schema, fn['sync'])}({key_type}[], prune boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql AS $fq$
 DECLARE
     v_keys {key_type}[] := ARRAY(SELECT DISTINCT k FROM unnest($1) AS k WHERE k IS NOT NULL ORDER BY k);
@@ -217,8 +227,10 @@ BEGIN
     -- Lock the documents in key order (no deadlock between writers), then rebuild: the next
     -- statements take a fresh snapshot, so they see what the writer we waited for committed.
     PERFORM 1 FROM {qm_q} AS q WHERE q.id = ANY (v_keys) ORDER BY q.id FOR UPDATE;
-    DELETE FROM {qm_q} AS q WHERE q.id = ANY (v_keys)
-        AND NOT EXISTS (SELECT 1 FROM {root.qualified} AS t WHERE t."{root.key}" = q.id);
+    IF prune THEN  -- only deletes and key changes of root rows remove documents
+        DELETE FROM {qm_q} AS q WHERE q.id = ANY (v_keys)
+            AND NOT EXISTS (SELECT 1 FROM {root.qualified} AS t WHERE t."{root.key}" = q.id);
+    END IF;
     INSERT INTO {qm_q} AS q (id, data)
         SELECT d.id, d.data FROM {q(schema, fn['docs'])}(v_keys) AS d
         {upsert};
@@ -252,6 +264,7 @@ $fq$;""")
         if serialize:
             mode = "" if any(_needs_join(n) for n in nodes) else "_shared"
             lock = f"\n    PERFORM pg_advisory_xact_lock{mode}({_LOCK_CLASS}, {lock_key});"
+        prune = ", true" if (sch, table) == (root.schema, root.table) else ""
         trig_fn = f"fq_{name}_on_{table}"
         if len(trig_fn) > 63 or trig_fn in functions:
             raise DeclarationError(f"read model {name}: table name {sch}.{table} too long or ambiguous for "
@@ -267,9 +280,9 @@ BEGIN
     ELSIF TG_OP = 'UPDATE' THEN
         -- Old and new rows: a row moved to another parent rebuilds both parents.
         PERFORM {sync}(ARRAY({new}
-                 UNION ALL {old})::{key_type}[]);
+                 UNION ALL {old})::{key_type}[]{prune});
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM {sync}(ARRAY({old})::{key_type}[]);
+        PERFORM {sync}(ARRAY({old})::{key_type}[]{prune});
     ELSE
         PERFORM {q(schema, fn['sync_all'])}();
     END IF;

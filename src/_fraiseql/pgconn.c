@@ -460,12 +460,21 @@ static void keep_result(fq_req *r, PGresult *res)
     r->res = res;
 }
 
+/* The server no longer has (26000: DEALLOCATE ALL, DISCARD ALL) or can no longer run
+ * (0A000: "cached plan must not change result type" after DDL) a statement: re-prepare. */
+static int stale_statement(const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return state && (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0);
+}
+
 static void complete(fq_pgconn *c, fq_req *r)
 {
+    int stale = stale_statement(r->res);
     r->done = 1;
     c->ndone++;
     for (int i = 0; i < r->ncmds; i++)
-        if (r->cmds[i].kind == CMD_PREPARE && !r->cmds[i].ok)
+        if ((r->cmds[i].kind == CMD_PREPARE && !r->cmds[i].ok) || stale)
             stmt_forget_id(c, r->cmds[i].stmt_id);
 }
 

@@ -45,6 +45,7 @@ typedef struct rw {
     const frame *root; /* the document's frame in fq_rewrite_array */
     span *slots;       /* stack of per-object value spans, one per source slot */
     size_t nslots, slots_cap;
+    span inline_slots[32]; /* the stack while it is small: no allocation per call */
     char *scratch; /* decoded keys */
     size_t scratch_cap;
 } rw;
@@ -91,11 +92,29 @@ static FQ_COLD const char *fail_depth(rw *c, const char *at)
     return fail_at(c, at, FQ_ERR_DEPTH, "nesting deeper than the maximum depth (512)", NULL);
 }
 
+/* Every reservation carries SLACK spare bytes, so that copy_small may store a whole 16-byte
+ * vector for a shorter copy. */
+#define SLACK 16
 #define RESERVE(c, at, n)                                                                         \
     do {                                                                                          \
-        if (FQ_UNLIKELY(fq_buf_reserve((c)->out, (n)) < 0))                                       \
+        if (FQ_UNLIKELY(fq_buf_reserve((c)->out, (n) + SLACK) < 0))                                \
             return fail_nomem((c), (at));                                                         \
     } while (0)
+
+/* Appends src[0..n); avail: bytes readable at src. Short copies (the keys and scalars of
+ * typical documents) are one 16-byte load and store instead of a libc call; the store
+ * stays within the SLACK of the caller's reservation. */
+FQ_INLINE void copy_small(fq_buf *o, const char *src, size_t n, size_t avail)
+{
+#if FQ_SIMD
+    if (FQ_LIKELY(n <= 16 && avail >= 16)) {
+        _mm_storeu_si128((__m128i *)(o->data + o->len), _mm_loadu_si128((const __m128i *)src));
+        o->len += n;
+        return;
+    }
+#endif
+    fq_buf_put(o, src, n);
+}
 
 /* ======================================================================================
  * Scanning: whitespace, strings, numbers, literals, skipping values
@@ -190,6 +209,17 @@ static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const c
 #if FQ_SIMD
         const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
                       space = _mm_set1_epi8(' ');
+        /* long text: 64 bytes per round, one branch */
+        while (end - p >= 64) {
+            __m128i a = _mm_loadu_si128((const __m128i *)p), b = _mm_loadu_si128((const __m128i *)(p + 16)),
+                    x = _mm_loadu_si128((const __m128i *)(p + 32)), y = _mm_loadu_si128((const __m128i *)(p + 48));
+#define FQ_SPECIAL(v) _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space))
+            __m128i any = _mm_or_si128(_mm_or_si128(FQ_SPECIAL(a), FQ_SPECIAL(b)), _mm_or_si128(FQ_SPECIAL(x), FQ_SPECIAL(y)));
+#undef FQ_SPECIAL
+            if (_mm_movemask_epi8(any))
+                break;
+            p += 64;
+        }
         while (end - p >= 16) {
             unsigned m = string_special_mask(p, quote, bslash, space);
             if (m) {
@@ -225,22 +255,21 @@ static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const c
 }
 
 /* p at the opening quote: validates the string, returns the byte after the closing quote;
- * sets *esc when the body holds a backslash. Inline fast path: plain ASCII text found with
- * 16-byte loads while 16 bytes remain; anything else goes to scan_string_slow. */
+ * sets *esc when the body holds a backslash. Inline fast path: a short string of plain ASCII
+ * text, found with one 16-byte load; anything else goes to scan_string_slow. */
 FQ_INLINE const char *scan_string(rw *c, const char *p, int *esc)
 {
     const char *open = p++;
 #if FQ_SIMD
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(' ');
-    while (FQ_LIKELY(c->end - p >= 16)) {
-        unsigned m = string_special_mask(p, quote, bslash, space);
+    if (FQ_LIKELY(c->end - p >= 16)) {
+        unsigned m = string_special_mask(p, _mm_set1_epi8('"'), _mm_set1_epi8('\\'), _mm_set1_epi8(' '));
         if (m) {
             p += __builtin_ctz(m);
             if (FQ_LIKELY(*p == '"'))
                 return p + 1;
-            break;
+        } else {
+            p += 16;
         }
-        p += 16;
     }
 #endif
     return scan_string_slow(c, open, p, esc);
@@ -375,7 +404,7 @@ static const char *skip_container(rw *c, const char *p, int depth)
 /* Decodes the escaped key body s[0..e) into c->scratch; returns its length or -1. */
 static ptrdiff_t decode_key(rw *c, const char *s, const char *e)
 {
-    size_t need = (size_t)(e - s);
+    size_t need = (size_t)(e - s) + 16; /* + 16: lookup_key's wide compare */
     if (need > c->scratch_cap) {
         size_t cap = need < 256 ? 256 : need;
         char *p = realloc(c->scratch, cap);
@@ -421,11 +450,24 @@ static int write_camel_key(rw *c, const char *s, const char *e, int esc)
     size_t n = (size_t)(e - s);
     o->data[o->len++] = '"';
     if (!esc) {
-        if (memchr(s, '_', n) == NULL) {
-            fq_buf_put(o, s, n);
-        } else {
-            o->len += camel(o->data + o->len, s, n);
+#if FQ_SIMD
+        if (FQ_LIKELY(n <= 16 && c->end - s >= 16)) {
+            __m128i v = _mm_loadu_si128((const __m128i *)s);
+            unsigned under = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+            if ((under & ((1u << n) - 1)) == 0) {
+                _mm_storeu_si128((__m128i *)(o->data + o->len), v);
+                o->len += n;
+            } else {
+                o->len += camel(o->data + o->len, s, n);
+            }
+            o->data[o->len++] = '"';
+            return 0;
         }
+#endif
+        if (memchr(s, '_', n) == NULL)
+            fq_buf_put(o, s, n);
+        else
+            o->len += camel(o->data + o->len, s, n);
     } else {
         ptrdiff_t dn = decode_key(c, s, e);
         if (dn < 0)
@@ -437,15 +479,47 @@ static int write_camel_key(rw *c, const char *s, const char *e, int esc)
     return 0;
 }
 
+/* k[0..n) == name[0..n); avail: bytes readable at k. Source names are padded (selection.h),
+ * so a key of up to 16 bytes compares with one load when 16 input bytes remain. */
+FQ_INLINE int key_eq(const char *name, const char *k, size_t n, size_t avail)
+{
+#if FQ_SIMD
+    if (FQ_LIKELY(n <= 16 && avail >= 16)) {
+        __m128i a = _mm_loadu_si128((const __m128i *)name), b = _mm_loadu_si128((const __m128i *)k);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
+        unsigned want = (1u << n) - 1;
+        return (eq & want) == want;
+    }
+#endif
+    return memcmp(name, k, n) == 0;
+}
+
+/* Slot of source key k[0..n) (decoded UTF-8) in sel, or -1. */
+FQ_INLINE int lookup_key(const fq_selection *sel, const char *k, size_t n, size_t avail)
+{
+    const uint16_t *table = fq_sel_table(sel);
+    const fq_sel_src *srcs = fq_sel_srcs(sel);
+    uint32_t i = fq_sel_hash(k, n) & sel->mask;
+    for (;;) {
+        uint16_t e = table[i];
+        if (e == 0)
+            return -1;
+        const fq_sel_src *src = &srcs[e - 1];
+        if (src->name_len == n && key_eq(fq_sel_str(sel, src->name_off), k, n, avail))
+            return e - 1;
+        i = (i + 1) & sel->mask;
+    }
+}
+
 /* Source slot of the key body s[0..e) in sel, or -1; -2 when out of memory. */
 FQ_INLINE int key_slot(rw *c, const fq_selection *sel, const char *s, const char *e, int esc)
 {
     if (FQ_LIKELY(!esc))
-        return fq_sel_lookup(sel, s, (size_t)(e - s));
+        return lookup_key(sel, s, (size_t)(e - s), (size_t)(c->end - s));
     ptrdiff_t dn = decode_key(c, s, e);
     if (dn < 0)
         return -2;
-    return fq_sel_lookup(sel, c->scratch, (size_t)dn);
+    return lookup_key(sel, c->scratch, (size_t)dn, c->scratch_cap);
 }
 
 /* ======================================================================================
@@ -506,7 +580,7 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
                 if (write_camel_key(c, p + 1, q - 1, esc) < 0)
                     return fail_nomem(c, p);
             } else {
-                fq_buf_put(o, p, (size_t)(q - p));
+                copy_small(o, p, (size_t)(q - p), (size_t)(end - p));
             }
             p = skip_ws(q, end);
             if (p >= end || *p != ':')
@@ -530,7 +604,7 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
     }
     if ((q = skip_value(c, p, depth)) == NULL)
         return NULL;
-    fq_buf_put(o, p, (size_t)(q - p));
+    copy_small(o, p, (size_t)(q - p), (size_t)(end - p));
     return q;
 }
 
@@ -546,16 +620,20 @@ static size_t push_slots(rw *c, size_t n)
 {
     size_t base = c->nslots;
     if (n > c->slots_cap - base) {
-        size_t cap = c->slots_cap ? c->slots_cap * 2 : 64;
+        size_t cap = c->slots_cap * 2;
         while (cap < base + n)
             cap *= 2;
-        span *s = realloc(c->slots, cap * sizeof(span));
+        span *s = c->slots == c->inline_slots ? malloc(cap * sizeof(span))
+                                              : realloc(c->slots, cap * sizeof(span));
         if (s == NULL)
             return (size_t)-1;
+        if (c->slots == c->inline_slots)
+            memcpy(s, c->inline_slots, base * sizeof(span));
         c->slots = s;
         c->slots_cap = cap;
     }
-    memset(c->slots + base, 0, n * sizeof(span));
+    if (n)
+        memset(c->slots + base, 0, n * sizeof(span));
     c->nslots = base + n;
     return base;
 }
@@ -630,7 +708,7 @@ static const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_field
     RESERVE(c, s.v, (size_t)(s.e - s.v));
     if (*s.v == '{' || *s.v == '[')
         return write_value(c, s.v, depth, 0);
-    fq_buf_put(o, s.v, (size_t)(s.e - s.v));
+    copy_small(o, s.v, (size_t)(s.e - s.v), (size_t)(c->end - s.v));
     return s.e;
 }
 
@@ -642,7 +720,7 @@ FQ_INLINE const char *emit_field(rw *c, const fq_selection *sel, uint32_t i, spa
     RESERVE(c, close, (size_t)f->frag_len + 1);
     if (i)
         fq_buf_putc(c->out, ',');
-    fq_buf_put(c->out, fq_sel_str(sel, f->frag_off), f->frag_len);
+    copy_small(c->out, fq_sel_str(sel, f->frag_off), f->frag_len, FQ_SEL_STRINGS_PAD);
     if (f->src < 0)
         return close;
     return emit_value(c, sel, f, s, close, depth, fr, direct);
@@ -696,6 +774,8 @@ restart:;
             if (p >= end || *p != ':')
                 return fail(c, p, "expected ':' after an object key");
             p = skip_ws(p + 1, end);
+            if (FQ_UNLIKELY(p >= end))
+                return fail(c, p, "expected a JSON value");
             const char *v = p;
             if (slot < 0 || !direct) {
                 if ((p = skip_value(c, p, depth + 1)) == NULL)
@@ -706,8 +786,8 @@ restart:;
                 for (; next < sel->nfields; next++) { /* flush the fields ready to go */
                     int32_t src = sel->fields[next].src;
                     span s = src < 0 ? (span){NULL, NULL} : c->slots[base + (size_t)src];
-                    if (src >= 0 && s.v == NULL)
-                        break;
+                    if (src >= 0 && (s.v == NULL || src == slot))
+                        break; /* not seen, or superseded by the value at hand */
                     if (emit_field(c, sel, next, s, v, depth + 1, fr, direct) == NULL)
                         goto failed;
                 }
@@ -757,7 +837,8 @@ redo:
     fq_err_clear(c->err);
     o->len = mark;
     c->nslots = base + sel->nsrc;
-    memset(c->slots + base, 0, sel->nsrc * sizeof(span));
+    if (sel->nsrc)
+        memset(c->slots + base, 0, sel->nsrc * sizeof(span));
     direct = 0;
     goto restart;
 }
@@ -838,7 +919,7 @@ static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *
     if (sel) {
         p = rw_value(c, p, sel, 0, c->root, 1);
     } else {
-        if (fq_buf_reserve(c->out, (size_t)(c->end - p)) < 0) {
+        if (fq_buf_reserve(c->out, (size_t)(c->end - p) + SLACK) < 0) {
             fail_nomem(c, p);
             return -1;
         }
@@ -856,14 +937,21 @@ static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *
 
 static void rw_init(rw *c, fq_buf *out, fq_err *err)
 {
-    memset(c, 0, sizeof(*c));
+    c->start = c->end = NULL;
     c->out = out;
     c->err = err;
+    c->root = NULL;
+    c->slots = c->inline_slots;
+    c->nslots = 0;
+    c->slots_cap = sizeof(c->inline_slots) / sizeof(c->inline_slots[0]);
+    c->scratch = NULL;
+    c->scratch_cap = 0;
 }
 
 static int rw_finish(rw *c, size_t mark, int rc)
 {
-    free(c->slots);
+    if (c->slots != c->inline_slots)
+        free(c->slots);
     free(c->scratch);
     if (rc < 0 && c->err->code != FQ_ERR_NOMEM)
         c->out->len = mark;
@@ -873,10 +961,12 @@ static int rw_finish(rw *c, size_t mark, int rc)
 int fq_rewrite(fq_buf *out, const char *json, size_t len, const fq_selection *sel, fq_err *err)
 {
     rw c;
+    size_t mark = out->len;
     rw_init(&c, out, err);
     if (json == NULL)
         json = "";
-    return rw_finish(&c, out->len, rewrite_doc(&c, json, len, sel));
+    int rc = rewrite_doc(&c, json, len, sel);
+    return rw_finish(&c, mark, rc);
 }
 
 int fq_to_camel(fq_buf *out, const char *json, size_t len, fq_err *err)

@@ -82,7 +82,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
                     table[h] = (uint16_t)(nsrc + 1);
                     owner[nsrc] = i;
                     slot_of[i] = (int32_t)nsrc++;
-                    strings += f->src_len;
+                    strings += f->src_len + FQ_SEL_NAME_PAD;
                     break;
                 }
                 const fq_field_spec *g = &fields[owner[e - 1]];
@@ -109,7 +109,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
     size_t off_srcs = sizeof(fq_selection) + n * sizeof(fq_sel_field);
     size_t off_table = off_srcs + nsrc * sizeof(fq_sel_src);
     size_t off_strings = off_table + tsize * sizeof(uint16_t);
-    size_t off_children = ALIGN8(off_strings + strings);
+    size_t off_children = ALIGN8(off_strings + strings + FQ_SEL_STRINGS_PAD);
     size_t total = off_children + children;
     if (total > ARENA_LIMIT) {
         fail(err, FQ_ERR_JSON, "selection too large", 0);
@@ -167,7 +167,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
             srcs[slot_of[i]].name_len = (uint32_t)f->src_len;
             srcs[slot_of[i]].first_field = (uint32_t)i;
             memcpy(w, f->src_key, f->src_len);
-            w += f->src_len;
+            w += f->src_len + FQ_SEL_NAME_PAD; /* zeroed by calloc */
         }
         if (f->child) {
             memcpy(base + child_w, f->child, f->child->size);

@@ -83,48 +83,32 @@ FQ_INLINE const fq_selection *fq_sel_child(const fq_selection *s, const fq_sel_f
     return f->child_off ? (const fq_selection *)((const char *)s + f->child_off) : NULL;
 }
 
+/* Source names are followed by this many zero bytes in the arena, so that the rewriter can
+ * compare a key with one 16-byte load; the strings area ends with as many, so that any
+ * fragment can be copied with one. */
+#define FQ_SEL_NAME_PAD 16
+#define FQ_SEL_STRINGS_PAD 16
+
+/* Hash of a source key: its length and first, middle and last bytes (keys of one GraphQL
+ * type rarely agree on all four); verified with a full compare. */
 FQ_INLINE uint32_t fq_sel_hash(const char *k, size_t n)
 {
-    uint32_t h = (uint32_t)n * 0x9E3779B1u;
-    if (n) {
-        h ^= (uint32_t)(unsigned char)k[0] * 0x85EBCA77u;
-        h ^= (uint32_t)(unsigned char)k[n - 1] * 0xC2B2AE3Du;
-        h ^= (uint32_t)(unsigned char)k[n / 2] * 0x27D4EB2Fu;
-    }
-    return h ^ (h >> 15);
+    uint32_t h = (uint32_t)n;
+    if (n)
+        h ^= ((uint32_t)(unsigned char)k[0] << 8) ^ ((uint32_t)(unsigned char)k[n - 1] << 16)
+             ^ ((uint32_t)(unsigned char)k[n / 2] << 24);
+    h *= 0x9E3779B1u;
+    return h ^ (h >> 16);
+}
+
+FQ_INLINE const uint16_t *fq_sel_table(const fq_selection *s)
+{
+    return (const uint16_t *)((const char *)s + s->table_off);
 }
 
 FQ_INLINE const fq_sel_src *fq_sel_srcs(const fq_selection *s)
 {
     return (const fq_sel_src *)((const char *)s + s->srcs_off);
-}
-
-/* memcmp(a, b, n) == 0 without a libc call for the short keys of GraphQL types. */
-FQ_INLINE int fq_bytes_eq(const char *a, const char *b, size_t n)
-{
-    if (n > 16)
-        return memcmp(a, b, n) == 0;
-    unsigned char diff = 0;
-    for (size_t i = 0; i < n; i++)
-        diff |= (unsigned char)(a[i] ^ b[i]);
-    return diff == 0;
-}
-
-/* Slot of source key k (decoded UTF-8), or -1 if the level does not select it. */
-FQ_INLINE int fq_sel_lookup(const fq_selection *s, const char *k, size_t n)
-{
-    const uint16_t *table = (const uint16_t *)((const char *)s + s->table_off);
-    const fq_sel_src *srcs = fq_sel_srcs(s);
-    uint32_t i = fq_sel_hash(k, n) & s->mask;
-    for (;;) {
-        uint16_t e = table[i];
-        if (e == 0)
-            return -1;
-        const fq_sel_src *src = &srcs[e - 1];
-        if (src->name_len == n && fq_bytes_eq(fq_sel_str(s, src->name_off), k, n))
-            return e - 1;
-        i = (i + 1) & s->mask;
-    }
 }
 
 #endif

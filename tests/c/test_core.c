@@ -1,0 +1,240 @@
+/* C unit tests of the pure core (buf, selection, rewrite), run by `make test-c` under
+ * ASan+UBSan with leak detection, built with FQ_DEBUG (exact-size buffer growth). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rewrite.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                               \
+    do {                                                                                          \
+        if (!(cond)) {                                                                            \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
+            failures++;                                                                           \
+        }                                                                                         \
+    } while (0)
+
+static fq_field_spec field(const char *out, const char *src, const fq_selection *child, unsigned flags)
+{
+    fq_field_spec f = {out, strlen(out), src, src ? strlen(src) : 0, child, flags};
+    return f;
+}
+
+/* Rewrites doc (NUL-terminated) and compares with want (NULL: must fail with code). */
+static void expect(const char *doc, const fq_selection *sel, const char *want, fq_errcode code)
+{
+    fq_buf b;
+    fq_err err = {0};
+    fq_buf_init(&b);
+    /* a prefix already in the buffer must survive success and failure */
+    CHECK(fq_buf_reserve(&b, 3) == 0);
+    fq_buf_put(&b, "<<<", 3);
+    int rc = fq_rewrite(&b, doc, strlen(doc), sel, &err);
+    if (want) {
+        if (rc != 0 || b.len != 3 + strlen(want) || memcmp(b.data + 3, want, strlen(want)) != 0) {
+            fprintf(stderr, "doc %s\n  want %s\n  got  %.*s (rc %d, %s at %zu)\n", doc, want,
+                    (int)(b.len - 3), b.data + 3, rc, err.msg ? err.msg : "", err.pos);
+            failures++;
+        }
+    } else {
+        if (rc != -1 || err.code != code || b.len != 3) {
+            fprintf(stderr, "doc %s: want error %d, got rc %d code %d\n", doc, code, rc, err.code);
+            failures++;
+        }
+    }
+    CHECK(memcmp(b.data, "<<<", 3) == 0);
+    fq_err_clear(&err);
+    fq_buf_free(&b);
+}
+
+static void test_buf(void)
+{
+    fq_buf b;
+    fq_buf_init(&b);
+    for (int i = 0; i < 10000; i++) {
+        CHECK(fq_buf_reserve(&b, 1) == 0);
+        fq_buf_putc(&b, (char)('a' + i % 26));
+    }
+    CHECK(b.len == 10000 && b.cap >= 10000 && b.data[9999] == 'a' + 9999 % 26);
+    CHECK(fq_buf_reserve(&b, (size_t)-1) == -1); /* overflow: refused, storage released */
+    CHECK(b.data == NULL && b.len == 0);
+    fq_buf_free(&b);
+}
+
+static void test_selection_errors(void)
+{
+    fq_err err = {0};
+    fq_field_spec bad_flags = field("a", "a", NULL, 64);
+    CHECK(fq_selection_new("T", 1, &bad_flags, 1, &err) == NULL && err.code == FQ_ERR_JSON);
+    fq_field_spec typename_field = field("t", NULL, NULL, 0);
+    CHECK(fq_selection_new(NULL, 0, &typename_field, 1, &err) == NULL && err.code == FQ_ERR_JSON);
+    fq_field_spec bad_utf8 = field("\xff", "a", NULL, 0);
+    CHECK(fq_selection_new("T", 1, &bad_utf8, 1, &err) == NULL && err.code == FQ_ERR_JSON);
+    CHECK(fq_selection_new("\xc3", 1, NULL, 0, &err) == NULL && err.code == FQ_ERR_JSON);
+    fq_selection *empty = fq_selection_new(NULL, 0, NULL, 0, &err);
+    CHECK(empty != NULL);
+    expect("{\"a\": 1}", empty, "{}", FQ_OK);
+    expect("[{}, null]", empty, "[{},null]", FQ_OK);
+    fq_selection_free(empty);
+}
+
+static void test_rewrite(void)
+{
+    fq_err err = {0};
+    fq_field_spec post_fields[] = {
+        field("__typename", NULL, NULL, 0),
+        field("id", "id", NULL, FQ_FIELD_ID),
+        field("title", "title", NULL, FQ_FIELD_NON_NULL),
+    };
+    fq_selection *post = fq_selection_new("Post", 4, post_fields, 3, &err);
+    fq_field_spec user_fields[] = {
+        field("firstName", "first_name", NULL, 0),
+        field("posts", "user_posts", post, 0),
+        field("ids", "user_posts", NULL, 0),
+        field("t", NULL, NULL, 0),
+        field("m", "missing", NULL, 0),
+    };
+    fq_selection *user = fq_selection_new("User", 4, user_fields, 5, &err);
+    fq_selection_free(post); /* the user selection holds its own copy */
+    CHECK(user != NULL);
+
+    expect("{\"user_posts\": [{\"title\": \"x\", \"id\": 7}], \"first_name\": \"A\"}", user,
+           "{\"firstName\":\"A\",\"posts\":[{\"__typename\":\"Post\",\"id\":\"7\",\"title\":\"x\"}],"
+           "\"ids\":[{\"title\":\"x\",\"id\":7}],\"t\":\"User\",\"m\":null}",
+           FQ_OK);
+    expect("{\"first_name\": 1, \"first_name\": 2}", user,
+           "{\"firstName\":2,\"posts\":null,\"ids\":null,\"t\":\"User\",\"m\":null}", FQ_OK);
+    expect("{\"user_posts\": [{\"title\": null}]}", user, NULL, FQ_ERR_NONNULL);
+    expect("{\"user_posts\": [{}]}", user, NULL, FQ_ERR_NONNULL);
+    expect("{\"user_posts\": 5}", user, NULL, FQ_ERR_KIND);
+    expect("{\"user_posts\": [{\"title\": \"x\", \"id\": true}]}", user, NULL, FQ_ERR_KIND);
+    expect("{\"user_posts\": [{\"title\": \"x\"}", user, NULL, FQ_ERR_JSON);
+    expect("[[[", user, NULL, FQ_ERR_JSON);
+    expect("", user, NULL, FQ_ERR_JSON);
+    expect("{\"first_name\": \"\\ud800\"}", user, NULL, FQ_ERR_JSON);
+
+    /* non-null path: ["posts", 1, "title"] */
+    const char *doc = "{\"user_posts\": [{\"title\": \"a\"}, {\"title\": null}]}";
+    fq_buf b;
+    fq_buf_init(&b);
+    CHECK(fq_rewrite(&b, doc, strlen(doc), user, &err) == -1);
+    CHECK(err.code == FQ_ERR_NONNULL && err.path_len == 3);
+    if (err.path_len == 3) {
+        CHECK(err.path[0].key_len == 5 && memcmp(err.path[0].key, "posts", 5) == 0);
+        CHECK(err.path[1].key == NULL && err.path[1].index == 1);
+        CHECK(err.path[2].key_len == 5 && memcmp(err.path[2].key, "title", 5) == 0);
+    }
+    fq_err_clear(&err);
+    CHECK(err.path == NULL && err.code == FQ_OK);
+    fq_buf_free(&b);
+    fq_selection_free(user);
+}
+
+static void test_to_camel(void)
+{
+    expect("{\"user_posts\": [{\"created_at_utc\": 1}], \"_id\": \"a_b\", \"x__\": {}}", NULL,
+           "{\"userPosts\":[{\"createdAtUtc\":1}],\"_id\":\"a_b\",\"x__\":{}}", FQ_OK);
+    expect("{\"a\\u005fb\": 1}", NULL, "{\"aB\":1}", FQ_OK);
+    expect("{\"a_\\n\": 1}", NULL, "{\"a\\n\":1}", FQ_OK);
+    expect(" 1 ", NULL, "1", FQ_OK);
+    expect("01", NULL, NULL, FQ_ERR_JSON);
+}
+
+struct docs {
+    const char *doc[3];
+};
+
+static void doc_at(void *ctx, size_t i, const char **json, size_t *len)
+{
+    struct docs *d = ctx;
+    *json = d->doc[i];
+    *len = d->doc[i] ? strlen(d->doc[i]) : 0;
+}
+
+static void test_rewrite_array(void)
+{
+    fq_err err = {0};
+    fq_field_spec f[] = {field("aB", "a_b", NULL, FQ_FIELD_NON_NULL)};
+    fq_selection *sel = fq_selection_new(NULL, 0, f, 1, &err);
+    fq_buf b;
+    fq_buf_init(&b);
+    struct docs ok = {{"{\"a_b\": 1}", NULL, " {\"a_b\": [2]} "}};
+    CHECK(fq_rewrite_array(&b, 3, doc_at, &ok, sel, &err) == 0);
+    CHECK(b.len == strlen("[{\"aB\":1},null,{\"aB\":[2]}]")
+          && memcmp(b.data, "[{\"aB\":1},null,{\"aB\":[2]}]", b.len) == 0);
+    b.len = 0;
+    CHECK(fq_rewrite_array(&b, 0, doc_at, &ok, sel, &err) == 0 && b.len == 2 && memcmp(b.data, "[]", 2) == 0);
+    b.len = 0;
+    CHECK(fq_rewrite_array(&b, 3, doc_at, &ok, NULL, &err) == 0);
+    CHECK(memcmp(b.data, "[{\"aB\":1},null,{\"aB\":[2]}]", b.len) == 0);
+    b.len = 0;
+    struct docs bad = {{"{\"a_b\": 1}", "{}", "{"}};
+    CHECK(fq_rewrite_array(&b, 3, doc_at, &bad, sel, &err) == -1);
+    CHECK(err.code == FQ_ERR_NONNULL && err.path_len == 2 && err.path[0].index == 1 && b.len == 0);
+    fq_err_clear(&err);
+    struct docs bad2 = {{"{\"a_b\": 1}", "{\"a_b\": 2}", "{\"a_b\": 3"}};
+    CHECK(fq_rewrite_array(&b, 3, doc_at, &bad2, sel, &err) == -1);
+    CHECK(err.code == FQ_ERR_JSON && err.pos == 9 && err.path_len == 1 && err.path[0].index == 2);
+    fq_err_clear(&err);
+    fq_buf_free(&b);
+    fq_selection_free(sel);
+}
+
+/* Every prefix and every single-byte corruption of a document: never a crash or overread
+ * (the input is copied into an exact-size allocation so ASan sees any read past it). */
+static void test_prefixes_and_corruptions(void)
+{
+    static const char doc[] =
+        "{\"id\": 1, \"email\": \"a@b.c\", \"first_name\": \"caf\\u00e9 \xc3\xa9\", \"user_posts\": "
+        "[{\"id\": 2, \"title\": \"a long enough title to use the sixteen byte loads\", \"n\": -1.5e3}, "
+        "{\"id\": 3, \"title\": \"\\ud83d\\ude00\", \"tags\": [true, false, null, {}]}]}";
+    fq_err err = {0};
+    fq_field_spec pf[] = {field("id", "id", NULL, FQ_FIELD_ID), field("title", "title", NULL, 0)};
+    fq_selection *post = fq_selection_new("Post", 4, pf, 2, &err);
+    fq_field_spec uf[] = {field("t", NULL, NULL, 0), field("firstName", "first_name", NULL, 0),
+                          field("posts", "user_posts", post, 0)};
+    fq_selection *user = fq_selection_new("User", 4, uf, 3, &err);
+    size_t n = strlen(doc);
+    fq_buf b;
+    fq_buf_init(&b);
+    for (size_t len = 0; len <= n; len++) {
+        for (int corrupt = -1; corrupt < 256; corrupt += (len == n ? 1 : 256)) {
+            for (size_t at = 0; at < (corrupt < 0 ? 1 : len); at++) {
+                char *copy = malloc(len ? len : 1);
+                memcpy(copy, doc, len);
+                if (corrupt >= 0)
+                    copy[at] = (char)corrupt;
+                for (int mode = 0; mode < 2; mode++) {
+                    b.len = 0;
+                    int rc = fq_rewrite(&b, copy, len, mode ? user : NULL, &err);
+                    CHECK(rc == 0 || err.pos <= len);
+                    if (len < n && corrupt < 0)
+                        CHECK(rc == -1); /* every strict prefix of an object is invalid */
+                    fq_err_clear(&err);
+                }
+                free(copy);
+            }
+        }
+    }
+    fq_buf_free(&b);
+    fq_selection_free(user);
+    fq_selection_free(post);
+}
+
+int main(void)
+{
+    test_buf();
+    test_selection_errors();
+    test_rewrite();
+    test_to_camel();
+    test_rewrite_array();
+    test_prefixes_and_corruptions();
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("test_core: all checks passed\n");
+    return 0;
+}
