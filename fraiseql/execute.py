@@ -15,6 +15,7 @@ error in its response rolls the transaction back.
 from __future__ import annotations
 
 import asyncio
+import enum as py_enum
 import json
 from inspect import isawaitable
 from typing import Any, NamedTuple
@@ -48,11 +49,21 @@ from fraiseql.repository import current_selection
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+def _leaf(value: Any) -> Any:
+    # As the schema's scalars serialize them: ISO 8601 dates, enum values (the fast path only
+    # takes enums whose values are their names), UUID and Decimal as strings.
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, py_enum.Enum):
+        return value.value
+    return str(value)
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_leaf)
 
 
 def dumps(value: Any) -> bytes:
-    """Compact JSON bytes; non-JSON leaves (datetime, UUID, Decimal) as their str()."""
+    """Compact JSON bytes of resolver data (datetime, date, UUID, Decimal, enums included)."""
     return _ENCODER.encode(value).encode()
 
 
