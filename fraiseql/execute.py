@@ -93,6 +93,10 @@ class _NeedsGraphQLCore(Exception):
     """Raised inside the fast path when only graphql-core can produce the exact result."""
 
 
+# Compiled @include/@skip variants kept per plan; further combinations are compiled per request.
+MAX_VARIANTS = 16
+
+
 class _Rollback(Exception):
     """Leaves a mutation's transaction block so that it rolls back; carries the response."""
 
@@ -233,7 +237,8 @@ class Executor:
                 root.info_head = (root.field_name, root.nodes, root.field_def.type, self.schema.query_type,
                                   Path(None, root.key, self.schema.query_type.name), self.schema,  # type: ignore[union-attr]
                                   plan.fragments, None, plan.operation)
-        plan.variants[key] = variant
+        if len(plan.variants) < MAX_VARIANTS:  # 2**n combinations must not grow memory unbounded
+            plan.variants[key] = variant
         return variant
 
     async def _run_fast(
