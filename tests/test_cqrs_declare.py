@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fraiseql.cqrs import DeclarationError, Many, One, ReadModel, Sql, install
-from tests.cqrs_support import prepared_database, with_conn
+from cqrs_support import prepared_database, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL, code text UNIQUE, note text);
@@ -127,7 +127,33 @@ def test_missing_child_index_is_a_warning_in_the_generated_sql(dsn):
 
     async def body(conn):
         model = ReadModel("w", table="tb_user", fields=("id",), embed={"p": POSTS}, gin=False, forms=("qm", "mv"))
-        sql = generate(await resolve(conn, model)).create
+        generated = generate(await resolve(conn, model))
+        sql = generated.create
+        assert generated.relations == {"mv": "mv_w", "qm": "qm_w"}
+        assert generated.functions == ["fq_w_doc", "fq_w_docs", "fq_w_sync", "fq_w_sync_all",
+                               "fq_w_on_tb_user", "fq_w_on_tb_post"]
         assert "-- WARNING: no index on public.tb_post (user_id)" in sql
         assert "USING gin" not in sql  # gin=False: no GIN index on qm_w or mv_w
+    with_conn(dsn, body)
+
+
+def test_model_in_another_schema_over_tables_of_two_schemas(dsn):
+    from fraiseql.cqrs import verify
+
+    model = ReadModel("author", schema="app", table="tb_author", fields=("id", "name"),
+                      embed={"notes": Many("public.tb_note", fields=("id", "body"), order_by="id")}, forms=("qm", "tv"))
+
+    async def body(conn):
+        await conn.execute("""CREATE SCHEMA app;
+            CREATE TABLE app.tb_author (id int PRIMARY KEY, name text);
+            CREATE TABLE public.tb_note (id int PRIMARY KEY, author_id int REFERENCES app.tb_author, body text);
+            CREATE INDEX ON public.tb_note (author_id);
+            INSERT INTO app.tb_author VALUES (1, 'a'), (2, 'b');""")
+        assert await install(conn, [model]) == ["app.author"]
+        await conn.execute("INSERT INTO public.tb_note VALUES (1, 1, 'x'), (2, 1, 'y'), (3, 2, 'z')")
+        await conn.execute("UPDATE public.tb_note SET author_id = 2 WHERE id = 2")
+        assert await conn.fetchval("SELECT data->'notes' FROM app.qm_author WHERE id = 2") == \
+            '[{"id": 2, "body": "y"}, {"id": 3, "body": "z"}]'
+        assert await conn.fetchval("SELECT to_regclass('public.qm_author') IS NULL")
+        assert not await verify(conn, "app.qm_author") and not await verify(conn, "qm_author")
     with_conn(dsn, body)

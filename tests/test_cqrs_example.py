@@ -9,7 +9,7 @@ import pytest
 from fraiseql.cli import main
 from fraiseql.cqrs.advise import advise, render
 from fraiseql.examples import blog
-from tests.cqrs_support import assert_no_drift, fresh_database, with_conn
+from cqrs_support import assert_no_drift, fresh_database, with_conn
 
 
 @pytest.fixture(scope="module")

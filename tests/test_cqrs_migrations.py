@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from fraiseql.cli import main
-from tests.cqrs_support import fresh_database, run
+from cqrs_support import fresh_database, run
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);
@@ -79,6 +79,11 @@ def test_generate_apply_change_drop(dsn, tmp_path, monkeypatch, capsys):
                   "ALTER TABLE tb_post ENABLE TRIGGER USER; DELETE FROM qm_user WHERE id = 2", "execute")
     status, out = cli(capsys, "verify", "--dsn", dsn, "qm_user")
     assert status == 1 and "2 drifted of 5" in out and "missing (1): 2" in out and "changed (1): 1" in out
+    status, out = cli(capsys, "verify", "--dsn", dsn, "qm_user", "--repair")
+    assert status == 0 and "repaired 2 documents" in out
+    assert cli(capsys, "verify", "--dsn", dsn, "qm_user")[0] == 0
+    status, out = cli(capsys, "verify", "--dsn", dsn, "mv_user", "--repair")
+    assert status == 2 and "only qm_ documents are repaired" in out
     status, out = cli(capsys, "verify", "--dsn", dsn, "mv_user")
     assert status == 1 and "changed (1): 1" in out  # stale until refreshed
     status, out = cli(capsys, "refresh", "--dsn", dsn, "mv_user")
@@ -86,6 +91,8 @@ def test_generate_apply_change_drop(dsn, tmp_path, monkeypatch, capsys):
     assert cli(capsys, "verify", "--dsn", dsn, "mv_user")[0] == 0
     status, out = cli(capsys, "refresh", "--dsn", dsn, "qm_user")
     assert status == 2 and "kept in sync by triggers" in out
+    status, out = cli(capsys, "refresh", "--dsn", dsn, "mv_user", "--cron", "*/5 * * * *")
+    assert status == 2 and "pg_cron is not installed in this database" in out
 
     # A changed declaration: drop and recreate, with the new shape.
     status, out = cli(capsys, "makemigrations", "--dsn", dsn, "--models", "models_v2:MODELS")

@@ -15,7 +15,7 @@ import pytest
 from fraiseql.cqrs import Many, ReadModel
 from fraiseql.cqrs.refresh import Refresher, RefreshError, cron_status, refresh, schedule_cron, unschedule_cron
 from fraiseql.embedded import EmbeddedPostgres, find_bindir
-from tests.cqrs_support import assert_no_drift, prepared_database, run, with_conn
+from cqrs_support import assert_no_drift, prepared_database, run, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);
@@ -82,7 +82,7 @@ def test_debounced_refresher_coalesces_writes_and_writers_never_wait(dsn):
     async def go():
         admin, writer = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
         try:
-            async with Refresher(dsn, debounce={"mv_user": 0.2}) as refresher:
+            async with Refresher(dsn, debounce={"mv_user": 0.5}) as refresher:
                 # Hold the first refresh back: fraiseql.refresh() ends by updating its catalog row.
                 blocker = admin.transaction()
                 await blocker.start()
@@ -93,7 +93,7 @@ def test_debounced_refresher_coalesces_writes_and_writers_never_wait(dsn):
                     await writer.execute("UPDATE tb_user SET name = $1 WHERE id = $2", f"w{i}", 2 + i)
                 await blocker.rollback()
                 await _until(lambda: _same(admin, 31), "the debounced refresh")
-                await asyncio.sleep(0.5)  # more than the interval: no further notification, no further refresh
+                await asyncio.sleep(1.0)  # more than the interval: no further notification, no further refresh
                 assert refresher.refreshes["mv_user"] == 2 and not refresher.errors
             await assert_no_drift(admin, "mv_user")
         finally:

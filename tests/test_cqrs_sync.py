@@ -8,7 +8,7 @@ import json
 import pytest
 
 from fraiseql.cqrs import Many, One, ReadModel
-from tests.cqrs_support import assert_no_drift, prepared_database, with_conn
+from cqrs_support import assert_no_drift, prepared_database, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);

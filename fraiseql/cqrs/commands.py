@@ -111,7 +111,7 @@ async def _refresh(args: argparse.Namespace, conn: Any) -> int:
 
 
 async def _verify(args: argparse.Namespace, conn: Any) -> int:
-    from fraiseql.cqrs.verify import verify
+    from fraiseql.cqrs.verify import repair, verify
 
     drift = await verify(conn, args.relation)
     if not drift:
@@ -123,6 +123,9 @@ async def _verify(args: argparse.Namespace, conn: Any) -> int:
         if keys:
             shown = ", ".join(map(str, keys[:args.show])) + (" ..." if len(keys) > args.show else "")
             print(f"  {problem} ({len(keys)}): {shown}")
+    if args.repair:
+        print(f"repaired {await repair(conn, args.relation, drift)} documents")
+        return 0 if not await verify(conn, args.relation) else EXIT_DRIFT
     return EXIT_DRIFT
 
 
@@ -164,6 +167,7 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     p = _with_dsn(subparsers.add_parser("verify", help="compare stored documents with the builder; exit 1 on drift"))
     p.add_argument("relation", help="read model relation, e.g. qm_user")
     p.add_argument("--show", type=int, default=20, help="drifted keys to list per kind (default 20)")
+    p.add_argument("--repair", action="store_true", help="qm_ only: rebuild the drifted documents (exit 0 if then clean)")
     p.set_defaults(handler=_run(_verify))
 
     p = _with_dsn(subparsers.add_parser("advise", help="measure tv_/mv_/qm_ on this database, print the decision table"))

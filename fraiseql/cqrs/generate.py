@@ -102,7 +102,7 @@ def _embed_expr(child: Node, pad: str) -> str:
             f"\n{pad}       ORDER BY {order} LIMIT {int(child.limit)}) AS {s}), '[]'::jsonb)")
 
 
-# -- root keys affected by changed rows -----------------------------------------------------
+# -- which documents a write touches, and how writers are serialized ------------------------
 
 _LOCK_CLASS = 0x66716C00  # first key of fraiseql's advisory locks ("fql")
 

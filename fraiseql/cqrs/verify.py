@@ -11,7 +11,7 @@ from typing import Any
 
 from fraiseql.cqrs.declare import check_ident
 
-__all__ = ["CatalogEntry", "Drift", "lookup", "verify"]
+__all__ = ["CatalogEntry", "Drift", "lookup", "repair", "verify"]
 
 
 class CatalogError(LookupError):
@@ -105,3 +105,16 @@ async def verify(conn: Any, relation: str) -> Drift:
         for row in await conn.fetch(sql):
             getattr(result, row["problem"]).append(row["id"])
     return result
+
+
+async def repair(conn: Any, relation: str, drift: Drift) -> int:
+    """Rebuild the drifted documents of a qm_ relation through its sync function; return how many."""
+    entry = await lookup(conn, relation)
+    if entry.kind != "qm":
+        raise CatalogError(f"{entry.schema}.{entry.relation} is a {entry.kind}_ model: only qm_ documents are "
+                           "repaired (refresh an mv_; a tv_ cannot drift)")
+    keys = drift.missing + drift.orphaned + drift.changed
+    if keys:
+        sync = check_ident(f"fq_{entry.model}_sync", "sync function")
+        await conn.execute(f"SELECT {entry.q(sync)}($1, true)", keys)
+    return len(keys)
