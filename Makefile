@@ -61,9 +61,12 @@ fuzz:
 # libasan is preloaded and leak detection is off (the C tests check leaks of the core).
 ASAN_VENV := .venv-asan
 ASAN_ENV := FRAISEQL_SANITIZE=address,undefined FRAISEQL_DEBUG=1
-test-asan: $(VENV)/.installed test-c
+$(ASAN_VENV)/.installed: pyproject.toml setup.py
 	[ -x $(ASAN_VENV)/bin/python ] || $(PYTHON) -m venv $(ASAN_VENV)
-	[ -x $(ASAN_VENV)/bin/pytest ] || $(ASAN_ENV) $(ASAN_VENV)/bin/python -m pip install -q ".[test,server]"
+	$(ASAN_ENV) $(ASAN_VENV)/bin/python -m pip install -q ".[$(EXTRAS)]"
+	touch $@
+
+test-asan: $(VENV)/.installed $(ASAN_VENV)/.installed test-c
 	$(ASAN_ENV) $(ASAN_VENV)/bin/python -m pip install -q --force-reinstall --no-deps .
 	# from tests/, so that fraiseql is imported from the ASan venv, not the source tree
 	cd tests && LD_PRELOAD=$$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \

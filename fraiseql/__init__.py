@@ -11,6 +11,7 @@ to_camel = _native.to_camel
 # rewriter's ID flag (numbers written as strings) is FIELD_ID here.
 FIELD_ID: int = _native.ID
 NON_NULL: int = _native.NON_NULL
+ITEMS_NON_NULL: int = _native.ITEMS_NON_NULL
 
 from fraiseql.errors import (  # noqa: E402
     DatabaseError, DataError, IntegrityError, InterfaceError, InternalError,
@@ -29,7 +30,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     # the rewriter
-    "FIELD_ID", "NON_NULL", "JSONError", "NonNullError", "Selection", "rewrite", "to_camel",
+    "FIELD_ID", "NON_NULL", "ITEMS_NON_NULL", "JSONError", "NonNullError", "Selection", "rewrite", "to_camel",
     # the database
     "Connection", "Pool", "Record", "connect", "create_pool",
     "DatabaseError", "DataError", "IntegrityError", "InterfaceError", "InternalError",

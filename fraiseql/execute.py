@@ -15,10 +15,10 @@ error in its response rolls the transaction back.
 from __future__ import annotations
 
 import asyncio
+import enum as py_enum
 import json
-from dataclasses import dataclass
 from inspect import isawaitable
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
@@ -35,6 +35,7 @@ from graphql.pyutils import Path, is_awaitable
 
 from fraiseql._native import native as _native
 from fraiseql.plan import (
+    ITEMS_NON_NULL,
     NON_NULL,
     STRINGIFY,
     Limits,
@@ -49,11 +50,21 @@ from fraiseql.repository import current_selection
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+def _leaf(value: Any) -> Any:
+    # As the schema's scalars serialize them: ISO 8601 dates, enum values (the fast path only
+    # takes enums whose values are their names), UUID and Decimal as strings.
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, py_enum.Enum):
+        return value.value
+    return str(value)
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_leaf)
 
 
 def dumps(value: Any) -> bytes:
-    """Compact JSON bytes; non-JSON leaves (datetime, UUID, Decimal) as their str()."""
+    """Compact JSON bytes of resolver data (datetime, date, UUID, Decimal, enums included)."""
     return _ENCODER.encode(value).encode()
 
 
@@ -67,8 +78,7 @@ def format_response(data: Any, errors: list[GraphQLError] | None, *, with_data: 
     return dumps(out)
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     """A response body; whether it has errors, and whether those are request errors (no `data`)."""
 
     body: bytes
@@ -82,6 +92,10 @@ def _request_error(errors: list[GraphQLError]) -> Response:
 
 class _NeedsGraphQLCore(Exception):
     """Raised inside the fast path when only graphql-core can produce the exact result."""
+
+
+# Compiled @include/@skip variants kept per plan; further combinations are compiled per request.
+MAX_VARIANTS = 16
 
 
 class _Rollback(Exception):
@@ -213,16 +227,19 @@ class Executor:
     # ------------------------------------------------------------ fast path
 
     def _variant(self, plan: Plan, coerced: dict[str, Any]) -> Variant | None:
-        if not _FAST_PATH:
-            return None
-        key = tuple(bool(coerced.get(name)) for name in plan.directive_vars)
+        key = tuple(bool(coerced.get(name)) for name in plan.directive_vars) if plan.directive_vars else ()
         if key in plan.variants:
             return plan.variants[key]
         variant = compile_roots(self.schema, plan, coerced)
         for root in variant.roots if variant else ():
             if root.tree is not None:
                 root.selection = to_native(root.tree)
-        plan.variants[key] = variant
+                # The request-independent part of the GraphQLResolveInfo this root gets.
+                root.info_head = (root.field_name, root.nodes, root.field_def.type, self.schema.query_type,
+                                  Path(None, root.key, self.schema.query_type.name), self.schema,  # type: ignore[union-attr]
+                                  plan.fragments, None, plan.operation)
+        if len(plan.variants) < MAX_VARIANTS:  # 2**n combinations must not grow memory unbounded
+            plan.variants[key] = variant
         return variant
 
     async def _run_fast(
@@ -266,20 +283,7 @@ class Executor:
         args = root.args.values(coerced) if root.args is not None else None
         if args is None:  # raises the error graphql-core gives, if there is one
             args = get_argument_values(root.field_def, root.nodes[0], coerced)
-        info = GraphQLResolveInfo(
-            root.field_name,
-            root.nodes,
-            root.field_def.type,
-            self.schema.query_type,  # type: ignore[arg-type]
-            Path(None, root.key, "Query"),
-            self.schema,
-            plan.fragments,
-            None,
-            plan.operation,  # type: ignore[arg-type]
-            coerced,
-            context,
-            is_awaitable,
-        )
+        info = tuple.__new__(GraphQLResolveInfo, (*root.info_head, coerced, context, is_awaitable))
         # While set, Repository.find_one/find return this field's fragment, rewritten in C.
         token = current_selection.set(root.selection)
         try:
@@ -305,18 +309,14 @@ class Executor:
         return fragment
 
 
-# The fast path needs the C rewriter; until it is built everything goes through graphql-core.
-_FAST_PATH = hasattr(_native, "rewrite") and hasattr(_native, "Selection")
-
-
 def _native_flags(flags: int) -> int:
     out = 0
     if flags & NON_NULL:
         out |= _native.NON_NULL
     if flags & STRINGIFY:
         out |= _native.ID
-    # ITEMS_NON_NULL has no rewriter flag yet: a null element of a `[T!]` list in a stored
-    # document is emitted as null instead of propagating (read models never store those).
+    if flags & ITEMS_NON_NULL:
+        out |= _native.ITEMS_NON_NULL
     return out
 
 

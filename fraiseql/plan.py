@@ -221,6 +221,7 @@ class RootField:
     tree: Tree | None
     args: ArgumentPlan | None  # None: arguments too complex, graphql-core coerces them
     selection: Any = None  # the native Selection built from `tree`
+    info_head: tuple[Any, ...] = ()  # GraphQLResolveInfo's first fields, built with `selection`
     core: bool = False  # answered by graphql-core (with the other such roots)
 
 

@@ -19,17 +19,25 @@ def main() -> int:
     if "venv-asan" not in fraiseql.__file__:
         sys.exit(f"asan_pytest: fraiseql imported from {fraiseql.__file__}, not the ASan venv")
     real = find_bindir()
-    wrappers = tempfile.mkdtemp(prefix="fraiseql-asan-pgbin-")
-    os.chmod(wrappers, 0o755)  # the cluster may run as the postgres user
+    root = tempfile.mkdtemp(prefix="fraiseql-asan-pg-")
+    # the same layout as the real installation (VERSION/bin next to VERSION/lib), so that
+    # code looking beside the bindir (extension libraries) finds what it would have found
+    bindir = Path(root) / real.parent.name / "bin"
+    bindir.mkdir(parents=True)
+    for sibling in real.parent.iterdir():
+        if sibling.name != "bin":
+            (bindir.parent / sibling.name).symlink_to(sibling)
+    for directory in (Path(root), bindir.parent, bindir):
+        directory.chmod(0o755)  # the cluster may run as the postgres user
     try:
         for program in real.iterdir():
-            wrapper = Path(wrappers) / program.name
+            wrapper = bindir / program.name
             wrapper.write_text(f'#!/bin/sh\nunset LD_PRELOAD\nexec "{program}" "$@"\n')
             wrapper.chmod(0o755)
-        os.environ["FRAISEQL_PG_BINDIR"] = wrappers
+        os.environ["FRAISEQL_PG_BINDIR"] = str(bindir)
         return pytest.main(["-q", "-p", "no:cacheprovider", *sys.argv[1:]])
     finally:
-        shutil.rmtree(wrappers, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

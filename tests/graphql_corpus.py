@@ -7,6 +7,7 @@ the same on every run.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
 Case = tuple[str, "dict[str, Any] | None", "str | None"]
@@ -120,6 +121,7 @@ HAND_WRITTEN: list[Case] = [
     ("{ brokenUser { id userPosts { id title } } }", None, None),
     ("{ brokenUser { id } }", None, None),
     ("{ brokenUser { userPosts { id } } }", None, None),
+    ("{ brokenUser { id tags } }", None, None),  # a null item in a [String!]! list
     # mutations
     ("mutation { createUser(input: {firstName: \"Ann\", lastName: \"Lee\", email: \"a@x\"}) { id firstName tags } }", None, None),
     ("mutation($i: CreateUserInput!) { createUser(input: $i) { id email tags userPosts { id } } }", {"i": {"firstName": "B", "lastName": "C", "email": "b@x", "tags": ["x"]}}, None),
@@ -134,32 +136,55 @@ HAND_WRITTEN: list[Case] = [
 
 # ---------------------------------------------------------------- generated cases
 
-_LEAVES = {
-    "User": ["id", "firstName", "lastName", "email", "createdAt", "birthday", "status", "score",
-             "tags", "profile", "externalId", "balance", "code"],
-    "Post": ["id", "title", "content", "createdAt"],
-    "Comment": ["id", "body", "likes"],
-}
-_OBJECTS = {"User": {"userPosts": "Post", "bestPost": "Post"}, "Post": {"comments": "Comment"}, "Comment": {}}
-_ROOTS = [
-    ("user(id: {n})", "User"),
-    ("maybeUser(id: {n})", "User"),
-    ("users(limit: {n})", "User"),
-    ("users(offset: {n})", "User"),
-    ("search(filter: {{minId: {n}}})", "User"),
-    ("postsOf(userId: {n})", "Post"),
-]
+@dataclass(frozen=True)
+class Shape:
+    """What the generator may select: leaf and object fields per type, root fields."""
+
+    leaves: dict[str, list[str]]
+    objects: dict[str, dict[str, str]]  # field -> its type
+    roots: list[tuple[str, str]]  # (field with arguments, "{n}" a small int; its type)
+    computed: dict[str, str] = field(default_factory=dict)  # type -> a computed field
+
+
+TEST_SHAPE = Shape(
+    leaves={
+        "User": ["id", "firstName", "lastName", "email", "createdAt", "birthday", "status", "score",
+                 "tags", "profile", "externalId", "balance", "code"],
+        "Post": ["id", "title", "content", "createdAt"],
+        "Comment": ["id", "body", "likes"],
+    },
+    objects={"User": {"userPosts": "Post", "bestPost": "Post"}, "Post": {"comments": "Comment"}, "Comment": {}},
+    roots=[
+        ("user(id: {n})", "User"),
+        ("maybeUser(id: {n})", "User"),
+        ("users(limit: {n})", "User"),
+        ("users(offset: {n})", "User"),
+        ("search(filter: {{minId: {n}}})", "User"),
+        ("postsOf(userId: {n})", "Post"),
+    ],
+    computed={"User": "fullName"},
+)
+
+# The seed's API (fraiseql.examples.blog_api) over the blog example.
+SEED_SHAPE = Shape(
+    leaves={"User": ["id", "firstName", "lastName", "email", "createdAt"],
+            "Post": ["id", "title", "content", "createdAt"]},
+    objects={"User": {"userPosts": "Post"}, "Post": {}},
+    roots=[("user(id: {n})", "User"), ("users(limit: {n})", "User")],
+)
 
 
 class _Generator:
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, shape: Shape) -> None:
         self.rng = rng
+        self.shape = shape
         self.fragments: list[str] = []
         self.flags: dict[str, bool] = {}
 
     def selection(self, typename: str, depth: int) -> str:
         rng = self.rng
-        fields = rng.sample(_LEAVES[typename], rng.randint(1, min(4, len(_LEAVES[typename]))))
+        leaves = self.shape.leaves[typename]
+        fields = rng.sample(leaves, rng.randint(1, min(4, len(leaves))))
         parts = []
         for name in fields:
             text = name
@@ -167,14 +192,14 @@ class _Generator:
                 text = f"{name}_{rng.randint(0, 9)}: {name}"
             parts.append(text + self.directive())
         if depth < 3:
-            for name, child in _OBJECTS[typename].items():
+            for name, child in self.shape.objects[typename].items():
                 if rng.random() < 0.5:
                     alias = f"{name}A: " if rng.random() < 0.2 else ""
                     parts.append(f"{alias}{name}{self.directive()} {{ {self.selection(child, depth + 1)} }}")
         if rng.random() < 0.25:
             parts.append("__typename")
-        if typename == "User" and rng.random() < 0.05:
-            parts.append("fullName")
+        if typename in self.shape.computed and rng.random() < 0.05:
+            parts.append(self.shape.computed[typename])
         rng.shuffle(parts)
         if len(parts) > 1 and rng.random() < 0.3:  # move a part into a fragment
             moved = parts.pop()
@@ -201,7 +226,7 @@ class _Generator:
         rng = self.rng
         roots = []
         for i in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
-            template, typename = rng.choice(_ROOTS)
+            template, typename = rng.choice(self.shape.roots)
             alias = f"r{i}: " if i or rng.random() < 0.2 else ""
             field = template.format(n=rng.randint(0, 6))
             roots.append(f"{alias}{field} {{ {self.selection(typename, 0)} }}")
@@ -214,10 +239,10 @@ class _Generator:
         return query.strip(), (dict(self.flags) if self.flags else None), None
 
 
-def generated(count: int, seed: int = 4) -> list[Case]:
-    """`count` random well-formed queries over the test schema."""
+def generated(count: int, seed: int = 4, shape: Shape = TEST_SHAPE) -> list[Case]:
+    """`count` random well-formed queries over `shape`."""
     rng = random.Random(seed)
-    return [_Generator(rng).case() for _ in range(count)]
+    return [_Generator(rng, shape).case() for _ in range(count)]
 
 
 CORPUS: list[Case] = HAND_WRITTEN + generated(200)

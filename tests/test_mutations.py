@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import Any
 
-import asyncpg
 import pytest
 
 import fraiseql
@@ -22,7 +21,7 @@ def dsn(pg_server: Any, pg_dsn: str) -> str:
 @pytest.fixture(scope="module")
 def executor(dsn: str) -> Any:
     async def create() -> None:
-        conn = await asyncpg.connect(dsn)
+        conn = await fraiseql.connect(dsn)
         await conn.execute(
             "DROP TABLE IF EXISTS tb_account; "
             "CREATE TABLE tb_account (id serial PRIMARY KEY, email text NOT NULL UNIQUE)"
@@ -58,7 +57,7 @@ def executor(dsn: str) -> Any:
 
 def run(executor: Any, dsn: str, query: str) -> Any:
     async def go() -> Any:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+        pool = await fraiseql.create_pool(dsn, min_size=1, max_size=2)
         try:
             body = await executor.execute(query, context={"db": pool})
             emails = [r["email"] for r in await pool.fetch("SELECT email FROM tb_account ORDER BY id")]

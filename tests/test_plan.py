@@ -123,3 +123,17 @@ def test_variants_are_compiled_per_directive_values(schema: Any) -> None:
     assert with_email == b'{"data":{"user":{"id":1,"email":"user1@example.com"}}}'
     assert without == b'{"data":{"user":{"id":1}}}'
     assert asyncio.run(executor.execute(query, {"x": True})) == with_email
+
+
+def test_variants_per_plan_are_bounded(schema: Any) -> None:
+    from fraiseql.execute import MAX_VARIANTS
+
+    names = [f"v{i}" for i in range(6)]
+    query = ("query(" + ", ".join(f"${n}: Boolean!" for n in names) + ") { user(id: 1) { id "
+             + " ".join(f"{n}: email @include(if: ${n})" for n in names) + " } }")
+    executor = fraiseql.Executor(schema, limits=Limits(max_aliases=None))
+    for combo in range(2 ** len(names)):
+        values = {n: bool(combo >> i & 1) for i, n in enumerate(names)}
+        body = asyncio.run(executor.execute(query, values))
+        assert body.count(b"user1@example.com") == sum(values.values())
+    assert len(executor.plan(query, None).variants) == MAX_VARIANTS

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from fraiseql import FIELD_ID as ID, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
+from fraiseql import FIELD_ID as ID, ITEMS_NON_NULL, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
 
 POST = Selection("Post", [("__typename", None, None), ("id", "id", None, ID), ("title", "title", None)])
 USER = Selection(
@@ -286,3 +286,38 @@ def test_duplicate_of_a_streamed_key_redoes_the_object() -> None:
     sel = Selection(None, [("a", "a", inner), ("b", "b", None), ("c", "c", inner)])
     doc = b'{"a": {"v": 1}, "b": 2, "c": {"v": 3}, "a": {"v": 4}, "b": 5}'
     assert rewrite(doc, sel) == b'{"a":{"v":4},"b":5,"c":{"v":3}}'
+
+
+def test_items_non_null_on_a_list_of_objects() -> None:
+    sel = Selection("U", [("posts", "user_posts", Selection("P", [("id", "id", None)]), ITEMS_NON_NULL)])
+    assert rewrite(b'{"user_posts": [{"id": 1}]}', sel) == b'{"posts":[{"id":1}]}'
+    assert rewrite(b'{"user_posts": null}', sel) == b'{"posts":null}'  # the list itself may be null
+    with pytest.raises(NonNullError, match="null item") as info:
+        rewrite(b'{"user_posts": [{"id": 1}, null]}', sel)
+    assert info.value.path == ["posts", 1]
+    # a later duplicate without the null item wins
+    assert rewrite(b'{"user_posts": [null], "user_posts": []}', sel) == b'{"posts":[]}'
+
+
+def test_items_non_null_on_a_leaf_list() -> None:
+    sel = Selection("U", [("tags", "tags", None, ITEMS_NON_NULL), ("ids", "ids", None, ITEMS_NON_NULL | ID)])
+    assert rewrite(b'{"tags": ["a", [null], {"b": null}], "ids": [1, "x"]}', sel) == (
+        b'{"tags":["a",[null],{"b":null}],"ids":["1","x"]}'
+    )
+    with pytest.raises(NonNullError) as info:
+        rewrite(b'{"tags": ["a", "b", null]}', sel)
+    assert info.value.path == ["tags", 2]
+    with pytest.raises(NonNullError) as info:
+        rewrite(b'{"ids": [null]}', sel)
+    assert info.value.path == ["ids", 0]
+    assert rewrite(b'{"tags": "scalar"}', sel) == b'{"tags":"scalar","ids":null}'
+
+
+def test_items_are_checked_in_order() -> None:
+    # found by the fuzzer: the first failing item decides which error is raised
+    sel = Selection("U", [("ids", "ids", None, ITEMS_NON_NULL | ID)])
+    with pytest.raises(JSONError, match="ID field") as info:
+        rewrite(b'{"ids": [{"a": 1}, null]}', sel)
+    assert info.value.path == ["ids", 0]
+    with pytest.raises(NonNullError):
+        rewrite(b'{"ids": [null, {"a": 1}]}', sel)

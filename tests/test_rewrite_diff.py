@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraiseql import FIELD_ID as ID, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
+from fraiseql import FIELD_ID as ID, ITEMS_NON_NULL, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
 
 KEYS = ["a", "b_c", "id", "é", "x_y_z", "", "_p", "q__r_"]
 
@@ -73,6 +73,21 @@ class RefError(Exception):
         self.kind, self.path = kind, path
 
 
+def ref_leaf(value: Any, flags: int, path: list) -> Any:
+    """A leaf under ID and ITEMS_NON_NULL: null items of the outer list raise."""
+    if isinstance(value, list) and not isinstance(value, Pairs):
+        if flags & ITEMS_NON_NULL:
+            for i, v in enumerate(value):  # item by item: the first failing item decides
+                if v is None:
+                    raise RefError(NonNullError, [*path, i])
+                if flags & ID:
+                    ref_id(v, [*path, i])
+        if flags & ID:
+            return [ref_id(v, [*path, i]) for i, v in enumerate(value)]
+        return value
+    return ref_id(value, path) if flags & ID else value
+
+
 def ref_id(value: Any, path: list) -> Any:
     if isinstance(value, Num):
         return str(value)  # the literal's text as a JSON string
@@ -99,9 +114,14 @@ def ref_rewrite(value: Any, spec: tuple, path: list) -> Any:
             if v is None and flags & NON_NULL:
                 raise RefError(NonNullError, here)
             if child is not None:
+                if flags & ITEMS_NON_NULL and isinstance(v, list) and not isinstance(v, Pairs):
+                    for i, item in enumerate(v):
+                        if item is None:
+                            raise RefError(NonNullError, [*here, i])
+                        ref_rewrite(item, child, [*here, i])  # errors in earlier items come first
                 v = ref_rewrite(v, child, here)
-            elif flags & ID:
-                v = ref_id(v, here)
+            else:
+                v = ref_leaf(v, flags, here)
             out.append((out_key, v))
         return out
     if isinstance(value, list):
@@ -141,7 +161,7 @@ documents = st.recursive(scalars, containers, max_leaves=25)
 
 def selections(depth: int = 0) -> st.SearchStrategy:
     child = st.none() if depth >= 2 else st.one_of(st.none(), st.deferred(lambda: selections(depth + 1)))
-    field = st.tuples(st.one_of(st.none(), st.sampled_from(KEYS)), child, st.sampled_from([0, 0, 0, ID, NON_NULL, ID | NON_NULL]))
+    field = st.tuples(st.one_of(st.none(), st.sampled_from(KEYS)), child, st.sampled_from([0, 0, 0, ID, NON_NULL, ID | NON_NULL, ITEMS_NON_NULL, ITEMS_NON_NULL | ID]))
 
     def build(items: list) -> tuple:
         fields = []

@@ -207,7 +207,7 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
     long flags = 0;
     if (n == 4) {
         if (!PyLong_Check(it[3])) {
-            PyErr_Format(PyExc_TypeError, "Selection field %zd (%R): flags must be an int (ID | NON_NULL), not %.100s",
+            PyErr_Format(PyExc_TypeError, "Selection field %zd (%R): flags must be an int (ID | NON_NULL | ITEMS_NON_NULL), not %.100s",
                          i, out, Py_TYPE(it[3])->tp_name);
             return -1;
         }
@@ -215,7 +215,7 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
         if (flags == -1 && PyErr_Occurred())
             return -1;
         if (flags < 0 || (flags & ~(long)FQ_FIELD_ALL_FLAGS)) {
-            PyErr_Format(PyExc_ValueError, "Selection field %zd (%R): unknown flags %ld (use ID | NON_NULL)",
+            PyErr_Format(PyExc_ValueError, "Selection field %zd (%R): unknown flags %ld (use ID | NON_NULL | ITEMS_NON_NULL)",
                          i, out, flags);
             return -1;
         }
@@ -357,8 +357,9 @@ PyDoc_STRVAR(Selection_doc,
 "A compiled GraphQL selection for rewrite(). fields: a sequence of\n"
 "(out_key, src_key, child[, flags]): out_key is the response key, src_key the key in the\n"
 "stored JSON (None: write typename as a string), child a Selection for objects and lists\n"
-"of objects or None for leaves, flags ID | NON_NULL (ID: numbers become strings;\n"
-"NON_NULL: a null or missing value raises NonNullError).");
+"of objects or None for leaves, flags ID | NON_NULL | ITEMS_NON_NULL (ID: numbers\n"
+"become strings; NON_NULL: a null or missing value raises NonNullError; ITEMS_NON_NULL:\n"
+"so does a null item of the field's list).");
 
 static PyType_Slot Selection_slots[] = {
     {Py_tp_new, Selection_new},
@@ -426,7 +427,10 @@ static PyObject *run_rewrite(PyObject *module, PyObject *json, const fq_selectio
     PyObject *result = NULL;
     if (input_get(json, &in, fname) < 0)
         return NULL;
-    if (fq_py_buf_init(&b, (size_t)in.len + 16) < 0)
+    /* to_camel never grows the text; a selection may (longer keys, typenames): leave room so
+     * that the common case never reallocates (untouched capacity costs nothing) */
+    size_t cap = (size_t)in.len + (sel ? (size_t)in.len / 4 : 0) + 64;
+    if (fq_py_buf_init(&b, cap) < 0)
         goto done;
     if (fq_rewrite(&b, in.data, (size_t)in.len, sel, &err) < 0) {
         fq_py_rewrite_raise(st, &err, in.data, (size_t)in.len);
@@ -500,6 +504,7 @@ int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st)
         return -1;
     if (PyModule_AddIntConstant(module, "ID", FQ_FIELD_ID) < 0
         || PyModule_AddIntConstant(module, "NON_NULL", FQ_FIELD_NON_NULL) < 0
+        || PyModule_AddIntConstant(module, "ITEMS_NON_NULL", FQ_FIELD_ITEMS_NON_NULL) < 0
         || PyModule_AddIntConstant(module, "MAX_DEPTH", FQ_MAX_DEPTH) < 0)
         return -1;
     return PyModule_AddFunctions(module, rewrite_methods);

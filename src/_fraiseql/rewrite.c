@@ -255,21 +255,23 @@ static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const c
 }
 
 /* p at the opening quote: validates the string, returns the byte after the closing quote;
- * sets *esc when the body holds a backslash. Inline fast path: a short string of plain ASCII
- * text, found with one 16-byte load; anything else goes to scan_string_slow. */
+ * sets *esc when the body holds a backslash. Inline fast path: a string of plain ASCII text
+ * under 32 bytes, found with 16-byte loads; anything else goes to scan_string_slow. */
 FQ_INLINE const char *scan_string(rw *c, const char *p, int *esc)
 {
     const char *open = p++;
 #if FQ_SIMD
-    if (FQ_LIKELY(c->end - p >= 16)) {
-        unsigned m = string_special_mask(p, _mm_set1_epi8('"'), _mm_set1_epi8('\\'), _mm_set1_epi8(' '));
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(' ');
+    /* two rounds: keys, names, dates and e-mail addresses are under 32 bytes */
+    for (int round = 0; round < 2 && FQ_LIKELY(c->end - p >= 16); round++) {
+        unsigned m = string_special_mask(p, quote, bslash, space);
         if (m) {
             p += __builtin_ctz(m);
             if (FQ_LIKELY(*p == '"'))
                 return p + 1;
-        } else {
-            p += 16;
+            break;
         }
+        p += 16;
     }
 #endif
     return scan_string_slow(c, open, p, esc);
@@ -614,6 +616,8 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
 
 static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int depth,
                             const frame *fr, int direct);
+static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int depth,
+                            const frame *fr, int direct, int items_nn);
 
 /* Pushes n zeroed spans; returns the base index or (size_t)-1 when out of memory. */
 static size_t push_slots(rw *c, size_t n)
@@ -638,51 +642,59 @@ static size_t push_slots(rw *c, size_t n)
     return base;
 }
 
-/* An ID leaf: numbers become JSON strings, strings and nulls stay, lists map element-wise. */
-static const char *write_id(rw *c, const char *v, const char *e, int depth, const frame *fr)
+/* A leaf with flags (v..e validated): under FQ_FIELD_ID numbers become JSON strings;
+ * under FQ_FIELD_ITEMS_NON_NULL a null item of the list fails; lists map item-wise. */
+static const char *write_leaf(rw *c, const char *v, const char *e, int depth, const frame *fr,
+                              unsigned flags)
 {
     fq_buf *o = c->out;
-    if (*v == '"' || *v == 'n') {
-        RESERVE(c, v, (size_t)(e - v));
-        fq_buf_put(o, v, (size_t)(e - v));
+    if (*v == '[') {
+        if (depth >= FQ_MAX_DEPTH)
+            return fail_depth(c, v);
+        RESERVE(c, v, 2);
+        fq_buf_putc(o, '[');
+        const char *p = skip_ws(v + 1, e);
+        frame f = {fr, NULL, 0, 0};
+        while (*p != ']') {
+            const char *q = skip_value(c, p, depth + 1);
+            if (q == NULL)
+                return NULL;
+            if ((flags & FQ_FIELD_ITEMS_NON_NULL) && *p == 'n')
+                return fail_at(c, p, FQ_ERR_NONNULL, "null item in a list of non-null items", &f);
+            if (write_leaf(c, p, q, depth + 1, &f, flags & ~FQ_FIELD_ITEMS_NON_NULL) == NULL)
+                return NULL;
+            p = skip_ws(q, e);
+            if (*p == ',') {
+                RESERVE(c, p, 1);
+                fq_buf_putc(o, ',');
+                p = skip_ws(p + 1, e);
+                f.index++;
+            }
+        }
+        RESERVE(c, p, 1);
+        fq_buf_putc(o, ']');
         return e;
     }
-    if (*v == '-' || is_digit(*v)) {
+    if ((flags & FQ_FIELD_ID) && (*v == '-' || is_digit(*v))) {
         RESERVE(c, v, (size_t)(e - v) + 2);
         fq_buf_putc(o, '"');
         fq_buf_put(o, v, (size_t)(e - v));
         fq_buf_putc(o, '"');
         return e;
     }
-    if (*v != '[')
+    if ((flags & FQ_FIELD_ID) && *v != '"' && *v != 'n')
         return fail_at(c, v, FQ_ERR_KIND, "expected a string or a number for an ID field", fr);
-    if (depth >= FQ_MAX_DEPTH)
-        return fail_depth(c, v);
-    RESERVE(c, v, 2);
-    fq_buf_putc(o, '[');
-    const char *p = skip_ws(v + 1, e);
-    frame f = {fr, NULL, 0, 0};
-    while (*p != ']') {
-        const char *q = skip_value(c, p, depth + 1);
-        if (q == NULL || write_id(c, p, q, depth + 1, &f) == NULL)
-            return NULL;
-        p = skip_ws(q, e);
-        if (*p == ',') {
-            RESERVE(c, p, 1);
-            fq_buf_putc(o, ',');
-            p = skip_ws(p + 1, e);
-            f.index++;
-        }
-    }
-    RESERVE(c, p, 1);
-    fq_buf_putc(o, ']');
+    RESERVE(c, v, (size_t)(e - v));
+    if (*v == '{')
+        return write_value(c, v, depth, 0);
+    copy_small(o, v, (size_t)(e - v), (size_t)(c->end - v));
     return e;
 }
 
 /* Writes the value of field f from span s: recorded (s.e set), not seen (s.v NULL), or met
  * just now in the input (s.e NULL: streamed). Returns the end of the value (close if not
  * seen). direct: whether sub-objects may stream their fields (see rw_object). */
-static const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_field *f, span s,
+FQ_INLINE const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_field *f, span s,
                               const char *close, int depth, const frame *fr, int direct)
 {
     fq_buf *o = c->out;
@@ -701,10 +713,13 @@ static const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_field
         fq_buf_put(o, "null", 4);
         return s.v ? s.e : close;
     }
-    if (child)
+    if (child) {
+        if ((f->flags & FQ_FIELD_ITEMS_NON_NULL) && *s.v == '[')
+            return rw_array(c, s.v, child, depth, &here, direct, 1);
         return rw_value(c, s.v, child, depth, &here, direct);
-    if (f->flags & FQ_FIELD_ID)
-        return write_id(c, s.v, s.e, depth, &here);
+    }
+    if (f->flags & (FQ_FIELD_ID | FQ_FIELD_ITEMS_NON_NULL))
+        return write_leaf(c, s.v, s.e, depth, &here, f->flags);
     RESERVE(c, s.v, (size_t)(s.e - s.v));
     if (*s.v == '{' || *s.v == '[')
         return write_value(c, s.v, depth, 0);
@@ -843,9 +858,9 @@ redo:
     goto restart;
 }
 
-/* p at '[': each element rewritten under sel. */
+/* p at '[': each element rewritten under sel; items_nn: a null element fails. */
 static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int depth,
-                            const frame *fr, int direct)
+                            const frame *fr, int direct, int items_nn)
 {
     const char *end = c->end;
     fq_buf *o = c->out;
@@ -860,6 +875,11 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
     }
     frame f = {fr, NULL, 0, 0};
     for (;;) {
+        if (FQ_UNLIKELY(items_nn && p < end && *p == 'n')) {
+            if (scan_literal(c, p, "null", 4) == NULL)
+                return NULL;
+            return fail_at(c, p, FQ_ERR_NONNULL, "null item in a list of non-null items", &f);
+        }
         if ((p = rw_value(c, p, sel, depth + 1, &f, direct)) == NULL)
             return NULL;
         p = skip_ws(p, end);
@@ -888,7 +908,7 @@ static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int d
     case '{':
         return rw_object(c, p, sel, depth, fr, direct);
     case '[':
-        return rw_array(c, p, sel, depth, fr, direct);
+        return rw_array(c, p, sel, depth, fr, direct, 0);
     case 'n':
         if ((p = scan_literal(c, p, "null", 4)) == NULL)
             return NULL;

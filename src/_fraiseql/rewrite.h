@@ -22,8 +22,9 @@
 #include "selection.h"
 
 /* Containers nested deeper than this fail with FQ_ERR_DEPTH. The rewriter recurses once
- * per level with frames of about 100-200 bytes, so the cap costs at most ~100 KB of stack;
- * jsonb documents that deep do not occur in read models. */
+ * per level; an optimised build uses up to ~400 bytes of stack per level (gcc
+ * -fstack-usage), so the cap costs at most ~200 KB of the C stack: safe on the main thread
+ * and on default-sized threads (8 MB on glibc). Read-model documents are never that deep. */
 #define FQ_MAX_DEPTH 512
 
 /* Appends the rewrite of the borrowed document json[0..len) under sel (NULL: to_camel) to

@@ -21,7 +21,8 @@
 /* Field flags. */
 #define FQ_FIELD_ID 1u       /* a JSON number is written as a JSON string (GraphQL ID) */
 #define FQ_FIELD_NON_NULL 2u /* a null or missing value fails with FQ_ERR_NONNULL */
-#define FQ_FIELD_ALL_FLAGS (FQ_FIELD_ID | FQ_FIELD_NON_NULL)
+#define FQ_FIELD_ITEMS_NON_NULL 4u /* a null item of the field's list fails with FQ_ERR_NONNULL */
+#define FQ_FIELD_ALL_FLAGS (FQ_FIELD_ID | FQ_FIELD_NON_NULL | FQ_FIELD_ITEMS_NON_NULL)
 
 /* Most distinct source keys or fields in one level. */
 #define FQ_SELECTION_MAX_FIELDS 32767

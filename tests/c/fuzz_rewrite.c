@@ -63,7 +63,7 @@ static osel *osel_build(desc *d, int depth)
         int b = next_byte(d);
         snprintf(s->f[i].out, sizeof(s->f[i].out), "o%d", i);
         s->f[i].src = (b & 7) < NKEYS ? KEYS[b & 7] : NULL;
-        s->f[i].flags = (unsigned)(b >> 4) & 3;
+        s->f[i].flags = (unsigned)(b >> 4) & 7;
         if ((b & 8) && s->f[i].src && depth < 3)
             s->f[i].child = osel_build(d, depth + 1);
         specs[i] = (fq_field_spec){s->f[i].out, strlen(s->f[i].out), s->f[i].src,
@@ -104,6 +104,55 @@ static int oracle_id(json_t *v, json_t **out)
     return 0;
 }
 
+static int oracle(json_t *v, const osel *s, json_t **out);
+
+/* FQ_FIELD_ITEMS_NON_NULL: a null item of the (outer) list fails. */
+static int items_check(json_t *v, unsigned flags)
+{
+    if ((flags & FQ_FIELD_ITEMS_NON_NULL) && json_is_array(v))
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (json_is_null(json_array_get(v, i)))
+                return FQ_ERR_NONNULL;
+    return 0;
+}
+
+/* Leaf flags: item by item, a null item (ITEMS_NON_NULL) or an item that is no ID fails,
+ * whichever comes first; then ID coercion (or a plain copy). */
+static int oracle_leaf(json_t *v, unsigned flags, json_t **out)
+{
+    if (json_is_array(v) && (flags & FQ_FIELD_ITEMS_NON_NULL)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *item = json_array_get(v, i), *r = NULL;
+            if (json_is_null(item))
+                return FQ_ERR_NONNULL;
+            int rc = (flags & FQ_FIELD_ID) ? oracle_id(item, &r) : 0;
+            json_decref(r);
+            if (rc)
+                return rc;
+        }
+    }
+    if (flags & FQ_FIELD_ID)
+        return oracle_id(v, out);
+    *out = json_incref(v);
+    return 0;
+}
+
+/* For a list of objects with null items that also fails inside an item: whichever comes
+ * first in list order is the rewriter's error. */
+static int first_error_before_null(json_t *list, const osel *s, int rc)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *item = json_array_get(list, i), *r = NULL;
+        if (json_is_null(item))
+            return FQ_ERR_NONNULL;
+        int item_rc = oracle(item, s, &r);
+        json_decref(r);
+        if (item_rc)
+            return item_rc;
+    }
+    return rc;
+}
+
 /* 0 with *out set (new reference, may be partial on error: caller frees), or the error. */
 static int oracle(json_t *v, const osel *s, json_t **out)
 {
@@ -142,10 +191,13 @@ static int oracle(json_t *v, const osel *s, json_t **out)
             r = json_null();
         } else if (s->f[i].child) {
             rc = oracle(x, s->f[i].child, &r);
-        } else if (s->f[i].flags & FQ_FIELD_ID) {
-            rc = oracle_id(x, &r);
+            /* rewritten item by item: an error in an item before the first null comes first */
+            if (rc == 0 || !json_is_array(x))
+                rc = rc ? rc : items_check(x, s->f[i].flags);
+            else if (items_check(x, s->f[i].flags))
+                rc = first_error_before_null(x, s->f[i].child, rc);
         } else {
-            r = json_incref(x);
+            rc = oracle_leaf(x, s->f[i].flags, &r);
         }
         if (rc) {
             json_decref(r);
