@@ -6,17 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "pgconn.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
 
 static void wait_for(fq_pgconn *c, fq_want want)
 {
@@ -77,6 +69,17 @@ static const char *value(PGresult *r)
     return r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
 }
 
+/* Collects the next request's result: whether its first value equals want. */
+static int next_value_is(fq_pgconn *c, const char *want)
+{
+    PGresult *r;
+    uint64_t seq;
+    collect(c, 1, &r, &seq);
+    int same = strcmp(value(r), want) == 0;
+    PQclear(r);
+    return same;
+}
+
 static void test_unreachable(void)
 {
     fq_pgconn *c = connect_to("postgresql://postgres@127.0.0.1:1/postgres", 16);
@@ -121,11 +124,7 @@ static void test_statement_cache_is_bounded(const char *dsn)
         snprintf(want, sizeof(want), "%d", i + 1);
         const char *one[] = {"1"};
         send1(c, sql, 1, one);
-        PGresult *r;
-        uint64_t seq;
-        collect(c, 1, &r, &seq);
-        CHECK(strcmp(value(r), want) == 0);
-        PQclear(r);
+        CHECK(next_value_is(c, want));
         CHECK(fq_pgconn_statements(c) <= 4);
     }
     send1(c, "SELECT count(*) FROM pg_prepared_statements", 0, NULL);
@@ -145,14 +144,9 @@ static void test_two_statements_share_one_transaction(const char *dsn)
                      {"SELECT current_setting('application_name')", 0, NULL}};
     uint64_t seq;
     CHECK(fq_pgconn_send(c, q, 2, 0, &seq) == 0);
-    PGresult *r;
-    collect(c, 1, &r, &seq);
-    CHECK(strcmp(value(r), "from-the-prefix") == 0);
-    PQclear(r);
+    CHECK(next_value_is(c, "from-the-prefix"));
     send1(c, "SELECT current_setting('application_name')", 0, NULL);
-    collect(c, 1, &r, &seq);
-    CHECK(strcmp(value(r), "from-the-prefix") != 0); /* set_config(..., true) ended with it */
-    PQclear(r);
+    CHECK(!next_value_is(c, "from-the-prefix")); /* set_config(..., true) ended with it */
     fq_pgconn_free(c);
 }
 
@@ -162,14 +156,10 @@ static void test_simple_protocol_and_close(const char *dsn)
     fq_query q = {"SELECT 1; SELECT 2", 0, NULL};
     uint64_t seq;
     CHECK(fq_pgconn_send(c, &q, 1, 1, &seq) == 0);
-    PGresult *r;
-    collect(c, 1, &r, &seq);
-    CHECK(strcmp(value(r), "2") == 0);
-    PQclear(r);
+    CHECK(next_value_is(c, "2"));
     send1(c, "SELECT 'back in pipeline mode'", 0, NULL);
-    collect(c, 1, &r, &seq);
-    CHECK(strcmp(value(r), "back in pipeline mode") == 0);
-    PQclear(r);
+    CHECK(next_value_is(c, "back in pipeline mode"));
+    PGresult *r;
     /* a request in flight when the connection closes completes with a NULL result */
     send1(c, "SELECT pg_sleep(10)", 0, NULL);
     fq_pgconn_close(c);
