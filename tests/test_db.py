@@ -86,6 +86,12 @@ def test_values_decoded_by_type(dsn):
         assert row["at"] == [["a b", 'c"d'], [None, "NULL"]]
         assert row["ad"] == [datetime.date(2024, 1, 1)] and row["abounds"] == [1, 2]
         assert row["tinf"].year == 9999 and row["dinf"] == datetime.date.max
+        for beyond in ("SELECT '10000-01-01'::date", "SELECT '0044-03-15 BC'::date",
+                       "SELECT '12000-01-01 00:00'::timestamp"):
+            with pytest.raises(DataError, match="cannot decode") as info:
+                await conn.fetchval(beyond)
+            assert isinstance(info.value.__cause__, ValueError)
+        assert await conn.fetchval("SELECT 1") == 1
     run(_with_conn(dsn, body))
 
 

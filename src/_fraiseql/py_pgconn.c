@@ -335,6 +335,25 @@ static int settle(PGConn *self, PyObject *fut, PyObject *value, PyObject *exc)
     return r ? 0 : -1;
 }
 
+/* A value the decoder rejects (a date beyond year 9999, ...) is a DataError, caused by the
+ * decoder's ValueError; the rewriter's own exceptions (JSON modes) pass unchanged. Steals exc. */
+static PyObject *as_data_error(PGConn *self, const pending *pd, PyObject *exc)
+{
+    if (exc == NULL || pd->mode == MODE_JSON || pd->mode == MODE_JSON_MANY ||
+        !PyErr_GivenExceptionMatches(exc, PyExc_ValueError))
+        return exc;
+    PyObject *msg = PyObject_Str(exc);
+    const char *text = msg ? PyUnicode_AsUTF8(msg) : NULL;
+    PyObject *data_error = text ? make_error(self, "data", NULL, text, NULL, NULL, NULL) : NULL;
+    Py_XDECREF(msg);
+    if (data_error == NULL) {
+        PyErr_Clear();
+        return exc;
+    }
+    PyException_SetCause(data_error, exc);
+    return data_error;
+}
+
 /* Pops every completed request from the core and settles its future. */
 static int resolve_done(PGConn *self)
 {
@@ -359,9 +378,9 @@ static int resolve_done(PGConn *self)
             PyObject *type, *val, *tb;
             PyErr_Fetch(&type, &val, &tb);
             PyErr_NormalizeException(&type, &val, &tb);
-            exc = val;
             Py_XDECREF(type);
             Py_XDECREF(tb);
+            exc = as_data_error(self, &pd, val);
         }
         PQclear(res);
         if ((value == NULL && exc == NULL) || settle(self, pd.fut, value, exc) < 0)
