@@ -4,9 +4,9 @@ The C side (`_fraiseql.PGConn`) never blocks: it sends, reads and parses; this m
 waits on the socket (`loop.add_reader`/`add_writer`) and hands the C side a bare Future per
 request, which the C side settles with rows, a value or JSON bytes.
 
-Pool-level reads outside a transaction share connections: they are pipelined onto the
-least loaded connection (each request with its own sync, so one failure aborts nothing
-else) instead of each holding a connection for its whole round trip.
+Pool-level reads outside a transaction share connections: they are pipelined (each
+request with its own sync, so one failure aborts nothing else), a few deep pipelines rather
+than one connection held per round trip; see Pool.
 """
 
 from __future__ import annotations
@@ -468,9 +468,10 @@ def _check_settings(session_settings: Mapping[str, str] | None) -> dict[str, str
 class Pool:
     """Connections to one database; `await create_pool(...)` or `async with create_pool(...)`.
 
-    Reads through the pool (`fetch*`, `fetch_json`, `execute` with arguments) are pipelined
-    onto the least loaded connection; `acquire()` and `transaction()` give one connection
-    to one task. Broken connections are noticed when the server closes them (the socket is
+    Reads through the pool (`fetch*`, `fetch_json`, `execute` with arguments) are pipelined:
+    up to pipeline_depth requests queue on one connection before the next is used, and a
+    connection stalled behind a slow query (no progress for pipeline_stall seconds) gets no
+    new ones; `acquire()` and `transaction()` give one connection to one task. Broken connections are noticed when the server closes them (the socket is
     always watched) or when a request fails, and are replaced on demand: no health-check
     round trip per checkout.
     """

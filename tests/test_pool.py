@@ -276,3 +276,15 @@ def test_reads_fill_one_pipeline_before_using_more_connections(dsn):
             with pytest.raises(InterfaceError, match="pipeline_depth"):
                 fraiseql.create_pool(dsn, pipeline_depth=0)
     run(body())
+
+
+def test_released_connection_stops_listening(dsn):
+    async def body():
+        got = []
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1) as pool:
+            async with pool.acquire() as conn:
+                await conn.add_listener("pool_chan", lambda *a: got.append(a))
+            async with pool.acquire() as again:
+                assert again is conn
+                assert await again.fetchval("SELECT count(*) FROM pg_listening_channels()") == 0
+    run(body())
