@@ -12,7 +12,7 @@ rewritten in C straight from libpq's buffer (camelCase, selected fields, __typen
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -42,6 +42,14 @@ ORDER BY a.attnum
 
 # Per database object (pool or connection): view name -> ViewInfo, read once from the catalog.
 _catalogs: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], ViewInfo]] = weakref.WeakKeyDictionary()
+_last_catalog: tuple[weakref.ref[Any], dict[tuple[str, str | None], ViewInfo]] | None = None
+
+
+def _has_none(values: Iterable[Any]) -> bool:
+    for v in values:
+        if v is None:
+            return True
+    return False
 
 
 class Repository:
@@ -70,12 +78,25 @@ class Repository:
             return self._jsonb_column.get(view, "data")
         return self._jsonb_column
 
-    async def _view(self, view: str) -> ViewInfo:
-        json_column = self._json_column_for(view)
+    def _catalog(self) -> dict[tuple[str, str | None], ViewInfo]:
+        # The last database's catalog is also remembered by weak reference (_cached_view):
+        # a WeakKeyDictionary lookup builds a weak reference per call.
+        global _last_catalog
         cache = _catalogs.setdefault(self.db, {})
-        info = cache.get((view, json_column))
+        _last_catalog = (weakref.ref(self.db), cache)
+        return cache
+
+    def _cached_view(self, view: str) -> ViewInfo | None:
+        last, column = _last_catalog, self._jsonb_column  # the per-request hot path
+        catalog = last[1] if last is not None and last[0]() is self.db else self._catalog()
+        return catalog.get((view, column if type(column) is str else self._json_column_for(view)))
+
+    async def _view(self, view: str) -> ViewInfo:
+        info = self._cached_view(view)
         if info is not None:
             return info
+        json_column = self._json_column_for(view)
+        cache = self._catalog()
         relation = quote_relation(view)
         quote_ident(json_column, "jsonb column name")
         rows = await self.db.fetch(_CATALOG_SQL, relation)
@@ -91,7 +112,9 @@ class Repository:
     @staticmethod
     def clear_catalog_cache() -> None:
         """Forget the views' columns (after a migration changed them)."""
+        global _last_catalog
         _catalogs.clear()
+        _last_catalog = None
 
     # -- queries --
 
@@ -113,15 +136,13 @@ class Repository:
     async def find_one(self, view: str, **eq: Any) -> Any:
         """The one document matching column = value for each keyword, or None.
         With a GraphQL selection active: JSON bytes (b"null" when none)."""
-        info = await self._view(view)
-        key = tuple(eq)
-        sql = info.lookup_sql.get(key)  # the hot path: built and validated once per key set
-        if sql is None or any(v is None for v in eq.values()):
+        info = self._cached_view(view)  # the hot path: no coroutine for a known view
+        sql = None if info is None else info.lookup_sql.get(tuple(eq))  # built once per key set
+        params = [*eq.values(), 1]
+        if sql is None or _has_none(params):  # a None value is matched with IS NULL, not bound
             sql, params = await self._select(view, None, None, 1, None, eq)
-            if not any(v is None for v in eq.values()):
-                info.lookup_sql[key] = sql
-        else:
-            params = [*eq.values(), 1]
+            if not _has_none(eq.values()):
+                (await self._view(view)).lookup_sql[tuple(eq)] = sql
         selection = current_selection.get()
         if selection is not None:
             return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)

@@ -137,3 +137,14 @@ def test_variants_per_plan_are_bounded(schema: Any) -> None:
         body = asyncio.run(executor.execute(query, values))
         assert body.count(b"user1@example.com") == sum(values.values())
     assert len(executor.plan(query, None).variants) == MAX_VARIANTS
+
+
+def test_executor_alternating_documents_keep_their_own_plans(schema: Any) -> None:
+    # The executor remembers its last plan: a different text or operation name must not reuse it.
+    executor = fraiseql.Executor(schema, cache_size=1)
+    one, two = "{ user(id: 1) { id } }", "{ user(id: 2) { id } }"
+    for _ in range(2):
+        assert asyncio.run(executor.execute(one)) == b'{"data":{"user":{"id":1}}}'
+        assert asyncio.run(executor.execute(two)) == b'{"data":{"user":{"id":2}}}'
+        assert asyncio.run(executor.execute(one, operation_name="X")).startswith(b'{"errors":')
+    assert len(executor.plans) == 1

@@ -217,3 +217,21 @@ def test_deeply_nested_filter_is_rejected(dsn):
         with pytest.raises(FilterError, match="deeper"):
             await repo.find("qm_user", where=where)
     with_repo(dsn, body)
+
+
+def test_catalog_is_per_database_object_when_alternating(dsn):
+    # A temporary view exists on its own session only: each connection must keep its own
+    # catalog, also when the hot path's last-database shortcut switches back and forth.
+    async def main():
+        async with fraiseql.create_pool(dsn, max_size=2) as pool:
+            async with pool.acquire() as a, pool.acquire() as b:
+                await a.execute("CREATE TEMP VIEW tmp_only_a AS SELECT id, data FROM qm_user")
+                for _ in range(3):
+                    assert (await Repository(a).find_one("tmp_only_a", id=2))["first_name"] == "bob"
+                    with pytest.raises(FilterError, match="does not exist"):
+                        await Repository(b).find_one("tmp_only_a", id=2)
+                Repository.clear_catalog_cache()
+                assert (await Repository(a).find_one("tmp_only_a", id=1))["first_name"] == "Ann"
+                with pytest.raises(FilterError, match="does not exist"):
+                    await Repository(b).find_one("tmp_only_a", id=1)
+    run(main())
