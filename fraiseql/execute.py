@@ -153,7 +153,8 @@ class Executor:
         context: Any = None,
     ) -> bytes:
         """The response JSON of one GraphQL request."""
-        return (await self.run(query, variables, operation_name, context)).body
+        out = await self._run(query, variables, operation_name, context)
+        return out if type(out) is bytes else out.body  # type: ignore[union-attr]
 
     async def run(
         self,
@@ -163,6 +164,13 @@ class Executor:
         context: Any = None,
     ) -> Response:
         """Like `execute`, also telling whether the request itself was rejected."""
+        out = await self._run(query, variables, operation_name, context)
+        return Response(out) if type(out) is bytes else out  # type: ignore[return-value]
+
+    async def _run(
+        self, query: str, variables: Any, operation_name: str | None, context: Any
+    ) -> Response | bytes:
+        # bytes: the fast path's body without errors (no Response built on the hot path).
         plan = self.plan(query, operation_name)
         if plan.errors:
             return _request_error(plan.errors)
@@ -188,10 +196,10 @@ class Executor:
                 if len(roots) == 1 and variant.core_document is None:  # inlined: the common case
                     root = roots[0]
                     fragment = await self._resolve(plan, root, coerced, context)
+                    self.fast_runs += 1
                     # One join: the fragment (tens of KB for lists) is copied once.
-                    response = Response(b"".join((b'{"data":{', root.prefix, fragment, b"}}")))
-                else:
-                    response = await self._run_fast(plan, variant, coerced, variables, context)
+                    return b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
+                response = await self._run_fast(plan, variant, coerced, variables, context)
                 self.fast_runs += 1
                 return response
             except _NeedsGraphQLCore:

@@ -141,7 +141,8 @@ class Repository:
         params = [*eq.values(), 1]
         if sql is None or _has_none(params):  # a None value is matched with IS NULL, not bound
             sql, params = await self._select(view, None, None, 1, None, eq)
-            if not _has_none(eq.values()):
+            # Only plain columns bind the value as given; a JSON path's SQL depends on the value.
+            if not _has_none(eq.values()) and not any("." in k for k in eq):
                 (await self._view(view)).lookup_sql[tuple(eq)] = sql
         selection = current_selection.get()
         if selection is not None:

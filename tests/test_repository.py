@@ -235,3 +235,16 @@ def test_catalog_is_per_database_object_when_alternating(dsn):
                 with pytest.raises(FilterError, match="does not exist"):
                     await Repository(b).find_one("tmp_only_a", id=1)
     run(main())
+
+
+def test_find_one_by_json_path_twice(dsn):
+    # A path's SQL and bound value depend on the value (JSON text, text or numeric compare):
+    # only plain columns are served from the per-key-set SQL cache.
+    async def body(repo, pool):
+        for _ in range(2):
+            assert (await repo.find_one("qm_user", **{"data.age": 31}))["first_name"] == "Ann"
+            assert (await repo.find_one("qm_user", **{"data.age": "25"}))["id"] == 2  # compared as text
+            assert await repo.find_one("qm_user", **{"data.age": "x"}) is None
+            assert (await repo.find_one("qm_user", **{"data.active": False}))["id"] == 2
+            assert (await repo.find_one("qm_user", **{"data.first_name": "bob"}))["id"] == 2
+    with_repo(dsn, body)
