@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from fraiseql.db import ContextDB
-from fraiseql.where import FilterError, SQLBuilder, ViewInfo, quote_ident, quote_relation
+from fraiseql.where import FilterError, SQLBuilder, ViewInfo, check_count, quote_ident, quote_relation
 
 __all__ = ["Repository", "current_selection", "FilterError"]
 
@@ -131,19 +131,33 @@ class Repository:
             sql += f" WHERE {cond}"
         if order:
             sql += f" ORDER BY {order}"
+        # Only plain columns bind the value as given (a JSON path's SQL depends on the value);
+        # None is matched with IS NULL, not bound.
+        if not where and not order_by and not _has_none(eq.values()) and not any("." in k for k in eq):
+            info.lookup_sql[(tuple(eq), limit is not None, offset is not None)] = sql + tail
         return sql + tail, b.params
+
+    def _cached_select(self, view: str, limit: Any, offset: Any, eq: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
+        """The SQL and parameters of an equality lookup (no where, no order_by) whose SQL was
+        built before, or None: the per-request hot path, without SQLBuilder or a coroutine."""
+        info = self._cached_view(view)
+        sql = None if info is None else info.lookup_sql.get((tuple(eq), limit is not None, offset is not None))
+        if sql is None:
+            return None
+        params = [*eq.values()]
+        if _has_none(params):
+            return None
+        if limit is not None:
+            params.append(check_count("limit", limit))
+        if offset is not None:
+            params.append(check_count("offset", offset))
+        return sql, params
 
     async def find_one(self, view: str, **eq: Any) -> Any:
         """The one document matching column = value for each keyword, or None.
         With a GraphQL selection active: JSON bytes (b"null" when none)."""
-        info = self._cached_view(view)  # the hot path: no coroutine for a known view
-        sql = None if info is None else info.lookup_sql.get(tuple(eq))  # built once per key set
-        params = [*eq.values(), 1]
-        if sql is None or _has_none(params):  # a None value is matched with IS NULL, not bound
-            sql, params = await self._select(view, None, None, 1, None, eq)
-            # Only plain columns bind the value as given; a JSON path's SQL depends on the value.
-            if not _has_none(eq.values()) and not any("." in k for k in eq):
-                (await self._view(view)).lookup_sql[tuple(eq)] = sql
+        cached = self._cached_select(view, 1, None, eq)
+        sql, params = cached if cached is not None else await self._select(view, None, None, 1, None, eq)
         selection = current_selection.get()
         if selection is not None:
             return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)
@@ -153,7 +167,8 @@ class Repository:
                    limit: int | None = None, offset: int | None = None, **eq: Any) -> Any:
         """Documents matching `where` and the keyword equalities, as a list of dicts.
         With a GraphQL selection active: one JSON array as bytes."""
-        sql, params = await self._select(view, where, order_by, limit, offset, eq)
+        cached = None if where or order_by else self._cached_select(view, limit, offset, eq)
+        sql, params = cached if cached is not None else await self._select(view, where, order_by, limit, offset, eq)
         selection = current_selection.get()
         if selection is not None:
             return await self.db.fetch_json(sql, *params, selection=selection, many=True,

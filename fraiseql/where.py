@@ -54,7 +54,8 @@ class ViewInfo:
     name: str
     columns: dict[str, str]
     json_column: str | None = None  # the JSONB document column, or None: row_to_json
-    lookup_sql: dict[tuple[str, ...], str] = field(default_factory=dict, repr=False)  # find_one by keys
+    # Equality lookups (no where, no order_by): (keys, has limit, has offset) -> SQL, built once.
+    lookup_sql: dict[tuple[tuple[str, ...], bool, bool], str] = field(default_factory=dict, repr=False)
     _json_types: frozenset = field(default=frozenset({"json", "jsonb"}), repr=False)
 
     def is_json(self, column: str) -> bool:
@@ -74,6 +75,13 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+
+
+def check_count(word: str, value: Any) -> int:
+    """A LIMIT or OFFSET value, checked: a non-negative int."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FilterError(f"{word} must be a non-negative int, got {value!r}")
+    return value
 
 
 class _Field:
@@ -243,9 +251,6 @@ class SQLBuilder:
     def limit(self, limit: Any, offset: Any) -> str:
         out = ""
         for word, value in (("LIMIT", limit), ("OFFSET", offset)):
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise FilterError(f"{word.lower()} must be a non-negative int, got {value!r}")
-            out += f" {word} {self.param(value)}"
+            if value is not None:
+                out += f" {word} {self.param(check_count(word.lower(), value))}"
         return out

@@ -248,3 +248,20 @@ def test_find_one_by_json_path_twice(dsn):
             assert (await repo.find_one("qm_user", **{"data.active": False}))["id"] == 2
             assert (await repo.find_one("qm_user", **{"data.first_name": "bob"}))["id"] == 2
     with_repo(dsn, body)
+
+
+def test_find_equality_lookups_repeat_with_the_same_checks(dsn):
+    # The second call of each shape is served from the cached SQL: same rows, same errors.
+    async def body(repo, pool):
+        for _ in range(2):
+            assert len(await repo.find("qm_user", limit=2)) == 2
+            assert len(await repo.find("qm_user", limit=2, offset=2)) == 1
+            assert ids(await repo.find("tb_item", name="bread")) == [2]
+            assert ids(await repo.find("tb_item", name=None)) == [3]
+            assert ids(await repo.find("tb_item", name="bread", limit=0)) == []
+            for bad in (-1, True, "1"):
+                with pytest.raises(FilterError, match="limit must be a non-negative int"):
+                    await repo.find("qm_user", limit=bad)
+                with pytest.raises(FilterError, match="offset must be a non-negative int"):
+                    await repo.find("qm_user", limit=1, offset=bad)
+    with_repo(dsn, body)
