@@ -513,6 +513,24 @@ FQ_INLINE int lookup_key(const fq_selection *sel, const char *k, size_t n, size_
     }
 }
 
+/* p at the opening quote of a key. When the key is, byte for byte, the source name of slot
+ * `expect` closed by `":` (fast_len: no escape possible, nothing to validate), returns the
+ * byte after the colon; else NULL and the caller takes the general path. Why: jsonb prints
+ * keys in a fixed order (selection.c chains the slots in it), so the next selected key is
+ * nearly always the predicted one, and one 16-byte compare replaces scanning the key,
+ * hashing it, probing the table and finding the colon. */
+FQ_INLINE const char *match_expected(const rw *c, const fq_selection *sel, int32_t expect,
+                                     const char *p)
+{
+    if (expect < 0)
+        return NULL;
+    const fq_sel_src *src = &fq_sel_srcs(sel)[expect];
+    size_t n = src->fast_len, avail = (size_t)(c->end - p) - 1;
+    if (n == 0 || avail < n)
+        return NULL;
+    return key_eq(fq_sel_str(sel, src->name_off), p + 1, n, avail) ? p + 1 + n : NULL;
+}
+
 /* Source slot of the key body s[0..e) in sel, or -1; -2 when out of memory. */
 FQ_INLINE int key_slot(rw *c, const fq_selection *sel, const char *s, const char *e, int esc)
 {
@@ -768,7 +786,8 @@ static const char *rw_object(rw *c, const char *open, const fq_selection *sel, i
         return fail_nomem(c, open);
 
 restart:;
-    uint32_t next = 0; /* fields [0, next) are written */
+    uint32_t next = 0;          /* fields [0, next) are written */
+    int32_t expect = sel->first; /* the slot whose key jsonb order puts next */
     RESERVE(c, open, 1);
     fq_buf_putc(o, '{');
     p = skip_ws(open + 1, end);
@@ -778,17 +797,25 @@ restart:;
         for (;;) {
             if (p >= end || *p != '"')
                 return fail(c, p, "expected a string key");
-            int esc = 0;
-            const char *q = scan_string(c, p, &esc);
-            if (q == NULL)
-                return NULL;
-            int slot = key_slot(c, sel, p + 1, q - 1, esc);
-            if (FQ_UNLIKELY(slot == -2))
-                return fail_nomem(c, p);
-            p = skip_ws(q, end);
-            if (p >= end || *p != ':')
-                return fail(c, p, "expected ':' after an object key");
-            p = skip_ws(p + 1, end);
+            int slot;
+            const char *q = match_expected(c, sel, expect, p);
+            if (FQ_LIKELY(q != NULL)) {
+                slot = expect;
+                p = skip_ws(q, end);
+            } else {
+                int esc = 0;
+                if ((q = scan_string(c, p, &esc)) == NULL)
+                    return NULL;
+                slot = key_slot(c, sel, p + 1, q - 1, esc);
+                if (FQ_UNLIKELY(slot == -2))
+                    return fail_nomem(c, p);
+                p = skip_ws(q, end);
+                if (p >= end || *p != ':')
+                    return fail(c, p, "expected ':' after an object key");
+                p = skip_ws(p + 1, end);
+            }
+            if (slot >= 0)
+                expect = srcs[slot].next;
             if (FQ_UNLIKELY(p >= end))
                 return fail(c, p, "expected a JSON value");
             const char *v = p;
@@ -798,21 +825,37 @@ restart:;
             } else {
                 if (srcs[slot].first_field < next)
                     goto redo; /* a written field's key again */
-                for (; next < sel->nfields; next++) { /* flush the fields ready to go */
+                /* Flush the fields ready to go. The loop stops at field first_field (>= next,
+                 * < nfields) at the latest: it reads this very slot. */
+                for (; sel->fields[next].src != slot; next++) {
                     int32_t src = sel->fields[next].src;
                     span s = src < 0 ? (span){NULL, NULL} : c->slots[base + (size_t)src];
-                    if (src >= 0 && (s.v == NULL || src == slot))
-                        break; /* not seen, or superseded by the value at hand */
+                    if (src >= 0 && s.v == NULL)
+                        break; /* not seen yet */
                     if (emit_field(c, sel, next, s, v, depth + 1, fr, direct) == NULL)
                         goto failed;
                 }
-                if (next < sel->nfields && sel->fields[next].src == slot) {
+                const fq_sel_field *f = &sel->fields[next];
+                if (f->src != slot) {
+                    if ((p = skip_value(c, p, depth + 1)) == NULL)
+                        return NULL;
+                } else if (f->child_off == 0 && f->flags == 0 && *v != '{' && *v != '[') {
+                    /* The common field, a plain scalar leaf: validate it, then one
+                     * reservation for separator, key and value (emit_field would do two). */
+                    if ((p = skip_value(c, v, depth + 1)) == NULL)
+                        return NULL;
+                    size_t vn = (size_t)(p - v);
+                    RESERVE(c, v, (size_t)f->frag_len + 1 + vn);
+                    if (next)
+                        fq_buf_putc(o, ',');
+                    copy_small(o, fq_sel_str(sel, f->frag_off), f->frag_len, FQ_SEL_STRINGS_PAD);
+                    copy_small(o, v, vn, (size_t)(end - v));
+                    next++;
+                } else {
                     span now = {v, NULL};
                     if ((p = emit_field(c, sel, next, now, v, depth + 1, fr, direct)) == NULL)
                         goto failed;
                     next++;
-                } else if ((p = skip_value(c, p, depth + 1)) == NULL) {
-                    return NULL;
                 }
             }
             if (slot >= 0) {
