@@ -18,6 +18,15 @@
 #define FQ_SIMD 0
 #endif
 
+/* AVX2 for long string bodies, chosen at run time (the extension is built for baseline
+ * x86-64, where SSE2 is all there is). */
+#if FQ_SIMD && defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FQ_AVX2 1
+#else
+#define FQ_AVX2 0
+#endif
+
 #include "jsonstr.h"
 #include "rewrite.h"
 
@@ -200,12 +209,42 @@ static const char *scan_escape(rw *c, const char *p)
     return p + 6;
 }
 
+#if FQ_AVX2
+/* From p, skips 64-byte blocks of plain ASCII string text (no '"', '\\', control or
+ * non-ASCII byte); returns the first byte that is not such text, or the start of the last
+ * block under 64 bytes before end. Two 32-byte compares per block instead of SSE2's four
+ * 16-byte ones: about half the instructions on post bodies and long descriptions. */
+__attribute__((target("avx2"))) static const char *skip_plain_avx2(const char *p, const char *end)
+{
+    const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\'),
+                  space = _mm256_set1_epi8(' ');
+    while (end - p >= 64) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
+#define FQ_SPECIAL(v) _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash)), _mm256_cmpgt_epi8(space, v))
+        uint64_t m = (uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(a))
+                     | (uint64_t)(uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(b)) << 32;
+#undef FQ_SPECIAL
+        if (m)
+            return p + __builtin_ctzll(m);
+        p += 64;
+    }
+    return p;
+}
+#endif
+
 /* Rest of scan_string from p, the first byte of the body that is not plain ASCII text
  * (or where fewer than 16 bytes remain). */
 static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const char *p, int *esc)
 {
     const char *end = c->end;
     for (;;) {
+#if FQ_AVX2
+        if (end - p >= 64 && __builtin_cpu_supports("avx2")) {
+            p = skip_plain_avx2(p, end);
+            if (end - p >= 64)
+                goto special; /* it stopped at a special byte */
+        }
+#endif
 #if FQ_SIMD
         const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
                       space = _mm_set1_epi8(' ');
