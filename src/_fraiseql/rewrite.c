@@ -116,8 +116,28 @@ static FQ_COLD const char *fail_depth(rw *c, const char *at)
 FQ_INLINE void copy_small(fq_buf *o, const char *src, size_t n, size_t avail)
 {
 #if FQ_SIMD
+    char *dst = o->data + o->len;
     if (FQ_LIKELY(n <= 16 && avail >= 16)) {
-        _mm_storeu_si128((__m128i *)(o->data + o->len), _mm_loadu_si128((const __m128i *)src));
+        _mm_storeu_si128((__m128i *)dst, _mm_loadu_si128((const __m128i *)src));
+        o->len += n;
+        return;
+    }
+    /* 16 < n <= 64 (dates, e-mail addresses, titles): the first and the last 16 or 32
+     * bytes, overlapping, read and written within [0, n); cheaper than a libc call. */
+    if (n > 16 && n <= 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)src), b = _mm_loadu_si128((const __m128i *)(src + n - 16));
+        _mm_storeu_si128((__m128i *)dst, a);
+        _mm_storeu_si128((__m128i *)(dst + n - 16), b);
+        o->len += n;
+        return;
+    }
+    if (n > 32 && n <= 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)src), b = _mm_loadu_si128((const __m128i *)(src + 16)),
+                x = _mm_loadu_si128((const __m128i *)(src + n - 32)), y = _mm_loadu_si128((const __m128i *)(src + n - 16));
+        _mm_storeu_si128((__m128i *)dst, a);
+        _mm_storeu_si128((__m128i *)(dst + 16), b);
+        _mm_storeu_si128((__m128i *)(dst + n - 32), x);
+        _mm_storeu_si128((__m128i *)(dst + n - 16), y);
         o->len += n;
         return;
     }
@@ -179,6 +199,14 @@ FQ_INLINE const char *skip_ws(const char *p, const char *end)
     if (p + 1 < end && *p == ' ' && (unsigned char)p[1] > ' ')
         return p + 1;
     return skip_ws_slow(p, end);
+}
+
+/* skip_ws after a ',' or ':', where jsonb text has exactly one space: that case first. */
+FQ_INLINE const char *skip_ws_sp(const char *p, const char *end)
+{
+    if (FQ_LIKELY(end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' '))
+        return p + 1;
+    return skip_ws(p, end);
 }
 
 /* p at a backslash inside a string: validates one escape, returns the byte after it. */
@@ -405,7 +433,7 @@ static const char *skip_container(rw *c, const char *p, int depth)
                 return NULL;
             p = skip_ws(p, end);
             if (p < end && *p == ',') {
-                p = skip_ws(p + 1, end);
+                p = skip_ws_sp(p + 1, end);
                 continue;
             }
             if (p < end && *p == ']')
@@ -424,12 +452,12 @@ static const char *skip_container(rw *c, const char *p, int depth)
         p = skip_ws(p, end);
         if (p >= end || *p != ':')
             return fail(c, p, "expected ':' after an object key");
-        p = skip_ws(p + 1, end);
+        p = skip_ws_sp(p + 1, end);
         if ((p = skip_value(c, p, depth + 1)) == NULL)
             return NULL;
         p = skip_ws(p, end);
         if (p < end && *p == ',') {
-            p = skip_ws(p + 1, end);
+            p = skip_ws_sp(p + 1, end);
             continue;
         }
         if (p < end && *p == '}')
@@ -610,7 +638,7 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
             p = skip_ws(p, end);
             if (p < end && *p == ',') {
                 fq_buf_putc(o, ',');
-                p = skip_ws(p + 1, end);
+                p = skip_ws_sp(p + 1, end);
                 continue;
             }
             if (p < end && *p == ']') {
@@ -645,13 +673,13 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
             if (p >= end || *p != ':')
                 return fail(c, p, "expected ':' after an object key");
             fq_buf_putc(o, ':');
-            p = skip_ws(p + 1, end);
+            p = skip_ws_sp(p + 1, end);
             if ((p = write_value(c, p, depth + 1, camel_keys)) == NULL)
                 return NULL;
             p = skip_ws(p, end);
             if (p < end && *p == ',') {
                 fq_buf_putc(o, ',');
-                p = skip_ws(p + 1, end);
+                p = skip_ws_sp(p + 1, end);
                 continue;
             }
             if (p < end && *p == '}') {
@@ -840,7 +868,7 @@ restart:;
             const char *q = match_expected(c, sel, expect, p);
             if (FQ_LIKELY(q != NULL)) {
                 slot = expect;
-                p = skip_ws(q, end);
+                p = skip_ws_sp(q, end);
             } else {
                 int esc = 0;
                 if ((q = scan_string(c, p, &esc)) == NULL)
@@ -851,7 +879,7 @@ restart:;
                 p = skip_ws(q, end);
                 if (p >= end || *p != ':')
                     return fail(c, p, "expected ':' after an object key");
-                p = skip_ws(p + 1, end);
+                p = skip_ws_sp(p + 1, end);
             }
             if (slot >= 0)
                 expect = srcs[slot].next;
@@ -903,7 +931,7 @@ restart:;
             }
             p = skip_ws(p, end);
             if (p < end && *p == ',') {
-                p = skip_ws(p + 1, end);
+                p = skip_ws_sp(p + 1, end);
                 continue;
             }
             if (p < end && *p == '}') {
@@ -968,7 +996,7 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
         RESERVE(c, p, 1);
         if (p < end && *p == ',') {
             fq_buf_putc(o, ',');
-            p = skip_ws(p + 1, end);
+            p = skip_ws_sp(p + 1, end);
             f.index++;
             continue;
         }
