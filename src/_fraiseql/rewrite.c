@@ -409,8 +409,16 @@ FQ_INLINE const char *skip_value(rw *c, const char *p, int depth)
         return scan_literal(c, p, "false", 5);
     case 'n':
         return scan_literal(c, p, "null", 4);
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
+        /* ids and counts: digits up to a byte that continues no number, checked inline */
+        const char *q = p + 1;
+        while (q < c->end && is_digit(*q))
+            q++;
+        if (FQ_LIKELY(q < c->end && *q != '.' && (*q | 0x20) != 'e'))
+            return q;
+        return scan_number(c, p);
+    }
+    case '-': case '0':
         return scan_number(c, p);
     default:
         return fail(c, p, "expected a JSON value");
