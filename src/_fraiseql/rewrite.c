@@ -110,17 +110,15 @@ static FQ_COLD const char *fail_depth(rw *c, const char *at)
             return fail_nomem((c), (at));                                                         \
     } while (0)
 
-/* Appends src[0..n); avail: bytes readable at src. Short copies (the keys and scalars of
- * typical documents) are one 16-byte load and store instead of a libc call; the store
- * stays within the SLACK of the caller's reservation. */
-FQ_INLINE void copy_small(fq_buf *o, const char *src, size_t n, size_t avail)
+/* Writes src[0..n) at dst, returns dst + n; avail: bytes readable at src. Short copies (the
+ * keys and scalars of typical documents) are one 16-byte load and store instead of a libc
+ * call; the store stays within the SLACK of the caller's reservation. */
+FQ_INLINE char *copy_at(char *dst, const char *src, size_t n, size_t avail)
 {
 #if FQ_SIMD
-    char *dst = o->data + o->len;
     if (FQ_LIKELY(n <= 16 && avail >= 16)) {
         _mm_storeu_si128((__m128i *)dst, _mm_loadu_si128((const __m128i *)src));
-        o->len += n;
-        return;
+        return dst + n;
     }
     /* 16 < n <= 64 (dates, e-mail addresses, titles): the first and the last 16 or 32
      * bytes, overlapping, read and written within [0, n); cheaper than a libc call. */
@@ -128,8 +126,7 @@ FQ_INLINE void copy_small(fq_buf *o, const char *src, size_t n, size_t avail)
         __m128i a = _mm_loadu_si128((const __m128i *)src), b = _mm_loadu_si128((const __m128i *)(src + n - 16));
         _mm_storeu_si128((__m128i *)dst, a);
         _mm_storeu_si128((__m128i *)(dst + n - 16), b);
-        o->len += n;
-        return;
+        return dst + n;
     }
     if (n > 32 && n <= 64) {
         __m128i a = _mm_loadu_si128((const __m128i *)src), b = _mm_loadu_si128((const __m128i *)(src + 16)),
@@ -138,11 +135,17 @@ FQ_INLINE void copy_small(fq_buf *o, const char *src, size_t n, size_t avail)
         _mm_storeu_si128((__m128i *)(dst + 16), b);
         _mm_storeu_si128((__m128i *)(dst + n - 32), x);
         _mm_storeu_si128((__m128i *)(dst + n - 16), y);
-        o->len += n;
-        return;
+        return dst + n;
     }
 #endif
-    fq_buf_put(o, src, n);
+    memcpy(dst, src, n);
+    return dst + n;
+}
+
+/* Appends src[0..n) (copy_at). */
+FQ_INLINE void copy_small(fq_buf *o, const char *src, size_t n, size_t avail)
+{
+    o->len = (size_t)(copy_at(o->data + o->len, src, n, avail) - o->data);
 }
 
 /* ======================================================================================
@@ -589,7 +592,7 @@ FQ_INLINE int lookup_key(const fq_selection *sel, const char *k, size_t n, size_
 }
 
 /* p at the opening quote of a key. When the key is, byte for byte, the source name of slot
- * `expect` closed by `":` (fast_len: no escape possible, nothing to validate), returns the
+ * `expect` closed by `":` (fast_mask: no escape possible, nothing to validate), returns the
  * byte after the colon; else NULL and the caller takes the general path. Why: jsonb prints
  * keys in a fixed order (selection.c chains the slots in it), so the next selected key is
  * nearly always the predicted one, and one 16-byte compare replaces scanning the key,
@@ -600,10 +603,21 @@ FQ_INLINE const char *match_expected(const rw *c, const fq_selection *sel, int32
     if (expect < 0)
         return NULL;
     const fq_sel_src *src = &fq_sel_srcs(sel)[expect];
-    size_t n = src->fast_len, avail = (size_t)(c->end - p) - 1;
-    if (n == 0 || avail < n)
+    unsigned want = src->fast_mask;
+    const char *name = fq_sel_str(sel, src->name_off);
+    size_t n = (size_t)__builtin_ctz(~want); /* bytes of `name":` */
+#if FQ_SIMD
+    if (FQ_LIKELY(c->end - p > 16)) {
+        __m128i a = _mm_loadu_si128((const __m128i *)name), b = _mm_loadu_si128((const __m128i *)(p + 1));
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
+        if (want == 0 || (eq & want) != want)
+            return NULL;
+        return p + 1 + n;
+    }
+#endif
+    if (want == 0 || (size_t)(c->end - p) - 1 < n || memcmp(name, p + 1, n) != 0)
         return NULL;
-    return key_eq(fq_sel_str(sel, src->name_off), p + 1, n, avail) ? p + 1 + n : NULL;
+    return p + 1 + n;
 }
 
 /* Source slot of the key body s[0..e) in sel, or -1; -2 when out of memory. */
@@ -915,16 +929,23 @@ restart:;
                     if ((p = skip_value(c, p, depth + 1)) == NULL)
                         return NULL;
                 } else if (f->child_off == 0 && f->flags == 0 && *v != '{' && *v != '[') {
-                    /* The common field, a plain scalar leaf: validate it, then one
-                     * reservation for separator, key and value (emit_field would do two). */
-                    if ((p = skip_value(c, v, depth + 1)) == NULL)
+                    /* The common field, a plain scalar leaf: validate it (strings, the
+                     * common kind, straight to the scanner), then one reservation for
+                     * separator, key and value (emit_field would do two). */
+                    int esc = 0;
+                    p = *v == '"' ? scan_string(c, v, &esc) : skip_value(c, v, depth + 1);
+                    if (p == NULL)
                         return NULL;
                     size_t vn = (size_t)(p - v);
                     RESERVE(c, v, (size_t)f->frag_len + 1 + vn);
-                    if (next)
-                        fq_buf_putc(o, ',');
-                    copy_small(o, fq_sel_str(sel, f->frag_off), f->frag_len, FQ_SEL_STRINGS_PAD);
-                    copy_small(o, v, vn, (size_t)(end - v));
+                    /* through a local pointer: stores through char * would otherwise make
+                     * the compiler reload o->len after each one */
+                    char *w = o->data + o->len;
+                    *w = ','; /* overwritten by the key when this is the first field */
+                    w += next != 0;
+                    w = copy_at(w, fq_sel_str(sel, f->frag_off), f->frag_len, FQ_SEL_STRINGS_PAD);
+                    w = copy_at(w, v, vn, (size_t)(end - v));
+                    o->len = (size_t)(w - o->data);
                     next++;
                 } else {
                     span now = {v, NULL};

@@ -37,8 +37,9 @@ static int jsonb_order(const void *a, const void *b)
     return memcmp(x->name, y->name, x->len);
 }
 
-/* Length of `name":` when name[0..n) may be matched as raw input bytes, else 0. */
-static uint16_t fast_len(const char *name, size_t n)
+/* A bit for each byte of `name":` when name[0..n) may be matched as raw input bytes,
+ * else 0. */
+static uint16_t fast_mask(const char *name, size_t n)
 {
     if (n > FQ_SEL_FAST_KEY_MAX)
         return 0;
@@ -47,7 +48,7 @@ static uint16_t fast_len(const char *name, size_t n)
         if (ch < 0x20 || ch == '"' || ch == '\\')
             return 0;
     }
-    return (uint16_t)(n + 2);
+    return (uint16_t)((1u << (n + 2)) - 1);
 }
 
 #define ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
@@ -197,7 +198,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
             srcs[slot_of[i]].name_off = (uint32_t)(w - base);
             srcs[slot_of[i]].name_len = (uint32_t)f->src_len;
             srcs[slot_of[i]].first_field = (uint16_t)i;
-            srcs[slot_of[i]].fast_len = fast_len(f->src_key, f->src_len);
+            srcs[slot_of[i]].fast_mask = fast_mask(f->src_key, f->src_len);
             order[slot_of[i]] = (named_slot){w, f->src_len, slot_of[i]};
             memcpy(w, f->src_key, f->src_len);
             memcpy(w + f->src_len, "\":", 2); /* the rest of the pad: zeroed by calloc */

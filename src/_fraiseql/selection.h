@@ -62,7 +62,8 @@ typedef struct fq_sel_field {
 typedef struct fq_sel_src {
     uint32_t name_off, name_len;
     uint16_t first_field; /* lowest index of a field reading this key */
-    uint16_t fast_len;    /* bytes of `name":` (FQ_SEL_FAST_KEY_MAX); 0: not matched raw */
+    uint16_t fast_mask;   /* bit i for each byte of `name":` (FQ_SEL_FAST_KEY_MAX); 0: not
+                             matched raw */
     int32_t next;         /* the slot after this one in jsonb key order; -1: none */
 } fq_sel_src;
 
