@@ -4,9 +4,9 @@ The C side (`_fraiseql.PGConn`) never blocks: it sends, reads and parses; this m
 waits on the socket (`loop.add_reader`/`add_writer`) and hands the C side a bare Future per
 request, which the C side settles with rows, a value or JSON bytes.
 
-Pool-level reads outside a transaction share connections: they are pipelined onto the
-least loaded connection (each request with its own sync, so one failure aborts nothing
-else) instead of each holding a connection for its whole round trip.
+Pool-level reads outside a transaction share connections: they are pipelined (each
+request with its own sync, so one failure aborts nothing else), a few deep pipelines rather
+than one connection held per round trip; see Pool.
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ def _adapt(value: Any) -> str | None:
     """Text form of a parameter the C side does not convert itself (str/int/float/bool/None)."""
     if value is None:
         return None
+    if isinstance(value, enum.Enum):  # before str/int: str() of a mixed-in enum is its name
+        return _adapt(value.value)
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, (str, int, float)):
@@ -85,8 +87,6 @@ def _adapt(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
         return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
-    if isinstance(value, enum.Enum):
-        return _adapt(value.value)
     if isinstance(value, (list, tuple)):
         return _array_literal(value)
     if isinstance(value, dict):
@@ -94,6 +94,13 @@ def _adapt(value: Any) -> str | None:
     raise InterfaceError(f"cannot send a parameter of type {type(value).__name__}; "
                          "pass str, int, float, bool, bytes, Decimal, UUID, date/time, "
                          "list (array) or dict (json)")
+
+
+def _quote_channel(channel: Any) -> str:
+    """A LISTEN channel is an identifier: any text without NUL, quoted."""
+    if not isinstance(channel, str) or not channel or "\x00" in channel or len(channel.encode()) > 63:
+        raise InterfaceError(f"invalid LISTEN channel {channel!r}: 1 to 63 bytes of text, no NUL")
+    return '"' + channel.replace('"', '""') + '"'
 
 
 def _options(settings: Mapping[str, str]) -> str:
@@ -145,6 +152,8 @@ class Connection:
         self._cancelling: asyncio.Future[Any] | None = None
         self._tx_depth = 0
         self._savepoint_seq = 0
+        self._listeners: dict[str, list[Callable[..., Any]]] = {}
+        self._progress_at = 0.0  # last time the socket moved while requests were in flight
         self.created_at = time.monotonic()
         self.host: str | None = None
         self.port: str | None = None
@@ -169,6 +178,7 @@ class Connection:
             raise
         if self._pg.state != _READY:
             self._fail_connect(self._pg.error)
+        self.host, self.port = self._pg.host, self._pg.port
         self._fd = self._pg.fileno()
         self._loop.add_reader(self._fd, self._on_ready)
 
@@ -211,6 +221,7 @@ class Connection:
     # -- the event loop side --
 
     def _on_ready(self) -> None:
+        self._progress_at = time.monotonic()
         self._after(self._pg.step())
 
     def _after(self, want: int) -> None:
@@ -245,7 +256,9 @@ class Connection:
 
     def _error(self, kind: str, sqlstate: str | None, message: str, detail: str | None,
                hint: str | None, fields: dict[str, str] | None) -> DatabaseError:
-        if kind == "connection" and self._pg is not None and self._pg.state != _CONNECTING:
+        state = sqlstate or ""
+        lost = kind == "connection" or state.startswith("57P") or (state.startswith("08") and state != "08P01")
+        if lost and self._pg is not None and self._pg.state != _CONNECTING:
             message = f"connection to {self.host}:{self.port} lost: {message}"
         return make_error(kind, sqlstate, message, detail, hint, fields)
 
@@ -269,11 +282,16 @@ class Connection:
                        shared: bool = False) -> Any:
         if self._cancelling is not None:
             await self._cancelling
+        if asyncio.get_running_loop() is not self._loop:
+            raise InterfaceError("this connection belongs to another event loop (its socket is "
+                                 "watched there); create pools and connections in the loop using them")
         pg = self._pg
         if pg is None or pg.state != _READY:
             raise InterfaceError(f"connection to {self.host}:{self.port} is closed"
                                  + (f": {pg.error}" if pg is not None else ""))
         prefix_sql, prefix_args = (None, ()) if timeout is None and context is None else self._prefix(timeout, context)
+        if not pg.inflight:
+            self._progress_at = time.monotonic()
         for attempt in (0, 1):
             fut = self._loop.create_future()
             want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, selection)
@@ -337,6 +355,30 @@ class Connection:
         """The query's single JSON column as bytes, built in C: the first row (b"null" when
         none) or, with many=True, one JSON array of all rows; rewritten through `selection`."""
         return await self._request(_JSON_MANY if many else _JSON, sql, args, selection, timeout, context)
+
+    async def add_listener(self, channel: str, callback: Callable[[Connection, int, str, str], Any]) -> None:
+        """LISTEN on `channel`; `callback(connection, pid, channel, payload)` runs in the loop
+        for each notification (asyncpg's signature)."""
+        if channel not in self._listeners:
+            await self.execute(f"LISTEN {_quote_channel(channel)}")
+            self._listeners[channel] = []
+            self._pg.notify_handler = self._on_notify
+        self._listeners[channel].append(callback)
+
+    async def remove_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        """Stop calling `callback`; UNLISTEN once the channel has no callback left."""
+        callbacks = self._listeners.get(channel)
+        if not callbacks or callback not in callbacks:
+            return
+        callbacks.remove(callback)
+        if not callbacks:
+            del self._listeners[channel]
+            if not self.is_closed:
+                await self.execute(f"UNLISTEN {_quote_channel(channel)}")
+
+    def _on_notify(self, channel: str, pid: int, payload: str) -> None:
+        for callback in self._listeners.get(channel, ()):
+            self._loop.call_soon(callback, self, pid, channel, payload)
 
     def transaction(self, *, isolation: str | None = None, readonly: bool = False) -> Transaction:
         """`async with conn.transaction():` commits, or rolls back on exception; nests as savepoints."""
@@ -426,9 +468,10 @@ def _check_settings(session_settings: Mapping[str, str] | None) -> dict[str, str
 class Pool:
     """Connections to one database; `await create_pool(...)` or `async with create_pool(...)`.
 
-    Reads through the pool (`fetch*`, `fetch_json`, `execute` with arguments) are pipelined
-    onto the least loaded connection; `acquire()` and `transaction()` give one connection
-    to one task. Broken connections are noticed when the server closes them (the socket is
+    Reads through the pool (`fetch*`, `fetch_json`, `execute` with arguments) are pipelined:
+    up to pipeline_depth requests queue on one connection before the next is used, and a
+    connection stalled behind a slow query (no progress for pipeline_stall seconds) gets no
+    new ones; `acquire()` and `transaction()` give one connection to one task. Broken connections are noticed when the server closes them (the socket is
     always watched) or when a request fails, and are replaced on demand: no health-check
     round trip per checkout.
     """
@@ -436,7 +479,11 @@ class Pool:
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_timeout: float = 30.0,
                  max_lifetime: float | None = 3600.0, statement_timeout: float | None = None,
                  connect_timeout: float | None = 30.0, session_settings: Mapping[str, str] | None = None,
-                 server_settings: Mapping[str, str] | None = None, max_statements: int = 256) -> None:
+                 server_settings: Mapping[str, str] | None = None, max_statements: int = 256,
+                 pipeline_depth: int = 32, pipeline_stall: float = 0.005) -> None:
+        if pipeline_depth < 1 or pipeline_stall <= 0:
+            raise InterfaceError(f"need pipeline_depth >= 1 and pipeline_stall > 0, got "
+                                 f"{pipeline_depth}, {pipeline_stall}")
         if not 0 <= min_size <= max_size or max_size < 1:
             raise InterfaceError(f"need 0 <= min_size <= max_size and max_size >= 1, got {min_size}, {max_size}")
         self._dsn = dsn
@@ -446,6 +493,8 @@ class Pool:
         self._connect_kw = dict(connect_timeout=connect_timeout, statement_timeout=statement_timeout,
                                 server_settings=server_settings, max_statements=max_statements)
         self._settings = _check_settings(session_settings)
+        self.pipeline_depth = pipeline_depth
+        self.pipeline_stall = pipeline_stall
         self._shared: list[Connection] = []   # open and not held by a task
         self._held: set[Connection] = set()
         self._size = 0                        # open + opening
@@ -547,39 +596,43 @@ class Pool:
     # -- shared (pipelined) requests --
 
     def _idle_shared(self) -> Connection | None:
-        """Fast path: a shared connection with nothing in flight."""
+        """Fast path: the busiest shared connection whose pipeline is below pipeline_depth and
+        moving. A few deep pipelines serve more requests per second than many shallow ones
+        (fewer wake-ups and syscalls per request: see benchmarks/RESULTS.md); a connection that
+        made no progress for pipeline_stall seconds (a slow query at its head) gets no more."""
         if self._closed:
             return None
+        now = time.monotonic()
+        depth, stall = self.pipeline_depth, self.pipeline_stall
+        best, most = None, -1
         for conn in self._shared:
-            if conn.inflight == 0 and not self._expired(conn):
-                return conn
-        return None
+            n = conn.inflight
+            if most < n < depth and (n == 0 or now - conn._progress_at < stall) and not self._expired(conn):
+                best, most = conn, n
+        return best
 
     async def _shared_conn(self) -> Connection:
+        """Slow path: every connection is full, stalled or expired; grow, or share the least loaded."""
         self._check_open()
         deadline = time.monotonic() + self.acquire_timeout
         while True:
-            best: Connection | None = None
-            for conn in self._shared:
-                n = conn.inflight
-                if n == 0:
-                    if self._expired(conn):
-                        self._retire(conn)
-                        break
-                    return conn
-                if best is None or n < best.inflight:
-                    best = conn
-            else:
-                if self._size < self.max_size:
-                    if best is None:
-                        conn = await self._open()
-                        self._shared.append(conn)
-                        return conn
+            now = time.monotonic()
+            for conn in [c for c in self._shared if c.inflight == 0 and self._expired(c)]:
+                self._retire(conn)
+            moving = [c for c in self._shared if c.inflight == 0 or now - c._progress_at < self.pipeline_stall]
+            if moving:
+                best = min(moving, key=lambda c: c.inflight)
+                if best.inflight >= self.pipeline_depth and self._size < self.max_size:
                     asyncio.ensure_future(self._grow())
-                if best is not None:
-                    return best
-                await self._wait(deadline)
-                self._check_open()
+                return best
+            if self._size < self.max_size:  # all stalled behind slow queries: a new one now
+                conn = await self._open()
+                self._shared.append(conn)
+                return conn
+            if self._shared:
+                return min(self._shared, key=lambda c: c.inflight)
+            await self._wait(deadline)
+            self._check_open()
 
     async def _grow(self) -> None:
         """Open one more shared connection in the background (errors surface on use)."""
@@ -659,6 +712,9 @@ class Pool:
                 if conn.transaction_status != _TRANS_IDLE:
                     await conn._request(_STATUS, "ROLLBACK", ())
                 conn._tx_depth = 0
+                if conn._listeners:  # the next holder must not get this one's notifications
+                    conn._listeners.clear()
+                    await conn.execute("UNLISTEN *")
             except (DatabaseError, asyncio.TimeoutError):
                 conn.terminate()
                 return
@@ -759,15 +815,19 @@ class ContextDB:
 def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_timeout: float = 30.0,
                 max_lifetime: float | None = 3600.0, statement_timeout: float | None = None,
                 connect_timeout: float | None = 30.0, session_settings: Mapping[str, str] | None = None,
-                server_settings: Mapping[str, str] | None = None, max_statements: int = 256) -> Pool:
+                server_settings: Mapping[str, str] | None = None, max_statements: int = 256,
+                pipeline_depth: int = 32, pipeline_stall: float = 0.005) -> Pool:
     """A connection pool: `pool = await create_pool(dsn)` or `async with create_pool(dsn) as pool`.
 
     session_settings maps context keys to PostgreSQL settings, e.g. {"tenant_id": "app.tenant_id"}:
     calls given `context=` (the Repository passes its context) apply them with
     set_config(..., true) in the same transaction, for row-level security policies.
+    Reads through the pool queue up to pipeline_depth requests on one connection before
+    using the next; a connection without progress for pipeline_stall seconds gets no more.
     """
     return Pool(dsn, min_size=min_size, max_size=max_size, acquire_timeout=acquire_timeout,
                 max_lifetime=max_lifetime, statement_timeout=statement_timeout,
                 connect_timeout=connect_timeout, session_settings=session_settings,
-                server_settings=server_settings, max_statements=max_statements)
+                server_settings=server_settings, max_statements=max_statements,
+                pipeline_depth=pipeline_depth, pipeline_stall=pipeline_stall)
 

@@ -35,6 +35,7 @@ from graphql.pyutils import Path, is_awaitable
 
 from fraiseql._native import native as _native
 from fraiseql.plan import (
+    ITEMS_NON_NULL,
     NON_NULL,
     STRINGIFY,
     Limits,
@@ -314,8 +315,8 @@ def _native_flags(flags: int) -> int:
         out |= _native.NON_NULL
     if flags & STRINGIFY:
         out |= _native.ID
-    # ITEMS_NON_NULL has no rewriter flag yet: a null element of a `[T!]` list in a stored
-    # document is emitted as null instead of propagating (read models never store those).
+    if flags & ITEMS_NON_NULL:
+        out |= _native.ITEMS_NON_NULL
     return out
 
 

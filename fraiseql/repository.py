@@ -113,7 +113,15 @@ class Repository:
     async def find_one(self, view: str, **eq: Any) -> Any:
         """The one document matching column = value for each keyword, or None.
         With a GraphQL selection active: JSON bytes (b"null" when none)."""
-        sql, params = await self._select(view, None, None, 1, None, eq)
+        info = await self._view(view)
+        key = tuple(eq)
+        sql = info.lookup_sql.get(key)  # the hot path: built and validated once per key set
+        if sql is None or any(v is None for v in eq.values()):
+            sql, params = await self._select(view, None, None, 1, None, eq)
+            if not any(v is None for v in eq.values()):
+                info.lookup_sql[key] = sql
+        else:
+            params = [*eq.values(), 1]
         selection = current_selection.get()
         if selection is not None:
             return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)

@@ -54,6 +54,7 @@ class ViewInfo:
     name: str
     columns: dict[str, str]
     json_column: str | None = None  # the JSONB document column, or None: row_to_json
+    lookup_sql: dict[tuple[str, ...], str] = field(default_factory=dict, repr=False)  # find_one by keys
     _json_types: frozenset = field(default=frozenset({"json", "jsonb"}), repr=False)
 
     def is_json(self, column: str) -> bool:

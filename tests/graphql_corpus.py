@@ -121,6 +121,7 @@ HAND_WRITTEN: list[Case] = [
     ("{ brokenUser { id userPosts { id title } } }", None, None),
     ("{ brokenUser { id } }", None, None),
     ("{ brokenUser { userPosts { id } } }", None, None),
+    ("{ brokenUser { id tags } }", None, None),  # a null item in a [String!]! list
     # mutations
     ("mutation { createUser(input: {firstName: \"Ann\", lastName: \"Lee\", email: \"a@x\"}) { id firstName tags } }", None, None),
     ("mutation($i: CreateUserInput!) { createUser(input: $i) { id email tags userPosts { id } } }", {"i": {"firstName": "B", "lastName": "C", "email": "b@x", "tags": ["x"]}}, None),

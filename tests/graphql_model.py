@@ -175,7 +175,7 @@ def declare(store: Store) -> None:
     @fraiseql.query
     async def broken_user(info) -> User | None:
         # A stored document missing a non-null field: needs null propagation.
-        return {"id": 99, "first_name": None, "user_posts": [{"id": 1, "title": None}]}
+        return {"id": 99, "first_name": None, "user_posts": [{"id": 1, "title": None}], "tags": ["a", None]}
 
     @fraiseql.query
     async def users_by_status(info, status: Status) -> list[User]:

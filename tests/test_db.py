@@ -3,6 +3,7 @@
 import asyncio
 import datetime
 import decimal
+import enum
 import gc
 import sys
 import uuid
@@ -85,6 +86,12 @@ def test_values_decoded_by_type(dsn):
         assert row["at"] == [["a b", 'c"d'], [None, "NULL"]]
         assert row["ad"] == [datetime.date(2024, 1, 1)] and row["abounds"] == [1, 2]
         assert row["tinf"].year == 9999 and row["dinf"] == datetime.date.max
+        for beyond in ("SELECT '10000-01-01'::date", "SELECT '0044-03-15 BC'::date",
+                       "SELECT '12000-01-01 00:00'::timestamp"):
+            with pytest.raises(DataError, match="cannot decode") as info:
+                await conn.fetchval(beyond)
+            assert isinstance(info.value.__cause__, ValueError)
+        assert await conn.fetchval("SELECT 1") == 1
     run(_with_conn(dsn, body))
 
 
@@ -104,6 +111,14 @@ def test_parameters_of_every_kind_round_trip(dsn):
                              datetime.date(2020, 1, 2), datetime.timedelta(days=1, seconds=5),
                              ['a"b', "c,d", "NULL"]]
         assert await conn.fetchval("SELECT $1::float8", float("inf")) == float("inf")
+
+        class Color(str, enum.Enum):
+            RED = "red"
+
+        class Size(enum.IntEnum):
+            BIG = 3
+
+        assert list(await conn.fetchrow("SELECT $1::text, $2::int", Color.RED, Size.BIG)) == ["red", 3]
         with pytest.raises(DataError, match=r"\$1 contains a NUL"):
             await conn.fetchval("SELECT $1::text", "a\x00b")
         with pytest.raises(InterfaceError, match="type object"):
@@ -321,4 +336,63 @@ def test_a_forked_child_never_closes_the_parents_session(dsn):
             os._exit(0)
         os.waitpid(pid, 0)
         assert await conn.fetchval("SELECT 1") == 1
+    run(_with_conn(dsn, body))
+
+
+def test_a_connection_used_from_another_event_loop_is_refused(dsn):
+    conn = run(db.connect(dsn))
+    try:
+        with pytest.raises(InterfaceError, match="another event loop"):
+            run(conn.fetchval("SELECT 1"))
+    finally:
+        conn.terminate()
+
+
+def test_notices_are_swallowed_and_big_sends_flush_while_reading(dsn, capfd):
+    big = "x" * (16 * 1024 * 1024)  # far beyond the socket buffer: the send completes in steps
+
+    async def body(conn):
+        await conn.execute("DO $$BEGIN RAISE NOTICE 'a notice nobody asked for'; END$$")
+        results = await asyncio.gather(conn.fetchval("SELECT length($1)", big),
+                                       conn.fetchval("SELECT repeat('y', 8000000)"),
+                                       conn.fetchval("SELECT length($1)", big))
+        assert results[0] == results[2] == len(big) and len(results[1]) == 8000000
+    run(_with_conn(dsn, body))
+    assert "notice" not in capfd.readouterr().err
+
+
+def test_selection_and_arguments_are_not_leaked_by_fetch_json(dsn):
+    sel = fraiseql.Selection("T", [("a", "a", None)])
+
+    async def body(conn):
+        before = sys.getrefcount(sel)
+        for _ in range(200):
+            assert await conn.fetch_json("SELECT '{\"a\": 1}'::jsonb", selection=sel) == b'{"a":1}'
+            assert await conn.fetch_json("SELECT '{\"a\": 1}'::jsonb FROM generate_series(1, 3)",
+                                         selection=sel, many=True) == b'[{"a":1},{"a":1},{"a":1}]'
+        assert sys.getrefcount(sel) == before
+    run(_with_conn(dsn, body))
+
+
+def test_listen_notify_delivers_to_listeners_until_removed(dsn):
+    async def body(conn):
+        got = asyncio.Queue()
+
+        def on_notify(connection, pid, channel, payload):
+            got.put_nowait((connection, pid, channel, payload))
+
+        channel = 'refresh "qm"'  # quoted, not spliced
+        await conn.add_listener(channel, on_notify)
+        sender = await db.connect(dsn)
+        await sender.execute("SELECT pg_notify($1, $2)", channel, "qm_user")
+        c, pid, ch, payload = await asyncio.wait_for(got.get(), 10)
+        assert (c, pid, ch, payload) == (conn, sender.backend_pid, channel, "qm_user")
+        await conn.remove_listener(channel, on_notify)
+        await sender.execute("SELECT pg_notify($1, $2)", channel, "ignored")
+        await sender.execute("SELECT pg_notify($1, $2)", "other", "x")
+        assert await conn.fetchval("SELECT 1") == 1  # the notifications have been read by now
+        assert got.empty()
+        await sender.close()
+        with pytest.raises(InterfaceError, match="channel"):
+            await conn.add_listener("", on_notify)
     run(_with_conn(dsn, body))

@@ -147,7 +147,9 @@ def test_terminated_backend_fails_the_call_and_leaves_the_pool(dsn):
                 await killer.close()
                 with pytest.raises(OperationalError) as info:
                     await sleeper
-                assert "terminating connection" in str(info.value) or "closed" in str(info.value)
+                msg = str(info.value)
+                assert f"{conn.host}:{conn.port}" in msg and conn.host == "127.0.0.1"
+                assert "terminating connection" in msg or "closed" in msg
                 assert conn.is_closed
             assert pool.size == 1
             results = await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(5)))
@@ -249,3 +251,40 @@ def test_pool_rejects_bad_configuration(dsn):
         fraiseql.create_pool(dsn, min_size=3, max_size=2)
     with pytest.raises(InterfaceError, match="setting name"):
         fraiseql.create_pool(dsn, session_settings={"tenant_id": "x'; DROP TABLE t; --"})
+
+
+def test_reads_are_not_queued_behind_a_stalled_pipeline(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=2, pipeline_stall=0.005) as pool:
+            slow = asyncio.ensure_future(pool.fetchval("SELECT 'slow' FROM pg_sleep(30)"))
+            await asyncio.sleep(0.05)  # longer than pipeline_stall: the first connection is stalled
+            assert await pool.fetchval("SELECT 'fast'") == "fast"
+            assert not slow.done() and pool.size == 2
+            fast = await asyncio.gather(*(pool.fetchval("SELECT $1::int", i) for i in range(100)))
+            assert fast == list(range(100)) and not slow.done()
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+    run(body())
+
+
+def test_reads_fill_one_pipeline_before_using_more_connections(dsn):
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=3, max_size=3, pipeline_depth=4) as pool:
+            pids = await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(8)))
+            assert len(set(pids)) == 2  # 4 + 4: the third connection stays idle
+            with pytest.raises(InterfaceError, match="pipeline_depth"):
+                fraiseql.create_pool(dsn, pipeline_depth=0)
+    run(body())
+
+
+def test_released_connection_stops_listening(dsn):
+    async def body():
+        got = []
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1) as pool:
+            async with pool.acquire() as conn:
+                await conn.add_listener("pool_chan", lambda *a: got.append(a))
+            async with pool.acquire() as again:
+                assert again is conn
+                assert await again.fetchval("SELECT count(*) FROM pg_listening_channels()") == 0
+    run(body())

@@ -130,6 +130,9 @@ def test_plain_tables_use_row_to_json_and_columns_filter(dsn):
         assert ids(await repo.find("tb_item", where={"price": {"gte": 3}}, order_by=["id"])) == [1, 3]
         assert ids(await repo.find("tb_item", where={"made": {"lt": datetime.date(2024, 1, 15)}})) == [1]
         assert (await repo.find_one("public.tb_item", id=2))["name"] == "bread"
+        assert (await repo.find_one("tb_item", name="bread"))["id"] == 2
+        assert (await repo.find_one("tb_item", name=None))["id"] == 3  # IS NULL, not cached as "= $1"
+        assert (await repo.find_one("tb_item", name="apple pie"))["id"] == 1
     with_repo(dsn, body)
 
 

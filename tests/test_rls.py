@@ -1,6 +1,7 @@
 """Session context for row-level security: a real RLS policy sees the request's tenant."""
 
 import asyncio
+import urllib.parse
 
 import pytest
 
@@ -33,16 +34,18 @@ def run(coro):
 
 @pytest.fixture(scope="module")
 def app_dsn(pg_server, pg_dsn):
-    if pg_server is None:
-        pytest.fail("the RLS test needs the embedded server (it creates a role)")
-    owner_dsn = pg_server.create_database("rls_db")
+    """A database with an RLS-protected table, and the DSN of a role the policy applies to
+    (superusers bypass RLS); with FRAISEQL_TEST_DSN the DSN's own database is used."""
+    owner_dsn = pg_dsn if pg_server is None else pg_server.create_database("rls_db")
 
     async def setup():
         conn = await db.connect(owner_dsn)
+        await conn.execute("DROP TABLE IF EXISTS docs")
         await conn.execute(SCHEMA)
         await conn.close()
     run(setup())
-    return f"postgresql://{ROLE}@127.0.0.1:{pg_server.port}/rls_db"
+    parts = urllib.parse.urlsplit(owner_dsn)
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{ROLE}@{parts.hostname}:{parts.port}"))
 
 
 def pool_for(dsn, **kw):

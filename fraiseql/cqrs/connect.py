@@ -1,9 +1,8 @@
 """The one place the CQRS tools open database connections.
 
 The code in fraiseql.cqrs uses only asyncpg-style methods (execute, fetch, fetchrow, fetchval,
-transaction()), which fraiseql's own driver provides. LISTEN, which the debounced refresher
-needs, is not in fraiseql's driver yet: `listen_connection` opens an asyncpg connection for
-it (asyncpg is in the `test` and `bench` extras), the one place to change when it is.
+transaction(), add_listener()), which fraiseql's own driver provides; tests also pass asyncpg
+connections, so the tools work with either.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["connect", "listen_connection", "resolve_dsn"]
+__all__ = ["connect", "resolve_dsn"]
 
 
 def resolve_dsn(dsn: str | None) -> str:
@@ -28,12 +27,3 @@ async def connect(dsn: str | None = None) -> Any:
 
     return await fraiseql_connect(resolve_dsn(dsn))
 
-
-async def listen_connection(dsn: str | None = None) -> Any:
-    """A connection with `add_listener(channel, callback)` for LISTEN/NOTIFY."""
-    try:
-        import asyncpg
-    except ImportError:
-        raise RuntimeError("the debounced refresher listens with asyncpg until fraiseql's driver "
-                           "supports LISTEN: pip install asyncpg") from None
-    return await asyncpg.connect(resolve_dsn(dsn))

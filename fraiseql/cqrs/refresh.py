@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from fraiseql.cqrs.connect import connect, listen_connection
+from fraiseql.cqrs.connect import connect
 from fraiseql.cqrs.generate import NOTIFY_CHANNEL, literal
 from fraiseql.cqrs.verify import CatalogEntry, lookup
 
@@ -53,8 +53,7 @@ class Refresher:
 
     def __init__(self, dsn: str | None = None, *, every: Mapping[str, float] | None = None,
                  debounce: Mapping[str, float] | None = None,
-                 connector: Callable[[str | None], Awaitable[Any]] = connect,
-                 listener: Callable[[str | None], Awaitable[Any]] = listen_connection) -> None:
+                 connector: Callable[[str | None], Awaitable[Any]] = connect) -> None:
         self.dsn = dsn
         self.every = dict(every or {})
         self.debounce = dict(debounce or {})
@@ -64,7 +63,6 @@ class Refresher:
             if not seconds > 0:
                 raise ValueError(f"refresh interval of {name} must be positive, got {seconds!r}")
         self._connect = connector
-        self._listen = listener
         self.refreshes: dict[str, int] = {}
         self.last_refresh: dict[str, float] = {}  # time.monotonic() at the start of the last refresh
         self.errors: list[BaseException] = []
@@ -90,7 +88,7 @@ class Refresher:
                 raise RefreshError(f"{schema}.{relation} sends no notifications: declare its model with notify=True "
                                    "to refresh it debounced, or use every= instead")
         if self.debounce:
-            self._listen_conn = await self._listen(self.dsn)
+            self._listen_conn = await self._connect(self.dsn)  # LISTEN needs its own connection
             for name in self.debounce:
                 self._dirty[self._names[name]] = asyncio.Event()
             await self._listen_conn.add_listener(NOTIFY_CHANNEL, self._on_notify)

@@ -35,6 +35,7 @@ typedef struct {
     fq_pgconn *c;
     PyObject *error_factory; /* (kind, sqlstate, message, detail, hint, fields) -> exception */
     PyObject *adapter;       /* value -> str | None, for parameter types C does not know */
+    PyObject *notify_handler; /* (channel, pid, payload) -> None for LISTEN, or NULL */
     pending *pend;
     size_t pcap, phead, pcount;
 } PGConn;
@@ -334,6 +335,25 @@ static int settle(PGConn *self, PyObject *fut, PyObject *value, PyObject *exc)
     return r ? 0 : -1;
 }
 
+/* A value the decoder rejects (a date beyond year 9999, ...) is a DataError, caused by the
+ * decoder's ValueError; the rewriter's own exceptions (JSON modes) pass unchanged. Steals exc. */
+static PyObject *as_data_error(PGConn *self, const pending *pd, PyObject *exc)
+{
+    if (exc == NULL || pd->mode == MODE_JSON || pd->mode == MODE_JSON_MANY ||
+        !PyErr_GivenExceptionMatches(exc, PyExc_ValueError))
+        return exc;
+    PyObject *msg = PyObject_Str(exc);
+    const char *text = msg ? PyUnicode_AsUTF8(msg) : NULL;
+    PyObject *data_error = text ? make_error(self, "data", NULL, text, NULL, NULL, NULL) : NULL;
+    Py_XDECREF(msg);
+    if (data_error == NULL) {
+        PyErr_Clear();
+        return exc;
+    }
+    PyException_SetCause(data_error, exc);
+    return data_error;
+}
+
 /* Pops every completed request from the core and settles its future. */
 static int resolve_done(PGConn *self)
 {
@@ -358,9 +378,9 @@ static int resolve_done(PGConn *self)
             PyObject *type, *val, *tb;
             PyErr_Fetch(&type, &val, &tb);
             PyErr_NormalizeException(&type, &val, &tb);
-            exc = val;
             Py_XDECREF(type);
             Py_XDECREF(tb);
+            exc = as_data_error(self, &pd, val);
         }
         PQclear(res);
         if ((value == NULL && exc == NULL) || settle(self, pd.fut, value, exc) < 0)
@@ -519,6 +539,7 @@ static int PGConn_traverse(PGConn *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->error_factory);
     Py_VISIT(self->adapter);
+    Py_VISIT(self->notify_handler);
     for (size_t i = 0; i < self->pcount; i++) {
         pending *pd = &self->pend[(self->phead + i) % self->pcap];
         Py_VISIT(pd->fut);
@@ -542,6 +563,7 @@ static int PGConn_clear(PGConn *self)
 {
     Py_CLEAR(self->error_factory);
     Py_CLEAR(self->adapter);
+    Py_CLEAR(self->notify_handler);
     drop_pending(self);
     return 0;
 }
@@ -630,9 +652,28 @@ error:
     return result;
 }
 
+/* Hands LISTEN notifications to the handler; a failing handler is reported, never raised
+ * into the event loop's reader callback. Without a handler they are dropped (freed). */
+static void dispatch_notifies(PGConn *self)
+{
+    PGconn *pg = fq_pgconn_pg(self->c);
+    PGnotify *n;
+    while (pg != NULL && (n = PQnotifies(pg)) != NULL) {
+        if (self->notify_handler != NULL) {
+            PyObject *r = PyObject_CallFunction(self->notify_handler, "siz", n->relname, n->be_pid,
+                                                n->extra);
+            if (r == NULL)
+                PyErr_WriteUnraisable(self->notify_handler);
+            Py_XDECREF(r);
+        }
+        PQfreemem(n);
+    }
+}
+
 static PyObject *PGConn_step(PGConn *self, PyObject *unused)
 {
     fq_want want = fq_pgconn_step(self->c);
+    dispatch_notifies(self);
     if (resolve_done(self) < 0)
         return NULL;
     return PyLong_FromLong(want);
@@ -728,7 +769,24 @@ static PyMethodDef PGConn_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *PGConn_get_notify_handler(PGConn *self, void *c)
+{
+    return Py_NewRef(self->notify_handler ? self->notify_handler : Py_None);
+}
+
+static int PGConn_set_notify_handler(PGConn *self, PyObject *value, void *c)
+{
+    if (value != NULL && value != Py_None && !PyCallable_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "notify_handler must be callable or None");
+        return -1;
+    }
+    Py_XSETREF(self->notify_handler, value == Py_None ? NULL : Py_XNewRef(value));
+    return 0;
+}
+
 static PyGetSetDef PGConn_getset[] = {
+    {"notify_handler", (getter)PGConn_get_notify_handler, (setter)PGConn_set_notify_handler,
+     "Called as handler(channel, pid, payload) for each LISTEN notification.", NULL},
     {"state", (getter)PGConn_get_state, NULL, "0 connecting, 1 ready, 2 broken, 3 closed", NULL},
     {"error", (getter)PGConn_get_error, NULL, "Why the connection failed or broke.", NULL},
     {"inflight", (getter)PGConn_get_inflight, NULL, "Requests sent and not yet settled.", NULL},

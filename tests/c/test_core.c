@@ -4,17 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "rewrite.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
-            failures++;                                                                           \
-        }                                                                                         \
-    } while (0)
 
 static fq_field_spec field(const char *out, const char *src, const fq_selection *child, unsigned flags)
 {

@@ -1,0 +1,188 @@
+/* C-level test of the libpq state machine (pgconn.c), without Python: waits with poll().
+ * Usage: test_pgconn DSN   (run by tests/test_pgconn_c.py against the test server) */
+#define _POSIX_C_SOURCE 200809L
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "pgconn.h"
+
+
+static void wait_for(fq_pgconn *c, fq_want want)
+{
+    struct pollfd p = {fq_pgconn_socket(c), 0, 0};
+    if (want & FQ_WANT_READ)
+        p.events |= POLLIN;
+    if (want & FQ_WANT_WRITE)
+        p.events |= POLLOUT;
+    if (poll(&p, 1, 10000) <= 0) {
+        fprintf(stderr, "poll timed out\n");
+        exit(2);
+    }
+}
+
+static fq_pgconn *connect_to(const char *dsn, size_t max_statements)
+{
+    const char *keys[] = {"dbname", NULL};
+    const char *values[] = {dsn, NULL};
+    fq_pgconn *c = fq_pgconn_start(keys, values, max_statements);
+    if (c == NULL)
+        exit(2);
+    fq_want want = FQ_WANT_WRITE;
+    while (fq_pgconn_status(c) == FQ_PG_CONNECTING) {
+        wait_for(c, want);
+        want = fq_pgconn_connect_poll(c);
+    }
+    return c;
+}
+
+/* Steps until n requests completed; results[i] in send order (caller clears). */
+static void collect(fq_pgconn *c, int n, PGresult **results, uint64_t *seqs)
+{
+    int got = 0;
+    while (got < n) {
+        fq_want want = fq_pgconn_step(c);
+        while (got < n && fq_pgconn_pop(c, &seqs[got], &results[got]))
+            got++;
+        if (got < n) {
+            if (want == FQ_WANT_NONE) {
+                fprintf(stderr, "connection broke: %s\n", fq_pgconn_error(c));
+                exit(2);
+            }
+            wait_for(c, want);
+        }
+    }
+}
+
+static uint64_t send1(fq_pgconn *c, const char *sql, int nparams, const char *const *values)
+{
+    fq_query q = {sql, nparams, values};
+    uint64_t seq = 0;
+    CHECK(fq_pgconn_send(c, &q, 1, 0, &seq) == 0);
+    return seq;
+}
+
+static const char *value(PGresult *r)
+{
+    return r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+}
+
+/* Collects the next request's result: whether its first value equals want. */
+static int next_value_is(fq_pgconn *c, const char *want)
+{
+    PGresult *r;
+    uint64_t seq;
+    collect(c, 1, &r, &seq);
+    int same = strcmp(value(r), want) == 0;
+    PQclear(r);
+    return same;
+}
+
+static void test_unreachable(void)
+{
+    fq_pgconn *c = connect_to("postgresql://postgres@127.0.0.1:1/postgres", 16);
+    CHECK(fq_pgconn_status(c) == FQ_PG_BROKEN);
+    CHECK(strstr(fq_pgconn_error(c), "127.0.0.1") != NULL);
+    uint64_t seq;
+    fq_query q = {"SELECT 1", 0, NULL};
+    CHECK(fq_pgconn_send(c, &q, 1, 0, &seq) == -1);
+    fq_pgconn_free(c);
+}
+
+static void test_pipeline_isolates_failures(const char *dsn)
+{
+    fq_pgconn *c = connect_to(dsn, 16);
+    CHECK(fq_pgconn_status(c) == FQ_PG_READY);
+    const char *v41[] = {"41"};
+    uint64_t s[3], got[3];
+    PGresult *r[3];
+    s[0] = send1(c, "SELECT $1::int + 1", 1, v41);
+    s[1] = send1(c, "SELECT * FROM no_such_table_here", 0, NULL);
+    s[2] = send1(c, "SELECT 'ok'", 0, NULL);
+    CHECK(fq_pgconn_inflight(c) == 3);
+    collect(c, 3, r, got);
+    CHECK(got[0] == s[0] && got[1] == s[1] && got[2] == s[2]);
+    CHECK(strcmp(value(r[0]), "42") == 0);
+    CHECK(PQresultStatus(r[1]) == PGRES_FATAL_ERROR);
+    CHECK(strcmp(PQresultErrorField(r[1], PG_DIAG_SQLSTATE), "42P01") == 0);
+    CHECK(strcmp(value(r[2]), "ok") == 0);
+    /* the failed prepare is not cached: 2 statements, not 3 */
+    CHECK(fq_pgconn_statements(c) == 2);
+    for (int i = 0; i < 3; i++)
+        PQclear(r[i]);
+    fq_pgconn_free(c);
+}
+
+static void test_statement_cache_is_bounded(const char *dsn)
+{
+    fq_pgconn *c = connect_to(dsn, 4);
+    for (int i = 0; i < 40; i++) {
+        char sql[64], want[16];
+        snprintf(sql, sizeof(sql), "SELECT %d + $1::int", i);
+        snprintf(want, sizeof(want), "%d", i + 1);
+        const char *one[] = {"1"};
+        send1(c, sql, 1, one);
+        CHECK(next_value_is(c, want));
+        CHECK(fq_pgconn_statements(c) <= 4);
+    }
+    send1(c, "SELECT count(*) FROM pg_prepared_statements", 0, NULL);
+    PGresult *r;
+    uint64_t seq;
+    collect(c, 1, &r, &seq);
+    CHECK(atoi(value(r)) <= 5); /* the cache plus this statement */
+    PQclear(r);
+    fq_pgconn_free(c);
+}
+
+static void test_two_statements_share_one_transaction(const char *dsn)
+{
+    fq_pgconn *c = connect_to(dsn, 16);
+    const char *set[] = {"application_name", "from-the-prefix"};
+    fq_query q[2] = {{"SELECT set_config($1, $2, true)", 2, set},
+                     {"SELECT current_setting('application_name')", 0, NULL}};
+    uint64_t seq;
+    CHECK(fq_pgconn_send(c, q, 2, 0, &seq) == 0);
+    CHECK(next_value_is(c, "from-the-prefix"));
+    send1(c, "SELECT current_setting('application_name')", 0, NULL);
+    CHECK(!next_value_is(c, "from-the-prefix")); /* set_config(..., true) ended with it */
+    fq_pgconn_free(c);
+}
+
+static void test_simple_protocol_and_close(const char *dsn)
+{
+    fq_pgconn *c = connect_to(dsn, 16);
+    fq_query q = {"SELECT 1; SELECT 2", 0, NULL};
+    uint64_t seq;
+    CHECK(fq_pgconn_send(c, &q, 1, 1, &seq) == 0);
+    CHECK(next_value_is(c, "2"));
+    send1(c, "SELECT 'back in pipeline mode'", 0, NULL);
+    CHECK(next_value_is(c, "back in pipeline mode"));
+    PGresult *r;
+    /* a request in flight when the connection closes completes with a NULL result */
+    send1(c, "SELECT pg_sleep(10)", 0, NULL);
+    fq_pgconn_close(c);
+    CHECK(fq_pgconn_pop(c, &seq, &r) == 1 && r == NULL);
+    CHECK(fq_pgconn_status(c) == FQ_PG_CLOSED);
+    CHECK(fq_pgconn_send(c, &q, 1, 0, &seq) == -1);
+    CHECK(strstr(fq_pgconn_error(c), "closed") != NULL);
+    CHECK(fq_pgconn_step(c) == FQ_WANT_NONE);
+    fq_pgconn_free(c);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DSN\n", argv[0]);
+        return 2;
+    }
+    test_unreachable();
+    test_pipeline_isolates_failures(argv[1]);
+    test_statement_cache_is_bounded(argv[1]);
+    test_two_statements_share_one_transaction(argv[1]);
+    test_simple_protocol_and_close(argv[1]);
+    if (failures == 0)
+        printf("test_pgconn: all passed\n");
+    return failures ? 1 : 0;
+}
