@@ -32,7 +32,7 @@ CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/buf.
 bench-core: $(VENV)/.installed
 	mkdir -p benchmarks/out
 	$(PY) benchmarks/bench_rewrite.py --dump benchmarks/out
-	$(CC) -O3 -std=c11 -Isrc/_fraiseql -DFQ_NO_SIMD_LABEL='"sse2"' benchmarks/bench_core.c $(CORE_SRC) -o benchmarks/out/bench_core_sse2
+	$(CC) -O3 -std=c11 -Isrc/_fraiseql -DFQ_NO_SIMD_LABEL='"sse2+avx2"' benchmarks/bench_core.c $(CORE_SRC) -o benchmarks/out/bench_core_sse2
 	$(CC) -O3 -std=c11 -Isrc/_fraiseql -DFQ_NO_SIMD -DFQ_NO_SIMD_LABEL='"portable"' benchmarks/bench_core.c $(CORE_SRC) -o benchmarks/out/bench_core_portable
 	benchmarks/out/bench_core_sse2 benchmarks/out
 	benchmarks/out/bench_core_portable benchmarks/out

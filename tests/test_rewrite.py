@@ -321,3 +321,90 @@ def test_items_are_checked_in_order() -> None:
     assert info.value.path == ["ids", 0]
     with pytest.raises(NonNullError):
         rewrite(b'{"ids": [null, {"a": 1}]}', sel)
+
+
+# ---- fast paths: predicted keys, inline integers, long strings, short copies -----------------
+
+JSONB_USER = Selection(
+    "User",
+    [("__typename", None, None), ("id", "id", None), ("email", "email", None), ("firstName", "first_name", None)],
+)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        b'{"id": 1, "email": "e", "first_name": "A"}',  # jsonb order and spacing: every key predicted
+        b'{"id":1,"email":"e","first_name":"A"}',  # compact
+        b'{"id" : 1, "email" :"e", "first_name"\n:\t"A"}',  # whitespace before the colon
+        b'{"i\\u0064": 1, "em\\u0061il": "e", "first_n\\u0061me": "A"}',  # escaped forms of predicted keys
+        b'{"idx": 0, "id": 1, "emai": 0, "email": "e", "first_namex": 0, "first_name": "A"}',  # near misses
+        b'{"first_name": "A", "email": "e", "id": 1}',  # reverse order: no prediction holds
+    ],
+)
+def test_predicted_keys_match_exactly(doc: bytes) -> None:
+    assert rewrite(doc, JSONB_USER) == b'{"__typename":"User","id":1,"email":"e","firstName":"A"}'
+
+
+def test_predicted_key_at_the_end_of_a_short_buffer() -> None:
+    sel = Selection("T", [("id", "id", None)])
+    assert rewrite(b'{"id":1}', sel) == b'{"id":1}'
+    for cut in range(1, 8):  # the 16-byte compare must not read past a short buffer
+        with pytest.raises(JSONError):
+            rewrite(b'{"id":1}'[:cut], sel)
+
+
+def test_source_names_that_cannot_be_matched_raw() -> None:
+    sel = Selection("T", [("q", 'a"b', None), ("b", "c\\d", None), ("l", "a_fifteen_chars", None)])
+    doc = b'{"a\\"b": 1, "c\\\\d": 2, "a_fifteen_chars": 3}'
+    assert rewrite(doc, sel) == b'{"q":1,"b":2,"l":3}'
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"7", b"1234567890123", b"12.5", b"12e3", b"12E-3", b"12.0e+1", b"0", b"-3", b"10"],
+)
+def test_numbers_copied_verbatim(value: bytes) -> None:
+    sel = Selection("T", [("n", "n", None)])
+    assert rewrite(b'{"n": ' + value + b', "m": 1}', sel) == b'{"n":' + value + b"}"
+    assert rewrite(b'{"n": ' + value + b"}", sel) == b'{"n":' + value + b"}"
+
+
+@pytest.mark.parametrize(
+    ("doc", "pos", "match"),
+    [
+        (b'{"n": 12.}', 9, "expected a digit after the decimal point"),
+        (b'{"n": 12e}', 9, "expected a digit in the exponent"),
+        (b'{"n": 12x}', 8, "expected ',' or '}'"),
+        (b'{"n": 12', 8, "expected ',' or '}'"),
+    ],
+)
+def test_bad_numbers_after_digits(doc: bytes, pos: int, match: str) -> None:
+    with pytest.raises(JSONError, match=match) as info:
+        rewrite(doc, Selection("T", [("n", "n", None)]))
+    assert info.value.pos == pos
+
+
+@pytest.mark.parametrize("length", [0, 1, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100, 127, 128, 129, 300])
+def test_strings_of_every_copy_size_are_copied_verbatim(length: int) -> None:
+    sel = Selection("T", [("s", "s", None), ("t", "t", None)])
+    body = ("abcdefghij" * 40)[:length].encode()
+    doc = b'{"s": "' + body + b'", "t": "' + body[::-1] + b'"}'
+    assert rewrite(doc, sel) == b'{"s":"' + body + b'","t":"' + body[::-1] + b'"}'
+
+
+@pytest.mark.parametrize("at", [0, 31, 32, 63, 64, 65, 100, 127, 128, 200])
+def test_long_strings_find_specials_at_every_offset(at: int) -> None:
+    sel = Selection("T", [("s", "s", None)])
+    text = "x" * 300
+    for special, ok in ((b"\\n", True), ("é".encode(), True), (b"\x01", False), (b"\xff", False)):
+        body = text[:at].encode() + special + text[at:].encode()
+        doc = b'{"s": "' + body + b'"}'
+        if ok:
+            assert rewrite(doc, sel) == b'{"s":"' + body + b'"}'
+        else:
+            with pytest.raises(JSONError) as info:
+                rewrite(doc, sel)
+            assert info.value.pos == 7 + at
+    with pytest.raises(JSONError, match="unterminated string at byte 6"):
+        rewrite(b'{"s": "' + text[: at + 70].encode(), sel)

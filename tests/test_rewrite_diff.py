@@ -13,6 +13,7 @@ import random
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -263,3 +264,33 @@ def test_truncated_documents_raise_json_error(value: Any, rnd: random.Random, cu
             assert err.pos <= len(head)
         else:
             raise AssertionError(f"accepted invalid {head!r}")
+
+
+def dump_jsonb(value: Any) -> str:
+    """JSON text the way PostgreSQL prints jsonb: keys by (UTF-8 length, bytes), ", " and
+    ": " (the rewriter predicts keys in that order); the sort is stable, so duplicates keep
+    their order and the last still wins."""
+    if isinstance(value, Pairs):
+        pairs = sorted(value, key=lambda kv: (len(kv[0].encode()), kv[0].encode()))
+        return "{" + ", ".join(json.dumps(k, ensure_ascii=False) + ": " + dump_jsonb(v) for k, v in pairs) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(dump_jsonb(v) for v in value) + "]"
+    if isinstance(value, Num):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+@SETTINGS
+@given(documents, selections())
+def test_rewrite_matches_reference_on_jsonb_text(value: Any, spec: tuple) -> None:
+    text = dump_jsonb(value).encode()
+    sel = compile_spec(spec)
+    try:
+        expected = ref_rewrite(parse(text), spec, [])
+    except RefError as exc:
+        with pytest.raises((JSONError, NonNullError)) as info:
+            rewrite(text, sel)
+        assert type(info.value) is exc.kind
+        assert info.value.path == exc.path
+        return
+    assert normalise(parse(rewrite(text, sel))) == normalise(expected)

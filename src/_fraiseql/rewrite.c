@@ -18,6 +18,15 @@
 #define FQ_SIMD 0
 #endif
 
+/* AVX2 for long string bodies, chosen at run time (the extension is built for baseline
+ * x86-64, where SSE2 is all there is). */
+#if FQ_SIMD && defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FQ_AVX2 1
+#else
+#define FQ_AVX2 0
+#endif
+
 #include "jsonstr.h"
 #include "rewrite.h"
 
@@ -101,19 +110,42 @@ static FQ_COLD const char *fail_depth(rw *c, const char *at)
             return fail_nomem((c), (at));                                                         \
     } while (0)
 
-/* Appends src[0..n); avail: bytes readable at src. Short copies (the keys and scalars of
- * typical documents) are one 16-byte load and store instead of a libc call; the store
- * stays within the SLACK of the caller's reservation. */
-FQ_INLINE void copy_small(fq_buf *o, const char *src, size_t n, size_t avail)
+/* Writes src[0..n) at dst, returns dst + n; avail: bytes readable at src. Short copies (the
+ * keys and scalars of typical documents) are one 16-byte load and store instead of a libc
+ * call; the store stays within the SLACK of the caller's reservation. */
+FQ_INLINE char *copy_at(char *dst, const char *src, size_t n, size_t avail)
 {
 #if FQ_SIMD
     if (FQ_LIKELY(n <= 16 && avail >= 16)) {
-        _mm_storeu_si128((__m128i *)(o->data + o->len), _mm_loadu_si128((const __m128i *)src));
-        o->len += n;
-        return;
+        _mm_storeu_si128((__m128i *)dst, _mm_loadu_si128((const __m128i *)src));
+        return dst + n;
+    }
+    /* 16 < n <= 64 (dates, e-mail addresses, titles): the first and the last 16 or 32
+     * bytes, overlapping, read and written within [0, n); cheaper than a libc call. */
+    if (n > 16 && n <= 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)src), b = _mm_loadu_si128((const __m128i *)(src + n - 16));
+        _mm_storeu_si128((__m128i *)dst, a);
+        _mm_storeu_si128((__m128i *)(dst + n - 16), b);
+        return dst + n;
+    }
+    if (n > 32 && n <= 64) {
+        __m128i a = _mm_loadu_si128((const __m128i *)src), b = _mm_loadu_si128((const __m128i *)(src + 16)),
+                x = _mm_loadu_si128((const __m128i *)(src + n - 32)), y = _mm_loadu_si128((const __m128i *)(src + n - 16));
+        _mm_storeu_si128((__m128i *)dst, a);
+        _mm_storeu_si128((__m128i *)(dst + 16), b);
+        _mm_storeu_si128((__m128i *)(dst + n - 32), x);
+        _mm_storeu_si128((__m128i *)(dst + n - 16), y);
+        return dst + n;
     }
 #endif
-    fq_buf_put(o, src, n);
+    memcpy(dst, src, n);
+    return dst + n;
+}
+
+/* Appends src[0..n) (copy_at). */
+FQ_INLINE void copy_small(fq_buf *o, const char *src, size_t n, size_t avail)
+{
+    o->len = (size_t)(copy_at(o->data + o->len, src, n, avail) - o->data);
 }
 
 /* ======================================================================================
@@ -172,6 +204,14 @@ FQ_INLINE const char *skip_ws(const char *p, const char *end)
     return skip_ws_slow(p, end);
 }
 
+/* skip_ws after a ',' or ':', where jsonb text has exactly one space: that case first. */
+FQ_INLINE const char *skip_ws_sp(const char *p, const char *end)
+{
+    if (FQ_LIKELY(end - p >= 2 && *p == ' ' && (unsigned char)p[1] > ' '))
+        return p + 1;
+    return skip_ws(p, end);
+}
+
 /* p at a backslash inside a string: validates one escape, returns the byte after it. */
 static const char *scan_escape(rw *c, const char *p)
 {
@@ -200,12 +240,42 @@ static const char *scan_escape(rw *c, const char *p)
     return p + 6;
 }
 
+#if FQ_AVX2
+/* From p, skips 64-byte blocks of plain ASCII string text (no '"', '\\', control or
+ * non-ASCII byte); returns the first byte that is not such text, or the start of the last
+ * block under 64 bytes before end. Two 32-byte compares per block instead of SSE2's four
+ * 16-byte ones: about half the instructions on post bodies and long descriptions. */
+__attribute__((target("avx2"))) static const char *skip_plain_avx2(const char *p, const char *end)
+{
+    const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\'),
+                  space = _mm256_set1_epi8(' ');
+    while (end - p >= 64) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
+#define FQ_SPECIAL(v) _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash)), _mm256_cmpgt_epi8(space, v))
+        uint64_t m = (uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(a))
+                     | (uint64_t)(uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(b)) << 32;
+#undef FQ_SPECIAL
+        if (m)
+            return p + __builtin_ctzll(m);
+        p += 64;
+    }
+    return p;
+}
+#endif
+
 /* Rest of scan_string from p, the first byte of the body that is not plain ASCII text
  * (or where fewer than 16 bytes remain). */
 static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const char *p, int *esc)
 {
     const char *end = c->end;
     for (;;) {
+#if FQ_AVX2
+        if (end - p >= 64 && __builtin_cpu_supports("avx2")) {
+            p = skip_plain_avx2(p, end);
+            if (end - p >= 64)
+                goto special; /* it stopped at a special byte */
+        }
+#endif
 #if FQ_SIMD
         const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
                       space = _mm_set1_epi8(' ');
@@ -342,8 +412,16 @@ FQ_INLINE const char *skip_value(rw *c, const char *p, int depth)
         return scan_literal(c, p, "false", 5);
     case 'n':
         return scan_literal(c, p, "null", 4);
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
+        /* ids and counts: digits up to a byte that continues no number, checked inline */
+        const char *q = p + 1;
+        while (q < c->end && is_digit(*q))
+            q++;
+        if (FQ_LIKELY(q < c->end && *q != '.' && (*q | 0x20) != 'e'))
+            return q;
+        return scan_number(c, p);
+    }
+    case '-': case '0':
         return scan_number(c, p);
     default:
         return fail(c, p, "expected a JSON value");
@@ -366,7 +444,7 @@ static const char *skip_container(rw *c, const char *p, int depth)
                 return NULL;
             p = skip_ws(p, end);
             if (p < end && *p == ',') {
-                p = skip_ws(p + 1, end);
+                p = skip_ws_sp(p + 1, end);
                 continue;
             }
             if (p < end && *p == ']')
@@ -385,12 +463,12 @@ static const char *skip_container(rw *c, const char *p, int depth)
         p = skip_ws(p, end);
         if (p >= end || *p != ':')
             return fail(c, p, "expected ':' after an object key");
-        p = skip_ws(p + 1, end);
+        p = skip_ws_sp(p + 1, end);
         if ((p = skip_value(c, p, depth + 1)) == NULL)
             return NULL;
         p = skip_ws(p, end);
         if (p < end && *p == ',') {
-            p = skip_ws(p + 1, end);
+            p = skip_ws_sp(p + 1, end);
             continue;
         }
         if (p < end && *p == '}')
@@ -513,6 +591,35 @@ FQ_INLINE int lookup_key(const fq_selection *sel, const char *k, size_t n, size_
     }
 }
 
+/* p at the opening quote of a key. When the key is, byte for byte, the source name of slot
+ * `expect` closed by `":` (fast_mask: no escape possible, nothing to validate), returns the
+ * byte after the colon; else NULL and the caller takes the general path. Why: jsonb prints
+ * keys in a fixed order (selection.c chains the slots in it), so the next selected key is
+ * nearly always the predicted one, and one 16-byte compare replaces scanning the key,
+ * hashing it, probing the table and finding the colon. */
+FQ_INLINE const char *match_expected(const rw *c, const fq_selection *sel, int32_t expect,
+                                     const char *p)
+{
+    if (expect < 0)
+        return NULL;
+    const fq_sel_src *src = &fq_sel_srcs(sel)[expect];
+    unsigned want = src->fast_mask;
+    const char *name = fq_sel_str(sel, src->name_off);
+    size_t n = (size_t)__builtin_ctz(~want); /* bytes of `name":` */
+#if FQ_SIMD
+    if (FQ_LIKELY(c->end - p > 16)) {
+        __m128i a = _mm_loadu_si128((const __m128i *)name), b = _mm_loadu_si128((const __m128i *)(p + 1));
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
+        if (want == 0 || (eq & want) != want)
+            return NULL;
+        return p + 1 + n;
+    }
+#endif
+    if (want == 0 || (size_t)(c->end - p) - 1 < n || memcmp(name, p + 1, n) != 0)
+        return NULL;
+    return p + 1 + n;
+}
+
 /* Source slot of the key body s[0..e) in sel, or -1; -2 when out of memory. */
 FQ_INLINE int key_slot(rw *c, const fq_selection *sel, const char *s, const char *e, int esc)
 {
@@ -553,7 +660,7 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
             p = skip_ws(p, end);
             if (p < end && *p == ',') {
                 fq_buf_putc(o, ',');
-                p = skip_ws(p + 1, end);
+                p = skip_ws_sp(p + 1, end);
                 continue;
             }
             if (p < end && *p == ']') {
@@ -588,13 +695,13 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
             if (p >= end || *p != ':')
                 return fail(c, p, "expected ':' after an object key");
             fq_buf_putc(o, ':');
-            p = skip_ws(p + 1, end);
+            p = skip_ws_sp(p + 1, end);
             if ((p = write_value(c, p, depth + 1, camel_keys)) == NULL)
                 return NULL;
             p = skip_ws(p, end);
             if (p < end && *p == ',') {
                 fq_buf_putc(o, ',');
-                p = skip_ws(p + 1, end);
+                p = skip_ws_sp(p + 1, end);
                 continue;
             }
             if (p < end && *p == '}') {
@@ -768,7 +875,8 @@ static const char *rw_object(rw *c, const char *open, const fq_selection *sel, i
         return fail_nomem(c, open);
 
 restart:;
-    uint32_t next = 0; /* fields [0, next) are written */
+    uint32_t next = 0;          /* fields [0, next) are written */
+    int32_t expect = sel->first; /* the slot whose key jsonb order puts next */
     RESERVE(c, open, 1);
     fq_buf_putc(o, '{');
     p = skip_ws(open + 1, end);
@@ -778,17 +886,25 @@ restart:;
         for (;;) {
             if (p >= end || *p != '"')
                 return fail(c, p, "expected a string key");
-            int esc = 0;
-            const char *q = scan_string(c, p, &esc);
-            if (q == NULL)
-                return NULL;
-            int slot = key_slot(c, sel, p + 1, q - 1, esc);
-            if (FQ_UNLIKELY(slot == -2))
-                return fail_nomem(c, p);
-            p = skip_ws(q, end);
-            if (p >= end || *p != ':')
-                return fail(c, p, "expected ':' after an object key");
-            p = skip_ws(p + 1, end);
+            int slot;
+            const char *q = match_expected(c, sel, expect, p);
+            if (FQ_LIKELY(q != NULL)) {
+                slot = expect;
+                p = skip_ws_sp(q, end);
+            } else {
+                int esc = 0;
+                if ((q = scan_string(c, p, &esc)) == NULL)
+                    return NULL;
+                slot = key_slot(c, sel, p + 1, q - 1, esc);
+                if (FQ_UNLIKELY(slot == -2))
+                    return fail_nomem(c, p);
+                p = skip_ws(q, end);
+                if (p >= end || *p != ':')
+                    return fail(c, p, "expected ':' after an object key");
+                p = skip_ws_sp(p + 1, end);
+            }
+            if (slot >= 0)
+                expect = srcs[slot].next;
             if (FQ_UNLIKELY(p >= end))
                 return fail(c, p, "expected a JSON value");
             const char *v = p;
@@ -798,21 +914,44 @@ restart:;
             } else {
                 if (srcs[slot].first_field < next)
                     goto redo; /* a written field's key again */
-                for (; next < sel->nfields; next++) { /* flush the fields ready to go */
+                /* Flush the fields ready to go. The loop stops at field first_field (>= next,
+                 * < nfields) at the latest: it reads this very slot. */
+                for (; sel->fields[next].src != slot; next++) {
                     int32_t src = sel->fields[next].src;
                     span s = src < 0 ? (span){NULL, NULL} : c->slots[base + (size_t)src];
-                    if (src >= 0 && (s.v == NULL || src == slot))
-                        break; /* not seen, or superseded by the value at hand */
+                    if (src >= 0 && s.v == NULL)
+                        break; /* not seen yet */
                     if (emit_field(c, sel, next, s, v, depth + 1, fr, direct) == NULL)
                         goto failed;
                 }
-                if (next < sel->nfields && sel->fields[next].src == slot) {
+                const fq_sel_field *f = &sel->fields[next];
+                if (f->src != slot) {
+                    if ((p = skip_value(c, p, depth + 1)) == NULL)
+                        return NULL;
+                } else if (f->child_off == 0 && f->flags == 0 && *v != '{' && *v != '[') {
+                    /* The common field, a plain scalar leaf: validate it (strings, the
+                     * common kind, straight to the scanner), then one reservation for
+                     * separator, key and value (emit_field would do two). */
+                    int esc = 0;
+                    p = *v == '"' ? scan_string(c, v, &esc) : skip_value(c, v, depth + 1);
+                    if (p == NULL)
+                        return NULL;
+                    size_t vn = (size_t)(p - v);
+                    RESERVE(c, v, (size_t)f->frag_len + 1 + vn);
+                    /* through a local pointer: stores through char * would otherwise make
+                     * the compiler reload o->len after each one */
+                    char *w = o->data + o->len;
+                    *w = ','; /* overwritten by the key when this is the first field */
+                    w += next != 0;
+                    w = copy_at(w, fq_sel_str(sel, f->frag_off), f->frag_len, FQ_SEL_STRINGS_PAD);
+                    w = copy_at(w, v, vn, (size_t)(end - v));
+                    o->len = (size_t)(w - o->data);
+                    next++;
+                } else {
                     span now = {v, NULL};
                     if ((p = emit_field(c, sel, next, now, v, depth + 1, fr, direct)) == NULL)
                         goto failed;
                     next++;
-                } else if ((p = skip_value(c, p, depth + 1)) == NULL) {
-                    return NULL;
                 }
             }
             if (slot >= 0) {
@@ -821,7 +960,7 @@ restart:;
             }
             p = skip_ws(p, end);
             if (p < end && *p == ',') {
-                p = skip_ws(p + 1, end);
+                p = skip_ws_sp(p + 1, end);
                 continue;
             }
             if (p < end && *p == '}') {
@@ -886,7 +1025,7 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
         RESERVE(c, p, 1);
         if (p < end && *p == ',') {
             fq_buf_putc(o, ',');
-            p = skip_ws(p + 1, end);
+            p = skip_ws_sp(p + 1, end);
             f.index++;
             continue;
         }

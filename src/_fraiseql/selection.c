@@ -21,6 +21,36 @@ static fq_selection *fail(fq_err *err, fq_errcode code, const char *msg, size_t 
     return NULL;
 }
 
+/* A source name in jsonb key order: shorter first, then bytewise (PostgreSQL prints jsonb
+ * objects in that order, so the rewriter can predict the next selected key). */
+typedef struct named_slot {
+    const char *name;
+    size_t len;
+    int32_t slot;
+} named_slot;
+
+static int jsonb_order(const void *a, const void *b)
+{
+    const named_slot *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return memcmp(x->name, y->name, x->len);
+}
+
+/* A bit for each byte of `name":` when name[0..n) may be matched as raw input bytes,
+ * else 0. */
+static uint16_t fast_mask(const char *name, size_t n)
+{
+    if (n > FQ_SEL_FAST_KEY_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch < 0x20 || ch == '"' || ch == '\\')
+            return 0;
+    }
+    return (uint16_t)((1u << (n + 2)) - 1);
+}
+
 #define ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
 /* Arena offsets are uint32; keep a margin so sums of checked parts cannot wrap. */
 #define ARENA_LIMIT ((size_t)UINT32_MAX - 64u)
@@ -29,6 +59,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
                                const fq_field_spec *fields, size_t n, fq_err *err)
 {
     uint16_t *table = NULL;
+    named_slot *order = NULL;
     int32_t *slot_of = NULL;
     size_t *owner = NULL; /* first field of each slot */
     fq_selection *sel = NULL;
@@ -46,7 +77,8 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
     table = calloc(tsize, sizeof(uint16_t));
     slot_of = malloc((n ? n : 1) * sizeof(int32_t));
     owner = malloc((n ? n : 1) * sizeof(size_t));
-    if (table == NULL || slot_of == NULL || owner == NULL) {
+    order = malloc((n ? n : 1) * sizeof(named_slot));
+    if (table == NULL || slot_of == NULL || owner == NULL || order == NULL) {
         fail(err, FQ_ERR_NOMEM, "out of memory", 0);
         goto error;
     }
@@ -165,9 +197,12 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
         if (f->src_key && owner[slot_of[i]] == i) {
             srcs[slot_of[i]].name_off = (uint32_t)(w - base);
             srcs[slot_of[i]].name_len = (uint32_t)f->src_len;
-            srcs[slot_of[i]].first_field = (uint32_t)i;
+            srcs[slot_of[i]].first_field = (uint16_t)i;
+            srcs[slot_of[i]].fast_mask = fast_mask(f->src_key, f->src_len);
+            order[slot_of[i]] = (named_slot){w, f->src_len, slot_of[i]};
             memcpy(w, f->src_key, f->src_len);
-            w += f->src_len + FQ_SEL_NAME_PAD; /* zeroed by calloc */
+            memcpy(w + f->src_len, "\":", 2); /* the rest of the pad: zeroed by calloc */
+            w += f->src_len + FQ_SEL_NAME_PAD;
         }
         if (f->child) {
             memcpy(base + child_w, f->child, f->child->size);
@@ -175,13 +210,20 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
             child_w += ALIGN8((size_t)f->child->size);
         }
     }
+    /* Chain the slots in jsonb key order. */
+    qsort(order, nsrc, sizeof(named_slot), jsonb_order);
+    sel->first = nsrc ? order[0].slot : -1;
+    for (size_t k = 0; k < nsrc; k++)
+        srcs[order[k].slot].next = k + 1 < nsrc ? order[k + 1].slot : -1;
     free(table);
+    free(order);
     free(slot_of);
     free(owner);
     return sel;
 
 error:
     free(table);
+    free(order);
     free(slot_of);
     free(owner);
     free(sel);

@@ -61,7 +61,10 @@ typedef struct fq_sel_field {
 
 typedef struct fq_sel_src {
     uint32_t name_off, name_len;
-    uint32_t first_field; /* lowest index of a field reading this key */
+    uint16_t first_field; /* lowest index of a field reading this key */
+    uint16_t fast_mask;   /* bit i for each byte of `name":` (FQ_SEL_FAST_KEY_MAX); 0: not
+                             matched raw */
+    int32_t next;         /* the slot after this one in jsonb key order; -1: none */
 } fq_sel_src;
 
 struct fq_selection {
@@ -71,6 +74,8 @@ struct fq_selection {
     uint32_t mask; /* hash table has mask + 1 uint16 entries: slot + 1, 0 = empty */
     uint32_t srcs_off, table_off;
     uint32_t typename_off, typename_len;
+    int32_t first; /* the slot whose name comes first in jsonb key order; -1: none */
+    uint32_t reserved;
     fq_sel_field fields[];
 };
 
@@ -84,11 +89,17 @@ FQ_INLINE const fq_selection *fq_sel_child(const fq_selection *s, const fq_sel_f
     return f->child_off ? (const fq_selection *)((const char *)s + f->child_off) : NULL;
 }
 
-/* Source names are followed by this many zero bytes in the arena, so that the rewriter can
- * compare a key with one 16-byte load; the strings area ends with as many, so that any
- * fragment can be copied with one. */
+/* Source names are followed by this many bytes in the arena: `":` then zeros, so that the
+ * rewriter can compare a key, and with FQ_SEL_FAST_KEY_MAX the quoted key and its colon,
+ * with one 16-byte load; the strings area ends with as many, so that any fragment can be
+ * copied with one. */
 #define FQ_SEL_NAME_PAD 16
 #define FQ_SEL_STRINGS_PAD 16
+
+/* Longest source name the rewriter matches as raw bytes `name":` in one 16-byte compare
+ * (names holding '"', '\\' or control characters never match that way: their JSON text
+ * differs from their bytes). */
+#define FQ_SEL_FAST_KEY_MAX 14
 
 /* Hash of a source key: its length and first, middle and last bytes (keys of one GraphQL
  * type rarely agree on all four); verified with a full compare. */
