@@ -326,14 +326,14 @@ static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const c
 
 /* p at the opening quote: validates the string, returns the byte after the closing quote;
  * sets *esc when the body holds a backslash. Inline fast path: a string of plain ASCII text
- * under 32 bytes, found with 16-byte loads; anything else goes to scan_string_slow. */
+ * under 64 bytes, found with 16-byte loads; anything else goes to scan_string_slow. */
 FQ_INLINE const char *scan_string(rw *c, const char *p, int *esc)
 {
     const char *open = p++;
 #if FQ_SIMD
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(' ');
-    /* two rounds: keys, names, dates and e-mail addresses are under 32 bytes */
-    for (int round = 0; round < 2 && FQ_LIKELY(c->end - p >= 16); round++) {
+    /* four rounds: keys, names, dates, e-mail addresses and titles are under 64 bytes */
+    for (int round = 0; round < 4 && FQ_LIKELY(c->end - p >= 16); round++) {
         unsigned m = string_special_mask(p, quote, bslash, space);
         if (m) {
             p += __builtin_ctz(m);
