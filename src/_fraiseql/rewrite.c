@@ -928,7 +928,7 @@ restart:;
                 if (f->src != slot) {
                     if ((p = skip_value(c, p, depth + 1)) == NULL)
                         return NULL;
-                } else if (f->child_off == 0 && f->flags == 0 && *v != '{' && *v != '[') {
+                } else if (f->plain && *v != '{' && *v != '[') {
                     /* The common field, a plain scalar leaf: validate it (strings, the
                      * common kind, straight to the scanner), then one reservation for
                      * separator, key and value (emit_field would do two). */

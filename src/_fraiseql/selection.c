@@ -175,6 +175,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
         fq_sel_field *out = &sel->fields[i];
         out->src = slot_of[i];
         out->flags = f->flags;
+        out->plain = f->child == NULL && f->flags == 0;
 
         out->key_off = (uint32_t)(w - base);
         out->key_len = (uint32_t)f->out_len;

@@ -56,7 +56,7 @@ typedef struct fq_sel_field {
     uint32_t child_off;          /* 0: leaf */
     int32_t src;                 /* source slot, -1: typename field */
     uint32_t flags;
-    uint32_t reserved;
+    uint32_t plain; /* 1: a scalar-or-null leaf without flags, written as copied */
 } fq_sel_field;
 
 typedef struct fq_sel_src {
