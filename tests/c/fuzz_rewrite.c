@@ -291,9 +291,11 @@ static int same(json_t *ours, json_t *want)
     return json_equal(ours, want);
 }
 
+/* Valid JSON that jansson refuses: huge numbers, and \u0000 in object keys (C-string keys). */
 static int jansson_cannot_represent(const json_error_t *e)
 {
-    return strstr(e->text, "too big") != NULL || strstr(e->text, "overflow") != NULL;
+    return strstr(e->text, "too big") != NULL || strstr(e->text, "overflow") != NULL ||
+           strstr(e->text, "NUL byte in object key") != NULL;
 }
 
 static void fail(const char *why, const uint8_t *doc, size_t len)
