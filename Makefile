@@ -46,14 +46,16 @@ test-c:
 	tests/c/build/test_core
 
 # libFuzzer harness of the core against a jansson DOM oracle, bounded to FUZZ_SECONDS.
+# FUZZ_SEED=N makes the run reproducible (CI sets it); unset, every run explores afresh.
 FUZZ_SECONDS ?= 60
+FUZZ_SEED ?=
 FUZZ_PACKAGES := clang libclang-rt-14-dev libjansson-dev
 fuzz:
 	@dpkg-query -W $(FUZZ_PACKAGES) >/dev/null 2>&1 || PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS) $(FUZZ_PACKAGES)
 	mkdir -p tests/c/build/corpus
 	clang -g -O1 -std=c11 -Isrc/_fraiseql -DFQ_DEBUG=1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined tests/c/fuzz_rewrite.c $(CORE_SRC) -ljansson -o tests/c/build/fuzz_rewrite
-	tests/c/build/fuzz_rewrite -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	tests/c/build/fuzz_rewrite -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) -max_len=4096 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix=tests/c/build/ tests/c/build/corpus tests/c/corpus
 
 # The pytest suite against an ASan+UBSan build of the extension, installed (not in place)

@@ -408,3 +408,9 @@ def test_long_strings_find_specials_at_every_offset(at: int) -> None:
             assert info.value.pos == 7 + at
     with pytest.raises(JSONError, match="unterminated string at byte 6"):
         rewrite(b'{"s": "' + text[: at + 70].encode(), sel)
+
+
+def test_keys_holding_an_escaped_nul_are_valid_json_and_match():
+    # RFC 8259 allows \u0000 in keys (jansson, the fuzz oracle, does not: the harness skips those).
+    assert to_camel(b'{"a_b\\u0000c": 1}') == b'{"aB\\u0000c":1}'
+    assert rewrite(b'{"\\u0000e9": 2, "x": 3}', Selection("T", [("n", "\x00e9", None)])) == b'{"n":2}'
