@@ -630,7 +630,9 @@ class Pool:
                 self._shared.append(conn)
                 return conn
             if self._shared:
-                return min(self._shared, key=lambda c: c.inflight)
+                # The one stalled the shortest: under load a busy connection can look stalled
+                # only because the loop has not read it yet; a slow query's stays behind.
+                return max(self._shared, key=lambda c: c._progress_at)
             await self._wait(deadline)
             self._check_open()
 
