@@ -212,6 +212,25 @@ FQ_INLINE const char *skip_ws_sp(const char *p, const char *end)
     return skip_ws(p, end);
 }
 
+/* The separator rule after an array element or object member at *pp: 1 when ',' follows
+ * (*pp past it and jsonb's space), 0 when the closer does (*pp past it), -1 with the error
+ * set otherwise. Callers write their own output. */
+FQ_INLINE int next_item(rw *c, const char **pp, char closer)
+{
+    const char *p = skip_ws(*pp, c->end);
+    if (p < c->end && *p == ',') {
+        *pp = skip_ws_sp(p + 1, c->end);
+        return 1;
+    }
+    if (p < c->end && *p == closer) {
+        *pp = p + 1;
+        return 0;
+    }
+    fail(c, p, closer == ']' ? "expected ',' or ']' after an array element"
+                             : "expected ',' or '}' after an object member");
+    return -1;
+}
+
 /* p at a backslash inside a string: validates one escape, returns the byte after it. */
 static const char *scan_escape(rw *c, const char *p)
 {
@@ -442,14 +461,9 @@ static const char *skip_container(rw *c, const char *p, int depth)
         for (;;) {
             if ((p = skip_value(c, p, depth + 1)) == NULL)
                 return NULL;
-            p = skip_ws(p, end);
-            if (p < end && *p == ',') {
-                p = skip_ws_sp(p + 1, end);
-                continue;
-            }
-            if (p < end && *p == ']')
-                return p + 1;
-            return fail(c, p, "expected ',' or ']' after an array element");
+            int more = next_item(c, &p, ']');
+            if (more <= 0)
+                return more < 0 ? NULL : p;
         }
     }
     p = skip_ws(p + 1, end);
@@ -466,14 +480,9 @@ static const char *skip_container(rw *c, const char *p, int depth)
         p = skip_ws_sp(p + 1, end);
         if ((p = skip_value(c, p, depth + 1)) == NULL)
             return NULL;
-        p = skip_ws(p, end);
-        if (p < end && *p == ',') {
-            p = skip_ws_sp(p + 1, end);
-            continue;
-        }
-        if (p < end && *p == '}')
-            return p + 1;
-        return fail(c, p, "expected ',' or '}' after an object member");
+        int more = next_item(c, &p, '}');
+        if (more <= 0)
+            return more < 0 ? NULL : p;
     }
 }
 
@@ -657,17 +666,12 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
         for (;;) {
             if ((p = write_value(c, p, depth + 1, camel_keys)) == NULL)
                 return NULL;
-            p = skip_ws(p, end);
-            if (p < end && *p == ',') {
-                fq_buf_putc(o, ',');
-                p = skip_ws_sp(p + 1, end);
-                continue;
-            }
-            if (p < end && *p == ']') {
-                fq_buf_putc(o, ']');
-                return p + 1;
-            }
-            return fail(c, p, "expected ',' or ']' after an array element");
+            int more = next_item(c, &p, ']');
+            if (more < 0)
+                return NULL;
+            fq_buf_putc(o, more ? ',' : ']');
+            if (!more)
+                return p;
         }
     }
     if (*p == '{') {
@@ -698,17 +702,12 @@ static const char *write_value(rw *c, const char *p, int depth, int camel_keys)
             p = skip_ws_sp(p + 1, end);
             if ((p = write_value(c, p, depth + 1, camel_keys)) == NULL)
                 return NULL;
-            p = skip_ws(p, end);
-            if (p < end && *p == ',') {
-                fq_buf_putc(o, ',');
-                p = skip_ws_sp(p + 1, end);
-                continue;
-            }
-            if (p < end && *p == '}') {
-                fq_buf_putc(o, '}');
-                return p + 1;
-            }
-            return fail(c, p, "expected ',' or '}' after an object member");
+            int more = next_item(c, &p, '}');
+            if (more < 0)
+                return NULL;
+            fq_buf_putc(o, more ? ',' : '}');
+            if (!more)
+                return p;
         }
     }
     if ((q = skip_value(c, p, depth)) == NULL)
@@ -958,16 +957,11 @@ restart:;
                 c->slots[base + (size_t)slot].v = v;
                 c->slots[base + (size_t)slot].e = p;
             }
-            p = skip_ws(p, end);
-            if (p < end && *p == ',') {
-                p = skip_ws_sp(p + 1, end);
-                continue;
-            }
-            if (p < end && *p == '}') {
-                p++;
+            int more = next_item(c, &p, '}');
+            if (more < 0)
+                return NULL;
+            if (!more)
                 break;
-            }
-            return fail(c, p, "expected ',' or '}' after an object member");
         }
     }
 
@@ -1021,19 +1015,14 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
         }
         if ((p = rw_value(c, p, sel, depth + 1, &f, direct)) == NULL)
             return NULL;
-        p = skip_ws(p, end);
         RESERVE(c, p, 1);
-        if (p < end && *p == ',') {
-            fq_buf_putc(o, ',');
-            p = skip_ws_sp(p + 1, end);
-            f.index++;
-            continue;
-        }
-        if (p < end && *p == ']') {
-            fq_buf_putc(o, ']');
-            return p + 1;
-        }
-        return fail(c, p, "expected ',' or ']' after an array element");
+        int more = next_item(c, &p, ']');
+        if (more < 0)
+            return NULL;
+        fq_buf_putc(o, more ? ',' : ']');
+        if (!more)
+            return p;
+        f.index++;
     }
 }
 
