@@ -29,6 +29,7 @@
 
 #include "jsonstr.h"
 #include "rewrite.h"
+#include "shape.h"
 
 /* ======================================================================================
  * Context, response path, errors
@@ -57,6 +58,8 @@ typedef struct rw {
     span inline_slots[32]; /* the stack while it is small: no allocation per call */
     char *scratch; /* decoded keys */
     size_t scratch_cap;
+    fq_level_shapes *shapes; /* the selection tree's learned shapes; NULL: not used */
+    int shaped;              /* a shape was tried in the current document */
 } rw;
 
 static FQ_COLD const char *fail_at(rw *c, const char *at, fq_errcode code, const char *msg,
@@ -725,24 +728,31 @@ static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int d
 static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int depth,
                             const frame *fr, int direct, int items_nn);
 
-/* Pushes n zeroed spans; returns the base index or (size_t)-1 when out of memory. */
-static size_t push_slots(rw *c, size_t n)
+/* Makes room for n more spans on the slot stack: 0, or -1 when out of memory. */
+static FQ_COLD int grow_slots(rw *c, size_t n)
+{
+    size_t base = c->nslots, cap = c->slots_cap * 2;
+    while (cap < base + n)
+        cap *= 2;
+    span *s = c->slots == c->inline_slots ? malloc(cap * sizeof(span))
+                                          : realloc(c->slots, cap * sizeof(span));
+    if (s == NULL)
+        return -1;
+    if (c->slots == c->inline_slots)
+        memcpy(s, c->inline_slots, base * sizeof(span));
+    c->slots = s;
+    c->slots_cap = cap;
+    return 0;
+}
+
+/* Pushes n spans, zeroed if asked; returns the base index or (size_t)-1 when out of
+ * memory. */
+FQ_INLINE size_t push_slots(rw *c, size_t n, int zero)
 {
     size_t base = c->nslots;
-    if (n > c->slots_cap - base) {
-        size_t cap = c->slots_cap * 2;
-        while (cap < base + n)
-            cap *= 2;
-        span *s = c->slots == c->inline_slots ? malloc(cap * sizeof(span))
-                                              : realloc(c->slots, cap * sizeof(span));
-        if (s == NULL)
-            return (size_t)-1;
-        if (c->slots == c->inline_slots)
-            memcpy(s, c->inline_slots, base * sizeof(span));
-        c->slots = s;
-        c->slots_cap = cap;
-    }
-    if (n)
+    if (FQ_UNLIKELY(n > c->slots_cap - base) && grow_slots(c, n) < 0)
+        return (size_t)-1;
+    if (zero)
         memset(c->slots + base, 0, n * sizeof(span));
     c->nslots = base + n;
     return base;
@@ -847,6 +857,177 @@ FQ_INLINE const char *emit_field(rw *c, const fq_selection *sel, uint32_t i, spa
     return emit_value(c, sel, f, s, close, depth, fr, direct);
 }
 
+/* ---- objects of a learned shape (shape.h) ------------------------------------------- */
+
+/* Whether p[0..) starts with the glue of member m of shape t. */
+FQ_INLINE int glue_eq(const char *p, const char *end, const fq_shape *t, const fq_shape_member *m)
+{
+    const char *g = fq_shape_glue(t, m);
+    size_t n = m->glue_len;
+#if FQ_SIMD
+    if (FQ_LIKELY(n <= 16 && end - p >= 16)) {
+        __m128i a = _mm_loadu_si128((const __m128i *)p), b = _mm_loadu_si128((const __m128i *)g);
+        unsigned diff = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) ^ 0xFFFFu;
+        return (diff & ((1u << n) - 1)) == 0;
+    }
+#endif
+    return (size_t)(end - p) >= n && memcmp(p, g, n) == 0;
+}
+
+/* emit_field out of line, for the shape path's rare cases (child selections, flags,
+ * containers under plain leaves, nulls): keeps that path's frame small. */
+static FQ_NOINLINE const char *emit_field_out(rw *c, const fq_selection *sel, uint32_t i, span s,
+                                              const char *close, int depth, const frame *fr)
+{
+    return emit_field(c, sel, i, s, close, depth, fr, 1);
+}
+
+/* Writes field i of sel, a typename (v NULL) or a plain leaf whose scalar value is
+ * v[0..vn), with its separator: one reservation, stores through a local cursor. */
+FQ_INLINE int put_field(rw *c, const fq_selection *sel, uint32_t i, const char *v, size_t vn)
+{
+    const fq_sel_field *f = &sel->fields[i];
+    const char *frag = fq_sel_str(sel, f->frag_off);
+    size_t fn = f->frag_len, avail = (size_t)(c->end - v);
+    fq_buf *o = c->out;
+    if (FQ_UNLIKELY(fq_buf_reserve(o, 1 + fn + vn + SLACK) < 0)) {
+        fail_nomem(c, v);
+        return -1;
+    }
+    char *data = o->data, *w = data + o->len;
+    *w = ','; /* overwritten by the key when this is the first field */
+    w += i != 0;
+    w = copy_at(w, frag, fn, FQ_SEL_STRINGS_PAD);
+    if (v)
+        w = copy_at(w, v, vn, avail);
+    o->len = (size_t)(w - data);
+    return 0;
+}
+
+/* Writes fields [from, to) of sel from the spans at c->slots[base..]; at: an input
+ * position for errors. */
+static FQ_NOINLINE int flush_fields(rw *c, const fq_selection *sel, uint32_t from, uint32_t to,
+                                    size_t base, const char *at, int depth, const frame *fr)
+{
+    for (uint32_t i = from; i < to; i++) {
+        const fq_sel_field *f = &sel->fields[i];
+        if (f->src < 0) {
+            if (put_field(c, sel, i, NULL, 0) < 0)
+                return -1;
+            continue;
+        }
+        span s = c->slots[base + (size_t)f->src];
+        if (f->plain && s.v != NULL && *s.v != '{' && *s.v != '[') {
+            if (put_field(c, sel, i, s.v, (size_t)(s.e - s.v)) < 0)
+                return -1;
+        } else if (emit_field_out(c, sel, i, s, at, depth, fr) == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* p at '{' of an object under sel, matched against shape t: the object written as the
+ * general path writes it, its end returned. A glue that differs returns NULL with
+ * *mismatch set to the member's index + 1 and nothing written; a failing value returns
+ * NULL with the error set (rewrite_doc then redoes the document without shapes, so that
+ * errors are exactly the general path's). */
+static FQ_NOINLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selection *sel,
+                                                const fq_shape *t, int depth, const frame *fr,
+                                                uint32_t *mismatch)
+{
+    const char *end = c->end, *p = open;
+    fq_buf *o = c->out;
+    size_t mark = o->len;
+    *mismatch = 0;
+    size_t base = push_slots(c, sel->nsrc, t->absent != 0);
+    if (base == (size_t)-1)
+        return fail_nomem(c, open);
+    RESERVE(c, open, 1);
+    fq_buf_putc(o, '{');
+    uint32_t next = 0, i, n = t->nmembers;
+    const fq_shape_member *m = t->members;
+    for (i = 0; i < n; i++, m++) {
+        if (!glue_eq(p, end, t, m))
+            goto mismatch;
+        const char *v = p + m->glue_len;
+        if (FQ_UNLIKELY(v >= end))
+            return fail(c, v, "expected a JSON value");
+        if (m->flush_to > next) {
+            if (flush_fields(c, sel, next, m->flush_to, base, v, depth + 1, fr) < 0)
+                return NULL;
+            next = m->flush_to;
+        }
+        if (m->direct < 0) {
+            int esc = 0;
+            p = *v == '"' ? scan_string(c, v, &esc) : skip_value(c, v, depth + 1);
+        } else if (sel->fields[m->direct].plain && *v != '{' && *v != '[') {
+            int esc = 0;
+            p = *v == '"' ? scan_string(c, v, &esc) : skip_value(c, v, depth + 1);
+            if (p == NULL || put_field(c, sel, (uint32_t)m->direct, v, (size_t)(p - v)) < 0)
+                return NULL;
+            next++;
+        } else {
+            p = emit_field_out(c, sel, (uint32_t)m->direct, (span){v, NULL}, v, depth + 1, fr);
+            next++;
+        }
+        if (p == NULL)
+            return NULL;
+        if (m->slot >= 0)
+            c->slots[base + (size_t)m->slot] = (span){v, p};
+    }
+    if (!glue_eq(p, end, t, &t->close))
+        goto mismatch;
+    p += t->close.glue_len;
+    if (flush_fields(c, sel, next, sel->nfields, base, p - 1, depth + 1, fr) < 0)
+        return NULL;
+    RESERVE(c, p, 1);
+    fq_buf_putc(o, '}');
+    c->nslots = base;
+    return p;
+
+mismatch:
+    o->len = mark;
+    c->nslots = base;
+    *mismatch = i + 1;
+    return NULL;
+}
+
+/* After the general path rewrote the object at open (valid, ending before close_end):
+ * scans its members again and publishes their glue as a shape of sel's level. Cold: at
+ * most a few times per selection level. */
+static FQ_NOINLINE void learn_shape(rw *c, const fq_selection *sel, fq_level_shapes *level,
+                                    const char *open, int depth)
+{
+    fq_shape_seen m[FQ_SHAPE_MAX_MEMBERS];
+    size_t n = 0;
+    const char *end = c->end, *glue = open;
+    const char *p = skip_ws(open + 1, end);
+    if (*p != '}') {
+        for (;;) {
+            int esc = 0;
+            const char *q = scan_string(c, p, &esc);
+            if (n == FQ_SHAPE_MAX_MEMBERS || q == NULL)
+                goto done;
+            int slot = key_slot(c, sel, p + 1, q - 1, esc);
+            if (slot == -2)
+                goto done;
+            p = skip_ws_sp(skip_ws(q, end) + 1, end); /* past ':' */
+            m[n++] = (fq_shape_seen){glue, (size_t)(p - glue), slot};
+            if ((p = skip_value(c, p, depth + 1)) == NULL)
+                goto done;
+            glue = p;
+            p = skip_ws(p, end);
+            if (*p == '}')
+                break;
+            p = skip_ws_sp(p + 1, end); /* past ',' */
+        }
+    }
+    (void)fq_shape_publish(level, sel, m, n, glue, (size_t)(p + 1 - glue));
+done:
+    fq_err_clear(c->err); /* the object was valid: nothing to report */
+}
+
 /* p at '{': the object rewritten under sel.
  *
  * Fields go out in selection order. In direct mode a field is streamed straight from the
@@ -869,7 +1050,19 @@ static const char *rw_object(rw *c, const char *open, const fq_selection *sel, i
     const char *p;
     if (depth >= FQ_MAX_DEPTH)
         return fail_depth(c, open);
-    size_t base = push_slots(c, sel->nsrc);
+    fq_level_shapes *level = direct && c->shapes ? &c->shapes[sel->node] : NULL;
+    if (level) {
+        /* a learned shape first; the next one only when the first glue already differs */
+        const fq_shape *t;
+        uint32_t mismatch = 0;
+        c->shaped = 1;
+        for (int k = 0; mismatch <= 1 && k < FQ_SHAPES_PER_LEVEL && (t = fq_shape_get(level, k)); k++) {
+            const char *r = rw_object_shaped(c, open, sel, t, depth, fr, &mismatch);
+            if (r != NULL || mismatch == 0)
+                return r;
+        }
+    }
+    size_t base = push_slots(c, sel->nsrc, 1);
     if (base == (size_t)-1)
         return fail_nomem(c, open);
 
@@ -976,6 +1169,8 @@ restart:;
     RESERVE(c, close, 1);
     fq_buf_putc(o, '}');
     c->nslots = base;
+    if (level && direct && fq_shape_wanted(level))
+        learn_shape(c, sel, level, open, depth);
     return p;
 
 failed:
@@ -1054,11 +1249,12 @@ static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int d
  * Entry points
  * ====================================================================================== */
 
-static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *sel)
+static int rewrite_doc_once(rw *c, const char *json, size_t len, const fq_selection *sel)
 {
     c->start = json;
     c->end = json + len;
     c->nslots = 0;
+    c->shaped = 0;
     const char *p = skip_ws(json, c->end);
     if (p >= c->end) {
         fail(c, p, "expected a JSON value");
@@ -1083,7 +1279,24 @@ static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *
     return 0;
 }
 
-static void rw_init(rw *c, fq_buf *out, fq_err *err)
+/* A document that fails after a learned shape was tried is redone without shapes: errors
+ * (message, offset, path) are then exactly those of the general path. */
+static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *sel)
+{
+    size_t mark = c->out->len;
+    int rc = rewrite_doc_once(c, json, len, sel);
+    if (rc < 0 && c->shaped && c->err->code != FQ_ERR_NOMEM) {
+        fq_level_shapes *shapes = c->shapes;
+        fq_err_clear(c->err);
+        c->out->len = mark;
+        c->shapes = NULL;
+        rc = rewrite_doc_once(c, json, len, sel);
+        c->shapes = shapes;
+    }
+    return rc;
+}
+
+static void rw_init(rw *c, fq_buf *out, fq_err *err, const fq_selection *sel)
 {
     c->start = c->end = NULL;
     c->out = out;
@@ -1094,6 +1307,8 @@ static void rw_init(rw *c, fq_buf *out, fq_err *err)
     c->slots_cap = sizeof(c->inline_slots) / sizeof(c->inline_slots[0]);
     c->scratch = NULL;
     c->scratch_cap = 0;
+    c->shapes = sel ? sel->shapes : NULL;
+    c->shaped = 0;
 }
 
 static int rw_finish(rw *c, size_t mark, int rc)
@@ -1110,7 +1325,7 @@ int fq_rewrite(fq_buf *out, const char *json, size_t len, const fq_selection *se
 {
     rw c;
     size_t mark = out->len;
-    rw_init(&c, out, err);
+    rw_init(&c, out, err, sel);
     if (json == NULL)
         json = "";
     int rc = rewrite_doc(&c, json, len, sel);
@@ -1129,7 +1344,7 @@ int fq_rewrite_array(fq_buf *out, size_t n, fq_doc_fn doc, void *ctx, const fq_s
     frame root = {NULL, NULL, 0, 0};
     size_t mark = out->len;
     int rc = 0;
-    rw_init(&c, out, err);
+    rw_init(&c, out, err, sel);
     c.root = &root;
     if (fq_buf_reserve(out, 2) < 0)
         goto nomem;

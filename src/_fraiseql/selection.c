@@ -8,6 +8,7 @@
 
 #include "selection.h"
 #include "jsonstr.h"
+#include "shape.h"
 
 /* ======================================================================================
  * Building
@@ -52,6 +53,22 @@ static uint16_t fast_mask(const char *name, size_t n)
 }
 
 #define ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
+
+/* Numbers the levels of a subtree just copied into a parent from `base` on, and drops the
+ * copy's shape table pointer (the parent's table covers it). Arenas nest in preorder, each
+ * level's children last in it (sizes are multiples of 8), so a linear walk visits every
+ * level of the copy without recursion: a level's first child follows at children_off, and
+ * a level without children is followed by the next level at its size. */
+static void renumber(fq_selection *copy, uint32_t base)
+{
+    char *end = (char *)copy + copy->size;
+    for (char *at = (char *)copy; at < end;) {
+        fq_selection *s = (fq_selection *)at;
+        s->node += base;
+        s->shapes = NULL;
+        at += s->children_off < s->size ? s->children_off : s->size;
+    }
+}
 /* Arena offsets are uint32; keep a margin so sums of checked parts cannot wrap. */
 #define ARENA_LIMIT ((size_t)UINT32_MAX - 64u)
 
@@ -158,6 +175,8 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
     sel->mask = (uint32_t)(tsize - 1);
     sel->srcs_off = (uint32_t)off_srcs;
     sel->table_off = (uint32_t)off_table;
+    sel->children_off = (uint32_t)off_children;
+    sel->nnodes = 1;
     memcpy((char *)sel + off_table, table, tsize * sizeof(uint16_t));
 
     char *base = (char *)sel;
@@ -207,9 +226,15 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
         }
         if (f->child) {
             memcpy(base + child_w, f->child, f->child->size);
+            renumber((fq_selection *)(base + child_w), sel->nnodes);
+            sel->nnodes += f->child->nnodes;
             out->child_off = (uint32_t)child_w;
             child_w += ALIGN8((size_t)f->child->size);
         }
+    }
+    if ((sel->shapes = fq_shapes_new(sel->nnodes)) == NULL) {
+        fail(err, FQ_ERR_NOMEM, "out of memory", 0);
+        goto error;
     }
     /* Chain the slots in jsonb key order. */
     qsort(order, nsrc, sizeof(named_slot), jsonb_order);
@@ -233,6 +258,8 @@ error:
 
 void fq_selection_free(fq_selection *sel)
 {
+    if (sel)
+        fq_shapes_free(sel->shapes, sel->nnodes);
     free(sel);
 }
 

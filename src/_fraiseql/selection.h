@@ -7,6 +7,9 @@
  * are numbered (slots) and found through a small open-addressing hash table keyed on the
  * length and a few bytes, verified with memcmp.
  *
+ * Each tree also owns a table of learned object shapes, one entry per level (shape.h): the
+ * only part that changes after compilation, through atomics.
+ *
  * Public API for other C files: fq_selection_new / fq_selection_free / fq_selection_size
  * and the FQ_FIELD_* flags. The struct layout and the inline accessors below are for the
  * rewriter. */
@@ -75,7 +78,12 @@ struct fq_selection {
     uint32_t srcs_off, table_off;
     uint32_t typename_off, typename_len;
     int32_t first; /* the slot whose name comes first in jsonb key order; -1: none */
-    uint32_t reserved;
+    uint32_t children_off; /* the first child arena; == size when there is none */
+    uint32_t node;         /* this level's preorder index in its tree (the root's is 0) */
+    uint32_t nnodes;       /* levels in the subtree rooted here, this one included */
+    /* Learned shapes (shape.h), one entry per level of the tree, indexed by node. Owned by
+     * the root; NULL in the copies embedded in a parent (which has its own table). */
+    struct fq_level_shapes *shapes;
     fq_sel_field fields[];
 };
 

@@ -7,7 +7,8 @@
  * a valid document: integer/real overflow; where our depth cap is lower; and documents with
  * NUL bytes, where jansson stops reading); on valid input
  * the output parses and equals the oracle's rewrite of the DOM, key order included; the
- * selection checks (wrong kind, non-null) fail the same way. */
+ * selection checks (wrong kind, non-null) fail the same way; rewriting again with the same
+ * selection (learned shapes) gives the same bytes or the same error. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -330,6 +331,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("success with an error set", doc, len);
     if (rc < 0 && err.pos > len)
         fail("error offset past the end", doc, len);
+    /* The shapes the selection learns (shape.h: from the second object of a level on, so
+     * the second call learns and the third matches) must change nothing: same output, or
+     * the same error at the same offset. */
+    for (int again = 0; sel && again < 2; again++) {
+        fq_buf out2;
+        fq_err err2 = {0};
+        fq_buf_init(&out2);
+        int rc2 = fq_rewrite(&out2, (const char *)doc, len, sel->compiled, &err2);
+        if (rc2 != rc || err2.code != err.code || err2.pos != err.pos || err2.msg != err.msg
+            || err2.path_len != err.path_len)
+            fail("a repeated rewrite fails differently", doc, len);
+        if (rc == 0 && (out2.len != out.len || memcmp(out2.data, out.data, out.len) != 0))
+            fail("a repeated rewrite writes other bytes", doc, len);
+        fq_err_clear(&err2);
+        fq_buf_free(&out2);
+    }
 
     json_error_t jerr;
     json_t *want = NULL, *dom = json_loadb((const char *)doc, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);

@@ -1,0 +1,97 @@
+/* Learned object shapes: the key layout that the objects under one selection level keep
+ * having.
+ *
+ * PostgreSQL prints the jsonb documents of one read model with the same keys in the same
+ * order and spacing, so the bytes from the end of one member's value to the start of the
+ * next one's (separator, key, colon, spaces: the "glue") repeat from object to object.
+ * Once the general path has rewritten two objects under a level, the second one's glue
+ * sequence is kept as a shape of that level; later objects are matched against it with a
+ * vector compare per member instead of scanning, hashing and looking up every key. Glue
+ * bytes equal to ones the general path accepted parse exactly as they did then, so only the
+ * values need scanning (and validating); any difference sends the object back to the
+ * general path (rewrite.c).
+ *
+ * A level keeps up to FQ_SHAPES_PER_LEVEL shapes. Each is immutable once published into a
+ * free slot (atomic compare-and-swap), never replaced, and freed with its selection: a
+ * reader needs no lock, and concurrent rewrites under one selection are safe.
+ */
+#ifndef FQ_SHAPE_H
+#define FQ_SHAPE_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "selection.h"
+
+#define FQ_SHAPES_PER_LEVEL 4
+/* Objects with more members are not learned (the learning scan keeps them on the stack). */
+#define FQ_SHAPE_MAX_MEMBERS 64
+/* Glue bytes are followed by this many readable bytes, for 32-byte vector compares. */
+#define FQ_SHAPE_GLUE_PAD 32
+
+/* A member, and what the rewrite does at it: the fields before `flush_to` are written
+ * first (from recorded values, typenames, nulls for keys the shape lacks), then field
+ * `direct`, if any, straight from this value as it is scanned (a leaf copied, a child
+ * selection rewritten in place). Values of selected keys are also recorded, for fields
+ * written later. */
+typedef struct fq_shape_member {
+    uint32_t glue_off; /* from the shape's start */
+    uint32_t glue_len;
+    int32_t slot;      /* the source slot this member's value feeds; -1: skipped */
+    uint32_t flush_to;
+    int32_t direct;    /* -1: none */
+} fq_shape_member;
+
+typedef struct fq_shape {
+    uint32_t nmembers;
+    uint32_t absent;           /* selected keys the shape lacks (their fields are null) */
+    fq_shape_member close;     /* glue from the last value through '}' (or '{' through '}') */
+    fq_shape_member members[]; /* the first glue starts at '{'; glue bytes follow */
+} fq_shape;
+
+/* The shapes of one selection level (one per level of a selection tree, selection.h). */
+typedef struct fq_level_shapes {
+    fq_shape *shape[FQ_SHAPES_PER_LEVEL]; /* atomic; filled in order, never replaced */
+    unsigned seen;                        /* atomic; objects the general path rewrote */
+} fq_level_shapes;
+
+/* One member of an object as the learning scan met it. */
+typedef struct fq_shape_seen {
+    const char *glue;
+    size_t glue_len;
+    int32_t slot;
+} fq_shape_seen;
+
+FQ_INLINE const fq_shape *fq_shape_get(fq_level_shapes *level, int i)
+{
+    return __atomic_load_n(&level->shape[i], __ATOMIC_ACQUIRE);
+}
+
+FQ_INLINE const char *fq_shape_glue(const fq_shape *t, const fq_shape_member *m)
+{
+    return (const char *)t + m->glue_off;
+}
+
+/* Whether the general path should learn the object it just rewrote under this level: the
+ * level has a free slot and has met an object before (so a selection used for a single
+ * object never pays for learning). */
+FQ_INLINE int fq_shape_wanted(fq_level_shapes *level)
+{
+    if (__atomic_load_n(&level->shape[FQ_SHAPES_PER_LEVEL - 1], __ATOMIC_RELAXED) != NULL)
+        return 0;
+    return __atomic_fetch_add(&level->seen, 1, __ATOMIC_RELAXED) > 0;
+}
+
+/* Builds the shape of an object of sel whose members are m[0..n) and whose closing glue is
+ * close[0..close_len), decides where child selections can be rewritten in place, and
+ * publishes it in the first free slot of level. Returns 0, or -1 with nothing published
+ * (no free slot, out of memory, a selected key met twice). */
+int fq_shape_publish(fq_level_shapes *level, const fq_selection *sel, const fq_shape_seen *m,
+                     size_t n, const char *close, size_t close_len);
+
+/* A zeroed table for the n levels of a selection tree, or NULL when out of memory. */
+fq_level_shapes *fq_shapes_new(size_t n);
+/* Frees the table and every shape published in it. */
+void fq_shapes_free(fq_level_shapes *levels, size_t n);
+
+#endif
