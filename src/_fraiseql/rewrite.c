@@ -887,17 +887,16 @@ static FQ_NOINLINE const char *emit_field_out(rw *c, const fq_selection *sel, ui
 FQ_INLINE int put_field(rw *c, const fq_selection *sel, uint32_t i, const char *v, size_t vn)
 {
     const fq_sel_field *f = &sel->fields[i];
-    const char *frag = fq_sel_str(sel, f->frag_off);
-    size_t fn = f->frag_len, avail = (size_t)(c->end - v);
     fq_buf *o = c->out;
-    if (FQ_UNLIKELY(fq_buf_reserve(o, 1 + fn + vn + SLACK) < 0)) {
+    size_t avail = (size_t)(c->end - v);
+    if (FQ_UNLIKELY(fq_buf_reserve(o, 1 + f->frag_len + vn + SLACK) < 0)) {
         fail_nomem(c, v);
         return -1;
     }
     char *data = o->data, *w = data + o->len;
     *w = ','; /* overwritten by the key when this is the first field */
     w += i != 0;
-    w = copy_at(w, frag, fn, FQ_SEL_STRINGS_PAD);
+    w = copy_at(w, fq_sel_str(sel, f->frag_off), f->frag_len, FQ_SEL_STRINGS_PAD);
     if (v)
         w = copy_at(w, v, vn, avail);
     o->len = (size_t)(w - data);
@@ -927,62 +926,87 @@ static FQ_NOINLINE int flush_fields(rw *c, const fq_selection *sel, uint32_t fro
     return 0;
 }
 
+/* emit_value out of line, for a value under field i written in place. */
+static FQ_NOINLINE const char *emit_value_out(rw *c, const fq_selection *sel, uint32_t i,
+                                              const char *v, int depth, const frame *fr)
+{
+    return emit_value(c, sel, &sel->fields[i], (span){v, NULL}, v, depth, fr, 1);
+}
+
+/* Makes room for what the shape path may write from p on: every constant text, and values
+ * copied from [p, end); returns the output cursor, or NULL when out of memory. */
+FQ_INLINE char *shape_room(rw *c, const fq_shape *t, const char *p)
+{
+    fq_buf *o = c->out;
+    if (FQ_UNLIKELY(fq_buf_reserve(o, (size_t)(c->end - p) + t->text_total + SLACK) < 0)) {
+        fail_nomem(c, p);
+        return NULL;
+    }
+    return o->data + o->len;
+}
+
 /* p at '{' of an object under sel, matched against shape t: the object written as the
- * general path writes it, its end returned. A glue that differs returns NULL with
- * *mismatch set to the member's index + 1 and nothing written; a failing value returns
- * NULL with the error set (rewrite_doc then redoes the document without shapes, so that
- * errors are exactly the general path's). */
+ * general path writes it, its end returned. The output cursor stays in a register between
+ * members (one reservation covers the object, renewed after anything written out of line).
+ * A glue that differs returns NULL with *mismatch set to the member's index + 1 and nothing
+ * written; a failing value returns NULL with the error set (rewrite_doc then redoes the
+ * document without shapes, so that errors are exactly the general path's). */
 static FQ_NOINLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selection *sel,
                                                 const fq_shape *t, int depth, const frame *fr,
                                                 uint32_t *mismatch)
 {
     const char *end = c->end, *p = open;
     fq_buf *o = c->out;
-    size_t mark = o->len;
+    size_t mark = o->len, base = c->nslots;
+    uint32_t i = 0;
     *mismatch = 0;
-    size_t base = push_slots(c, sel->nsrc, t->absent != 0);
-    if (base == (size_t)-1)
+    if (t->records && push_slots(c, sel->nsrc, 1) == (size_t)-1)
         return fail_nomem(c, open);
-    RESERVE(c, open, 1);
-    fq_buf_putc(o, '{');
-    uint32_t next = 0, i, n = t->nmembers;
+    char *w = shape_room(c, t, p);
+    if (w == NULL)
+        return NULL;
+    *w++ = '{';
     const fq_shape_member *m = t->members;
-    for (i = 0; i < n; i++, m++) {
+    for (; i < t->nmembers; i++, m++) {
         if (!glue_eq(p, end, t, m))
             goto mismatch;
         const char *v = p + m->glue_len;
         if (FQ_UNLIKELY(v >= end))
             return fail(c, v, "expected a JSON value");
-        if (m->flush_to > next) {
-            if (flush_fields(c, sel, next, m->flush_to, base, v, depth + 1, fr) < 0)
+        if (m->flush_from < m->flush_to) {
+            o->len = (size_t)(w - o->data);
+            if (flush_fields(c, sel, m->flush_from, m->flush_to, base, v, depth + 1, fr) < 0
+                || (w = shape_room(c, t, v)) == NULL)
                 return NULL;
-            next = m->flush_to;
         }
-        if (m->direct < 0) {
+        w = copy_at(w, fq_shape_text(t, m), m->text_len, FQ_SHAPE_PAD);
+        if (m->kind == FQ_MEMBER_SCAN || (m->kind == FQ_MEMBER_LEAF && *v != '{' && *v != '[')) {
             int esc = 0;
             p = *v == '"' ? scan_string(c, v, &esc) : skip_value(c, v, depth + 1);
-        } else if (sel->fields[m->direct].plain && *v != '{' && *v != '[') {
-            int esc = 0;
-            p = *v == '"' ? scan_string(c, v, &esc) : skip_value(c, v, depth + 1);
-            if (p == NULL || put_field(c, sel, (uint32_t)m->direct, v, (size_t)(p - v)) < 0)
+            if (p == NULL)
                 return NULL;
-            next++;
+            if (m->kind == FQ_MEMBER_LEAF)
+                w = copy_at(w, v, (size_t)(p - v), (size_t)(end - v));
         } else {
-            p = emit_field_out(c, sel, (uint32_t)m->direct, (span){v, NULL}, v, depth + 1, fr);
-            next++;
+            o->len = (size_t)(w - o->data);
+            if ((p = emit_value_out(c, sel, (uint32_t)m->field, v, depth + 1, fr)) == NULL
+                || (w = shape_room(c, t, p)) == NULL)
+                return NULL;
         }
-        if (p == NULL)
-            return NULL;
         if (m->slot >= 0)
             c->slots[base + (size_t)m->slot] = (span){v, p};
     }
     if (!glue_eq(p, end, t, &t->close))
         goto mismatch;
     p += t->close.glue_len;
-    if (flush_fields(c, sel, next, sel->nfields, base, p - 1, depth + 1, fr) < 0)
-        return NULL;
-    RESERVE(c, p, 1);
-    fq_buf_putc(o, '}');
+    if (t->close.flush_from < t->close.flush_to) {
+        o->len = (size_t)(w - o->data);
+        if (flush_fields(c, sel, t->close.flush_from, t->close.flush_to, base, p - 1, depth + 1, fr) < 0
+            || (w = shape_room(c, t, p)) == NULL)
+            return NULL;
+    }
+    w = copy_at(w, fq_shape_text(t, &t->close), t->close.text_len, FQ_SHAPE_PAD);
+    o->len = (size_t)(w - o->data);
     c->nslots = base;
     return p;
 

@@ -23,14 +23,73 @@ static int same_shape(const fq_shape *t, const fq_shape_seen *m, size_t n, const
     return 1;
 }
 
-/* Plans each member's writes (fq_shape_member): a member whose key's first reader is the
- * next field to write, once every field before it can be written (a typename, a key met
- * earlier, or a key the shape lacks), writes that field straight from its value. Returns
- * -1 when a selected key comes twice (last-wins objects stay with the general path).
- * state: nsrc bytes, zeroed. */
-static int plan_members(const fq_selection *sel, fq_shape *t, unsigned char *state)
+enum { ABSENT = 0, LATER = 1, MET = 2 }; /* a slot's key, seen from a point of the layout */
+
+/* Whether field f can be written at a point where the slot states are `state`: a typename,
+ * a key met earlier, or a key the shape lacks (null); *constant: its text is fixed (no
+ * recorded value needed). */
+static int writable(const fq_selection *sel, uint32_t f, const unsigned char *state, int *constant)
 {
-    enum { ABSENT = 0, LATER = 1, MET = 2 };
+    int32_t s = sel->fields[f].src;
+    if (s >= 0 && state[s] == LATER)
+        return 0;
+    *constant = *constant && (s < 0 || state[s] == ABSENT);
+    return 1;
+}
+
+/* Appends field f's constant text (typename, or null for an absent key) at w, if w. */
+static size_t constant_text(const fq_selection *sel, uint32_t f, char *w)
+{
+    const fq_sel_field *fd = &sel->fields[f];
+    size_t n = (f != 0) + fd->frag_len + (fd->src >= 0 ? 4 : 0);
+    if (w) {
+        if (f != 0)
+            *w++ = ',';
+        memcpy(w, fq_sel_str(sel, fd->frag_off), fd->frag_len);
+        if (fd->src >= 0)
+            memcpy(w + fd->frag_len, "null", 4);
+    }
+    return n;
+}
+
+/* The text of member mb (flush range and field already planned) at w, if w; its length. A
+ * flush range of constant fields becomes text (and the range empty). */
+static size_t member_text(const fq_selection *sel, fq_shape_member *mb, int constant, int close,
+                          char *w)
+{
+    size_t n = 0;
+    if (constant) {
+        for (uint32_t f = mb->flush_from; f < mb->flush_to; f++)
+            n += constant_text(sel, f, w ? w + n : NULL);
+        if (w)
+            mb->flush_from = mb->flush_to;
+    }
+    if (mb->field >= 0) {
+        const fq_sel_field *fd = &sel->fields[mb->field];
+        if (w) {
+            if (mb->field != 0)
+                w[n] = ',';
+            memcpy(w + n + (mb->field != 0), fq_sel_str(sel, fd->frag_off), fd->frag_len);
+        }
+        n += (mb->field != 0) + fd->frag_len;
+    }
+    if (close) {
+        if (w)
+            w[n] = '}';
+        n++;
+    }
+    return n;
+}
+
+/* Plans the members (fq_shape_member) of t, whose glue and slots are set: a member whose
+ * key's first reader is the next field to write, once every field before it can be written,
+ * writes that field from its value; its slot is recorded only when other fields read it.
+ * constants[i]: member i's flush range (close: index n) is all constant text. Returns -1
+ * when a selected key comes twice (last-wins objects stay with the general path) or a
+ * non-null field's key is missing. state: nsrc bytes, zeroed. */
+static int plan_members(const fq_selection *sel, fq_shape *t, unsigned char *state, unsigned char *constants)
+{
+    const fq_sel_src *srcs = fq_sel_srcs(sel);
     for (uint32_t i = 0; i < t->nmembers; i++) {
         int32_t s = t->members[i].slot;
         if (s >= 0 && state[s] != ABSENT)
@@ -38,29 +97,44 @@ static int plan_members(const fq_selection *sel, fq_shape *t, unsigned char *sta
         if (s >= 0)
             state[s] = LATER;
     }
-    for (uint32_t s = 0; s < sel->nsrc; s++)
-        t->absent += state[s] == ABSENT;
+    for (uint32_t f = 0; f < sel->nfields; f++) {
+        int32_t s = sel->fields[f].src;
+        if (s >= 0 && state[s] == ABSENT && (sel->fields[f].flags & FQ_FIELD_NON_NULL))
+            return -1;
+    }
     uint32_t next = 0;
-    for (uint32_t i = 0; i < t->nmembers; i++) {
-        fq_shape_member *mb = &t->members[i];
-        mb->flush_to = next;
-        mb->direct = -1;
-        if (mb->slot < 0)
-            continue;
-        uint32_t f = fq_sel_srcs(sel)[mb->slot].first_field;
-        if (f >= next) {
-            uint32_t g = next;
-            while (g < f && (sel->fields[g].src < 0 || state[sel->fields[g].src] != LATER))
+    for (uint32_t i = 0; i <= t->nmembers; i++) {
+        fq_shape_member *mb = i < t->nmembers ? &t->members[i] : &t->close;
+        int constant = 1;
+        mb->flush_from = mb->flush_to = next;
+        mb->field = -1;
+        mb->kind = FQ_MEMBER_SCAN;
+        if (i == t->nmembers) {
+            for (uint32_t f = next; f < sel->nfields; f++)
+                (void)writable(sel, f, state, &constant);
+            mb->flush_to = sel->nfields;
+        } else if (mb->slot >= 0) {
+            int32_t s = mb->slot;
+            uint32_t f = srcs[s].first_field, g = next, readers = 0;
+            while (g < f && writable(sel, g, state, &constant))
                 g++;
             if (g == f) {
                 mb->flush_to = f;
-                mb->direct = (int32_t)f;
+                mb->field = (int32_t)f;
+                mb->kind = sel->fields[f].plain ? FQ_MEMBER_LEAF : FQ_MEMBER_FIELD;
                 next = f + 1;
+                for (uint32_t h = f; h < sel->nfields; h++)
+                    readers += sel->fields[h].src == s;
+                if (readers == 1)
+                    mb->slot = -1;
+            } else {
+                constant = 1; /* nothing is flushed here */
             }
+            state[s] = MET;
         }
-        state[mb->slot] = MET;
+        constants[i] = (unsigned char)constant;
+        t->records |= mb->slot >= 0;
     }
-    t->close.flush_to = sel->nfields;
     return 0;
 }
 
@@ -80,22 +154,42 @@ int fq_shape_publish(fq_level_shapes *level, const fq_selection *sel, const fq_s
             return -1; /* learned already (by a concurrent rewrite, or re-met) */
     }
 
+    /* plan on a draft, then size the texts and build the shape */
     size_t head = sizeof(fq_shape) + n * sizeof(fq_shape_member);
-    fq_shape *t = calloc(1, head + glue + FQ_SHAPE_GLUE_PAD);
-    unsigned char *state = calloc(sel->nsrc ? sel->nsrc : 1, 1);
-    if (t == NULL || state == NULL)
+    fq_shape *draft = calloc(1, head), *t = NULL;
+    unsigned char *state = calloc(sel->nsrc + n + 2, 1), *constants = state + sel->nsrc;
+    if (draft == NULL || state == NULL)
         goto error;
-    t->nmembers = (uint32_t)n;
+    draft->nmembers = (uint32_t)n;
+    for (size_t i = 0; i < n; i++)
+        draft->members[i].slot = m[i].slot;
+    draft->close.slot = -1;
+    if (plan_members(sel, draft, state, constants) < 0)
+        goto error;
+    size_t text = 0;
+    for (size_t i = 0; i <= n; i++)
+        text += member_text(sel, i < n ? &draft->members[i] : &draft->close, constants[i], i == n, NULL);
+    if (text > SHAPE_MAX_GLUE)
+        goto error;
+    if ((t = calloc(1, head + glue + text + FQ_SHAPE_PAD)) == NULL)
+        goto error;
+    memcpy(t, draft, head);
+    t->text_total = (uint32_t)text;
     char *w = (char *)t + head;
-    for (size_t i = 0; i < n; i++) {
-        t->members[i] = (fq_shape_member){(uint32_t)(w - (char *)t), (uint32_t)m[i].glue_len, m[i].slot, 0, -1};
-        memcpy(w, m[i].glue, m[i].glue_len);
-        w += m[i].glue_len;
+    for (size_t i = 0; i <= n; i++) {
+        fq_shape_member *mb = i < n ? &t->members[i] : &t->close;
+        mb->glue_off = (uint32_t)(w - (char *)t);
+        mb->glue_len = (uint32_t)(i < n ? m[i].glue_len : close_len);
+        memcpy(w, i < n ? m[i].glue : close, mb->glue_len);
+        w += mb->glue_len;
     }
-    t->close = (fq_shape_member){(uint32_t)(w - (char *)t), (uint32_t)close_len, -1, 0, -1};
-    memcpy(w, close, close_len);
-    if (plan_members(sel, t, state) < 0)
-        goto error;
+    for (size_t i = 0; i <= n; i++) {
+        fq_shape_member *mb = i < n ? &t->members[i] : &t->close;
+        mb->text_off = (uint32_t)(w - (char *)t);
+        mb->text_len = (uint32_t)member_text(sel, mb, constants[i], i == n, w);
+        w += mb->text_len;
+    }
+    free(draft);
     free(state);
     for (int k = 0; k < FQ_SHAPES_PER_LEVEL; k++) {
         fq_shape *expected = NULL;
@@ -107,6 +201,7 @@ int fq_shape_publish(fq_level_shapes *level, const fq_selection *sel, const fq_s
     return -1;
 
 error:
+    free(draft);
     free(state);
     free(t);
     return -1;

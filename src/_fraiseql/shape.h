@@ -26,27 +26,36 @@
 #define FQ_SHAPES_PER_LEVEL 4
 /* Objects with more members are not learned (the learning scan keeps them on the stack). */
 #define FQ_SHAPE_MAX_MEMBERS 64
-/* Glue bytes are followed by this many readable bytes, for 32-byte vector compares. */
-#define FQ_SHAPE_GLUE_PAD 32
+/* The glue and text bytes end with this many readable bytes, for vector compares and
+ * copies. */
+#define FQ_SHAPE_PAD 32
 
-/* A member, and what the rewrite does at it: the fields before `flush_to` are written
- * first (from recorded values, typenames, nulls for keys the shape lacks), then field
- * `direct`, if any, straight from this value as it is scanned (a leaf copied, a child
- * selection rewritten in place). Values of selected keys are also recorded, for fields
- * written later. */
+/* What the rewrite does at a member (and, for `close`, at the closing brace): write the
+ * fields [flush_from, flush_to) from recorded values (if any), then the constant text
+ * (typename fields, nulls for keys the shape lacks, then ',' and the key of `field`), then
+ * the value as its kind says. The plan is fixed when the shape is learned: which field a
+ * member feeds, and where each field is written, depend only on the key layout. */
+enum fq_shape_kind {
+    FQ_MEMBER_SCAN,  /* value validated only (recorded when slot >= 0) */
+    FQ_MEMBER_LEAF,  /* `field` is a plain leaf: the value copied as scanned */
+    FQ_MEMBER_FIELD, /* `field` has a child selection or flags: the general writer */
+};
+
 typedef struct fq_shape_member {
-    uint32_t glue_off; /* from the shape's start */
-    uint32_t glue_len;
-    int32_t slot;      /* the source slot this member's value feeds; -1: skipped */
-    uint32_t flush_to;
-    int32_t direct;    /* -1: none */
+    uint32_t glue_off, glue_len; /* from the shape's start */
+    uint32_t text_off, text_len;
+    uint32_t flush_from, flush_to;
+    int32_t field; /* -1: none */
+    int32_t slot;  /* the source slot to record the value in (other fields read it); -1: none */
+    uint32_t kind; /* enum fq_shape_kind */
 } fq_shape_member;
 
 typedef struct fq_shape {
     uint32_t nmembers;
-    uint32_t absent;           /* selected keys the shape lacks (their fields are null) */
+    uint32_t text_total;       /* bytes of all constant texts */
+    uint32_t records;          /* whether any member records its value */
     fq_shape_member close;     /* glue from the last value through '}' (or '{' through '}') */
-    fq_shape_member members[]; /* the first glue starts at '{'; glue bytes follow */
+    fq_shape_member members[]; /* the first glue starts at '{'; glue and text bytes follow */
 } fq_shape;
 
 /* The shapes of one selection level (one per level of a selection tree, selection.h). */
@@ -72,6 +81,11 @@ FQ_INLINE const char *fq_shape_glue(const fq_shape *t, const fq_shape_member *m)
     return (const char *)t + m->glue_off;
 }
 
+FQ_INLINE const char *fq_shape_text(const fq_shape *t, const fq_shape_member *m)
+{
+    return (const char *)t + m->text_off;
+}
+
 /* Whether the general path should learn the object it just rewrote under this level: the
  * level has a free slot and has met an object before (so a selection used for a single
  * object never pays for learning). */
@@ -83,9 +97,9 @@ FQ_INLINE int fq_shape_wanted(fq_level_shapes *level)
 }
 
 /* Builds the shape of an object of sel whose members are m[0..n) and whose closing glue is
- * close[0..close_len), decides where child selections can be rewritten in place, and
- * publishes it in the first free slot of level. Returns 0, or -1 with nothing published
- * (no free slot, out of memory, a selected key met twice). */
+ * close[0..close_len), plans its writes (fq_shape_member), and publishes it in the first
+ * free slot of level. Returns 0, or -1 with nothing published (no free slot, out of memory,
+ * a selected key met twice, a non-null field's key missing). */
 int fq_shape_publish(fq_level_shapes *level, const fq_selection *sel, const fq_shape_seen *m,
                      size_t n, const char *close, size_t close_len);
 
