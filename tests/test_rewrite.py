@@ -1,6 +1,7 @@
 """Unit tests of the C rewriter: one test per rule of the contract (DESIGN.md section 4)."""
 
 import json
+import sys
 
 import pytest
 
@@ -117,6 +118,18 @@ def test_accepts_bytes_str_and_buffers() -> None:
 def test_output_is_bytes() -> None:
     assert type(rewrite(b"{}", POST)) is bytes
     assert type(to_camel(b"{}")) is bytes
+
+
+@pytest.mark.parametrize("spare", [0, 1, 100, 10_000])
+def test_output_bytes_behave_like_any_bytes_whatever_spare_room_they_kept(spare: int) -> None:
+    """The result keeps its allocation when little of it is unused (py_rewrite.c); it must
+    still be an ordinary bytes object: length, hash, equality, slicing, size."""
+    doc = b'{"a_b": "' + b"x" * spare + b'", "unused": "' + b"y" * spare + b'"}'
+    out = rewrite(doc, Selection(None, [("aB", "a_b", None)]))  # drops half: a shrinking realloc when large
+    expected = b'{"aB":"' + b"x" * spare + b'"}'
+    assert out == expected and len(out) == len(expected)
+    assert hash(out) == hash(expected) and out[-1:] == b"}" and out + b"" == expected
+    assert sys.getsizeof(out) == sys.getsizeof(expected)
 
 
 # ---- flags ----------------------------------------------------------------------------------

@@ -5,9 +5,9 @@
  * a cold function; a debug build (FQ_DEBUG) grows to the exact size asked, so a write
  * beyond a reservation lands outside the allocation and ASan reports it.
  *
- * Storage is pluggable through `resize`: the default uses realloc/free; for large outputs
- * the Python binding backs the buffer with the final `bytes` object (py_rewrite.h:
- * fq_py_buf_init), so the response is written in place and shrunk once. */
+ * Storage is pluggable through `resize`: the default uses realloc/free; the Python binding
+ * backs the buffer with the final `bytes` object (py_rewrite.h: fq_py_buf_init), so the
+ * response is written in place and sized once. */
 #ifndef FQ_BUF_H
 #define FQ_BUF_H
 

@@ -186,14 +186,14 @@ static PyObject *json_one(PGConn *self, const PGresult *res, PyObject *selection
     const fq_selection *sel = fq_py_selection_get(rst, selection);
     fq_buf b;
     fq_err err = {0};
-    if (sel == NULL || fq_py_buf_init(rst, &b, len + 64) < 0)
+    if (sel == NULL || fq_py_buf_init(&b, len + 64) < 0)
         return NULL;
     if (fq_rewrite(&b, json, len, sel, &err) < 0) {
         fq_py_rewrite_raise(rst, &err, json, len);
         fq_buf_free(&b);
         return NULL;
     }
-    return fq_py_buf_finish(rst, &b);
+    return fq_py_buf_finish(&b);
 }
 
 static void row_doc(void *ctx, size_t i, const char **json, size_t *len)
@@ -220,14 +220,14 @@ static PyObject *json_many(PGConn *self, const PGresult *res, PyObject *selectio
         const fq_selection *sel = fq_py_selection_get(rst, selection);
         fq_buf b;
         fq_err err = {0};
-        if (sel == NULL || fq_py_buf_init(rst, &b, total + 64) < 0)
+        if (sel == NULL || fq_py_buf_init(&b, total + 64) < 0)
             return NULL;
         if (fq_rewrite_array(&b, (size_t)n, row_doc, (void *)res, sel, &err) < 0) {
             fq_py_rewrite_raise(rst, &err, NULL, 0);
             fq_buf_free(&b);
             return NULL;
         }
-        return fq_py_buf_finish(rst, &b);
+        return fq_py_buf_finish(&b);
     }
     PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
     if (out == NULL)

@@ -8,18 +8,8 @@
 #include "rewrite.h"
 
 /* ======================================================================================
- * Output buffers
- *
- * Small outputs are written into the module's scratch buffer, kept between calls, and
- * copied once into an exact-size bytes object: for a document of a few KB that costs less
- * than growing a fresh bytes object and shrinking it (malloc, then realloc). Large ones
- * are written straight into the final bytes object, where the copy would cost more.
+ * Output buffers written straight into the final bytes object
  * ====================================================================================== */
-
-/* Expected outputs up to this size go through the scratch buffer. */
-#define SCRATCH_MAX (64 * 1024)
-/* A scratch buffer that grew beyond this is released after use, not kept. */
-#define SCRATCH_KEEP (1024 * 1024)
 
 static int bytes_resize(fq_buf *b, size_t cap)
 {
@@ -46,18 +36,12 @@ static int bytes_resize(fq_buf *b, size_t cap)
     return 0;
 }
 
-int fq_py_buf_init(fq_rewrite_state *st, fq_buf *b, size_t cap)
+int fq_py_buf_init(fq_buf *b, size_t cap)
 {
     fq_buf_init(b);
 #ifndef FQ_DEBUG
-    /* Debug builds keep realloc storage of exact sizes: ASan then sees overruns. */
-    if (cap <= SCRATCH_MAX) {
-        /* the storage moves into b while in use, so a second buffer gets its own */
-        *b = st->scratch;
-        fq_buf_init(&st->scratch);
-    } else {
-        b->resize = bytes_resize;
-    }
+    /* Debug builds keep realloc storage: exact sizes there make ASan see overruns. */
+    b->resize = bytes_resize;
 #endif
     if (fq_buf_reserve(b, cap ? cap : 1) < 0) {
         PyErr_NoMemory();
@@ -66,25 +50,26 @@ int fq_py_buf_init(fq_rewrite_state *st, fq_buf *b, size_t cap)
     return 0;
 }
 
-PyObject *fq_py_buf_finish(fq_rewrite_state *st, fq_buf *b)
+PyObject *fq_py_buf_finish(fq_buf *b)
 {
     PyObject *o;
     if (b->resize != bytes_resize) {
         o = PyBytes_FromStringAndSize(b->data ? b->data : "", (Py_ssize_t)b->len);
-        if (st->scratch.data == NULL && b->cap <= SCRATCH_KEEP) {
-            b->len = 0;
-            st->scratch = *b;
-            fq_buf_init(b);
-        } else {
-            fq_buf_free(b);
-        }
+        fq_buf_free(b);
         return o;
     }
     o = (PyObject *)b->owner;
     if (o == NULL)
         return PyBytes_FromStringAndSize("", 0);
-    if ((size_t)PyBytes_GET_SIZE(o) != b->len && _PyBytes_Resize(&o, (Py_ssize_t)b->len) < 0)
+    if ((size_t)PyBytes_GET_SIZE(o) - b->len <= b->len / 4 + 64) {
+        /* Little spare room: keep the allocation and only set the size (what a shrinking
+         * realloc would have split off costs more to hand back than it is worth, for
+         * bytes that are usually short-lived; at most a quarter is left unused). */
+        Py_SET_SIZE(o, (Py_ssize_t)b->len);
+        PyBytes_AS_STRING(o)[b->len] = '\0';
+    } else if (_PyBytes_Resize(&o, (Py_ssize_t)b->len) < 0) {
         o = NULL;
+    }
     b->owner = NULL;
     b->data = NULL;
     b->len = b->cap = 0;
@@ -452,14 +437,14 @@ static PyObject *run_rewrite(PyObject *module, PyObject *json, const fq_selectio
     /* to_camel never grows the text; a selection may (longer keys, typenames): leave room so
      * that the common case never reallocates (untouched capacity costs nothing) */
     size_t cap = (size_t)in.len + (sel ? (size_t)in.len / 4 : 0) + 64;
-    if (fq_py_buf_init(st, &b, cap) < 0)
+    if (fq_py_buf_init(&b, cap) < 0)
         goto done;
     if (fq_rewrite(&b, in.data, (size_t)in.len, sel, &err) < 0) {
         fq_py_rewrite_raise(st, &err, in.data, (size_t)in.len);
         fq_buf_free(&b);
         goto done;
     }
-    result = fq_py_buf_finish(st, &b);
+    result = fq_py_buf_finish(&b);
 done:
     input_release(&in);
     return result;
@@ -542,7 +527,6 @@ int fq_py_rewrite_traverse(fq_rewrite_state *st, visitproc visit, void *arg)
 
 void fq_py_rewrite_clear(fq_rewrite_state *st)
 {
-    fq_buf_free(&st->scratch);
     Py_CLEAR(st->JSONError);
     Py_CLEAR(st->NonNullError);
     Py_CLEAR(st->SelectionType);

@@ -3,20 +3,19 @@
  *
  * C API for the other binding files (e.g. the libpq driver):
  *   fq_py_selection_get  the compiled selection inside a fraiseql.Selection
- *   fq_py_buf_init       an fq_buf for an output (the module's scratch buffer, or the final
- *                        bytes object for large outputs)
- *   fq_py_buf_finish     ... and the exact-size bytes object of what was written
+ *   fq_py_buf_init       an fq_buf that writes straight into the final bytes object
+ *   fq_py_buf_finish     ... and hands that bytes object over, sized to what was written
  *   fq_py_rewrite_raise  turns a failed core call's fq_err into the Python exception
  * Typical use:
  *     fq_buf b; fq_err err = {0};
  *     const fq_selection *sel = fq_py_selection_get(st, obj);   // NULL: TypeError set
- *     if (sel == NULL || fq_py_buf_init(st, &b, len + 64) < 0) goto error;
+ *     if (sel == NULL || fq_py_buf_init(&b, len + 64) < 0) goto error;
  *     if (fq_rewrite(&b, json, len, sel, &err) < 0) {
  *         fq_py_rewrite_raise(st, &err, json, len);
  *         fq_buf_free(&b);
  *         goto error;
  *     }
- *     result = fq_py_buf_finish(st, &b);                          // NULL: exception set
+ *     result = fq_py_buf_finish(&b);                              // NULL: exception set
  */
 #ifndef FQ_PY_REWRITE_H
 #define FQ_PY_REWRITE_H
@@ -32,7 +31,6 @@ typedef struct fq_rewrite_state {
     PyObject *JSONError;
     PyObject *NonNullError;
     PyTypeObject *SelectionType;
-    fq_buf scratch; /* output storage kept between calls (fq_py_buf_init) */
 } fq_rewrite_state;
 
 int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st);
@@ -43,15 +41,15 @@ void fq_py_rewrite_clear(fq_rewrite_state *st);
  * set when obj is not a fraiseql.Selection. */
 const fq_selection *fq_py_selection_get(fq_rewrite_state *st, PyObject *obj);
 
-/* Initialises b for an output of about cap bytes (it grows as needed): the module's
- * scratch buffer for small outputs, else a bytes object written in place. 0, or -1 with
- * MemoryError set. Release with fq_buf_free or hand over with fq_py_buf_finish, before
- * anything else runs Python code. */
-int fq_py_buf_init(fq_rewrite_state *st, fq_buf *b, size_t cap);
+/* Initialises b to write into a new bytes object of capacity cap (it grows as needed).
+ * 0, or -1 with MemoryError set. Release with fq_buf_free or hand over with
+ * fq_py_buf_finish. */
+int fq_py_buf_init(fq_buf *b, size_t cap);
 
-/* The bytes holding b's b->len bytes (new reference; b is left empty, its scratch storage
- * returned to st), or NULL with an exception set. */
-PyObject *fq_py_buf_finish(fq_rewrite_state *st, fq_buf *b);
+/* The bytes holding b's b->len bytes (new reference; b is left empty), or NULL with an
+ * exception set. Shrunk with a realloc only when more than a quarter of it is spare. Works
+ * for realloc-backed buffers too (then it copies). */
+PyObject *fq_py_buf_finish(fq_buf *b);
 
 /* Sets the exception for a failed core call and clears err: JSONError (attributes pos,
  * path) for FQ_ERR_JSON/DEPTH/KIND, NonNullError (attribute path) for FQ_ERR_NONNULL,

@@ -163,12 +163,19 @@ static const unsigned char string_special[256] = {
 static const unsigned char is_ws[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
 
 #if FQ_SIMD
-/* Bit i set when p[i] is '"', '\\', a control character or non-ASCII (signed < ' '). */
-FQ_INLINE unsigned string_special_mask(const char *p, __m128i quote, __m128i bslash, __m128i space)
+/* 0xFF in each byte of v that ends the plain run of a string body: '"', '\\', a control
+ * character or non-ASCII (signed < ' '). Three independent compares: shorter dependency
+ * chains than folding two of them into one (measured slower). */
+FQ_INLINE __m128i string_special_vec(__m128i v)
 {
-    __m128i v = _mm_loadu_si128((const __m128i *)p);
-    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(special, _mm_cmplt_epi8(v, space)));
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    return _mm_or_si128(special, _mm_cmplt_epi8(v, _mm_set1_epi8(' ')));
+}
+
+/* Bit i set when p[i] ends the plain run of a string body. */
+FQ_INLINE unsigned string_special_mask(const char *p)
+{
+    return (unsigned)_mm_movemask_epi8(string_special_vec(_mm_loadu_si128((const __m128i *)p)));
 }
 #endif
 
@@ -299,21 +306,18 @@ static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const c
         }
 #endif
 #if FQ_SIMD
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-                      space = _mm_set1_epi8(' ');
         /* long text: 64 bytes per round, one branch */
         while (end - p >= 64) {
             __m128i a = _mm_loadu_si128((const __m128i *)p), b = _mm_loadu_si128((const __m128i *)(p + 16)),
                     x = _mm_loadu_si128((const __m128i *)(p + 32)), y = _mm_loadu_si128((const __m128i *)(p + 48));
-#define FQ_SPECIAL(v) _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space))
-            __m128i any = _mm_or_si128(_mm_or_si128(FQ_SPECIAL(a), FQ_SPECIAL(b)), _mm_or_si128(FQ_SPECIAL(x), FQ_SPECIAL(y)));
-#undef FQ_SPECIAL
+            __m128i any = _mm_or_si128(_mm_or_si128(string_special_vec(a), string_special_vec(b)),
+                                       _mm_or_si128(string_special_vec(x), string_special_vec(y)));
             if (_mm_movemask_epi8(any))
                 break;
             p += 64;
         }
         while (end - p >= 16) {
-            unsigned m = string_special_mask(p, quote, bslash, space);
+            unsigned m = string_special_mask(p);
             if (m) {
                 p += __builtin_ctz(m);
                 goto special;
@@ -353,10 +357,9 @@ FQ_INLINE const char *scan_string(rw *c, const char *p, int *esc)
 {
     const char *open = p++;
 #if FQ_SIMD
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(' ');
     /* four rounds: keys, names, dates, e-mail addresses and titles are under 64 bytes */
     for (int round = 0; round < 4 && FQ_LIKELY(c->end - p >= 16); round++) {
-        unsigned m = string_special_mask(p, quote, bslash, space);
+        unsigned m = string_special_mask(p);
         if (m) {
             p += __builtin_ctz(m);
             if (FQ_LIKELY(*p == '"'))
@@ -1064,8 +1067,8 @@ done:
  * later duplicate might override, the object is redone in record mode, children included:
  * at most once per object, so the work stays linear in the input times the selection
  * depth. */
-static const char *rw_object(rw *c, const char *open, const fq_selection *sel, int depth,
-                             const frame *fr, int direct)
+static FQ_NOINLINE const char *rw_object(rw *c, const char *open, const fq_selection *sel,
+                                         int depth, const frame *fr, int direct)
 {
     const char *end = c->end;
     const fq_sel_src *srcs = fq_sel_srcs(sel);
@@ -1074,18 +1077,6 @@ static const char *rw_object(rw *c, const char *open, const fq_selection *sel, i
     const char *p;
     if (depth >= FQ_MAX_DEPTH)
         return fail_depth(c, open);
-    fq_level_shapes *level = direct && c->shapes ? &c->shapes[sel->node] : NULL;
-    if (level) {
-        /* a learned shape first; the next one only when the first glue already differs */
-        const fq_shape *t;
-        uint32_t mismatch = 0;
-        c->shaped = 1;
-        for (int k = 0; mismatch <= 1 && k < FQ_SHAPES_PER_LEVEL && (t = fq_shape_get(level, k)); k++) {
-            const char *r = rw_object_shaped(c, open, sel, t, depth, fr, &mismatch);
-            if (r != NULL || mismatch == 0)
-                return r;
-        }
-    }
     size_t base = push_slots(c, sel->nsrc, 1);
     if (base == (size_t)-1)
         return fail_nomem(c, open);
@@ -1193,8 +1184,8 @@ restart:;
     RESERVE(c, close, 1);
     fq_buf_putc(o, '}');
     c->nslots = base;
-    if (level && direct && fq_shape_wanted(level))
-        learn_shape(c, sel, level, open, depth);
+    if (direct && c->shapes && fq_shape_wanted(&c->shapes[sel->node]))
+        learn_shape(c, sel, &c->shapes[sel->node], open, depth);
     return p;
 
 failed:
@@ -1208,6 +1199,26 @@ redo:
         memset(c->slots + base, 0, sel->nsrc * sizeof(span));
     direct = 0;
     goto restart;
+}
+
+/* *p at '{' of an object under sel: rewrites it through a learned shape of sel's level if
+ * one fits, leaving in *p the end of the object (NULL: error set), and returns 1; returns 0
+ * when none fits (nothing written). The next shape is tried only when the first glue
+ * already differs. */
+FQ_INLINE int try_shapes(rw *c, const char **p, const fq_selection *sel, int depth, const frame *fr)
+{
+    fq_level_shapes *level = &c->shapes[sel->node];
+    const fq_shape *t;
+    uint32_t mismatch = 0;
+    c->shaped = 1;
+    for (int k = 0; mismatch <= 1 && k < FQ_SHAPES_PER_LEVEL && (t = fq_shape_get(level, k)); k++) {
+        const char *r = rw_object_shaped(c, *p, sel, t, depth, fr, &mismatch);
+        if (r != NULL || mismatch == 0) {
+            *p = r;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* p at '[': each element rewritten under sel; items_nn: a null element fails. */
@@ -1226,13 +1237,17 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
         return p + 1;
     }
     frame f = {fr, NULL, 0, 0};
+    int shaped = direct && c->shapes && depth + 1 < FQ_MAX_DEPTH;
     for (;;) {
         if (FQ_UNLIKELY(items_nn && p < end && *p == 'n')) {
             if (scan_literal(c, p, "null", 4) == NULL)
                 return NULL;
             return fail_at(c, p, FQ_ERR_NONNULL, "null item in a list of non-null items", &f);
         }
-        if ((p = rw_value(c, p, sel, depth + 1, &f, direct)) == NULL)
+        /* objects of a learned shape without the detour through rw_value */
+        if (!(p < end && *p == '{' && shaped && try_shapes(c, &p, sel, depth + 1, &f)))
+            p = rw_value(c, p, sel, depth + 1, &f, direct);
+        if (p == NULL)
             return NULL;
         RESERVE(c, p, 1);
         int more = next_item(c, &p, ']');
@@ -1253,6 +1268,8 @@ static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int d
         return fail(c, p, "expected a JSON value");
     switch (*p) {
     case '{':
+        if (direct && c->shapes && depth < FQ_MAX_DEPTH && try_shapes(c, &p, sel, depth, fr))
+            return p;
         return rw_object(c, p, sel, depth, fr, direct);
     case '[':
         return rw_array(c, p, sel, depth, fr, direct, 0);
