@@ -954,7 +954,7 @@ FQ_INLINE char *shape_room(rw *c, const fq_shape *t, const char *p)
  * A glue that differs returns NULL with *mismatch set to the member's index + 1 and nothing
  * written; a failing value returns NULL with the error set (rewrite_doc then redoes the
  * document without shapes, so that errors are exactly the general path's). */
-static FQ_NOINLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selection *sel,
+FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selection *sel,
                                                 const fq_shape *t, int depth, const frame *fr,
                                                 uint32_t *mismatch)
 {
