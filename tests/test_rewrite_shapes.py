@@ -153,3 +153,23 @@ def test_a_learned_layout_with_other_value_kinds_still_checks_them() -> None:
     bad = b'{"a": {"v": "x}, "b": 2}'
     assert outcome(bad, sel) == outcome(bad, Selection("T", [("a", "a", inner), ("b", "b", None)]))
     assert outcome(bad, sel)[1] == "expected ',' or '}' after an object member at byte 18 (found 'b')"
+
+
+STRING_LEAF = [("__typename", None, None), ("s", "s", None), ("n", "n", None)]
+
+
+@pytest.mark.parametrize("special", [b"", b"\\n", b"\\u00e9", "é".encode(), "€".encode(), "😀".encode(),
+                                     b"\\x", b"\x01", b"\xff"])
+def test_string_leaves_copied_while_scanned_match_the_untrained_rewrite(special: bytes) -> None:
+    """Under a learned shape a string leaf is copied as it is scanned (16 bytes at a time
+    for the first 64, then the general scan): every length, and a special byte (escape,
+    UTF-8 sequence, invalid byte) at every offset, gives what an untrained Selection gives."""
+    trained = Selection("T", STRING_LEAF)
+    tail = b', "tail": "' + b"t" * 80 + b'"}'  # the vector path needs 64 bytes after the string
+    for _ in range(3):
+        rewrite(b'{"n": 1, "s": "warm-up"' + tail, trained)
+    for length in range(0, 140):
+        for at in sorted({0, length // 2, length}):
+            body = b"a" * at + special + b"b" * (length - at)
+            for doc in (b'{"n": 1, "s": "' + body + b'"' + tail, b'{"n": 1, "s": "' + body + b'"}'):
+                assert outcome(doc, trained) == outcome(doc, Selection("T", STRING_LEAF)), (length, at)

@@ -372,6 +372,54 @@ FQ_INLINE const char *scan_string(rw *c, const char *p, int *esc)
     return scan_string_slow(c, open, p, esc);
 }
 
+/* Rest of copy_string: p is the first byte of the body not yet scanned, w where it goes
+ * (the bytes before p are copied). Scans as scan_string_slow does and copies what it
+ * passed; returns the byte after the closing quote and sets *wp past its copy, or NULL with
+ * the error set. */
+static FQ_NOINLINE const char *copy_string_slow(rw *c, const char *open, const char *p, char *w,
+                                                char **wp)
+{
+    int esc = 0;
+    const char *q = scan_string_slow(c, open, p, &esc);
+    if (q == NULL)
+        return NULL;
+    memcpy(w, p, (size_t)(q - p));
+    *wp = w + (q - p);
+    return q;
+}
+
+/* v at the opening quote of a string; *wp with room for end - v + SLACK bytes. Copies the
+ * string, quotes included, while validating it as scan_string does: each 16-byte vector
+ * scanned inline is stored as it is loaded, so the usual string (under 64 bytes) is read
+ * once; longer ones and ones with escapes or non-ASCII finish in copy_string_slow. Returns
+ * the byte after the string and advances *wp past its copy, or NULL with the error set. */
+FQ_INLINE const char *copy_string(rw *c, const char *v, char **wp)
+{
+    char *w = *wp;
+#if FQ_SIMD
+    if (FQ_LIKELY(c->end - v >= 64)) {
+        unsigned opening = 1; /* the opening quote, at bit 0 of the first vector */
+        for (int k = 0; k < 64; k += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(v + k));
+            _mm_storeu_si128((__m128i *)(w + k), x);
+            unsigned m = (unsigned)_mm_movemask_epi8(string_special_vec(x)) & ~opening;
+            opening = 0;
+            if (m) {
+                unsigned at = (unsigned)k + (unsigned)__builtin_ctz(m);
+                if (FQ_LIKELY(v[at] == '"')) {
+                    *wp = w + at + 1;
+                    return v + at + 1;
+                }
+                return copy_string_slow(c, v, v + at, w + at, wp);
+            }
+        }
+        return copy_string_slow(c, v, v + 64, w + 64, wp);
+    }
+#endif
+    *w = '"';
+    return copy_string_slow(c, v, v + 1, w + 1, wp);
+}
+
 FQ_INLINE int is_digit(char ch)
 {
     return (unsigned char)(ch - '0') < 10;
@@ -863,7 +911,7 @@ FQ_INLINE const char *emit_field(rw *c, const fq_selection *sel, uint32_t i, spa
 /* ---- objects of a learned shape (shape.h) ------------------------------------------- */
 
 /* Whether p[0..) starts with the glue of member m of shape t. */
-FQ_INLINE int glue_eq(const char *p, const char *end, const fq_shape *t, const fq_shape_member *m)
+FQ_INLINE int glue_eq(const char *end, const char *p, const fq_shape *t, const fq_shape_member *m)
 {
     const char *g = fq_shape_glue(t, m);
     size_t n = m->glue_len;
@@ -971,7 +1019,7 @@ FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selecti
     *w++ = '{';
     const fq_shape_member *m = t->members;
     for (; i < t->nmembers; i++, m++) {
-        if (!glue_eq(p, end, t, m))
+        if (!glue_eq(end, p, t, m))
             goto mismatch;
         const char *v = p + m->glue_len;
         if (FQ_UNLIKELY(v >= end))
@@ -983,7 +1031,10 @@ FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selecti
                 return NULL;
         }
         w = copy_at(w, fq_shape_text(t, m), m->text_len, FQ_SHAPE_PAD);
-        if (m->kind == FQ_MEMBER_SCAN || (m->kind == FQ_MEMBER_LEAF && *v != '{' && *v != '[')) {
+        if (m->kind == FQ_MEMBER_LEAF && *v == '"') {
+            if ((p = copy_string(c, v, &w)) == NULL)
+                return NULL;
+        } else if (m->kind == FQ_MEMBER_SCAN || (m->kind == FQ_MEMBER_LEAF && *v != '{' && *v != '[')) {
             int esc = 0;
             p = *v == '"' ? scan_string(c, v, &esc) : skip_value(c, v, depth + 1);
             if (p == NULL)
@@ -999,7 +1050,7 @@ FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selecti
         if (m->slot >= 0)
             c->slots[base + (size_t)m->slot] = (span){v, p};
     }
-    if (!glue_eq(p, end, t, &t->close))
+    if (!glue_eq(end, p, t, &t->close))
         goto mismatch;
     p += t->close.glue_len;
     if (t->close.flush_from < t->close.flush_to) {
