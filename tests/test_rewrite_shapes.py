@@ -168,8 +168,8 @@ def test_string_leaves_copied_while_scanned_match_the_untrained_rewrite(special:
     tail = b', "tail": "' + b"t" * 80 + b'"}'  # the vector path needs 64 bytes after the string
     for _ in range(3):
         rewrite(b'{"n": 1, "s": "warm-up"' + tail, trained)
-    for length in range(0, 140):
-        for at in sorted({0, length // 2, length}):
+    for length in range(0, 200):
+        for at in sorted({0, length // 3, length // 2, length - 1, length} - {-1}):
             body = b"a" * at + special + b"b" * (length - at)
             for doc in (b'{"n": 1, "s": "' + body + b'"' + tail, b'{"n": 1, "s": "' + body + b'"}'):
                 assert outcome(doc, trained) == outcome(doc, Selection("T", STRING_LEAF)), (length, at)

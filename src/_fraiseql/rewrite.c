@@ -292,6 +292,31 @@ __attribute__((target("avx2"))) static const char *skip_plain_avx2(const char *p
 }
 #endif
 
+#if FQ_AVX2
+/* skip_plain_avx2 that also copies: stores each 64-byte block at w as it scans it (w has
+ * room for them all), and returns the first byte that is not plain text, or the start of
+ * the last block under 64 bytes before end; everything before it is copied. */
+__attribute__((target("avx2"))) static const char *copy_plain_avx2(const char *p, const char *end, char *w)
+{
+    const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\'),
+                  space = _mm256_set1_epi8(' ');
+    while (end - p >= 64) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
+        _mm256_storeu_si256((__m256i *)w, a);
+        _mm256_storeu_si256((__m256i *)(w + 32), b);
+#define FQ_SPECIAL(v) _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash)), _mm256_cmpgt_epi8(space, v))
+        uint64_t m = (uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(a))
+                     | (uint64_t)(uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(b)) << 32;
+#undef FQ_SPECIAL
+        if (m)
+            return p + __builtin_ctzll(m);
+        p += 64;
+        w += 64;
+    }
+    return p;
+}
+#endif
+
 /* Rest of scan_string from p, the first byte of the body that is not plain ASCII text
  * (or where fewer than 16 bytes remain). */
 static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const char *p, int *esc)
@@ -379,12 +404,23 @@ FQ_INLINE const char *scan_string(rw *c, const char *p, int *esc)
 static FQ_NOINLINE const char *copy_string_slow(rw *c, const char *open, const char *p, char *w,
                                                 char **wp)
 {
+#if FQ_AVX2
+    if (c->end - p >= 64 && __builtin_cpu_supports("avx2")) {
+        const char *q = copy_plain_avx2(p, c->end, w);
+        w += q - p;
+        p = q;
+        if (FQ_LIKELY(p < c->end && *p == '"')) {
+            *w = '"';
+            *wp = w + 1;
+            return p + 1;
+        }
+    }
+#endif
     int esc = 0;
     const char *q = scan_string_slow(c, open, p, &esc);
     if (q == NULL)
         return NULL;
-    memcpy(w, p, (size_t)(q - p));
-    *wp = w + (q - p);
+    *wp = copy_at(w, p, (size_t)(q - p), (size_t)(c->end - p));
     return q;
 }
 
