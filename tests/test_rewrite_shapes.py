@@ -7,7 +7,10 @@ error is the one an untrained Selection raises (same type, offset, message and p
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -173,3 +176,21 @@ def test_string_leaves_copied_while_scanned_match_the_untrained_rewrite(special:
             body = b"a" * at + special + b"b" * (length - at)
             for doc in (b'{"n": 1, "s": "' + body + b'"' + tail, b'{"n": 1, "s": "' + body + b'"}'):
                 assert outcome(doc, trained) == outcome(doc, Selection("T", STRING_LEAF)), (length, at)
+
+
+def test_shapes_can_be_turned_off_and_change_nothing() -> None:
+    """FRAISEQL_SHAPES=0 (a diagnostic switch read at import) runs the general path only:
+    same bytes, same errors."""
+    docs = [user(i, i % 4) for i in range(6)] + [user(9, 3)[:-7], b'{"id": 1, "user_posts": 5}']
+    script = (
+        "import sys, json\n"
+        "from test_rewrite_shapes import USER, outcome\n"
+        "docs = json.loads(sys.stdin.read())\n"
+        "print(json.dumps([repr(outcome(d.encode('latin-1'), USER)) for d in docs]))\n"
+    )
+    here = [repr(outcome(d, USER)) for d in docs]
+    run = subprocess.run([sys.executable, "-c", script], input=json.dumps([d.decode("latin-1") for d in docs]),
+                         capture_output=True, text=True, check=True, cwd=os.path.dirname(__file__),
+                         env={**os.environ, "FRAISEQL_SHAPES": "0"})
+    assert json.loads(run.stdout) == here
+    assert sum(r.startswith("('ok'") for r in here) == 6

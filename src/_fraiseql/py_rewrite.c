@@ -491,6 +491,9 @@ static PyMethodDef rewrite_methods[] = {
 
 int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st)
 {
+    /* FRAISEQL_SHAPES=0: no learned shapes (README, "The rewriter") */
+    const char *shapes = getenv("FRAISEQL_SHAPES");
+    fq_rewrite_use_shapes(shapes == NULL || strcmp(shapes, "0") != 0);
     st->JSONError = PyErr_NewExceptionWithDoc(
         "fraiseql.JSONError",
         "Malformed JSON input, or a value of the wrong kind for the selection. The message "
