@@ -194,3 +194,22 @@ def test_shapes_can_be_turned_off_and_change_nothing() -> None:
                          env={**os.environ, "FRAISEQL_SHAPES": "0"})
     assert json.loads(run.stdout) == here
     assert sum(r.startswith("('ok'") for r in here) == 6
+
+
+def test_layouts_that_share_a_prefix_alternate_correctly() -> None:
+    """Objects that leave one learned layout part way (a key more at the end, a key fewer in
+    the middle) are redone with the layout that shares their start."""
+    post = Selection("P", [("__typename", None, None), ("t", "t", None)])
+    sel = Selection("T", [("a", "a", None), ("posts", "p", post), ("z", "z", None)])
+    docs = [
+        b'{"a": 1, "p": [{"t": 1}, {"t": 2, "x": 0}], "z": 2}',
+        b'{"a": 1, "p": [{"t": 3, "x": 0}, {"t": 4}], "z": 2, "zz": 3}',
+        b'{"a": 1, "z": 2}',
+        b'{"a": 1, "p": null, "z": 2, "zz": 3}',
+    ]
+    for _ in range(5):
+        for doc in docs:
+            expected = json.loads(doc)
+            want = {"a": 1, "posts": [{"__typename": "P", "t": q["t"]} for q in expected["p"]]
+                    if expected.get("p") else None, "z": 2}
+            assert json.loads(rewrite(doc, sel)) == want

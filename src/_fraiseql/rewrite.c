@@ -1035,12 +1035,13 @@ FQ_INLINE char *shape_room(rw *c, const fq_shape *t, const char *p)
 /* p at '{' of an object under sel, matched against shape t: the object written as the
  * general path writes it, its end returned. The output cursor stays in a register between
  * members (one reservation covers the object, renewed after anything written out of line).
- * A glue that differs returns NULL with *mismatch set to the member's index + 1 and nothing
- * written; a failing value returns NULL with the error set (rewrite_doc then redoes the
- * document without shapes, so that errors are exactly the general path's). */
+ * A glue that differs returns NULL with *mismatch set to the member's index + 1, *at to
+ * where in the input, and nothing written; a failing value returns NULL with the error set
+ * (rewrite_doc then redoes the document without shapes, so that errors are exactly the
+ * general path's). */
 FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selection *sel,
-                                                const fq_shape *t, int depth, const frame *fr,
-                                                uint32_t *mismatch)
+                                       const fq_shape *t, int depth, const frame *fr,
+                                       uint32_t *mismatch, const char **at)
 {
     const char *end = c->end, *p = open;
     fq_buf *o = c->out;
@@ -1104,6 +1105,23 @@ mismatch:
     o->len = mark;
     c->nslots = base;
     *mismatch = i + 1;
+    *at = p;
+    return NULL;
+}
+
+/* Another shape of level that shares t's first i members and whose member i (or closing
+ * glue) starts at p, or NULL. */
+static FQ_NOINLINE const fq_shape *other_shape(fq_level_shapes *level, const fq_shape *t, uint32_t i,
+                                               const char *end, const char *p)
+{
+    for (int k = 0; k < FQ_SHAPES_PER_LEVEL; k++) {
+        const fq_shape *u = fq_shape_get(level, k);
+        if (u == NULL)
+            return NULL;
+        if (u != t && fq_shape_shared(t, u) >= i
+            && glue_eq(end, p, u, i < u->nmembers ? &u->members[i] : &u->close))
+            return u;
+    }
     return NULL;
 }
 
@@ -1290,20 +1308,29 @@ redo:
 
 /* *p at '{' of an object under sel: rewrites it through a learned shape of sel's level if
  * one fits, leaving in *p the end of the object (NULL: error set), and returns 1; returns 0
- * when none fits (nothing written). The next shape is tried only when the first glue
- * already differs. */
+ * when none fits (nothing written). The shape that fitted last at this level goes first;
+ * when the input leaves a shape at member i, the object is redone with a shape that shares
+ * the first i members and fits there, if any (each shape at most once). */
 FQ_INLINE int try_shapes(rw *c, const char **p, const fq_selection *sel, int depth, const frame *fr)
 {
     fq_level_shapes *level = &c->shapes[sel->node];
-    const fq_shape *t;
-    uint32_t mismatch = 0;
+    unsigned hint = __atomic_load_n(&level->hint, __ATOMIC_RELAXED);
+    const fq_shape *t = fq_shape_get(level, (int)hint);
+    if (t == NULL)
+        return 0;
     c->shaped = 1;
-    for (int k = 0; mismatch <= 1 && k < FQ_SHAPES_PER_LEVEL && (t = fq_shape_get(level, k)); k++) {
-        const char *r = rw_object_shaped(c, *p, sel, t, depth, fr, &mismatch);
-        if (r != NULL || mismatch == 0) {
+    for (int tries = 0; tries < FQ_SHAPES_PER_LEVEL; tries++) {
+        uint32_t mismatch;
+        const char *at;
+        const char *r = rw_object_shaped(c, *p, sel, t, depth, fr, &mismatch, &at);
+        if (mismatch == 0) {
+            if (t->index != hint)
+                __atomic_store_n(&level->hint, t->index, __ATOMIC_RELAXED);
             *p = r;
             return 1;
         }
+        if ((t = other_shape(level, t, mismatch - 1, c->end, at)) == NULL)
+            return 0;
     }
     return 0;
 }

@@ -138,6 +138,26 @@ static int plan_members(const fq_selection *sel, fq_shape *t, unsigned char *sta
     return 0;
 }
 
+/* Whether members a (of shape s) and b (of shape t) have the same glue and plan. */
+static int same_member(const fq_shape *s, const fq_shape_member *a, const fq_shape *t,
+                       const fq_shape_member *b)
+{
+    return a->glue_len == b->glue_len && a->text_len == b->text_len && a->kind == b->kind
+           && a->slot == b->slot && a->field == b->field && a->flush_from == b->flush_from
+           && a->flush_to == b->flush_to
+           && memcmp(fq_shape_glue(s, a), fq_shape_glue(t, b), a->glue_len) == 0
+           && memcmp(fq_shape_text(s, a), fq_shape_text(t, b), a->text_len) == 0;
+}
+
+/* How many leading members shapes s and t share. */
+static uint32_t shared_members(const fq_shape *s, const fq_shape *t)
+{
+    uint32_t i = 0;
+    while (i < s->nmembers && i < t->nmembers && same_member(s, &s->members[i], t, &t->members[i]))
+        i++;
+    return i;
+}
+
 int fq_shape_publish(fq_level_shapes *level, const fq_selection *sel, const fq_shape_seen *m,
                      size_t n, const char *close, size_t close_len)
 {
@@ -191,13 +211,18 @@ int fq_shape_publish(fq_level_shapes *level, const fq_selection *sel, const fq_s
     }
     free(draft);
     free(state);
+    /* the first free slot, noting what t shares with the shapes before it */
     for (int k = 0; k < FQ_SHAPES_PER_LEVEL; k++) {
-        fq_shape *expected = NULL;
-        if (__atomic_compare_exchange_n(&level->shape[k], &expected, t, 0, __ATOMIC_RELEASE,
-                                        __ATOMIC_RELAXED))
-            return 0;
+        fq_shape *expected = (fq_shape *)fq_shape_get(level, k);
+        if (expected == NULL) {
+            t->index = (uint32_t)k;
+            if (__atomic_compare_exchange_n(&level->shape[k], &expected, t, 0, __ATOMIC_RELEASE,
+                                            __ATOMIC_ACQUIRE))
+                return 0;
+        }
+        t->same[k] = shared_members(t, expected); /* taken, by now or meanwhile */
     }
-    free(t); /* every slot taken meanwhile */
+    free(t); /* every slot taken */
     return -1;
 
 error:

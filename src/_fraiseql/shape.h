@@ -11,9 +11,12 @@
  * values need scanning (and validating); any difference sends the object back to the
  * general path (rewrite.c).
  *
- * A level keeps up to FQ_SHAPES_PER_LEVEL shapes. Each is immutable once published into a
- * free slot (atomic compare-and-swap), never replaced, and freed with its selection: a
- * reader needs no lock, and concurrent rewrites under one selection are safe.
+ * A level keeps up to FQ_SHAPES_PER_LEVEL shapes (documents with optional keys have a few
+ * layouts). The one that fitted last is tried first; an object that leaves it at member i
+ * is redone with a shape sharing the first i members, if one fits there. Each shape is
+ * immutable once published into a free slot (atomic compare-and-swap), never replaced, and
+ * freed with its selection: a reader needs no lock, and concurrent rewrites under one
+ * selection are safe.
  */
 #ifndef FQ_SHAPE_H
 #define FQ_SHAPE_H
@@ -54,6 +57,11 @@ typedef struct fq_shape {
     uint32_t nmembers;
     uint32_t text_total;       /* bytes of all constant texts */
     uint32_t records;          /* whether any member records its value */
+    uint32_t index;            /* its slot in the level */
+    /* same[j], for the shape in slot j < index: how many leading members (glue and plan)
+     * the two share. A rewrite whose input differs from this shape at member i may go on
+     * with another shape sharing at least i members (fq_shape_shared). */
+    uint32_t same[FQ_SHAPES_PER_LEVEL];
     fq_shape_member close;     /* glue from the last value through '}' (or '{' through '}') */
     fq_shape_member members[]; /* the first glue starts at '{'; glue and text bytes follow */
 } fq_shape;
@@ -62,6 +70,7 @@ typedef struct fq_shape {
 typedef struct fq_level_shapes {
     fq_shape *shape[FQ_SHAPES_PER_LEVEL]; /* atomic; filled in order, never replaced */
     unsigned seen;                        /* atomic; objects the general path rewrote */
+    unsigned hint;                        /* atomic; the slot of the shape that fitted last */
 } fq_level_shapes;
 
 /* One member of an object as the learning scan met it. */
@@ -84,6 +93,12 @@ FQ_INLINE const char *fq_shape_glue(const fq_shape *t, const fq_shape_member *m)
 FQ_INLINE const char *fq_shape_text(const fq_shape *t, const fq_shape_member *m)
 {
     return (const char *)t + m->text_off;
+}
+
+/* Leading members that two shapes of one level share (glue and plan). */
+FQ_INLINE uint32_t fq_shape_shared(const fq_shape *a, const fq_shape *b)
+{
+    return a->index > b->index ? a->same[b->index] : b->same[a->index];
 }
 
 /* Whether the general path should learn the object it just rewrote under this level: the
