@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,server,bench
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test build test-asan test-c fuzz bench bench-core clean
+.PHONY: demo test build test-asan test-c fuzz bench bench-core count-core clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -36,6 +36,10 @@ bench-core: $(VENV)/.installed
 	$(CC) -O3 -std=c11 -Isrc/_fraiseql -DFQ_NO_SIMD -DFQ_NO_SIMD_LABEL='"portable"' benchmarks/bench_core.c $(CORE_SRC) -o benchmarks/out/bench_core_portable
 	benchmarks/out/bench_core_sse2 benchmarks/out
 	benchmarks/out/bench_core_portable benchmarks/out
+
+# Instructions per rewrite (callgrind), learned shapes on and off.
+count-core: bench-core
+	$(PY) benchmarks/count_core.py
 
 # C unit tests of the pure core under ASan+UBSan (leak detection on), exact-size growth.
 CORE_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Isrc/_fraiseql -DFQ_DEBUG=1 \

@@ -1,7 +1,9 @@
 /* C-level benchmark of the pure core (no Python call overhead): to_camel and the "all"
  * selection of bench_rewrite.py over the documents it dumps. Built twice by
  * `make bench-core`, with SSE2 scanning and with the portable fallback (-DFQ_NO_SIMD).
- * Usage: bench_core DIR (DIR/doc0.json ... from bench_rewrite.py --dump DIR). */
+ * Usage: bench_core DIR (DIR/doc0.json ... from bench_rewrite.py --dump DIR) prints timings;
+ * bench_core DIR D N [noshapes] only rewrites document D N times under the "all" selection
+ * (for instruction counts: benchmarks/count_core.py runs it under callgrind). */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,44 @@ static double bench(fq_buf *b, const char *doc, size_t len, const fq_selection *
     return samples[7];
 }
 
+/* Document d of dir, malloc'd, or NULL. */
+static char *load_doc(const char *dir, int d, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/doc%d.json", dir, d);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *doc = malloc(*len ? *len : 1);
+    if (doc && fread(doc, 1, *len, f) != *len) {
+        free(doc);
+        doc = NULL;
+    }
+    fclose(f);
+    return doc;
+}
+
+/* n rewrites of document d and nothing else (instruction counts). */
+static int rewrite_n(const char *dir, int d, long n, int noshapes, fq_buf *b, const fq_selection *sel)
+{
+    size_t len;
+    fq_err err = {0};
+    char *doc = load_doc(dir, d, &len);
+    if (doc == NULL)
+        return 1;
+    fq_rewrite_use_shapes(!noshapes);
+    for (long i = 0; i < n; i++) {
+        b->len = 0;
+        if (fq_rewrite(b, doc, len, sel, &err) < 0)
+            return 1;
+    }
+    free(doc);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     fq_err err = {0};
@@ -66,27 +106,21 @@ int main(int argc, char **argv)
         field("updatedAt", "updated_at", NULL), field("userPosts", "user_posts", psel),
     };
     fq_selection *usel = fq_selection_new("User", 4, user, 10, &err);
-    if (argc != 2 || !psel || !usel) {
-        fprintf(stderr, "usage: bench_core DIR\n");
+    if ((argc != 2 && argc != 4 && argc != 5) || !psel || !usel) {
+        fprintf(stderr, "usage: bench_core DIR [D N [noshapes]]\n");
         return 2;
     }
     fq_buf b;
     fq_buf_init(&b);
+    if (argc >= 4)
+        return rewrite_n(argv[1], atoi(argv[2]), atol(argv[3]), argc == 5, &b, usel);
     printf("%-10s %8s %12s %10s %12s %10s   (%s)\n", "document", "bytes", "to_camel ns", "MB/s",
            "select ns", "MB/s", FQ_NO_SIMD_LABEL);
     for (int d = 0; d < 4; d++) {
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/doc%d.json", argv[1], d);
-        FILE *f = fopen(path, "rb");
-        if (!f)
+        size_t len;
+        char *doc = load_doc(argv[1], d, &len);
+        if (doc == NULL)
             break;
-        fseek(f, 0, SEEK_END);
-        size_t len = (size_t)ftell(f);
-        fseek(f, 0, SEEK_SET);
-        char *doc = malloc(len);
-        if (!doc || fread(doc, 1, len, f) != len)
-            return 1;
-        fclose(f);
         double camel = bench(&b, doc, len, NULL), sel = bench(&b, doc, len, usel);
         printf("doc%-7d %8zu %12.0f %10.0f %12.0f %10.0f\n", d, len, camel, len / camel * 1e3, sel,
                len / sel * 1e3);
