@@ -273,13 +273,22 @@ static const char *scan_escape(rw *c, const char *p)
 /* From p, skips 64-byte blocks of plain ASCII string text (no '"', '\\', control or
  * non-ASCII byte); returns the first byte that is not such text, or the start of the last
  * block under 64 bytes before end. Two 32-byte compares per block instead of SSE2's four
- * 16-byte ones: about half the instructions on post bodies and long descriptions. */
-__attribute__((target("avx2"))) static const char *skip_plain_avx2(const char *p, const char *end)
+ * 16-byte ones: about half the instructions on post bodies and long descriptions. With
+ * copy_to, each block is also stored there as it is scanned (room for them all), so
+ * everything before the returned byte is copied. */
+__attribute__((target("avx2"))) static const char *skip_plain_avx2(const char *p, const char *end,
+                                                                   char *copy_to)
 {
     const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\'),
                   space = _mm256_set1_epi8(' ');
+    char *w = copy_to;
     while (end - p >= 64) {
         __m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
+        if (w) {
+            _mm256_storeu_si256((__m256i *)w, a);
+            _mm256_storeu_si256((__m256i *)(w + 32), b);
+            w += 64;
+        }
 #define FQ_SPECIAL(v) _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash)), _mm256_cmpgt_epi8(space, v))
         uint64_t m = (uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(a))
                      | (uint64_t)(uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(b)) << 32;
@@ -287,31 +296,6 @@ __attribute__((target("avx2"))) static const char *skip_plain_avx2(const char *p
         if (m)
             return p + __builtin_ctzll(m);
         p += 64;
-    }
-    return p;
-}
-#endif
-
-#if FQ_AVX2
-/* skip_plain_avx2 that also copies: stores each 64-byte block at w as it scans it (w has
- * room for them all), and returns the first byte that is not plain text, or the start of
- * the last block under 64 bytes before end; everything before it is copied. */
-__attribute__((target("avx2"))) static const char *copy_plain_avx2(const char *p, const char *end, char *w)
-{
-    const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\'),
-                  space = _mm256_set1_epi8(' ');
-    while (end - p >= 64) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
-        _mm256_storeu_si256((__m256i *)w, a);
-        _mm256_storeu_si256((__m256i *)(w + 32), b);
-#define FQ_SPECIAL(v) _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash)), _mm256_cmpgt_epi8(space, v))
-        uint64_t m = (uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(a))
-                     | (uint64_t)(uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(b)) << 32;
-#undef FQ_SPECIAL
-        if (m)
-            return p + __builtin_ctzll(m);
-        p += 64;
-        w += 64;
     }
     return p;
 }
@@ -325,7 +309,7 @@ static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const c
     for (;;) {
 #if FQ_AVX2
         if (end - p >= 64 && __builtin_cpu_supports("avx2")) {
-            p = skip_plain_avx2(p, end);
+            p = skip_plain_avx2(p, end, NULL);
             if (end - p >= 64)
                 goto special; /* it stopped at a special byte */
         }
@@ -406,7 +390,7 @@ static FQ_NOINLINE const char *copy_string_slow(rw *c, const char *open, const c
 {
 #if FQ_AVX2
     if (c->end - p >= 64 && __builtin_cpu_supports("avx2")) {
-        const char *q = copy_plain_avx2(p, c->end, w);
+        const char *q = skip_plain_avx2(p, c->end, w);
         w += q - p;
         p = q;
         if (FQ_LIKELY(p < c->end && *p == '"')) {
