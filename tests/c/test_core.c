@@ -188,8 +188,13 @@ static void test_prefixes_and_corruptions(void)
                           field("posts", "user_posts", post, 0)};
     fq_selection *user = fq_selection_new("User", 4, uf, 3, &err);
     size_t n = strlen(doc);
-    fq_buf b;
+    fq_buf b, plain;
     fq_buf_init(&b);
+    fq_buf_init(&plain);
+    for (int warm = 0; warm < 3; warm++) { /* the selection learns the document's shapes */
+        b.len = 0;
+        CHECK(fq_rewrite(&b, doc, n, user, &err) == 0);
+    }
     for (size_t len = 0; len <= n; len++) {
         for (int corrupt = -1; corrupt < 256; corrupt += (len == n ? 1 : 256)) {
             for (size_t at = 0; at < (corrupt < 0 ? 1 : len); at++) {
@@ -203,6 +208,18 @@ static void test_prefixes_and_corruptions(void)
                     CHECK(rc == 0 || err.pos <= len);
                     if (len < n && corrupt < 0)
                         CHECK(rc == -1); /* every strict prefix of an object is invalid */
+                    if (mode) {
+                        /* the learned shapes change nothing: the general path alone agrees */
+                        fq_err plain_err = {0};
+                        plain.len = 0;
+                        fq_rewrite_use_shapes(0);
+                        int plain_rc = fq_rewrite(&plain, copy, len, user, &plain_err);
+                        fq_rewrite_use_shapes(1);
+                        CHECK(plain_rc == rc && plain_err.code == err.code && plain_err.pos == err.pos
+                              && plain_err.msg == err.msg);
+                        CHECK(rc != 0 || (plain.len == b.len && memcmp(plain.data, b.data, b.len) == 0));
+                        fq_err_clear(&plain_err);
+                    }
                     fq_err_clear(&err);
                 }
                 free(copy);
@@ -210,8 +227,59 @@ static void test_prefixes_and_corruptions(void)
         }
     }
     fq_buf_free(&b);
+    fq_buf_free(&plain);
     fq_selection_free(user);
     fq_selection_free(post);
+}
+
+/* One selection over documents of many layouts (more than a level keeps, some sharing a
+ * start, one too wide to learn), again and again: every output equals the general path's. */
+static void test_shapes(void)
+{
+    static const char *const docs[] = {
+        "[{\"a\": 1, \"b\": \"x\"}, {\"a\": 2, \"b\": \"y\"}, {\"a\": 3, \"b\": \"z\"}]",
+        "[{\"a\": 1, \"b\": \"x\", \"c\": [1]}, {\"a\": 2, \"b\": \"y\", \"c\": [2]}]",
+        "[{\"b\": \"x\", \"a\": 1}, {\"b\": \"y\", \"a\": 2}, {\"b\": null, \"a\": 2}]",
+        "[{\"a\": 1}, {\"a\": 2}, {\"a\": {\"deep\": [1, 2]}}]",
+        "[{\"a\":1,\"b\":\"x\"}, {\"a\":2,\"b\":\"y\"}]",
+        "[{\"a\": 1, \"b\": \"x\", \"b\": \"dup\"}, {\"a\": 1, \"b\": \"x\", \"b\": \"dup\"}]",
+        "[{}, {}, {\"z\": 0}]",
+    };
+    char wide[8192];
+    size_t w = 0;
+    w += (size_t)snprintf(wide + w, sizeof(wide) - w, "[");
+    for (int o = 0; o < 3; o++) {
+        w += (size_t)snprintf(wide + w, sizeof(wide) - w, "%s{", o ? ", " : "");
+        for (int k = 0; k < 70; k++) /* more members than a shape holds */
+            w += (size_t)snprintf(wide + w, sizeof(wide) - w, "%s\"k%d\": %d", k ? ", " : "", k, k);
+        w += (size_t)snprintf(wide + w, sizeof(wide) - w, ", \"a\": 5}");
+    }
+    snprintf(wide + w, sizeof(wide) - w, "]");
+    fq_err err = {0};
+    fq_field_spec f[] = {field("t", NULL, NULL, 0), field("a", "a", NULL, 0), field("b", "b", NULL, 0),
+                         field("a2", "a", NULL, FQ_FIELD_ID)};
+    fq_selection *sel = fq_selection_new("T", 1, f, 4, &err);
+    fq_buf b, plain;
+    fq_buf_init(&b);
+    fq_buf_init(&plain);
+    for (int round = 0; round < 4; round++) {
+        for (size_t d = 0; d <= sizeof(docs) / sizeof(docs[0]); d++) {
+            const char *doc = d < sizeof(docs) / sizeof(docs[0]) ? docs[d] : wide;
+            fq_err plain_err = {0};
+            b.len = plain.len = 0;
+            int rc = fq_rewrite(&b, doc, strlen(doc), sel, &err);
+            fq_rewrite_use_shapes(0);
+            int plain_rc = fq_rewrite(&plain, doc, strlen(doc), sel, &plain_err);
+            fq_rewrite_use_shapes(1);
+            CHECK(rc == plain_rc && err.code == plain_err.code && err.pos == plain_err.pos);
+            CHECK(rc != 0 || (b.len == plain.len && memcmp(b.data, plain.data, b.len) == 0));
+            fq_err_clear(&err);
+            fq_err_clear(&plain_err);
+        }
+    }
+    fq_buf_free(&b);
+    fq_buf_free(&plain);
+    fq_selection_free(sel);
 }
 
 int main(void)
@@ -222,6 +290,7 @@ int main(void)
     test_to_camel();
     test_rewrite_array();
     test_prefixes_and_corruptions();
+    test_shapes();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
