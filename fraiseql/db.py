@@ -16,6 +16,7 @@ import datetime
 import decimal
 import enum
 import json
+import logging
 import re
 import time
 import uuid
@@ -42,6 +43,10 @@ _FORCED_SETTINGS = {"DateStyle": "ISO", "IntervalStyle": "postgres", "bytea_outp
                     "client_encoding": "UTF8"}
 _GUC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _PREFIX_SQL: dict[int, str] = {}
+_log = logging.getLogger("fraiseql")
+
+# Back-off between attempts to restore min_size while the server refuses connections.
+_REFILL_FIRST_DELAY, _REFILL_MAX_DELAY = 0.1, 5.0
 
 
 def _prefix_sql(n: int) -> str:
@@ -471,9 +476,10 @@ class Pool:
     Reads through the pool (`fetch*`, `fetch_json`, `execute` with arguments) are pipelined:
     up to pipeline_depth requests queue on one connection before the next is used, and a
     connection stalled behind a slow query (no progress for pipeline_stall seconds) gets no
-    new ones; `acquire()` and `transaction()` give one connection to one task. Broken connections are noticed when the server closes them (the socket is
-    always watched) or when a request fails, and are replaced on demand: no health-check
-    round trip per checkout.
+    new ones; `acquire()` and `transaction()` give one connection to one task. Broken
+    connections are noticed when the server closes them (the socket is always watched) or
+    when a request fails: no health-check round trip per checkout. Connections lost below
+    min_size are replaced by one background task (see _refill); beyond it, on demand.
     """
 
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_timeout: float = 30.0,
@@ -501,6 +507,7 @@ class Pool:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
         self._initialized = False
+        self._refill_task: asyncio.Task[None] | None = None
 
     # -- lifecycle --
 
@@ -530,6 +537,10 @@ class Pool:
     async def close(self) -> None:
         """Close every connection; later calls raise InterfaceError."""
         self._closed = True
+        refill, self._refill_task = self._refill_task, None
+        if refill is not None:
+            refill.cancel()
+            await asyncio.gather(refill, return_exceptions=True)
         for conn in [*self._shared, *self._held]:
             conn.terminate()
         for w in self._waiters:
@@ -555,6 +566,35 @@ class Pool:
         self._held.discard(conn)
         self._size -= 1
         self._wake()
+        if self._size < self.min_size and self._refill_task is None and not self._closed:
+            self._refill_task = asyncio.ensure_future(self._refill())
+
+    async def _refill(self) -> None:
+        """Open connections until min_size again, in the background.
+
+        Callers never wait for it and never see its errors: while the server refuses, it
+        retries with a doubling delay (0.1 s up to 5 s), logs one warning per outage on the
+        "fraiseql" logger (each retry at debug level) and stops when the pool closes."""
+        delay, failing = _REFILL_FIRST_DELAY, False
+        try:
+            while not self._closed and self._size < self.min_size:
+                try:
+                    conn = await self._open()
+                except Exception as exc:
+                    level = logging.DEBUG if failing else logging.WARNING
+                    _log.log(level, "pool cannot restore min_size=%d connections (%d open): %s; "
+                             "retrying in %.1fs", self.min_size, self._size, exc, delay)
+                    failing = True
+                    await asyncio.sleep(delay)
+                    delay = min(2 * delay, _REFILL_MAX_DELAY)
+                    continue
+                if failing:
+                    _log.info("pool connects again (%d of min_size=%d open)", self._size, self.min_size)
+                delay, failing = _REFILL_FIRST_DELAY, False
+                self._shared.append(conn)
+                self._wake()
+        finally:
+            self._refill_task = None
 
     def _wake(self) -> None:
         while self._waiters:
@@ -826,6 +866,8 @@ def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_time
     set_config(..., true) in the same transaction, for row-level security policies.
     Reads through the pool queue up to pipeline_depth requests on one connection before
     using the next; a connection without progress for pipeline_stall seconds gets no more.
+    min_size connections stay open: lost ones are reopened in the background, with back-off
+    while the server refuses (one warning per outage on the "fraiseql" logger).
     """
     return Pool(dsn, min_size=min_size, max_size=max_size, acquire_timeout=acquire_timeout,
                 max_lifetime=max_lifetime, statement_timeout=statement_timeout,
