@@ -16,6 +16,7 @@ import datetime
 import decimal
 import enum
 import json
+import logging
 import re
 import time
 import uuid
@@ -41,15 +42,31 @@ _STALE_STATEMENT = ("26000", "0A000")
 _FORCED_SETTINGS = {"DateStyle": "ISO", "IntervalStyle": "postgres", "bytea_output": "hex",
                     "client_encoding": "UTF8"}
 _GUC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-_PREFIX_SQL: dict[int, str] = {}
+_PREFIX_SQL: dict[tuple[int, bool], str] = {}
+# Inside an explicit transaction set_config(..., true) would outlive the call: the prefix
+# keeps the values it replaces (as the server has them) here, and this restores them.
+_SAVED_GUC = "fraiseql.saved_settings"
+_RESTORE_SQL = (f"SELECT set_config(key, value, true) FROM "
+                f"json_each_text(nullif(current_setting('{_SAVED_GUC}', true), '')::json)")
+_log = logging.getLogger("fraiseql")
+
+# Back-off between attempts to restore min_size while the server refuses connections.
+_REFILL_FIRST_DELAY, _REFILL_MAX_DELAY = 0.1, 5.0
 
 
-def _prefix_sql(n: int) -> str:
-    """One statement applying n settings transaction-locally (names are bind parameters too)."""
-    sql = _PREFIX_SQL.get(n)
+def _prefix_sql(n: int, saving: bool) -> str:
+    """One statement applying n settings transaction-locally (names are bind parameters too);
+    when saving, it first stores the values they replace for _RESTORE_SQL (a materialized CTE
+    runs before the outer select list)."""
+    sql = _PREFIX_SQL.get((n, saving))
     if sql is None:
         calls = ", ".join(f"set_config(${2 * i + 1}, ${2 * i + 2}, true)" for i in range(n))
-        sql = _PREFIX_SQL[n] = f"SELECT {calls}"
+        sql = f"SELECT {calls}"
+        if saving:
+            old = ", ".join(f"${2 * i + 1}::text, current_setting(${2 * i + 1}, true)" for i in range(n))
+            sql = (f"WITH saved AS MATERIALIZED (SELECT set_config('{_SAVED_GUC}', "
+                   f"json_build_object({old})::text, true)) {sql} FROM saved")
+        _PREFIX_SQL[(n, saving)] = sql
     return sql
 
 
@@ -264,7 +281,8 @@ class Connection:
 
     # -- requests --
 
-    def _prefix(self, timeout: float | None, context: Mapping[str, Any] | None) -> tuple[str | None, tuple]:
+    def _prefix(self, timeout: float | None, context: Mapping[str, Any] | None,
+                saving: bool = False) -> tuple[str | None, tuple]:
         args: list[str] = []
         if context and self._settings:
             for key, guc in self._settings.items():
@@ -275,7 +293,7 @@ class Connection:
             args += ("statement_timeout", _timeout_ms(timeout))
         if not args:
             return None, ()
-        return _prefix_sql(len(args) // 2), tuple(args)
+        return _prefix_sql(len(args) // 2, saving), tuple(args)
 
     async def _request(self, mode: int, sql: str, args: tuple, selection: Any = None,
                        timeout: float | None = None, context: Mapping[str, Any] | None = None,
@@ -289,12 +307,20 @@ class Connection:
         if pg is None or pg.state != _READY:
             raise InterfaceError(f"connection to {self.host}:{self.port} is closed"
                                  + (f": {pg.error}" if pg is not None else ""))
-        prefix_sql, prefix_args = (None, ()) if timeout is None and context is None else self._prefix(timeout, context)
+        prefix_sql, prefix_args, restore_sql = None, (), None
+        if timeout is not None or context is not None:
+            # In a transaction block the settings are restored after the query, in the same
+            # request. Requests in flight hide the block's state (ACTIVE): restore then too,
+            # harmless outside a block; shared pool connections never hold one.
+            in_block = not shared and (self._tx_depth > 0 or self.transaction_status != _TRANS_IDLE)
+            prefix_sql, prefix_args = self._prefix(timeout, context, saving=in_block)
+            if prefix_sql is not None and in_block:
+                restore_sql = _RESTORE_SQL
         if not pg.inflight:
             self._progress_at = time.monotonic()
         for attempt in (0, 1):
             fut = self._loop.create_future()
-            want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, selection)
+            want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, restore_sql, selection)
             if want & _WRITE:
                 self._after(want)
             try:
@@ -471,9 +497,10 @@ class Pool:
     Reads through the pool (`fetch*`, `fetch_json`, `execute` with arguments) are pipelined:
     up to pipeline_depth requests queue on one connection before the next is used, and a
     connection stalled behind a slow query (no progress for pipeline_stall seconds) gets no
-    new ones; `acquire()` and `transaction()` give one connection to one task. Broken connections are noticed when the server closes them (the socket is
-    always watched) or when a request fails, and are replaced on demand: no health-check
-    round trip per checkout.
+    new ones; `acquire()` and `transaction()` give one connection to one task. Broken
+    connections are noticed when the server closes them (the socket is always watched) or
+    when a request fails: no health-check round trip per checkout. Connections lost below
+    min_size are replaced by one background task (see _refill); beyond it, on demand.
     """
 
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_timeout: float = 30.0,
@@ -501,6 +528,7 @@ class Pool:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
         self._initialized = False
+        self._refill_task: asyncio.Task[None] | None = None
 
     # -- lifecycle --
 
@@ -530,6 +558,10 @@ class Pool:
     async def close(self) -> None:
         """Close every connection; later calls raise InterfaceError."""
         self._closed = True
+        refill, self._refill_task = self._refill_task, None
+        if refill is not None:
+            refill.cancel()
+            await asyncio.gather(refill, return_exceptions=True)
         for conn in [*self._shared, *self._held]:
             conn.terminate()
         for w in self._waiters:
@@ -555,6 +587,35 @@ class Pool:
         self._held.discard(conn)
         self._size -= 1
         self._wake()
+        if self._size < self.min_size and self._refill_task is None and not self._closed:
+            self._refill_task = asyncio.ensure_future(self._refill())
+
+    async def _refill(self) -> None:
+        """Open connections until min_size again, in the background.
+
+        Callers never wait for it and never see its errors: while the server refuses, it
+        retries with a doubling delay (0.1 s up to 5 s), logs one warning per outage on the
+        "fraiseql" logger (each retry at debug level) and stops when the pool closes."""
+        delay, failing = _REFILL_FIRST_DELAY, False
+        try:
+            while not self._closed and self._size < self.min_size:
+                try:
+                    conn = await self._open()
+                except Exception as exc:
+                    level = logging.DEBUG if failing else logging.WARNING
+                    _log.log(level, "pool cannot restore min_size=%d connections (%d open): %s; "
+                             "retrying in %.1fs", self.min_size, self._size, exc, delay)
+                    failing = True
+                    await asyncio.sleep(delay)
+                    delay = min(2 * delay, _REFILL_MAX_DELAY)
+                    continue
+                if failing:
+                    _log.info("pool connects again (%d of min_size=%d open)", self._size, self.min_size)
+                delay, failing = _REFILL_FIRST_DELAY, False
+                self._shared.append(conn)
+                self._wake()
+        finally:
+            self._refill_task = None
 
     def _wake(self) -> None:
         while self._waiters:
@@ -823,9 +884,12 @@ def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_time
 
     session_settings maps context keys to PostgreSQL settings, e.g. {"tenant_id": "app.tenant_id"}:
     calls given `context=` (the Repository passes its context) apply them with
-    set_config(..., true) in the same transaction, for row-level security policies.
+    set_config(..., true) in the same transaction, for row-level security policies; inside
+    a transaction block they are set back after the call.
     Reads through the pool queue up to pipeline_depth requests on one connection before
     using the next; a connection without progress for pipeline_stall seconds gets no more.
+    min_size connections stay open: lost ones are reopened in the background, with back-off
+    while the server refuses (one warning per outage on the "fraiseql" logger).
     """
     return Pool(dsn, min_size=min_size, max_size=max_size, acquire_timeout=acquire_timeout,
                 max_lifetime=max_lifetime, statement_timeout=statement_timeout,

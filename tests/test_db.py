@@ -244,6 +244,67 @@ def test_statement_timeout_per_connection_and_per_call(dsn):
     run(_with_conn(dsn, body2, statement_timeout=0.05))
 
 
+def test_per_call_timeout_inside_a_transaction_applies_to_that_call_only(dsn):
+    async def body(conn):
+        async with conn.transaction():
+            assert await conn.fetchval("SHOW statement_timeout", timeout=2) == "2s"
+            assert await conn.fetchval("SHOW statement_timeout") == "0"
+            assert await conn.fetchval("SELECT 1", timeout=0.05) == 1
+            assert await conn.fetchval("SELECT pg_sleep(0.3)") == ""  # not under the 50 ms above
+            await conn.execute("SET LOCAL statement_timeout = '7s'")
+            assert await conn.fetchval("SHOW statement_timeout", timeout=1) == "1s"
+            assert await conn.fetchval("SHOW statement_timeout") == "7s"  # the user's SET LOCAL survives
+            async with conn.transaction():  # a savepoint
+                assert await conn.fetchval("SHOW statement_timeout", timeout=3) == "3s"
+                assert await conn.fetchval("SHOW statement_timeout") == "7s"
+            pipelined = await asyncio.gather(conn.fetchval("SHOW statement_timeout", timeout=4),
+                                             conn.fetchval("SHOW statement_timeout"),
+                                             conn.fetchval("SHOW statement_timeout", timeout=5))
+            assert pipelined == ["4s", "7s", "5s"]
+        assert await conn.fetchval("SHOW statement_timeout") == "0"
+        await conn.execute("BEGIN")  # a block begun by hand counts too
+        assert await conn.fetchval("SHOW statement_timeout", timeout=2) == "2s"
+        assert await conn.fetchval("SHOW statement_timeout") == "0"
+        await conn.execute("ROLLBACK")
+    run(_with_conn(dsn, body))
+
+
+def test_failing_call_with_a_timeout_in_a_transaction_raises_its_own_error(dsn):
+    async def body(conn):
+        with pytest.raises(QueryCanceledError) as info:
+            async with conn.transaction():
+                await conn.fetchval("SELECT pg_sleep(5)", timeout=0.05)
+        assert info.value.sqlstate == "57014" and "statement timeout" in info.value.message
+        with pytest.raises(DataError) as info:
+            async with conn.transaction():
+                await conn.fetchval("SELECT 1 / $1::int", 0, timeout=1)
+        assert info.value.sqlstate == "22012"
+        assert conn.transaction_status == 0
+        assert await conn.fetchval("SHOW statement_timeout") == "0"
+    run(_with_conn(dsn, body))
+
+
+def test_outside_a_transaction_per_call_settings_send_no_restore(dsn):
+    """The restore is a statement of its own: only transaction blocks prepare it."""
+    restores = ("SELECT count(*) FROM pg_prepared_statements "  # the pattern must not match itself
+                "WHERE statement LIKE '%' || $1 || '%'", "fraiseql.saved_settings")
+
+    async def body(conn):
+        assert await conn.fetchval("SELECT 1", timeout=1) == 1
+        assert await conn.fetchval(*restores) == 0
+        async with conn.transaction():
+            assert await conn.fetchval("SELECT 1", timeout=1) == 1
+        assert await conn.fetchval(*restores) == 2  # saving the values, restoring them
+    run(_with_conn(dsn, body))
+
+    async def shared():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1) as pool:
+            # many in flight at once: the connection reports ACTIVE, yet holds no block
+            await asyncio.gather(*(pool.fetchval("SELECT $1::int", i, timeout=1) for i in range(20)))
+            assert await pool.fetchval(*restores) == 0
+    run(shared())
+
+
 def test_closed_connection_raises_interface_error(dsn):
     async def body():
         conn = await db.connect(dsn)

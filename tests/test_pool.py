@@ -5,6 +5,8 @@ rest of the suite is unaffected.
 """
 
 import asyncio
+import inspect
+import logging
 import socket
 
 import pytest
@@ -53,6 +55,28 @@ async def _wait_running(dsn, pid, needle):
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"backend {pid} never ran {needle!r}")
+
+
+async def _eventually(predicate, what, seconds=20.0):
+    """Polls a predicate (sync or async) until it holds; fails naming `what` after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not (await result if inspect.isawaitable(result := predicate()) else result):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"never happened within {seconds}s: {what}")
+        await asyncio.sleep(0.02)
+
+
+async def _backends(dsn, user=None):
+    """pids of the sessions of the pools under test (application_name fraiseql) on dsn's
+    database, this observer's own excepted; only `user`'s when given."""
+    conn = await db.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND application_name = 'fraiseql' AND pid <> pg_backend_pid() "
+                                "AND ($1::text IS NULL OR usename = $1)", user)
+        return {r["pid"] for r in rows}
+    finally:
+        await conn.close()
 
 
 def test_unreachable_server_names_host_port_and_reason():
@@ -135,7 +159,7 @@ def test_pool_exhausted_acquire_times_out(dsn):
     run(body())
 
 
-def test_terminated_backend_fails_the_call_and_leaves_the_pool(dsn):
+def test_terminated_backend_fails_the_call_and_is_replaced_in_the_background(dsn):
     async def body():
         async with fraiseql.create_pool(dsn, min_size=2, max_size=2) as pool:
             async with pool.acquire() as conn:
@@ -151,25 +175,29 @@ def test_terminated_backend_fails_the_call_and_leaves_the_pool(dsn):
                 assert f"{conn.host}:{conn.port}" in msg and conn.host == "127.0.0.1"
                 assert "terminating connection" in msg or "closed" in msg
                 assert conn.is_closed
-            assert pool.size == 1
+
+            async def refilled():  # min_size=2 again, without a request asking for it
+                pids = await _backends(dsn)
+                return pool.size == 2 and len(pids) == 2 and pid not in pids
+            await _eventually(refilled, "the pool back to min_size=2 with a new backend")
             results = await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(5)))
             assert pid not in results
     run(body())
 
 
-def test_idle_connection_killed_by_server_is_noticed_without_a_health_check(dsn):
+def test_idle_connection_killed_by_server_is_noticed_and_replaced_without_a_request(dsn):
     async def body():
         async with fraiseql.create_pool(dsn, min_size=1, max_size=1) as pool:
             pid = await pool.fetchval("SELECT pg_backend_pid()")
             killer = await db.connect(dsn)
             await killer.fetchval("SELECT pg_terminate_backend($1)", pid)
             await killer.close()
-            for _ in range(100):  # the watched socket reports the close
-                if pool.size == 0:
-                    break
-                await asyncio.sleep(0.01)
-            assert pool.size == 0
-            assert await pool.fetchval("SELECT pg_backend_pid()") != pid
+
+            async def replaced():  # the watched socket reports the close; the refill reconnects
+                pids = await _backends(dsn)
+                return pool.size == 1 and len(pids) == 1 and pid not in pids
+            await _eventually(replaced, "a new backend in place of the killed one")
+            assert await pool.fetchval("SELECT pg_backend_pid()") in await _backends(dsn)
     run(body())
 
 
@@ -178,14 +206,68 @@ def test_pool_recovers_after_server_restart(own_pg):
         async with fraiseql.create_pool(own_pg.dsn, min_size=2, max_size=2) as pool:
             before = set(await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(4))))
             await asyncio.get_running_loop().run_in_executor(None, own_pg.restart)
-            for _ in range(100):
-                if pool.size == 0:
-                    break
-                await asyncio.sleep(0.01)
-            assert pool.size == 0
+
+            async def reconnected():
+                pids = await _backends(own_pg.dsn)
+                return pool.size == 2 and len(pids) == 2 and not pids & before
+            await _eventually(reconnected, "min_size=2 new sessions after the restart")
             after = await pool.fetchval("SELECT pg_backend_pid()")
             assert after not in before
             assert await pool.fetchval("SELECT 41 + $1::int", 1) == 42
+    run(body())
+
+
+def test_refill_backs_off_while_refused_warns_once_and_stops_when_the_pool_closes(own_pg, caplog):
+    """The server refuses the pool's role (NOLOGIN): the background refill retries with a
+    doubling delay, one warning for the outage, and reconnects once logins work again."""
+    caplog.set_level(logging.DEBUG, logger="fraiseql")
+    user_dsn = f"postgresql://refill_user@127.0.0.1:{own_pg.port}/postgres"
+
+    def refill_records(level=None):
+        return [r for r in caplog.records if r.name == "fraiseql" and "restore min_size" in r.getMessage()
+                and (level is None or r.levelno == level)]
+
+    async def body():
+        admin = await db.connect(own_pg.dsn)
+        await admin.execute("CREATE ROLE refill_user LOGIN")
+
+        async def refuse_and_kill():
+            await admin.execute("ALTER ROLE refill_user NOLOGIN")
+            await admin.fetch("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'refill_user'")
+
+        async with fraiseql.create_pool(user_dsn, min_size=2, max_size=3) as pool:
+            before = await _backends(own_pg.dsn, "refill_user")
+            assert len(before) == 2
+            await refuse_and_kill()
+
+            await _eventually(lambda: len(refill_records()) >= 4, "four refused refill attempts")
+            refused = refill_records()
+            assert [r.levelno for r in refused[:4]] == [logging.WARNING] + [logging.DEBUG] * 3
+            assert "not permitted to log in" in refused[0].getMessage()
+            assert [r.args[-1] for r in refused[:4]] == [0.1, 0.2, 0.4, 0.8]  # the delay doubles
+            refills = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Pool._refill"]
+            assert len(refills) == 1
+            with pytest.raises(OperationalError, match="not permitted to log in"):
+                await pool.fetchval("SELECT 1")  # a caller's own connect fails with its own error
+
+            await admin.execute("ALTER ROLE refill_user LOGIN")
+
+            async def restored():
+                pids = await _backends(own_pg.dsn, "refill_user")
+                return pool.size == 2 and len(pids) == 2 and not pids & before
+            await _eventually(restored, "min_size=2 sessions once logins work again")
+            assert refills[0].done()
+            assert any("connects again" in r.getMessage() for r in caplog.records if r.name == "fraiseql")
+            assert await pool.fetchval("SELECT current_user") == "refill_user"
+
+            await refuse_and_kill()  # a second outage: warned once more, then the pool closes
+            await _eventually(lambda: len(refill_records(logging.WARNING)) == 2, "a second warning")
+            refill = pool._refill_task
+            assert refill is not None and not refill.done()
+        assert refill.done()  # cancelled by close(), not left pending
+        assert pool.size == 0
+        await admin.execute("DROP ROLE refill_user")
+        await admin.close()
     run(body())
 
 

@@ -92,3 +92,17 @@ def test_writes_are_checked_against_the_context_tenant(app_dsn):
             assert titles(await Repository(tenant1, {}).find("docs")) == ["t1-a", "t1-b", "t1-c"]
             assert titles(await Repository(pool, {"tenant_id": 2}).find("docs")) == ["t2-a", "t2-b"]
     run(body())
+
+
+def test_context_of_one_call_inside_a_transaction_applies_to_that_call_only(app_dsn):
+    async def body():
+        async with pool_for(app_dsn, max_size=1) as pool:
+            async with pool.acquire() as conn, conn.transaction():
+                assert "t2-a" in titles(await Repository(conn, {"tenant_id": 2}).find("docs"))
+                assert await conn.fetch("SELECT id FROM docs") == []  # tenant 2 did not stay
+                assert await conn.fetchval("SELECT current_setting('app.tenant_id', true)") in ("", None)
+            async with pool.transaction(context={"tenant_id": 2}) as conn:
+                tenant1 = await conn.fetch("SELECT tenant_id FROM docs", context={"tenant_id": 1})
+                assert tenant1 and {r["tenant_id"] for r in tenant1} == {1}
+                assert {r["tenant_id"] for r in await conn.fetch("SELECT tenant_id FROM docs")} == {2}
+    run(body())

@@ -27,6 +27,7 @@ enum { CMD_PREPARE = 1, CMD_EXEC = 2 };
 typedef struct fq_cmd {
     uint8_t kind;
     uint8_t ok;
+    uint8_t quiet; /* an EXEC whose result is dropped (fq_query.quiet) */
     uint32_t stmt_id;
 } fq_cmd;
 
@@ -34,7 +35,7 @@ typedef struct fq_cmd {
 
 typedef struct fq_req {
     uint64_t seq;
-    PGresult *res;   /* first error, else the last result */
+    PGresult *res;   /* first error, else the last result of a statement not quiet */
     uint8_t simple;  /* simple protocol: done at the first NULL result */
     uint8_t internal; /* our own DEALLOCATE: popped silently */
     uint8_t done;
@@ -235,7 +236,7 @@ fq_pgconn *fq_pgconn_start(const char *const *keys, const char *const *values,
         return NULL;
     c->pid = getpid();
     /* room for every statement of one request plus the one being evicted */
-    c->max_stmts = max_statements > 2 * FQ_MAX_QUERIES ? max_statements : 2 * FQ_MAX_QUERIES;
+    c->max_stmts = max_statements > FQ_MAX_QUERIES ? max_statements : FQ_MAX_QUERIES + 1;
     c->nbuckets = 16;
     while (c->nbuckets < 2 * c->max_stmts)
         c->nbuckets *= 2;
@@ -427,11 +428,11 @@ int fq_pgconn_send(fq_pgconn *c, const fq_query *q, int nq, int simple, uint64_t
         char name[16];
         snprintf(name, sizeof(name), "fq%u", stmts[i]->id);
         if (fresh[i]) {
-            r->cmds[r->ncmds++] = (fq_cmd){CMD_PREPARE, 0, stmts[i]->id};
+            r->cmds[r->ncmds++] = (fq_cmd){CMD_PREPARE, 0, 0, stmts[i]->id};
             if (!PQsendPrepare(c->pg, name, q[i].sql, 0, NULL))
                 goto send_failed;
         }
-        r->cmds[r->ncmds++] = (fq_cmd){CMD_EXEC, 0, stmts[i]->id};
+        r->cmds[r->ncmds++] = (fq_cmd){CMD_EXEC, 0, q[i].quiet != 0, stmts[i]->id};
         if (!PQsendQueryPrepared(c->pg, name, q[i].nparams, q[i].values, NULL, NULL, 0))
             goto send_failed;
     }
@@ -526,14 +527,16 @@ static int collect(fq_pgconn *c)
             PQclear(res);
             set_error(c, "COPY is not supported by fraiseql's driver");
             return -1;
-        default:
-            if (r->cur < r->ncmds && r->cmds[r->cur].kind == CMD_PREPARE) {
-                r->cmds[r->cur].ok = 1;
+        default: {
+            fq_cmd *cmd = r->cur < r->ncmds ? &r->cmds[r->cur] : NULL;
+            if (cmd != NULL && cmd->kind == CMD_PREPARE)
+                cmd->ok = 1;
+            if (cmd != NULL && (cmd->kind == CMD_PREPARE || cmd->quiet))
                 PQclear(res);
-            } else {
+            else
                 keep_result(r, res);
-            }
             break;
+        }
         }
     }
     return 0;

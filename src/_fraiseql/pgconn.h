@@ -33,10 +33,11 @@ typedef struct fq_query {
     const char *sql;
     int nparams;
     const char *const *values;
+    int quiet; /* applies or restores settings around the query: its rows answer nothing */
 } fq_query;
 
-/* Most statements one request may hold (session settings + the query itself). */
-#define FQ_MAX_QUERIES 2
+/* Most statements one request may hold (session settings, the query, restoring them). */
+#define FQ_MAX_QUERIES 3
 
 typedef struct fq_pgconn fq_pgconn;
 
@@ -55,7 +56,8 @@ size_t fq_pgconn_inflight(const fq_pgconn *c);
 size_t fq_pgconn_statements(const fq_pgconn *c);
 
 /* Queues a request of nq statements (prepared, one sync) and sends what the socket
- * takes; simple=1 sends one parameterless SQL text with the simple protocol (may hold
+ * takes; the request answers with its first error, else with the last result of a
+ * statement that is not quiet; simple=1 sends one parameterless SQL text with the simple protocol (may hold
  * several statements; only when nothing is in flight). Returns 0 and the request's
  * sequence number, or -1 with fq_pgconn_error() set (the connection may then be broken). */
 int fq_pgconn_send(fq_pgconn *c, const fq_query *q, int nq, int simple, uint64_t *seq);

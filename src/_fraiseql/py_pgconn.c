@@ -451,7 +451,7 @@ static const char *param_text(PGConn *self, PyObject *v, Py_ssize_t i, PyObject 
 
 /* Fills q from sql and a tuple of arguments; *heap is set when values were allocated. */
 static int fill_query(PGConn *self, fq_query *q, PyObject *sql, PyObject *args, PyObject *keep,
-                      const char **stack, const char ***heap)
+                      const char **stack, const char ***heap, int quiet)
 {
     if (!PyUnicode_Check(sql) || !PyTuple_Check(args)) {
         PyErr_SetString(PyExc_TypeError, "sql must be str and args a tuple");
@@ -485,6 +485,7 @@ static int fill_query(PGConn *self, fq_query *q, PyObject *sql, PyObject *args, 
     }
     q->nparams = (int)n;
     q->values = values;
+    q->quiet = quiet;
     return 0;
 }
 
@@ -589,16 +590,18 @@ static PyObject *PGConn_fileno(PGConn *self, PyObject *unused)
     return PyLong_FromLong(fq_pgconn_socket(self->c));
 }
 
-/* send(fut, mode, sql, args, prefix_sql, prefix_args, selection) -> want */
+/* send(fut, mode, sql, args, prefix_sql, prefix_args, suffix_sql, selection) -> want
+ * One request, one sync: the optional prefix (settings) and parameterless suffix (their
+ * restore) run around the query in its transaction; only the query's rows answer. */
 static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7) {
+    if (nargs != 8) {
         PyErr_SetString(PyExc_TypeError,
-                        "send(fut, mode, sql, args, prefix_sql, prefix_args, selection)");
+                        "send(fut, mode, sql, args, prefix_sql, prefix_args, suffix_sql, selection)");
         return NULL;
     }
     PyObject *fut = args[0], *sql = args[2], *qargs = args[3], *psql = args[4], *pargs = args[5];
-    PyObject *sel = args[6];
+    PyObject *ssql = args[6], *sel = args[7];
     long mode = PyLong_AsLong(args[1]);
     if (mode == -1 && PyErr_Occurred())
         return NULL;
@@ -614,20 +617,30 @@ static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nar
     }
     fq_query q[FQ_MAX_QUERIES];
     const char *stack[FQ_MAX_QUERIES][FQ_STACK_PARAMS];
-    const char **heap[FQ_MAX_QUERIES] = {NULL, NULL};
+    const char **heap[FQ_MAX_QUERIES] = {NULL};
     int nq = 0;
     PyObject *result = NULL;
     PyObject *keep = PyList_New(0);
     if (keep == NULL)
         return NULL;
     if (psql != Py_None) {
-        if (fill_query(self, &q[nq], psql, pargs, keep, stack[nq], &heap[nq]) < 0)
+        if (fill_query(self, &q[nq], psql, pargs, keep, stack[nq], &heap[nq], 1) < 0)
             goto error;
         nq++;
     }
-    if (fill_query(self, &q[nq], sql, qargs, keep, stack[nq], &heap[nq]) < 0)
+    if (fill_query(self, &q[nq], sql, qargs, keep, stack[nq], &heap[nq], 0) < 0)
         goto error;
     nq++;
+    if (ssql != Py_None) {
+        PyObject *no_args = PyTuple_New(0);
+        if (no_args == NULL)
+            goto error;
+        int rc = fill_query(self, &q[nq], ssql, no_args, keep, stack[nq], &heap[nq], 1);
+        Py_DECREF(no_args);
+        if (rc < 0)
+            goto error;
+        nq++;
+    }
     int simple = mode == MODE_SCRIPT;
     if (simple && (nq != 1 || q[0].nparams != 0)) {
         PyErr_SetString(PyExc_ValueError, "a script takes no parameters and no session settings");
@@ -647,8 +660,8 @@ static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nar
     result = PyLong_FromLong(fq_pgconn_want(self->c));
 error:
     Py_DECREF(keep);
-    PyMem_Free(heap[0]);
-    PyMem_Free(heap[1]);
+    for (int i = 0; i < FQ_MAX_QUERIES; i++)
+        PyMem_Free(heap[i]);
     return result;
 }
 
@@ -760,7 +773,7 @@ static PyMethodDef PGConn_methods[] = {
      "Advance the handshake: 0 once ready or failed, else 1 (read) / 2 (write)."},
     {"fileno", (PyCFunction)PGConn_fileno, METH_NOARGS, "The socket (may change while connecting)."},
     {"send", (PyCFunction)(void (*)(void))PGConn_send, METH_FASTCALL,
-     "send(fut, mode, sql, args, prefix_sql, prefix_args, selection) -> want"},
+     "send(fut, mode, sql, args, prefix_sql, prefix_args, suffix_sql, selection) -> want"},
     {"step", (PyCFunction)PGConn_step, METH_NOARGS,
      "Read, flush, settle the futures of completed requests; returns want."},
     {"cancel", (PyCFunction)PGConn_cancel, METH_NOARGS,

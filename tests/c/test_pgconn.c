@@ -58,7 +58,7 @@ static void collect(fq_pgconn *c, int n, PGresult **results, uint64_t *seqs)
 
 static uint64_t send1(fq_pgconn *c, const char *sql, int nparams, const char *const *values)
 {
-    fq_query q = {sql, nparams, values};
+    fq_query q = {sql, nparams, values, 0};
     uint64_t seq = 0;
     CHECK(fq_pgconn_send(c, &q, 1, 0, &seq) == 0);
     return seq;
@@ -86,7 +86,7 @@ static void test_unreachable(void)
     CHECK(fq_pgconn_status(c) == FQ_PG_BROKEN);
     CHECK(strstr(fq_pgconn_error(c), "127.0.0.1") != NULL);
     uint64_t seq;
-    fq_query q = {"SELECT 1", 0, NULL};
+    fq_query q = {"SELECT 1", 0, NULL, 0};
     CHECK(fq_pgconn_send(c, &q, 1, 0, &seq) == -1);
     fq_pgconn_free(c);
 }
@@ -140,8 +140,8 @@ static void test_two_statements_share_one_transaction(const char *dsn)
 {
     fq_pgconn *c = connect_to(dsn, 16);
     const char *set[] = {"application_name", "from-the-prefix"};
-    fq_query q[2] = {{"SELECT set_config($1, $2, true)", 2, set},
-                     {"SELECT current_setting('application_name')", 0, NULL}};
+    fq_query q[2] = {{"SELECT set_config($1, $2, true)", 2, set, 1},
+                     {"SELECT current_setting('application_name')", 0, NULL, 0}};
     uint64_t seq;
     CHECK(fq_pgconn_send(c, q, 2, 0, &seq) == 0);
     CHECK(next_value_is(c, "from-the-prefix"));
@@ -150,10 +150,40 @@ static void test_two_statements_share_one_transaction(const char *dsn)
     fq_pgconn_free(c);
 }
 
+/* The query answers, not the quiet statements around it: its rows, or its error (the
+ * statements after a failure are skipped, never reported in its place). */
+static void test_quiet_statements_around_the_query(const char *dsn)
+{
+    fq_pgconn *c = connect_to(dsn, 16);
+    const char *set[] = {"application_name", "around"};
+    fq_query q[3] = {{"SELECT set_config($1, $2, true)", 2, set, 1},
+                     {"SELECT current_setting('application_name')", 0, NULL, 0},
+                     {"SELECT 'the quiet suffix'", 0, NULL, 1}};
+    uint64_t seq;
+    CHECK(fq_pgconn_send(c, q, 3, 0, &seq) == 0);
+    CHECK(next_value_is(c, "around"));
+    q[1].sql = "SELECT 1/0";
+    q[2].sql = "SELECT * FROM no_such_table_after";
+    CHECK(fq_pgconn_send(c, q, 3, 0, &seq) == 0);
+    PGresult *r;
+    collect(c, 1, &r, &seq);
+    CHECK(PQresultStatus(r) == PGRES_FATAL_ERROR);
+    CHECK(strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "22012") == 0);
+    PQclear(r);
+    q[1].sql = "SELECT 'query ok'";
+    CHECK(fq_pgconn_send(c, q, 3, 0, &seq) == 0); /* a failing suffix is the request's error */
+    collect(c, 1, &r, &seq);
+    CHECK(PQresultStatus(r) == PGRES_FATAL_ERROR);
+    CHECK(strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42P01") == 0);
+    PQclear(r);
+    CHECK(fq_pgconn_send(c, q, 4, 0, &seq) == -1);
+    fq_pgconn_free(c);
+}
+
 static void test_simple_protocol_and_close(const char *dsn)
 {
     fq_pgconn *c = connect_to(dsn, 16);
-    fq_query q = {"SELECT 1; SELECT 2", 0, NULL};
+    fq_query q = {"SELECT 1; SELECT 2", 0, NULL, 0};
     uint64_t seq;
     CHECK(fq_pgconn_send(c, &q, 1, 1, &seq) == 0);
     CHECK(next_value_is(c, "2"));
@@ -181,6 +211,7 @@ int main(int argc, char **argv)
     test_pipeline_isolates_failures(argv[1]);
     test_statement_cache_is_bounded(argv[1]);
     test_two_statements_share_one_transaction(argv[1]);
+    test_quiet_statements_around_the_query(argv[1]);
     test_simple_protocol_and_close(argv[1]);
     if (failures == 0)
         printf("test_pgconn: all passed\n");
