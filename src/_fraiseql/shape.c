@@ -4,9 +4,9 @@
 
 #include "shape.h"
 
-/* Glue bytes one shape may hold; an object with more (huge keys or whitespace) is not
- * learned. */
-#define SHAPE_MAX_GLUE 65536
+/* Glue bytes, and constant text bytes, one shape may hold; an object with more (huge keys
+ * or whitespace, a huge selection) is not learned. */
+#define SHAPE_MAX_BYTES 65536
 
 /* Whether t holds exactly the glue sequence m[0..n), close. */
 static int same_shape(const fq_shape *t, const fq_shape_seen *m, size_t n, const char *close,
@@ -166,7 +166,7 @@ int fq_shape_publish(fq_level_shapes *level, const fq_selection *sel, const fq_s
     size_t glue = close_len;
     for (size_t i = 0; i < n; i++)
         glue += m[i].glue_len;
-    if (glue > SHAPE_MAX_GLUE)
+    if (glue > SHAPE_MAX_BYTES)
         return -1;
     for (int k = 0; k < FQ_SHAPES_PER_LEVEL; k++) {
         const fq_shape *t = fq_shape_get(level, k);
@@ -189,7 +189,7 @@ int fq_shape_publish(fq_level_shapes *level, const fq_selection *sel, const fq_s
     size_t text = 0;
     for (size_t i = 0; i <= n; i++)
         text += member_text(sel, i < n ? &draft->members[i] : &draft->close, constants[i], i == n, NULL);
-    if (text > SHAPE_MAX_GLUE)
+    if (text > SHAPE_MAX_BYTES)
         goto error;
     if ((t = calloc(1, head + glue + text + FQ_SHAPE_PAD)) == NULL)
         goto error;
