@@ -1139,8 +1139,10 @@ static FQ_NOINLINE void learn_shape(rw *c, const fq_selection *sel, fq_level_sha
             p = skip_ws_sp(p + 1, end); /* past ',' */
         }
     }
-    (void)fq_shape_publish(level, sel, m, n, glue, (size_t)(p + 1 - glue));
+    if (fq_shape_publish(level, sel, m, n, glue, (size_t)(p + 1 - glue)) == 0)
+        return;
 done:
+    __atomic_fetch_add(&level->failed, 1, __ATOMIC_RELAXED);
     fq_err_clear(c->err); /* the object was valid: nothing to report */
 }
 

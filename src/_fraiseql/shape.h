@@ -71,6 +71,7 @@ typedef struct fq_level_shapes {
     fq_shape *shape[FQ_SHAPES_PER_LEVEL]; /* atomic; filled in order, never replaced */
     unsigned seen;                        /* atomic; objects the general path rewrote */
     unsigned hint;                        /* atomic; the slot of the shape that fitted last */
+    unsigned failed;                      /* atomic; objects it could not learn */
 } fq_level_shapes;
 
 /* One member of an object as the learning scan met it. */
@@ -101,12 +102,17 @@ FQ_INLINE uint32_t fq_shape_shared(const fq_shape *a, const fq_shape *b)
     return a->index > b->index ? a->same[b->index] : b->same[a->index];
 }
 
+/* A level stops learning after this many objects it could not learn (too many members, a
+ * selected key twice, ...): learning rescans an object, which must not become a tax. */
+#define FQ_SHAPE_MAX_FAILURES 16
+
 /* Whether the general path should learn the object it just rewrote under this level: the
- * level has a free slot and has met an object before (so a selection used for a single
- * object never pays for learning). */
+ * level has a free slot, has not given up, and has met an object before (so a selection
+ * used for a single object never pays for learning). */
 FQ_INLINE int fq_shape_wanted(fq_level_shapes *level)
 {
-    if (__atomic_load_n(&level->shape[FQ_SHAPES_PER_LEVEL - 1], __ATOMIC_RELAXED) != NULL)
+    if (__atomic_load_n(&level->shape[FQ_SHAPES_PER_LEVEL - 1], __ATOMIC_RELAXED) != NULL
+        || __atomic_load_n(&level->failed, __ATOMIC_RELAXED) >= FQ_SHAPE_MAX_FAILURES)
         return 0;
     return __atomic_fetch_add(&level->seen, 1, __ATOMIC_RELAXED) > 0;
 }

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "rewrite.h"
+#include "shape.h"
 
 static fq_field_spec field(const char *out, const char *src, const fq_selection *child, unsigned flags)
 {
@@ -277,8 +278,18 @@ static void test_shapes(void)
             fq_err_clear(&plain_err);
         }
     }
-    fq_buf_free(&b);
     fq_buf_free(&plain);
+    fq_selection_free(sel);
+
+    /* a level meeting only objects it cannot learn (too wide) gives up after a few: no
+     * rescans from there on */
+    sel = fq_selection_new("T", 1, f, 4, &err);
+    for (int round = 0; round < 40; round++) {
+        b.len = 0;
+        CHECK(fq_rewrite(&b, wide, strlen(wide), sel, &err) == 0);
+    }
+    CHECK(sel->shapes[0].failed == FQ_SHAPE_MAX_FAILURES && sel->shapes[0].shape[0] == NULL);
+    fq_buf_free(&b);
     fq_selection_free(sel);
 }
 
