@@ -954,7 +954,8 @@ static FQ_NOINLINE const char *emit_field_out(rw *c, const fq_selection *sel, ui
 }
 
 /* Writes field i of sel, a typename (v NULL) or a plain leaf whose scalar value is
- * v[0..vn), with its separator: one reservation, stores through a local cursor. */
+ * v[0..vn), with its separator: one reservation, stores through a local cursor (stores
+ * through char * would otherwise make the compiler reload o->len after each one). */
 FQ_INLINE int put_field(rw *c, const fq_selection *sel, uint32_t i, const char *v, size_t vn)
 {
     const fq_sel_field *f = &sel->fields[i];
@@ -1016,6 +1017,23 @@ FQ_INLINE char *shape_room(rw *c, const fq_shape *t, const char *p)
     return o->data + o->len;
 }
 
+/* The writes of shape member m before its value (or, for t->close, before the object's
+ * end): the fields it flushes from recorded values, out of line (then a fresh reservation
+ * from `rest`, where the values still to copy start), and its constant text. Returns the
+ * output cursor, or NULL with the error set. at: an input position for errors. */
+FQ_INLINE char *shape_texts(rw *c, const fq_selection *sel, const fq_shape *t,
+                            const fq_shape_member *m, size_t base, char *w, const char *at,
+                            const char *rest, int depth, const frame *fr)
+{
+    if (m->flush_from < m->flush_to) {
+        c->out->len = (size_t)(w - c->out->data);
+        if (flush_fields(c, sel, m->flush_from, m->flush_to, base, at, depth, fr) < 0
+            || (w = shape_room(c, t, rest)) == NULL)
+            return NULL;
+    }
+    return copy_at(w, fq_shape_text(t, m), m->text_len, FQ_SHAPE_PAD);
+}
+
 /* p at '{' of an object under sel, matched against shape t: the object written as the
  * general path writes it, its end returned. The output cursor stays in a register between
  * members (one reservation covers the object, renewed after anything written out of line).
@@ -1045,13 +1063,8 @@ FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selecti
         const char *v = p + m->glue_len;
         if (FQ_UNLIKELY(v >= end))
             return fail(c, v, "expected a JSON value");
-        if (m->flush_from < m->flush_to) {
-            o->len = (size_t)(w - o->data);
-            if (flush_fields(c, sel, m->flush_from, m->flush_to, base, v, depth + 1, fr) < 0
-                || (w = shape_room(c, t, v)) == NULL)
-                return NULL;
-        }
-        w = copy_at(w, fq_shape_text(t, m), m->text_len, FQ_SHAPE_PAD);
+        if ((w = shape_texts(c, sel, t, m, base, w, v, v, depth + 1, fr)) == NULL)
+            return NULL;
         if (m->kind == FQ_MEMBER_LEAF && *v == '"') {
             if ((p = copy_string(c, v, &w)) == NULL)
                 return NULL;
@@ -1074,13 +1087,8 @@ FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selecti
     if (!glue_eq(end, p, t, &t->close))
         goto mismatch;
     p += t->close.glue_len;
-    if (t->close.flush_from < t->close.flush_to) {
-        o->len = (size_t)(w - o->data);
-        if (flush_fields(c, sel, t->close.flush_from, t->close.flush_to, base, p - 1, depth + 1, fr) < 0
-            || (w = shape_room(c, t, p)) == NULL)
-            return NULL;
-    }
-    w = copy_at(w, fq_shape_text(t, &t->close), t->close.text_len, FQ_SHAPE_PAD);
+    if ((w = shape_texts(c, sel, t, &t->close, base, w, p - 1, p, depth + 1, fr)) == NULL)
+        return NULL;
     o->len = (size_t)(w - o->data);
     c->nslots = base;
     return p;
@@ -1232,18 +1240,8 @@ restart:;
                      * separator, key and value (emit_field would do two). */
                     int esc = 0;
                     p = *v == '"' ? scan_string(c, v, &esc) : skip_value(c, v, depth + 1);
-                    if (p == NULL)
+                    if (p == NULL || put_field(c, sel, next, v, (size_t)(p - v)) < 0)
                         return NULL;
-                    size_t vn = (size_t)(p - v);
-                    RESERVE(c, v, (size_t)f->frag_len + 1 + vn);
-                    /* through a local pointer: stores through char * would otherwise make
-                     * the compiler reload o->len after each one */
-                    char *w = o->data + o->len;
-                    *w = ','; /* overwritten by the key when this is the first field */
-                    w += next != 0;
-                    w = copy_at(w, fq_sel_str(sel, f->frag_off), f->frag_len, FQ_SEL_STRINGS_PAD);
-                    w = copy_at(w, v, vn, (size_t)(end - v));
-                    o->len = (size_t)(w - o->data);
                     next++;
                 } else {
                     span now = {v, NULL};
