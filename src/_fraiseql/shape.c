@@ -37,19 +37,28 @@ static int writable(const fq_selection *sel, uint32_t f, const unsigned char *st
     return 1;
 }
 
-/* Appends field f's constant text (typename, or null for an absent key) at w, if w. */
-static size_t constant_text(const fq_selection *sel, uint32_t f, char *w)
+/* Writes ',' (unless f is the first field) and field f's pre-rendered fragment (its key, and
+ * for a typename field the typename) at w, if w; returns the length. */
+static size_t key_text(const fq_selection *sel, uint32_t f, char *w)
 {
     const fq_sel_field *fd = &sel->fields[f];
-    size_t n = (f != 0) + fd->frag_len + (fd->src >= 0 ? 4 : 0);
     if (w) {
         if (f != 0)
             *w++ = ',';
         memcpy(w, fq_sel_str(sel, fd->frag_off), fd->frag_len);
-        if (fd->src >= 0)
-            memcpy(w + fd->frag_len, "null", 4);
     }
-    return n;
+    return (f != 0) + fd->frag_len;
+}
+
+/* Field f's constant text (a typename, or null for an absent key) at w, if w; its length. */
+static size_t constant_text(const fq_selection *sel, uint32_t f, char *w)
+{
+    size_t n = key_text(sel, f, w);
+    if (sel->fields[f].src < 0)
+        return n;
+    if (w)
+        memcpy(w + n, "null", 4);
+    return n + 4;
 }
 
 /* The text of member mb (flush range and field already planned) at w, if w; its length. A
@@ -64,15 +73,8 @@ static size_t member_text(const fq_selection *sel, fq_shape_member *mb, int cons
         if (w)
             mb->flush_from = mb->flush_to;
     }
-    if (mb->field >= 0) {
-        const fq_sel_field *fd = &sel->fields[mb->field];
-        if (w) {
-            if (mb->field != 0)
-                w[n] = ',';
-            memcpy(w + n + (mb->field != 0), fq_sel_str(sel, fd->frag_off), fd->frag_len);
-        }
-        n += (mb->field != 0) + fd->frag_len;
-    }
+    if (mb->field >= 0)
+        n += key_text(sel, (uint32_t)mb->field, w ? w + n : NULL);
     if (close) {
         if (w)
             w[n] = '}';
