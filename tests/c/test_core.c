@@ -176,6 +176,25 @@ static void test_rewrite_array(void)
 
 /* Every prefix and every single-byte corruption of a document: never a crash or overread
  * (the input is copied into an exact-size allocation so ASan sees any read past it). */
+/* The learned shapes change nothing: with them off, doc under sel gives what a call with
+ * them gave (rc, err; out holding only its output): the same bytes, or the same error code,
+ * offset and message. */
+static void general_path_agrees(const char *doc, size_t len, const fq_selection *sel, int rc,
+                                const fq_err *err, const fq_buf *out)
+{
+    fq_buf plain;
+    fq_err plain_err = {0};
+    fq_buf_init(&plain);
+    fq_rewrite_use_shapes(0);
+    int plain_rc = fq_rewrite(&plain, doc, len, sel, &plain_err);
+    fq_rewrite_use_shapes(1);
+    CHECK(plain_rc == rc && plain_err.code == err->code && plain_err.pos == err->pos
+          && plain_err.msg == err->msg);
+    CHECK(rc != 0 || (plain.len == out->len && memcmp(plain.data, out->data, out->len) == 0));
+    fq_err_clear(&plain_err);
+    fq_buf_free(&plain);
+}
+
 static void test_prefixes_and_corruptions(void)
 {
     static const char doc[] =
@@ -189,9 +208,8 @@ static void test_prefixes_and_corruptions(void)
                           field("posts", "user_posts", post, 0)};
     fq_selection *user = fq_selection_new("User", 4, uf, 3, &err);
     size_t n = strlen(doc);
-    fq_buf b, plain;
+    fq_buf b;
     fq_buf_init(&b);
-    fq_buf_init(&plain);
     for (int warm = 0; warm < 3; warm++) { /* the selection learns the document's shapes */
         b.len = 0;
         CHECK(fq_rewrite(&b, doc, n, user, &err) == 0);
@@ -209,18 +227,8 @@ static void test_prefixes_and_corruptions(void)
                     CHECK(rc == 0 || err.pos <= len);
                     if (len < n && corrupt < 0)
                         CHECK(rc == -1); /* every strict prefix of an object is invalid */
-                    if (mode) {
-                        /* the learned shapes change nothing: the general path alone agrees */
-                        fq_err plain_err = {0};
-                        plain.len = 0;
-                        fq_rewrite_use_shapes(0);
-                        int plain_rc = fq_rewrite(&plain, copy, len, user, &plain_err);
-                        fq_rewrite_use_shapes(1);
-                        CHECK(plain_rc == rc && plain_err.code == err.code && plain_err.pos == err.pos
-                              && plain_err.msg == err.msg);
-                        CHECK(rc != 0 || (plain.len == b.len && memcmp(plain.data, b.data, b.len) == 0));
-                        fq_err_clear(&plain_err);
-                    }
+                    if (mode)
+                        general_path_agrees(copy, len, user, rc, &err, &b);
                     fq_err_clear(&err);
                 }
                 free(copy);
@@ -228,7 +236,6 @@ static void test_prefixes_and_corruptions(void)
         }
     }
     fq_buf_free(&b);
-    fq_buf_free(&plain);
     fq_selection_free(user);
     fq_selection_free(post);
 }
@@ -260,25 +267,17 @@ static void test_shapes(void)
     fq_field_spec f[] = {field("t", NULL, NULL, 0), field("a", "a", NULL, 0), field("b", "b", NULL, 0),
                          field("a2", "a", NULL, FQ_FIELD_ID)};
     fq_selection *sel = fq_selection_new("T", 1, f, 4, &err);
-    fq_buf b, plain;
+    fq_buf b;
     fq_buf_init(&b);
-    fq_buf_init(&plain);
     for (int round = 0; round < 4; round++) {
         for (size_t d = 0; d <= sizeof(docs) / sizeof(docs[0]); d++) {
             const char *doc = d < sizeof(docs) / sizeof(docs[0]) ? docs[d] : wide;
-            fq_err plain_err = {0};
-            b.len = plain.len = 0;
+            b.len = 0;
             int rc = fq_rewrite(&b, doc, strlen(doc), sel, &err);
-            fq_rewrite_use_shapes(0);
-            int plain_rc = fq_rewrite(&plain, doc, strlen(doc), sel, &plain_err);
-            fq_rewrite_use_shapes(1);
-            CHECK(rc == plain_rc && err.code == plain_err.code && err.pos == plain_err.pos);
-            CHECK(rc != 0 || (b.len == plain.len && memcmp(b.data, plain.data, b.len) == 0));
+            general_path_agrees(doc, strlen(doc), sel, rc, &err, &b);
             fq_err_clear(&err);
-            fq_err_clear(&plain_err);
         }
     }
-    fq_buf_free(&plain);
     fq_selection_free(sel);
 
     /* a level meeting only objects it cannot learn (too wide) gives up after a few: no
