@@ -49,7 +49,9 @@ def _check_headers(include_dirs: list[str]) -> None:
         if not any(os.path.exists(os.path.join(d, header)) for d in search)
     ]
     if missing:
-        sys.exit("fraiseql: cannot build the C extension, missing headers:\n  " + "\n  ".join(missing))
+        sys.exit(
+            "fraiseql: cannot build the C extension, missing headers:\n  " + "\n  ".join(missing)
+        )
 
 
 def _flags() -> tuple[list[str], list[str], list[tuple[str, str]]]:
@@ -63,7 +65,12 @@ def _flags() -> tuple[list[str], list[str], list[tuple[str, str]]]:
         compile_args += ["-O3"]
     sanitize = os.environ.get("FRAISEQL_SANITIZE", "").strip()
     if sanitize:
-        compile_args += [f"-fsanitize={sanitize}", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined", "-g"]
+        compile_args += [
+            f"-fsanitize={sanitize}",
+            "-fno-omit-frame-pointer",
+            "-fno-sanitize-recover=undefined",
+            "-g",
+        ]
         link_args += [f"-fsanitize={sanitize}"]
     return compile_args, link_args, macros
 
@@ -73,8 +80,10 @@ def _build_options() -> dict:
     (e.g. the in-place normal build) are never reused for a debug or sanitizer build."""
     variant = "-".join(
         part
-        for part in ("debug" if os.environ.get("FRAISEQL_DEBUG") == "1" else "",
-                     os.environ.get("FRAISEQL_SANITIZE", "").strip().replace(",", "-"))
+        for part in (
+            "debug" if os.environ.get("FRAISEQL_DEBUG") == "1" else "",
+            os.environ.get("FRAISEQL_SANITIZE", "").strip().replace(",", "-"),
+        )
         if part
     )
     return {"build": {"build_base": f"build/{variant}"}} if variant else {}
@@ -98,5 +107,5 @@ setup(
             extra_link_args=link_args,
             define_macros=macros,
         )
-    ]
+    ],
 )

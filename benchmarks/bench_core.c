@@ -73,7 +73,8 @@ static char *load_doc(const char *dir, int d, size_t *len)
 }
 
 /* n rewrites of document d and nothing else (instruction counts). */
-static int rewrite_n(const char *dir, int d, long n, int noshapes, fq_buf *b, const fq_selection *sel)
+static int rewrite_n(const char *dir, int d, long n, int noshapes, fq_buf *b,
+                     const fq_selection *sel)
 {
     size_t len;
     fq_err err = {0};
@@ -94,15 +95,16 @@ int main(int argc, char **argv)
 {
     fq_err err = {0};
     fq_field_spec post[] = {
-        field("__typename", NULL, NULL), field("id", "id", NULL), field("title", "title", NULL),
-        field("content", "content", NULL), field("createdAt", "created_at", NULL),
+        field("__typename", NULL, NULL),        field("id", "id", NULL),
+        field("title", "title", NULL),          field("content", "content", NULL),
+        field("createdAt", "created_at", NULL),
     };
     fq_selection *psel = fq_selection_new("Post", 4, post, 5, &err);
     fq_field_spec user[] = {
-        field("__typename", NULL, NULL), field("id", "id", NULL),
+        field("__typename", NULL, NULL),        field("id", "id", NULL),
         field("firstName", "first_name", NULL), field("lastName", "last_name", NULL),
-        field("email", "email", NULL), field("bio", "bio", NULL),
-        field("isActive", "is_active", NULL), field("createdAt", "created_at", NULL),
+        field("email", "email", NULL),          field("bio", "bio", NULL),
+        field("isActive", "is_active", NULL),   field("createdAt", "created_at", NULL),
         field("updatedAt", "updated_at", NULL), field("userPosts", "user_posts", psel),
     };
     fq_selection *usel = fq_selection_new("User", 4, user, 10, &err);

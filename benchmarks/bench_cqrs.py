@@ -52,9 +52,9 @@ WHERE u.id = :id;""",
 # Posts 100,001..200,000 are the 10 newest of each user: updating them changes the document.
 WRITES = {
     "INSERT tb_post": "\\set uid random(1, 10000)\n"
-                      "INSERT INTO tb_post (user_id, title, content) VALUES (:uid, 'bench', repeat('x', 320));",
+    "INSERT INTO tb_post (user_id, title, content) VALUES (:uid, 'bench', repeat('x', 320));",
     "UPDATE tb_post": "\\set pid random(100001, 200000)\n"
-                      "UPDATE tb_post SET title = 'upd ' || random() WHERE id = :pid;",
+    "UPDATE tb_post SET title = 'upd ' || random() WHERE id = :pid;",
 }
 
 SYNC_TRIGGERS = ("fq_user_ins", "fq_user_upd", "fq_user_del", "fq_user_trunc")
@@ -112,8 +112,21 @@ def pgbench(dsn: str, script: str, clients: int, seconds: float) -> tuple[float,
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script if script.startswith("\\set") else "\\set id random(1, 10000)\n" + script)
     exe = find_bindir() / "pgbench"
-    cmd = [str(exe), "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)),
-           "-T", str(int(seconds)), "-f", f.name, dsn]
+    cmd = [
+        str(exe),
+        "-n",
+        "-M",
+        "prepared",
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, 2)),
+        "-T",
+        str(int(seconds)),
+        "-f",
+        f.name,
+        dsn,
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True)
     Path(f.name).unlink()
     if out.returncode != 0:
@@ -123,7 +136,9 @@ def pgbench(dsn: str, script: str, clients: int, seconds: float) -> tuple[float,
     return tps, lat
 
 
-def median_pgbench(dsn: str, script: str, clients: int, seconds: float, runs: int) -> tuple[float, float]:
+def median_pgbench(
+    dsn: str, script: str, clients: int, seconds: float, runs: int
+) -> tuple[float, float]:
     results = [pgbench(dsn, script, clients, seconds) for _ in range(runs)]
     return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
 
@@ -131,10 +146,14 @@ def median_pgbench(dsn: str, script: str, clients: int, seconds: float, runs: in
 async def set_triggers(conn: asyncpg.Connection, *, sync: bool, notify: bool) -> None:
     for trig in SYNC_TRIGGERS:
         await conn.execute(f"ALTER TABLE tb_post {'ENABLE' if sync else 'DISABLE'} TRIGGER {trig}")
-    await conn.execute(f"ALTER TABLE tb_post {'ENABLE' if notify else 'DISABLE'} TRIGGER fq_user_dirty")
+    await conn.execute(
+        f"ALTER TABLE tb_post {'ENABLE' if notify else 'DISABLE'} TRIGGER fq_user_dirty"
+    )
 
 
-async def timed_bulk(conn: asyncpg.Connection, setup_sql: str | None, sync: bool) -> tuple[float, int]:
+async def timed_bulk(
+    conn: asyncpg.Connection, setup_sql: str | None, sync: bool
+) -> tuple[float, int]:
     """Seconds of the 10,000-post INSERT in a rolled-back transaction, and qm_user documents rewritten."""
     tr = conn.transaction()
     await tr.start()
@@ -169,8 +188,10 @@ async def staleness(dsn: str, interval: float, writes: int, tag: str) -> dict:
     async def checker() -> None:
         while pending or len(seen) < writes:
             if pending:
-                rows = await probe.fetch("SELECT id, data->>'first_name' AS v FROM mv_user WHERE id = ANY($1)",
-                                         list(pending))
+                rows = await probe.fetch(
+                    "SELECT id, data->>'first_name' AS v FROM mv_user WHERE id = ANY($1)",
+                    list(pending),
+                )
                 now = time.perf_counter()
                 for r in rows:
                     mark, t = pending.get(r["id"], (None, 0.0))
@@ -186,7 +207,12 @@ async def staleness(dsn: str, interval: float, writes: int, tag: str) -> dict:
     finally:
         await conn.close()
         await probe.close()
-    return {"median": statistics.median(seen), "max": max(seen), "refreshes": refreshes, "writes": writes}
+    return {
+        "median": statistics.median(seen),
+        "max": max(seen),
+        "refreshes": refreshes,
+        "writes": writes,
+    }
 
 
 async def reads_section(dsn: str, args: argparse.Namespace, out) -> None:
@@ -195,21 +221,27 @@ async def reads_section(dsn: str, args: argparse.Namespace, out) -> None:
     out("|---|---|---|---|---|")
     reads = {}
     for name, sql in READS.items():
-        reads[name] = (median_pgbench(dsn, sql, 1, args.seconds, args.runs),
-                       median_pgbench(dsn, sql, 8, args.seconds, args.runs))
+        reads[name] = (
+            median_pgbench(dsn, sql, 1, args.seconds, args.runs),
+            median_pgbench(dsn, sql, 8, args.seconds, args.runs),
+        )
     base = reads["qm_user"][0][1]
     for name, (one, eight) in reads.items():
-        out(f"| {name} | {one[1]:.0f} us | {one[0]:,.0f} | {eight[0]:,.0f} | {one[1] / base:.2f}x |")
+        out(
+            f"| {name} | {one[1]:.0f} us | {one[0]:,.0f} | {eight[0]:,.0f} | {one[1] / base:.2f}x |"
+        )
 
 
 async def bulk_section(conn: asyncpg.Connection, args: argparse.Namespace, out) -> None:
     out("\n### One INSERT of 10,000 posts (10 each for 1,000 users), rolled back each time\n")
     out("| sync | time | qm_user rows written | vs fraiseql |")
     out("|---|---|---|---|")
-    variants = {"no triggers (baseline)": (None, False),
-                "fraiseql statement-level triggers": (None, True),
-                "per-row trigger, fraiseql builder": (BUILDER_PER_ROW, False),
-                "seed per-row trigger (as written)": (SEED_PER_ROW, False)}
+    variants = {
+        "no triggers (baseline)": (None, False),
+        "fraiseql statement-level triggers": (None, True),
+        "per-row trigger, fraiseql builder": (BUILDER_PER_ROW, False),
+        "seed per-row trigger (as written)": (SEED_PER_ROW, False),
+    }
     bulk = {}
     for name, (setup_sql, sync) in variants.items():
         runs = [await timed_bulk(conn, setup_sql, sync) for _ in range(args.runs)]
@@ -219,33 +251,50 @@ async def bulk_section(conn: asyncpg.Connection, args: argparse.Namespace, out) 
     for name, (seconds, rebuilt) in bulk.items():
         rewritten = str(rebuilt) if "seed" not in name else "10,000 upserts (own table)"
         out(f"| {name} | {seconds * 1000:,.0f} ms | {rewritten} | {seconds / ours:.1f}x |")
-    out("\nRow-level triggers fire after the statement, so the per-row variant with fraiseql's builder "
-        "builds each document 10 times but writes it once (later builds find it unchanged).")
+    out(
+        "\nRow-level triggers fire after the statement, so the per-row variant with fraiseql's builder "
+        "builds each document 10 times but writes it once (later builds find it unchanged)."
+    )
 
 
-async def refresh_section(conn: asyncpg.Connection, dsn: str, args: argparse.Namespace, out) -> None:
+async def refresh_section(
+    conn: asyncpg.Connection, dsn: str, args: argparse.Namespace, out
+) -> None:
     out("\n### mv_user refresh (10,000 documents)\n")
-    conc = [await _time(conn, "REFRESH MATERIALIZED VIEW CONCURRENTLY mv_user") for _ in range(args.runs)]
+    conc = [
+        await _time(conn, "REFRESH MATERIALIZED VIEW CONCURRENTLY mv_user")
+        for _ in range(args.runs)
+    ]
     plain = [await _time(conn, "REFRESH MATERIALIZED VIEW mv_user") for _ in range(args.runs)]
-    out(f"REFRESH CONCURRENTLY: {statistics.median(conc):.2f} s; plain REFRESH: {statistics.median(plain):.2f} s "
-        f"(medians of {args.runs}).\n")
+    out(
+        f"REFRESH CONCURRENTLY: {statistics.median(conc):.2f} s; plain REFRESH: {statistics.median(plain):.2f} s "
+        f"(medians of {args.runs}).\n"
+    )
     out("### Staleness of mv_user with the debounced refresher (a user updated every 50 ms)\n")
     out("| debounce interval | writes | refreshes | staleness median | staleness max |")
     out("|---|---|---|---|---|")
     for interval in (0.5, 2.0):
         s = await staleness(dsn, interval, writes=100, tag=f"i{interval}")
-        out(f"| {interval} s | {s['writes']} | {s['refreshes']} | {s['median']:.2f} s | {s['max']:.2f} s |")
-    out("\nA write committed while a refresh runs waits for the end of that refresh, then for the next "
+        out(
+            f"| {interval} s | {s['writes']} | {s['refreshes']} | {s['median']:.2f} s | {s['max']:.2f} s |"
+        )
+    out(
+        "\nA write committed while a refresh runs waits for the end of that refresh, then for the next "
         "one (started at most one interval after the previous start): staleness <= interval + 2 x refresh time. "
-        "Writers never wait for a refresh.")
+        "Writers never wait for a refresh."
+    )
 
 
 async def writes_section(conn: asyncpg.Connection, dsn: str, args: argparse.Namespace, out) -> None:
     out("\n### Write cost on tb_post, pgbench -M prepared (one statement per transaction)\n")
     out("| statement | clients | no triggers | qm_ sync | qm_ sync, gin=False | mv_ NOTIFY only |")
     out("|---|---|---|---|---|---|")
-    configs = (("none", False, False, True), ("qm", True, False, True), ("qm-nogin", True, False, False),
-               ("notify", False, True, True))
+    configs = (
+        ("none", False, False, True),
+        ("qm", True, False, True),
+        ("qm-nogin", True, False, False),
+        ("notify", False, True, True),
+    )
     for name, script in WRITES.items():
         for clients in (1, 8):
             row = []
@@ -259,7 +308,8 @@ async def writes_section(conn: asyncpg.Connection, dsn: str, args: argparse.Name
                 await reset_posts(conn)
             base = row[0]
             cells = [f"{base[1]:.0f} us ({base[0]:,.0f} tps)"] + [
-                f"{lat:.0f} us ({tps:,.0f} tps), +{lat - base[1]:.0f} us" for tps, lat in row[1:]]
+                f"{lat:.0f} us ({tps:,.0f} tps), +{lat - base[1]:.0f} us" for tps, lat in row[1:]
+            ]
             out(f"| {name} | {clients} | " + " | ".join(cells) + " |")
     await set_triggers(conn, sync=True, notify=True)
     await conn.execute("SELECT fq_user_sync_all()")
@@ -287,8 +337,10 @@ async def main_async(args: argparse.Namespace) -> str:
         install_s = time.perf_counter() - t0
         await conn.execute("VACUUM ANALYZE")
         size = await conn.fetchval("SELECT avg(length(data::text))::int FROM qm_user")
-        out(f"Data: {USERS:,} users, {POSTS:,} posts (loaded in {load_s:.1f} s; read models installed with "
-            f"backfill in {install_s:.1f} s); qm_user documents average {size} bytes.\n")
+        out(
+            f"Data: {USERS:,} users, {POSTS:,} posts (loaded in {load_s:.1f} s; read models installed with "
+            f"backfill in {install_s:.1f} s); qm_user documents average {size} bytes.\n"
+        )
         await reads_section(dsn, args, out)
         await bulk_section(conn, args, out)
         await refresh_section(conn, dsn, args, out)
@@ -309,12 +361,14 @@ SECTION = "## CQRS read models (benchmarks/bench_cqrs.py)"
 def write_results(body: str, command: str) -> None:
     path = Path(__file__).with_name("RESULTS.md")
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    section = f"{SECTION}\n\nCommand: `{command}` ({time.strftime('%Y-%m-%d')}, 2-core shared machine, " \
-              f"PostgreSQL embedded, fsync off).\n\n{body}"
+    section = (
+        f"{SECTION}\n\nCommand: `{command}` ({time.strftime('%Y-%m-%d')}, 2-core shared machine, "
+        f"PostgreSQL embedded, fsync off).\n\n{body}"
+    )
     if SECTION in text:
         start = text.index(SECTION)
         nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[nxt + 1:] if nxt != -1 else "")
+        text = text[:start] + section + (text[nxt + 1 :] if nxt != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text)
@@ -322,8 +376,12 @@ def write_results(body: str, command: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5, help="pgbench duration per run (default 5)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; medians reported (default 3)")
+    parser.add_argument(
+        "--seconds", type=int, default=5, help="pgbench duration per run (default 5)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs per measurement; medians reported (default 3)"
+    )
     parser.add_argument("--write-results", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args()
     body = asyncio.run(main_async(args))

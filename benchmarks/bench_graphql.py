@@ -75,8 +75,18 @@ async def in_process(dsn: str, users: int, n: int, rounds: int) -> list[dict[str
         repo = Repository(pool, context)
         for label, query, (sql, params), many in (
             # The SQL the seed's resolvers send through the Repository, for the bare fetch_json.
-            ("user(id) with posts", USER_QUERY, await repo._select("qm_user", None, None, 1, None, {"id": 1}), False),
-            ("users(limit: 10)", USERS_QUERY, await repo._select("qm_user", None, None, 10, None, {}), True),
+            (
+                "user(id) with posts",
+                USER_QUERY,
+                await repo._select("qm_user", None, None, 1, None, {"id": 1}),
+                False,
+            ),
+            (
+                "users(limit: 10)",
+                USERS_QUERY,
+                await repo._select("qm_user", None, None, 10, None, {}),
+                True,
+            ),
         ):
             rng = random.Random(7)
 
@@ -94,18 +104,24 @@ async def in_process(dsn: str, users: int, n: int, rounds: int) -> list[dict[str
                 return await executor.execute(query, variables(), context=context)
 
             async def graphql_core() -> bytes:
-                result = await graphql.graphql(schema, query, variable_values=variables(), context_value=context)
+                result = await graphql.graphql(
+                    schema, query, variable_values=variables(), context_value=context
+                )
                 return json.dumps(result.formatted).encode()
 
             async def graphql_core_cached_parse() -> bytes:
-                result = graphql.execute(schema, parsed, variable_values=variables(), context_value=context)
+                result = graphql.execute(
+                    schema, parsed, variable_values=variables(), context_value=context
+                )
                 if graphql.pyutils.is_awaitable(result):
                     result = await result
                 return json.dumps(result.formatted).encode()
 
             async def bare_fetch_json() -> bytes:
                 args = params if many else [rng.randint(1, users), *params[1:]]
-                return await pool.fetch_json(sql, *args, selection=selection, many=many, context=context)
+                return await pool.fetch_json(
+                    sql, *args, selection=selection, many=many, context=context
+                )
 
             # Same answer from the fast path and graphql-core (the same id for each).
             rng.seed(1)
@@ -135,8 +151,15 @@ async def in_process(dsn: str, users: int, n: int, rounds: int) -> list[dict[str
             floor = _median_us(samples["bare fetch_json"])
             for name, s in samples.items():
                 med = _median_us(s)
-                rows.append({"query": label, "path": name, "median_us": med,
-                             "vs_fetch_json": med / floor, "layer_us": med - floor})
+                rows.append(
+                    {
+                        "query": label,
+                        "path": name,
+                        "median_us": med,
+                        "vs_fetch_json": med / floor,
+                        "layer_us": med - floor,
+                    }
+                )
     return rows
 
 
@@ -145,15 +168,19 @@ def print_in_process(rows: list[dict[str, Any]]) -> None:
     print("| query | path | median us | x bare fetch_json | layer cost us (minus fetch_json) |")
     print("|---|---|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['query']} | {r['path']} | {r['median_us']:.1f} | {r['vs_fetch_json']:.2f} | "
-              f"{r['layer_us']:.1f} |")
+        print(
+            f"| {r['query']} | {r['path']} | {r['median_us']:.1f} | {r['vs_fetch_json']:.2f} | "
+            f"{r['layer_us']:.1f} |"
+        )
     for q in dict.fromkeys(r["query"] for r in rows):
         by = {r["path"]: r for r in rows if r["query"] == q}
         ours = max(by["fraiseql.execute"]["layer_us"], 0.1)
-        print(f"\n{q}: execute/fetch_json = {by['fraiseql.execute']['vs_fetch_json']:.2f}; layer cost "
-              f"graphql-core graphql() / fraiseql = {by['graphql-core graphql()']['layer_us'] / ours:.0f}x, "
-              f"graphql-core execute() / fraiseql = "
-              f"{by['graphql-core execute() (parsed once)']['layer_us'] / ours:.0f}x")
+        print(
+            f"\n{q}: execute/fetch_json = {by['fraiseql.execute']['vs_fetch_json']:.2f}; layer cost "
+            f"graphql-core graphql() / fraiseql = {by['graphql-core graphql()']['layer_us'] / ours:.0f}x, "
+            f"graphql-core execute() / fraiseql = "
+            f"{by['graphql-core execute() (parsed once)']['layer_us'] / ours:.0f}x"
+        )
 
 
 # ---------------------------------------------------------------- HTTP with wrk
@@ -180,9 +207,24 @@ def _free_port() -> int:
 def _server(module_app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", module_app, "--port", str(port), "--workers", "1",
-         "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            module_app,
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}/graphql"
     deadline = time.monotonic() + 60
     while True:
@@ -205,10 +247,26 @@ def _wrk(url: str, body: str, users: int, connections: int, seconds: int) -> dic
         f.write(LUA % (users, json.dumps(body)))
         script = f.name
     try:
-        subprocess.run(["curl", "-sf", "-o", "/dev/null", "-H", "content-type: application/json",
-                        "-d", body.replace("__ID__", "1"), url], check=True)  # answers before load
-        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
-                             check=True, capture_output=True, text=True).stdout
+        subprocess.run(
+            [
+                "curl",
+                "-sf",
+                "-o",
+                "/dev/null",
+                "-H",
+                "content-type: application/json",
+                "-d",
+                body.replace("__ID__", "1"),
+                url,
+            ],
+            check=True,
+        )  # answers before load
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     finally:
         os.unlink(script)
 
@@ -225,18 +283,28 @@ def _wrk(url: str, body: str, users: int, connections: int, seconds: int) -> dic
 
 def over_http(dsn: str, users: int, seconds: int, connections: list[int]) -> list[dict[str, Any]]:
     bodies = {
-        "user(id) with posts": json.dumps({"query": USER_QUERY, "variables": {"id": 0}}).replace('"id": 0', '"id": __ID__'),
+        "user(id) with posts": json.dumps({"query": USER_QUERY, "variables": {"id": 0}}).replace(
+            '"id": 0', '"id": __ID__'
+        ),
         "users(limit: 10)": json.dumps({"query": USERS_QUERY}),
     }
     rows = []
     env = {"FRAISEQL_BENCH_DSN": dsn}
-    for server, app in (("fraiseql", "benchmarks.bench_app:app"),
-                        ("strawberry+dataloader", "benchmarks.peers.strawberry_app:app")):
+    for server, app in (
+        ("fraiseql", "benchmarks.bench_app:app"),
+        ("strawberry+dataloader", "benchmarks.peers.strawberry_app:app"),
+    ):
         with _server(app, env) as url:
             for label, body in bodies.items():
                 for c in connections:
-                    rows.append({"server": server, "query": label, "connections": c,
-                                 **_wrk(url, body, users, c, seconds)})
+                    rows.append(
+                        {
+                            "server": server,
+                            "query": label,
+                            "connections": c,
+                            **_wrk(url, body, users, c, seconds),
+                        }
+                    )
     return rows
 
 
@@ -245,17 +313,25 @@ def print_http(rows: list[dict[str, Any]]) -> None:
     print("| query | connections | server | requests/s | p50 ms | p99 ms |")
     print("|---|---:|---|---:|---:|---:|")
     for r in sorted(rows, key=lambda r: (r["query"], r["connections"], r["server"])):
-        print(f"| {r['query']} | {r['connections']} | {r['server']} | {r['rps']:.0f} | "
-              f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
+        print(
+            f"| {r['query']} | {r['connections']} | {r['server']} | {r['rps']:.0f} | "
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} |"
+        )
     for key in dict.fromkeys((r["query"], r["connections"]) for r in rows):
         by = {r["server"]: r for r in rows if (r["query"], r["connections"]) == key}
-        print(f"\n{key[0]}, {key[1]} connections: fraiseql/strawberry requests/s = "
-              f"{by['fraiseql']['rps'] / by['strawberry+dataloader']['rps']:.1f}x")
+        print(
+            f"\n{key[0]}, {key[1]} connections: fraiseql/strawberry requests/s = "
+            f"{by['fraiseql']['rps'] / by['strawberry+dataloader']['rps']:.1f}x"
+        )
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dsn", help="database holding (or to receive) the demo data; default: embedded")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--dsn", help="database holding (or to receive) the demo data; default: embedded"
+    )
     p.add_argument("--users", type=int, default=10_000)
     p.add_argument("--posts", type=int, default=200_000)
     p.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
@@ -268,7 +344,9 @@ def main() -> None:
         dsn = args.dsn or pg.create_database("fraiseql_bench")
         t = time.perf_counter()
         asyncio.run(setup(dsn, args.users, args.posts))
-        print(f"data ready ({args.users} users, {args.posts} posts) in {time.perf_counter() - t:.0f} s")
+        print(
+            f"data ready ({args.users} users, {args.posts} posts) in {time.perf_counter() - t:.0f} s"
+        )
         print_in_process(asyncio.run(in_process(dsn, args.users, n, rounds)))
         if not args.no_http:
             conns = [int(c) for c in args.connections.split(",")]

@@ -51,12 +51,23 @@ from fraiseql.repository import Repository, current_selection
 SQL = "SELECT data FROM qm_user WHERE id = $1"
 USERS = 10_000
 
-SELECTION = fraiseql.Selection("User", [
-    ("__typename", None, None), ("id", "id", None, fraiseql.FIELD_ID), ("firstName", "first_name", None),
-    ("lastName", "last_name", None), ("email", "email", None),
-    ("userPosts", "user_posts", fraiseql.Selection("Post", [("id", "id", None, fraiseql.FIELD_ID),
-                                                            ("title", "title", None)])),
-])
+SELECTION = fraiseql.Selection(
+    "User",
+    [
+        ("__typename", None, None),
+        ("id", "id", None, fraiseql.FIELD_ID),
+        ("firstName", "first_name", None),
+        ("lastName", "last_name", None),
+        ("email", "email", None),
+        (
+            "userPosts",
+            "user_posts",
+            fraiseql.Selection(
+                "Post", [("id", "id", None, fraiseql.FIELD_ID), ("title", "title", None)]
+            ),
+        ),
+    ],
+)
 
 # The best pure-Python transform (DESIGN.md §2): field lists precomputed once per level.
 _USER_FIELDS = (("firstName", "first_name"), ("lastName", "last_name"), ("email", "email"))
@@ -69,8 +80,11 @@ def transform(text: str | bytes) -> bytes:
     for key, src in _USER_FIELDS:
         out[key] = doc.get(src)
     posts = doc.get("user_posts")
-    out["userPosts"] = None if posts is None else [
-        {"id": str(p["id"]), **{k: p.get(s) for k, s in _POST_FIELDS}} for p in posts]
+    out["userPosts"] = (
+        None
+        if posts is None
+        else [{"id": str(p["id"]), **{k: p.get(s) for k, s in _POST_FIELDS}} for p in posts]
+    )
     return orjson.dumps(out)
 
 
@@ -89,6 +103,7 @@ async def make_asyncpg(dsn: str, n: int) -> tuple[Request, Callable]:
         async with pool.acquire() as conn:
             text = await conn.fetchval(SQL, uid)
         return transform(text)
+
     return request, pool.close
 
 
@@ -115,6 +130,7 @@ async def make_psycopg(dsn: str, n: int) -> tuple[Request, Callable]:
     async def close() -> None:
         for c in conns:
             await c.close()
+
     return request, close
 
 
@@ -123,6 +139,7 @@ async def make_fetch_json(dsn: str, n: int) -> tuple[Request, Callable]:
 
     async def request(uid: int) -> bytes:
         return await pool.fetch_json(SQL, uid, selection=SELECTION)
+
     return request, pool.close
 
 
@@ -132,6 +149,7 @@ async def make_fetch_json_held(dsn: str, n: int) -> tuple[Request, Callable]:
     async def request(uid: int) -> bytes:
         async with pool.acquire() as conn:
             return await conn.fetch_json(SQL, uid, selection=SELECTION)
+
     return request, pool.close
 
 
@@ -145,19 +163,28 @@ async def make_find_one(dsn: str, n: int) -> tuple[Request, Callable]:
             return await repo.find_one("qm_user", id=uid)
         finally:
             current_selection.reset(token)
+
     return request, pool.close
 
 
-LATENCY = {"asyncpg": make_asyncpg, "psycopg": make_psycopg, "fetch_json": make_fetch_json,
-           "find_one": make_find_one}
+LATENCY = {
+    "asyncpg": make_asyncpg,
+    "psycopg": make_psycopg,
+    "fetch_json": make_fetch_json,
+    "find_one": make_find_one,
+}
 THROUGHPUT = {**LATENCY, "fetch_json (held)": make_fetch_json_held}
 
 
 # -- pgbench ----------------------------------------------------------------------------------
 
+
 def pgbench_path() -> str:
-    for candidate in (shutil.which("pgbench"), str(find_bindir() / "pgbench"),
-                      "/usr/lib/postgresql/15/bin/pgbench"):
+    for candidate in (
+        shutil.which("pgbench"),
+        str(find_bindir() / "pgbench"),
+        "/usr/lib/postgresql/15/bin/pgbench",
+    ):
         if candidate and os.path.exists(candidate):
             return candidate
     sys.exit("pgbench not found (apt-get install postgresql-contrib or postgresql)")
@@ -169,9 +196,26 @@ def pgbench(dsn: str, clients: int, seconds: float) -> tuple[float, float]:
         script.write(f"\\set id random(1, {USERS})\n{SQL.replace('$1', ':id')};\n")
     os.chmod(script.name, 0o644)
     try:
-        out = subprocess.run([pgbench_path(), "-n", "-M", "prepared", "-c", str(clients),
-                              "-j", str(min(clients, 2)), "-T", str(max(1, round(seconds))),
-                              "-f", script.name, dsn], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [
+                pgbench_path(),
+                "-n",
+                "-M",
+                "prepared",
+                "-c",
+                str(clients),
+                "-j",
+                str(min(clients, 2)),
+                "-T",
+                str(max(1, round(seconds))),
+                "-f",
+                script.name,
+                dsn,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         os.unlink(script.name)
     latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1)) * 1000
@@ -180,6 +224,7 @@ def pgbench(dsn: str, clients: int, seconds: float) -> tuple[float, float]:
 
 
 # -- measurement ------------------------------------------------------------------------------
+
 
 async def check_same_output(dsn: str) -> None:
     """Every contender returns the same bytes (up to key order of the baselines)."""
@@ -203,8 +248,8 @@ async def latency_chunks(dsn: str, ids: list[int], chunks: int) -> dict[str, lis
     out: dict[str, list[float]] = {name: [] for name in contenders}
     names = list(contenders)
     for c in range(chunks):
-        part = ids[c * size:(c + 1) * size]
-        for name in names[c % len(names):] + names[:c % len(names)]:
+        part = ids[c * size : (c + 1) * size]
+        for name in names[c % len(names) :] + names[: c % len(names)]:
             request = contenders[name][0]
             start = time.perf_counter()
             for uid in part:
@@ -215,7 +260,9 @@ async def latency_chunks(dsn: str, ids: list[int], chunks: int) -> dict[str, lis
     return out
 
 
-async def throughput_round(dsn: str, name: str, conns: int, seconds: float, tasks: int = 64) -> float:
+async def throughput_round(
+    dsn: str, name: str, conns: int, seconds: float, tasks: int = 64
+) -> float:
     request, close = await THROUGHPUT[name](dsn, conns)
     rng = random.Random(7)
     await asyncio.gather(*(request(rng.randint(1, USERS)) for _ in range(tasks)))  # warm up
@@ -228,6 +275,7 @@ async def throughput_round(dsn: str, name: str, conns: int, seconds: float, task
         while time.perf_counter() < deadline:
             await request(local.randint(1, USERS))
             done += 1
+
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(tasks)))
     rate = done / (time.perf_counter() - start)
@@ -245,32 +293,46 @@ async def run(dsn: str, rounds: int, requests: int, seconds: float) -> str:
         for name, values in (await latency_chunks(dsn, ids, 10)).items():
             lat[name] += values
     floor = statistics.median(lat["floor (pgbench)"])
-    lines = ["| latency, 1 task | median us/request | above floor (us) | above floor vs asyncpg | vs psycopg |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| latency, 1 task | median us/request | above floor (us) | above floor vs asyncpg | vs psycopg |",
+        "|---|---|---|---|---|",
+    ]
     above = {name: statistics.median(v) - floor for name, v in lat.items()}
     for name, values in lat.items():
         med = statistics.median(values)
         if name.startswith("floor"):
             lines.append(f"| {name} | {med:.1f} | 0 | | |")
         else:
-            lines.append(f"| {name} | {med:.1f} | {above[name]:.1f} | {above[name] / above['asyncpg']:.2f}x "
-                         f"| {above[name] / above['psycopg']:.2f}x |")
-    lines += ["", "| throughput, 64 tasks | 2 connections (req/s) | 8 connections (req/s) |", "|---|---|---|"]
-    tput: dict[str, dict[int, list[float]]] = {name: {2: [], 8: []} for name in ["pgbench", *THROUGHPUT]}
+            lines.append(
+                f"| {name} | {med:.1f} | {above[name]:.1f} | {above[name] / above['asyncpg']:.2f}x "
+                f"| {above[name] / above['psycopg']:.2f}x |"
+            )
+    lines += [
+        "",
+        "| throughput, 64 tasks | 2 connections (req/s) | 8 connections (req/s) |",
+        "|---|---|---|",
+    ]
+    tput: dict[str, dict[int, list[float]]] = {
+        name: {2: [], 8: []} for name in ["pgbench", *THROUGHPUT]
+    }
     for r in range(max(1, rounds // 2)):
         for conns in (2, 8):
             tput["pgbench"][conns].append(pgbench(dsn, conns, seconds)[1])
             for name in THROUGHPUT:
                 tput[name][conns].append(await throughput_round(dsn, name, conns, seconds))
     for name, by in tput.items():
-        label = f"pgbench -c N (floor)" if name == "pgbench" else name
-        lines.append(f"| {label} | {statistics.median(by[2]):.0f} | {statistics.median(by[8]):.0f} |")
+        label = "pgbench -c N (floor)" if name == "pgbench" else name
+        lines.append(
+            f"| {label} | {statistics.median(by[2]):.0f} | {statistics.median(by[8]):.0f} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dsn", help="an already loaded database (blog example); default: embedded")
+    parser.add_argument(
+        "--dsn", help="an already loaded database (blog example); default: embedded"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=2.0)
@@ -285,6 +347,7 @@ def main() -> None:
             conn = await fraiseql.connect(dsn)
             await blog.setup(conn, users=USERS, posts=200_000)
             await conn.close()
+
         asyncio.run(load())
         print(asyncio.run(run(dsn, args.rounds, args.requests, args.seconds)))
 

@@ -85,7 +85,16 @@ DOCUMENTS: dict[str, bytes] = {
     "1,000 users": _jsonb([user_doc(i, None) for i in range(1000)]),
 }
 
-USER_FIELDS = ["id", "first_name", "last_name", "email", "bio", "is_active", "created_at", "updated_at"]
+USER_FIELDS = [
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "bio",
+    "is_active",
+    "created_at",
+    "updated_at",
+]
 POST_FIELDS = ["id", "title", "content", "created_at"]
 
 
@@ -115,7 +124,9 @@ SPECS: dict[str, Spec] = {
 
 def compile_selection(s: Spec) -> Selection:
     typename, fields = s
-    return Selection(typename, [(o, src, compile_selection(c) if c else None) for o, src, c in fields])
+    return Selection(
+        typename, [(o, src, compile_selection(c) if c else None) for o, src, c in fields]
+    )
 
 
 def python_transform(s: Spec) -> Callable[[Any], Any]:
@@ -165,7 +176,9 @@ def median_us(fn: Callable[[], Any], budget_s: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter runs (noisier)")
-    ap.add_argument("--dump", metavar="DIR", help="write the documents to DIR/doc0.json... and exit")
+    ap.add_argument(
+        "--dump", metavar="DIR", help="write the documents to DIR/doc0.json... and exit"
+    )
     args = ap.parse_args()
     budget = 0.15 if args.quick else 0.6
 
@@ -176,8 +189,10 @@ def main() -> None:
                 f.write(doc)
         return
 
-    print(f"{'document':<20}{'sel':<7}{'bytes':>8}{'fraiseql us':>13}{'MB/s':>9}"
-          f"{'orjson+py us':>14}{'json+py us':>12}{'orjson.loads us':>17}{'vs orjson+py':>14}{'vs loads':>10}")
+    print(
+        f"{'document':<20}{'sel':<7}{'bytes':>8}{'fraiseql us':>13}{'MB/s':>9}"
+        f"{'orjson+py us':>14}{'json+py us':>12}{'orjson.loads us':>17}{'vs orjson+py':>14}{'vs loads':>10}"
+    )
     for name, doc in DOCUMENTS.items():
         for sname, s in SPECS.items():
             sel = compile_selection(s)
@@ -189,8 +204,11 @@ def main() -> None:
             std = median_us(lambda: json.dumps(py(json.loads(doc)), separators=(",", ":")), budget)
             loads = median_us(lambda: orjson.loads(doc), budget)
             mbs = len(doc) / ours  # bytes per us == MB/s
-            print(f"{name:<20}{sname:<7}{len(doc):>8}{ours:>13.2f}{mbs:>9.0f}{ojs:>14.2f}{std:>12.2f}"
-                  f"{loads:>17.2f}{ojs / ours:>13.1f}x{loads / ours:>9.1f}x", flush=True)
+            print(
+                f"{name:<20}{sname:<7}{len(doc):>8}{ours:>13.2f}{mbs:>9.0f}{ojs:>14.2f}{std:>12.2f}"
+                f"{loads:>17.2f}{ojs / ours:>13.1f}x{loads / ours:>9.1f}x",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

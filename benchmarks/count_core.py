@@ -15,8 +15,12 @@ NAMES = ["flat user", "qm_user", "32 KB user", "1,000 users"]
 
 def instructions(doc: int, calls: int, shapes: bool) -> int:
     args = [BINARY, DIR, str(doc), str(calls)] + ([] if shapes else ["noshapes"])
-    run = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args],
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(re.search(r"refs:\s+([\d,]+)", run.stderr).group(1).replace(",", ""))
 
 

@@ -13,32 +13,85 @@ FIELD_ID: int = _native.ID
 NON_NULL: int = _native.NON_NULL
 ITEMS_NON_NULL: int = _native.ITEMS_NON_NULL
 
-from fraiseql.errors import (  # noqa: E402
-    DatabaseError, DataError, IntegrityError, InterfaceError, InternalError,
-    NotSupportedError, OperationalError, PoolTimeoutError, ProgrammingError,
-    QueryCanceledError, TransactionRollbackError)
-from fraiseql.db import Connection, Pool, Record, connect, create_pool  # noqa: E402
 from fraiseql import http  # noqa: E402
+from fraiseql.db import Connection, Pool, Record, connect, create_pool  # noqa: E402
+from fraiseql.errors import (  # noqa: E402
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PoolTimeoutError,
+    ProgrammingError,
+    QueryCanceledError,
+    TransactionRollbackError,
+)
 from fraiseql.execute import Executor, execute  # noqa: E402
 from fraiseql.http import create_app  # noqa: E402
 from fraiseql.plan import Limits  # noqa: E402
 from fraiseql.schema import build_schema  # noqa: E402
 from fraiseql.types import (  # noqa: E402
-    ID, JSON, Registry, enum, field, get_registry, input, mutation, query, reset_registry, type)
+    ID,
+    JSON,
+    Registry,
+    enum,
+    field,
+    get_registry,
+    input,
+    mutation,
+    query,
+    reset_registry,
+    type,
+)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     # the rewriter
-    "FIELD_ID", "NON_NULL", "ITEMS_NON_NULL", "JSONError", "NonNullError", "Selection", "rewrite", "to_camel",
+    "FIELD_ID",
+    "NON_NULL",
+    "ITEMS_NON_NULL",
+    "JSONError",
+    "NonNullError",
+    "Selection",
+    "rewrite",
+    "to_camel",
     # the database
-    "Connection", "Pool", "Record", "connect", "create_pool",
-    "DatabaseError", "DataError", "IntegrityError", "InterfaceError", "InternalError",
-    "NotSupportedError", "OperationalError", "PoolTimeoutError", "ProgrammingError",
-    "QueryCanceledError", "TransactionRollbackError",
+    "Connection",
+    "Pool",
+    "Record",
+    "connect",
+    "create_pool",
+    "DatabaseError",
+    "DataError",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "OperationalError",
+    "PoolTimeoutError",
+    "ProgrammingError",
+    "QueryCanceledError",
+    "TransactionRollbackError",
     # GraphQL
-    "ID", "JSON", "Executor", "Limits", "Registry", "build_schema", "create_app", "enum",
-    "execute", "field", "get_registry", "http", "input", "mutation", "query", "reset_registry",
+    "ID",
+    "JSON",
+    "Executor",
+    "Limits",
+    "Registry",
+    "build_schema",
+    "create_app",
+    "enum",
+    "execute",
+    "field",
+    "get_registry",
+    "http",
+    "input",
+    "mutation",
+    "query",
+    "reset_registry",
     "type",
     "__version__",
 ]

@@ -19,7 +19,9 @@ GROUPS: list[Register] = [cqrs_commands.register, serve.register, demo.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fraiseql", description="GraphQL for Python on PostgreSQL read models.")
+    parser = argparse.ArgumentParser(
+        prog="fraiseql", description="GraphQL for Python on PostgreSQL read models."
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in GROUPS:
         register(subparsers)

@@ -25,8 +25,15 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any
 
 from fraiseql._native import native
-from fraiseql.errors import (DatabaseError, InterfaceError, NotSupportedError, OperationalError,
-                             PoolTimeoutError, ProgrammingError, make_error)
+from fraiseql.errors import (
+    DatabaseError,
+    InterfaceError,
+    NotSupportedError,
+    OperationalError,
+    PoolTimeoutError,
+    ProgrammingError,
+    make_error,
+)
 
 __all__ = ["Connection", "Pool", "Record", "Transaction", "connect", "create_pool"]
 
@@ -39,15 +46,21 @@ _TRANS_IDLE = 0  # PQTRANS_IDLE
 _STALE_STATEMENT = ("26000", "0A000")
 
 # Output formats the C decoder parses; set on every connection.
-_FORCED_SETTINGS = {"DateStyle": "ISO", "IntervalStyle": "postgres", "bytea_output": "hex",
-                    "client_encoding": "UTF8"}
+_FORCED_SETTINGS = {
+    "DateStyle": "ISO",
+    "IntervalStyle": "postgres",
+    "bytea_output": "hex",
+    "client_encoding": "UTF8",
+}
 _GUC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _PREFIX_SQL: dict[tuple[int, bool], str] = {}
 # Inside an explicit transaction set_config(..., true) would outlive the call: the prefix
 # keeps the values it replaces (as the server has them) here, and this restores them.
 _SAVED_GUC = "fraiseql.saved_settings"
-_RESTORE_SQL = (f"SELECT set_config(key, value, true) FROM "
-                f"json_each_text(nullif(current_setting('{_SAVED_GUC}', true), '')::json)")
+_RESTORE_SQL = (
+    f"SELECT set_config(key, value, true) FROM "
+    f"json_each_text(nullif(current_setting('{_SAVED_GUC}', true), '')::json)"
+)
 _log = logging.getLogger("fraiseql")
 
 # Back-off between attempts to restore min_size while the server refuses connections.
@@ -63,14 +76,19 @@ def _prefix_sql(n: int, saving: bool) -> str:
         calls = ", ".join(f"set_config(${2 * i + 1}, ${2 * i + 2}, true)" for i in range(n))
         sql = f"SELECT {calls}"
         if saving:
-            old = ", ".join(f"${2 * i + 1}::text, current_setting(${2 * i + 1}, true)" for i in range(n))
-            sql = (f"WITH saved AS MATERIALIZED (SELECT set_config('{_SAVED_GUC}', "
-                   f"json_build_object({old})::text, true)) {sql} FROM saved")
+            old = ", ".join(
+                f"${2 * i + 1}::text, current_setting(${2 * i + 1}, true)" for i in range(n)
+            )
+            sql = (
+                f"WITH saved AS MATERIALIZED (SELECT set_config('{_SAVED_GUC}', "
+                f"json_build_object({old})::text, true)) {sql} FROM saved"
+            )
         _PREFIX_SQL[(n, saving)] = sql
     return sql
 
 
 # -- parameters ---------------------------------------------------------------------------
+
 
 def _array_literal(values: Iterable[Any]) -> str:
     parts = []
@@ -108,14 +126,21 @@ def _adapt(value: Any) -> str | None:
         return _array_literal(value)
     if isinstance(value, dict):
         return json.dumps(value)
-    raise InterfaceError(f"cannot send a parameter of type {type(value).__name__}; "
-                         "pass str, int, float, bool, bytes, Decimal, UUID, date/time, "
-                         "list (array) or dict (json)")
+    raise InterfaceError(
+        f"cannot send a parameter of type {type(value).__name__}; "
+        "pass str, int, float, bool, bytes, Decimal, UUID, date/time, "
+        "list (array) or dict (json)"
+    )
 
 
 def _quote_channel(channel: Any) -> str:
     """A LISTEN channel is an identifier: any text without NUL, quoted."""
-    if not isinstance(channel, str) or not channel or "\x00" in channel or len(channel.encode()) > 63:
+    if (
+        not isinstance(channel, str)
+        or not channel
+        or "\x00" in channel
+        or len(channel.encode()) > 63
+    ):
         raise InterfaceError(f"invalid LISTEN channel {channel!r}: 1 to 63 bytes of text, no NUL")
     return '"' + channel.replace('"', '""') + '"'
 
@@ -123,6 +148,7 @@ def _quote_channel(channel: Any) -> str:
 def _options(settings: Mapping[str, str]) -> str:
     def esc(v: str) -> str:
         return str(v).replace("\\", "\\\\").replace(" ", "\\ ")
+
     return " ".join(f"-c {esc(k)}={esc(v)}" for k, v in settings.items())
 
 
@@ -154,11 +180,17 @@ async def _wait_fd(loop: asyncio.AbstractEventLoop, fd: int, want: int) -> None:
 
 # -- connection ---------------------------------------------------------------------------
 
+
 class Connection:
     """One PostgreSQL connection: asyncpg-style methods plus `fetch_json`."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, *, session_settings: Mapping[str, str],
-                 on_close: Callable[[Connection], None] | None = None) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        session_settings: Mapping[str, str],
+        on_close: Callable[[Connection], None] | None = None,
+    ) -> None:
         self._loop = loop
         self._pg: Any = None
         self._fd = -1
@@ -177,8 +209,15 @@ class Connection:
 
     # -- connect / close --
 
-    async def _connect(self, dsn: str, *, connect_timeout: float | None, statement_timeout: float | None,
-                       server_settings: Mapping[str, str] | None, max_statements: int) -> None:
+    async def _connect(
+        self,
+        dsn: str,
+        *,
+        connect_timeout: float | None,
+        statement_timeout: float | None,
+        server_settings: Mapping[str, str] | None,
+        max_statements: int,
+    ) -> None:
         settings = {**(server_settings or {}), **_FORCED_SETTINGS}
         if statement_timeout is not None:
             settings["statement_timeout"] = _timeout_ms(statement_timeout)
@@ -271,18 +310,30 @@ class Connection:
     def inflight(self) -> int:
         return self._pg.inflight if self._pg is not None else 0
 
-    def _error(self, kind: str, sqlstate: str | None, message: str, detail: str | None,
-               hint: str | None, fields: dict[str, str] | None) -> DatabaseError:
+    def _error(
+        self,
+        kind: str,
+        sqlstate: str | None,
+        message: str,
+        detail: str | None,
+        hint: str | None,
+        fields: dict[str, str] | None,
+    ) -> DatabaseError:
         state = sqlstate or ""
-        lost = kind == "connection" or state.startswith("57P") or (state.startswith("08") and state != "08P01")
+        lost = (
+            kind == "connection"
+            or state.startswith("57P")
+            or (state.startswith("08") and state != "08P01")
+        )
         if lost and self._pg is not None and self._pg.state != _CONNECTING:
             message = f"connection to {self.host}:{self.port} lost: {message}"
         return make_error(kind, sqlstate, message, detail, hint, fields)
 
     # -- requests --
 
-    def _prefix(self, timeout: float | None, context: Mapping[str, Any] | None,
-                saving: bool = False) -> tuple[str | None, tuple]:
+    def _prefix(
+        self, timeout: float | None, context: Mapping[str, Any] | None, saving: bool = False
+    ) -> tuple[str | None, tuple]:
         args: list[str] = []
         if context and self._settings:
             for key, guc in self._settings.items():
@@ -295,18 +346,29 @@ class Connection:
             return None, ()
         return _prefix_sql(len(args) // 2, saving), tuple(args)
 
-    async def _request(self, mode: int, sql: str, args: tuple, selection: Any = None,
-                       timeout: float | None = None, context: Mapping[str, Any] | None = None,
-                       shared: bool = False) -> Any:
+    async def _request(
+        self,
+        mode: int,
+        sql: str,
+        args: tuple,
+        selection: Any = None,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+        shared: bool = False,
+    ) -> Any:
         if self._cancelling is not None:
             await self._cancelling
         if asyncio.get_running_loop() is not self._loop:
-            raise InterfaceError("this connection belongs to another event loop (its socket is "
-                                 "watched there); create pools and connections in the loop using them")
+            raise InterfaceError(
+                "this connection belongs to another event loop (its socket is "
+                "watched there); create pools and connections in the loop using them"
+            )
         pg = self._pg
         if pg is None or pg.state != _READY:
-            raise InterfaceError(f"connection to {self.host}:{self.port} is closed"
-                                 + (f": {pg.error}" if pg is not None else ""))
+            raise InterfaceError(
+                f"connection to {self.host}:{self.port} is closed"
+                + (f": {pg.error}" if pg is not None else "")
+            )
         prefix_sql, prefix_args, restore_sql = None, (), None
         if timeout is not None or context is not None:
             # In a transaction block the settings are restored after the query, in the same
@@ -328,8 +390,12 @@ class Connection:
             except (ProgrammingError, NotSupportedError) as exc:
                 # A cached statement went stale (DDL changed its result type, DEALLOCATE ALL):
                 # the C side forgot it; outside a transaction block the request can be repeated.
-                if (attempt or exc.sqlstate not in _STALE_STATEMENT or self._tx_depth
-                        or self.transaction_status != _TRANS_IDLE):
+                if (
+                    attempt
+                    or exc.sqlstate not in _STALE_STATEMENT
+                    or self._tx_depth
+                    or self.transaction_status != _TRANS_IDLE
+                ):
                     raise
             except asyncio.CancelledError:
                 if not shared and not self.is_closed and pg.inflight:
@@ -343,32 +409,54 @@ class Connection:
 
     def _cancel_on_server(self) -> None:
         """PQcancel blocks: run it in a thread; later requests wait for it (see _request)."""
+
         async def cancel() -> None:
             try:
                 await self._loop.run_in_executor(None, self._pg.cancel)
             finally:
                 self._cancelling = None
+
         self._cancelling = asyncio.ensure_future(cancel())
 
     # -- public API --
 
-    async def fetch(self, sql: str, *args: Any, timeout: float | None = None,
-                    context: Mapping[str, Any] | None = None) -> list[Record]:
+    async def fetch(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> list[Record]:
         """All rows; each indexable by position and by column name."""
         return await self._request(_ROWS, sql, args, None, timeout, context)
 
-    async def fetchrow(self, sql: str, *args: Any, timeout: float | None = None,
-                       context: Mapping[str, Any] | None = None) -> Record | None:
+    async def fetchrow(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Record | None:
         """The first row, or None."""
         return await self._request(_ROW, sql, args, None, timeout, context)
 
-    async def fetchval(self, sql: str, *args: Any, timeout: float | None = None,
-                       context: Mapping[str, Any] | None = None) -> Any:
+    async def fetchval(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Any:
         """The first column of the first row, or None."""
         return await self._request(_VAL, sql, args, None, timeout, context)
 
-    async def execute(self, sql: str, *args: Any, timeout: float | None = None,
-                      context: Mapping[str, Any] | None = None) -> str:
+    async def execute(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> str:
         """Run a command; returns its status ("INSERT 0 1"). Without arguments, timeout or
         context the text may hold several statements (simple protocol)."""
         if not args and timeout is None and not context:
@@ -376,13 +464,24 @@ class Connection:
             return await self._request(_SCRIPT, sql, ())
         return await self._request(_STATUS, sql, args, None, timeout, context)
 
-    async def fetch_json(self, sql: str, *args: Any, selection: Any = None, many: bool = False,
-                         timeout: float | None = None, context: Mapping[str, Any] | None = None) -> bytes:
+    async def fetch_json(
+        self,
+        sql: str,
+        *args: Any,
+        selection: Any = None,
+        many: bool = False,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         """The query's single JSON column as bytes, built in C: the first row (b"null" when
         none) or, with many=True, one JSON array of all rows; rewritten through `selection`."""
-        return await self._request(_JSON_MANY if many else _JSON, sql, args, selection, timeout, context)
+        return await self._request(
+            _JSON_MANY if many else _JSON, sql, args, selection, timeout, context
+        )
 
-    async def add_listener(self, channel: str, callback: Callable[[Connection, int, str, str], Any]) -> None:
+    async def add_listener(
+        self, channel: str, callback: Callable[[Connection, int, str, str], Any]
+    ) -> None:
         """LISTEN on `channel`; `callback(connection, pid, channel, payload)` runs in the loop
         for each notification (asyncpg's signature)."""
         if channel not in self._listeners:
@@ -423,8 +522,11 @@ class Connection:
         return self._pg.statements
 
 
-_ISOLATION = {"read committed": "READ COMMITTED", "repeatable read": "REPEATABLE READ",
-              "serializable": "SERIALIZABLE"}
+_ISOLATION = {
+    "read committed": "READ COMMITTED",
+    "repeatable read": "REPEATABLE READ",
+    "serializable": "SERIALIZABLE",
+}
 
 
 class Transaction:
@@ -432,7 +534,9 @@ class Transaction:
 
     def __init__(self, conn: Connection, isolation: str | None, readonly: bool) -> None:
         if isolation is not None and isolation.lower() not in _ISOLATION:
-            raise InterfaceError(f"unknown isolation level {isolation!r}; use one of {sorted(_ISOLATION)}")
+            raise InterfaceError(
+                f"unknown isolation level {isolation!r}; use one of {sorted(_ISOLATION)}"
+            )
         self._conn = conn
         self._isolation = isolation
         self._readonly = readonly
@@ -470,13 +574,26 @@ class Transaction:
             await conn._request(_STATUS, "ROLLBACK", ())
 
 
-async def connect(dsn: str, *, connect_timeout: float | None = 30.0, statement_timeout: float | None = None,
-                  server_settings: Mapping[str, str] | None = None, session_settings: Mapping[str, str] | None = None,
-                  max_statements: int = 256) -> Connection:
+async def connect(
+    dsn: str,
+    *,
+    connect_timeout: float | None = 30.0,
+    statement_timeout: float | None = None,
+    server_settings: Mapping[str, str] | None = None,
+    session_settings: Mapping[str, str] | None = None,
+    max_statements: int = 256,
+) -> Connection:
     """Open one connection (a libpq DSN or URI)."""
-    conn = Connection(asyncio.get_running_loop(), session_settings=_check_settings(session_settings))
-    await conn._connect(dsn, connect_timeout=connect_timeout, statement_timeout=statement_timeout,
-                        server_settings=server_settings, max_statements=max_statements)
+    conn = Connection(
+        asyncio.get_running_loop(), session_settings=_check_settings(session_settings)
+    )
+    await conn._connect(
+        dsn,
+        connect_timeout=connect_timeout,
+        statement_timeout=statement_timeout,
+        server_settings=server_settings,
+        max_statements=max_statements,
+    )
     return conn
 
 
@@ -484,12 +601,15 @@ def _check_settings(session_settings: Mapping[str, str] | None) -> dict[str, str
     out = dict(session_settings or {})
     for key, guc in out.items():
         if not isinstance(guc, str) or not _GUC_NAME.match(guc):
-            raise InterfaceError(f"session setting for {key!r} must be a setting name like "
-                                 f"'app.tenant_id', got {guc!r}")
+            raise InterfaceError(
+                f"session setting for {key!r} must be a setting name like "
+                f"'app.tenant_id', got {guc!r}"
+            )
     return out
 
 
 # -- pool ---------------------------------------------------------------------------------
+
 
 class Pool:
     """Connections to one database; `await create_pool(...)` or `async with create_pool(...)`.
@@ -503,28 +623,47 @@ class Pool:
     min_size are replaced by one background task (see _refill); beyond it, on demand.
     """
 
-    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_timeout: float = 30.0,
-                 max_lifetime: float | None = 3600.0, statement_timeout: float | None = None,
-                 connect_timeout: float | None = 30.0, session_settings: Mapping[str, str] | None = None,
-                 server_settings: Mapping[str, str] | None = None, max_statements: int = 256,
-                 pipeline_depth: int = 32, pipeline_stall: float = 0.005) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        acquire_timeout: float = 30.0,
+        max_lifetime: float | None = 3600.0,
+        statement_timeout: float | None = None,
+        connect_timeout: float | None = 30.0,
+        session_settings: Mapping[str, str] | None = None,
+        server_settings: Mapping[str, str] | None = None,
+        max_statements: int = 256,
+        pipeline_depth: int = 32,
+        pipeline_stall: float = 0.005,
+    ) -> None:
         if pipeline_depth < 1 or pipeline_stall <= 0:
-            raise InterfaceError(f"need pipeline_depth >= 1 and pipeline_stall > 0, got "
-                                 f"{pipeline_depth}, {pipeline_stall}")
+            raise InterfaceError(
+                f"need pipeline_depth >= 1 and pipeline_stall > 0, got "
+                f"{pipeline_depth}, {pipeline_stall}"
+            )
         if not 0 <= min_size <= max_size or max_size < 1:
-            raise InterfaceError(f"need 0 <= min_size <= max_size and max_size >= 1, got {min_size}, {max_size}")
+            raise InterfaceError(
+                f"need 0 <= min_size <= max_size and max_size >= 1, got {min_size}, {max_size}"
+            )
         self._dsn = dsn
         self.min_size, self.max_size = min_size, max_size
         self.acquire_timeout = acquire_timeout
         self.max_lifetime = max_lifetime
-        self._connect_kw = dict(connect_timeout=connect_timeout, statement_timeout=statement_timeout,
-                                server_settings=server_settings, max_statements=max_statements)
+        self._connect_kw = dict(
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+            server_settings=server_settings,
+            max_statements=max_statements,
+        )
         self._settings = _check_settings(session_settings)
         self.pipeline_depth = pipeline_depth
         self.pipeline_stall = pipeline_stall
-        self._shared: list[Connection] = []   # open and not held by a task
+        self._shared: list[Connection] = []  # open and not held by a task
         self._held: set[Connection] = set()
-        self._size = 0                        # open + opening
+        self._size = 0  # open + opening
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
         self._initialized = False
@@ -535,8 +674,9 @@ class Pool:
     async def _init(self) -> Pool:
         if not self._initialized:
             self._initialized = True
-            conns = await asyncio.gather(*(self._open() for _ in range(self.min_size)),
-                                         return_exceptions=True)
+            conns = await asyncio.gather(
+                *(self._open() for _ in range(self.min_size)), return_exceptions=True
+            )
             errors = [c for c in conns if isinstance(c, BaseException)]
             for c in conns:
                 if isinstance(c, Connection):
@@ -571,8 +711,9 @@ class Pool:
     async def _open(self) -> Connection:
         self._size += 1
         try:
-            conn = Connection(asyncio.get_running_loop(), session_settings=self._settings,
-                              on_close=self._forget)
+            conn = Connection(
+                asyncio.get_running_loop(), session_settings=self._settings, on_close=self._forget
+            )
             await conn._connect(self._dsn, **self._connect_kw)
         except BaseException:
             self._size -= 1
@@ -603,14 +744,23 @@ class Pool:
                     conn = await self._open()
                 except Exception as exc:
                     level = logging.DEBUG if failing else logging.WARNING
-                    _log.log(level, "pool cannot restore min_size=%d connections (%d open): %s; "
-                             "retrying in %.1fs", self.min_size, self._size, exc, delay)
+                    _log.log(
+                        level,
+                        "pool cannot restore min_size=%d connections (%d open): %s; "
+                        "retrying in %.1fs",
+                        self.min_size,
+                        self._size,
+                        exc,
+                        delay,
+                    )
                     failing = True
                     await asyncio.sleep(delay)
                     delay = min(2 * delay, _REFILL_MAX_DELAY)
                     continue
                 if failing:
-                    _log.info("pool connects again (%d of min_size=%d open)", self._size, self.min_size)
+                    _log.info(
+                        "pool connects again (%d of min_size=%d open)", self._size, self.min_size
+                    )
                 delay, failing = _REFILL_FIRST_DELAY, False
                 self._shared.append(conn)
                 self._wake()
@@ -625,7 +775,9 @@ class Pool:
                 return
 
     def _expired(self, conn: Connection) -> bool:
-        return self.max_lifetime is not None and time.monotonic() - conn.created_at > self.max_lifetime
+        return (
+            self.max_lifetime is not None and time.monotonic() - conn.created_at > self.max_lifetime
+        )
 
     def _retire(self, conn: Connection) -> None:
         """Stop routing to an old connection; close it once its pipeline is empty."""
@@ -635,20 +787,25 @@ class Pool:
         async def close_when_drained() -> None:
             await conn._drain()
             conn.terminate()
+
         asyncio.ensure_future(close_when_drained())
 
     async def _wait(self, deadline: float) -> None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise PoolTimeoutError(f"no connection free within {self.acquire_timeout}s "
-                                   f"(pool max_size={self.max_size}, all in use)")
+            raise PoolTimeoutError(
+                f"no connection free within {self.acquire_timeout}s "
+                f"(pool max_size={self.max_size}, all in use)"
+            )
         fut = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)
         try:
             await asyncio.wait_for(fut, remaining)
         except asyncio.TimeoutError:
-            raise PoolTimeoutError(f"no connection free within {self.acquire_timeout}s "
-                                   f"(pool max_size={self.max_size}, all in use)") from None
+            raise PoolTimeoutError(
+                f"no connection free within {self.acquire_timeout}s "
+                f"(pool max_size={self.max_size}, all in use)"
+            ) from None
 
     def _check_open(self) -> None:
         if self._closed:
@@ -668,7 +825,11 @@ class Pool:
         best, most = None, -1
         for conn in self._shared:
             n = conn.inflight
-            if most < n < depth and (n == 0 or now - conn._progress_at < stall) and not self._expired(conn):
+            if (
+                most < n < depth
+                and (n == 0 or now - conn._progress_at < stall)
+                and not self._expired(conn)
+            ):
                 best, most = conn, n
         return best
 
@@ -680,7 +841,11 @@ class Pool:
             now = time.monotonic()
             for conn in [c for c in self._shared if c.inflight == 0 and self._expired(c)]:
                 self._retire(conn)
-            moving = [c for c in self._shared if c.inflight == 0 or now - c._progress_at < self.pipeline_stall]
+            moving = [
+                c
+                for c in self._shared
+                if c.inflight == 0 or now - c._progress_at < self.pipeline_stall
+            ]
             if moving:
                 best = min(moving, key=lambda c: c.inflight)
                 if best.inflight >= self.pipeline_depth and self._size < self.max_size:
@@ -711,33 +876,69 @@ class Pool:
             self._shared.append(conn)
             self._wake()
 
-    async def _shared_request(self, mode: int, sql: str, args: tuple, selection: Any,
-                              timeout: float | None, context: Mapping[str, Any] | None) -> Any:
+    async def _shared_request(
+        self,
+        mode: int,
+        sql: str,
+        args: tuple,
+        selection: Any,
+        timeout: float | None,
+        context: Mapping[str, Any] | None,
+    ) -> Any:
         conn = self._idle_shared() or await self._shared_conn()
         return await conn._request(mode, sql, args, selection, timeout, context, shared=True)
 
-    async def fetch(self, sql: str, *args: Any, timeout: float | None = None,
-                    context: Mapping[str, Any] | None = None) -> list[Record]:
+    async def fetch(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> list[Record]:
         return await self._shared_request(_ROWS, sql, args, None, timeout, context)
 
-    async def fetchrow(self, sql: str, *args: Any, timeout: float | None = None,
-                       context: Mapping[str, Any] | None = None) -> Record | None:
+    async def fetchrow(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Record | None:
         return await self._shared_request(_ROW, sql, args, None, timeout, context)
 
-    async def fetchval(self, sql: str, *args: Any, timeout: float | None = None,
-                       context: Mapping[str, Any] | None = None) -> Any:
+    async def fetchval(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Any:
         return await self._shared_request(_VAL, sql, args, None, timeout, context)
 
-    async def execute(self, sql: str, *args: Any, timeout: float | None = None,
-                      context: Mapping[str, Any] | None = None) -> str:
+    async def execute(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> str:
         if not args and timeout is None and not context:
             async with self.acquire() as conn:  # a script needs the simple protocol
                 return await conn.execute(sql)
         return await self._shared_request(_STATUS, sql, args, None, timeout, context)
 
-    async def fetch_json(self, sql: str, *args: Any, selection: Any = None, many: bool = False,
-                         timeout: float | None = None, context: Mapping[str, Any] | None = None) -> bytes:
-        return await self._shared_request(_JSON_MANY if many else _JSON, sql, args, selection, timeout, context)
+    async def fetch_json(
+        self,
+        sql: str,
+        *args: Any,
+        selection: Any = None,
+        many: bool = False,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        return await self._shared_request(
+            _JSON_MANY if many else _JSON, sql, args, selection, timeout, context
+        )
 
     # -- exclusive connections --
 
@@ -790,8 +991,13 @@ class Pool:
         self._shared.append(conn)
         self._wake()
 
-    def transaction(self, *, isolation: str | None = None, readonly: bool = False,
-                    context: Mapping[str, Any] | None = None) -> _PoolTransaction:
+    def transaction(
+        self,
+        *,
+        isolation: str | None = None,
+        readonly: bool = False,
+        context: Mapping[str, Any] | None = None,
+    ) -> _PoolTransaction:
         """`async with pool.transaction() as conn:` a connection inside BEGIN ... COMMIT."""
         return _PoolTransaction(self, isolation, readonly, context)
 
@@ -822,8 +1028,9 @@ class _Acquire:
 
 
 class _PoolTransaction:
-    def __init__(self, pool: Pool, isolation: str | None, readonly: bool,
-                 context: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, pool: Pool, isolation: str | None, readonly: bool, context: Mapping[str, Any] | None
+    ) -> None:
         self._pool, self._context = pool, context
         self._args = (isolation, readonly)
         self._conn: Connection | None = None
@@ -869,17 +1076,34 @@ class ContextDB:
     async def execute(self, sql: str, *args: Any, timeout: float | None = None) -> str:
         return await self.db.execute(sql, *args, timeout=timeout, context=self.context)
 
-    async def fetch_json(self, sql: str, *args: Any, selection: Any = None, many: bool = False,
-                         timeout: float | None = None) -> bytes:
-        return await self.db.fetch_json(sql, *args, selection=selection, many=many, timeout=timeout,
-                                        context=self.context)
+    async def fetch_json(
+        self,
+        sql: str,
+        *args: Any,
+        selection: Any = None,
+        many: bool = False,
+        timeout: float | None = None,
+    ) -> bytes:
+        return await self.db.fetch_json(
+            sql, *args, selection=selection, many=many, timeout=timeout, context=self.context
+        )
 
 
-def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_timeout: float = 30.0,
-                max_lifetime: float | None = 3600.0, statement_timeout: float | None = None,
-                connect_timeout: float | None = 30.0, session_settings: Mapping[str, str] | None = None,
-                server_settings: Mapping[str, str] | None = None, max_statements: int = 256,
-                pipeline_depth: int = 32, pipeline_stall: float = 0.005) -> Pool:
+def create_pool(
+    dsn: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    acquire_timeout: float = 30.0,
+    max_lifetime: float | None = 3600.0,
+    statement_timeout: float | None = None,
+    connect_timeout: float | None = 30.0,
+    session_settings: Mapping[str, str] | None = None,
+    server_settings: Mapping[str, str] | None = None,
+    max_statements: int = 256,
+    pipeline_depth: int = 32,
+    pipeline_stall: float = 0.005,
+) -> Pool:
     """A connection pool: `pool = await create_pool(dsn)` or `async with create_pool(dsn) as pool`.
 
     session_settings maps context keys to PostgreSQL settings, e.g. {"tenant_id": "app.tenant_id"}:
@@ -891,9 +1115,17 @@ def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, acquire_time
     min_size connections stay open: lost ones are reopened in the background, with back-off
     while the server refuses (one warning per outage on the "fraiseql" logger).
     """
-    return Pool(dsn, min_size=min_size, max_size=max_size, acquire_timeout=acquire_timeout,
-                max_lifetime=max_lifetime, statement_timeout=statement_timeout,
-                connect_timeout=connect_timeout, session_settings=session_settings,
-                server_settings=server_settings, max_statements=max_statements,
-                pipeline_depth=pipeline_depth, pipeline_stall=pipeline_stall)
-
+    return Pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        acquire_timeout=acquire_timeout,
+        max_lifetime=max_lifetime,
+        statement_timeout=statement_timeout,
+        connect_timeout=connect_timeout,
+        session_settings=session_settings,
+        server_settings=server_settings,
+        max_statements=max_statements,
+        pipeline_depth=pipeline_depth,
+        pipeline_stall=pipeline_stall,
+    )

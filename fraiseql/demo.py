@@ -66,13 +66,20 @@ def demo(args: argparse.Namespace) -> int:
 
     uvicorn = None if args.setup_only else uvicorn_module()
     with _database(args.dsn) as dsn:
-        print(f"fraiseql demo: loading the blog ({args.users} users, {args.posts} posts)...", flush=True)
+        print(
+            f"fraiseql demo: loading the blog ({args.users} users, {args.posts} posts)...",
+            flush=True,
+        )
         try:
             loaded = asyncio.run(setup(dsn, args.users, args.posts))
         except Exception as exc:
-            print(f"fraiseql demo: error: cannot load the example into {dsn}: {exc}", file=sys.stderr)
+            print(
+                f"fraiseql demo: error: cannot load the example into {dsn}: {exc}", file=sys.stderr
+            )
             return 2
-        print("fraiseql demo: " + ("loaded." if loaded else "already loaded, kept as is."), flush=True)
+        print(
+            "fraiseql demo: " + ("loaded." if loaded else "already loaded, kept as is."), flush=True
+        )
         if uvicorn is None:
             return 0
         import fraiseql
@@ -83,7 +90,7 @@ def demo(args: argparse.Namespace) -> int:
         print(
             f"fraiseql demo: GraphQL at {url} (GraphiQL in a browser); Ctrl-C stops. Try:\n"
             f"  curl -s {url} -H 'content-type: application/json' "
-            "-d '{\"query\": \"{ user(id: 1) { id firstName userPosts { title } } }\"}'",
+            '-d \'{"query": "{ user(id: 1) { id firstName userPosts { title } } }"}\'',
             flush=True,
         )
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -34,7 +34,6 @@ DEFAULT_SETTINGS = {
 _WATCHDOG = 'cat >/dev/null; "$0" -D "$1" -m immediate -w stop >/dev/null 2>&1; rm -rf "$2"'
 
 
-
 class EmbeddedPostgresError(RuntimeError):
     """The embedded cluster could not be found, created, started or stopped."""
 
@@ -58,7 +57,9 @@ def find_bindir() -> Path:
         out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
         if out.returncode == 0:
             candidates.append(Path(out.stdout.strip()))
-    candidates.extend(sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_major_version, reverse=True))
+    candidates.extend(
+        sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_major_version, reverse=True)
+    )
     initdb = shutil.which("initdb")
     if initdb:
         candidates.append(Path(initdb).parent)
@@ -98,8 +99,13 @@ class EmbeddedPostgres:
     ...     print(pg.dsn)   # postgresql://postgres@127.0.0.1:PORT/postgres
     """
 
-    def __init__(self, *, settings: dict[str, str] | None = None, port: int | None = None,
-                 hba: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: dict[str, str] | None = None,
+        port: int | None = None,
+        hba: list[str] | None = None,
+    ) -> None:
         """settings: postgresql.conf values (quoted as SQL literals where needed); hba:
         pg_hba.conf lines put ahead of the default trust rules (e.g. password auth for a role)."""
         self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
@@ -128,7 +134,7 @@ class EmbeddedPostgres:
     def dsn_for(self, dbname: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
-    def start(self) -> "EmbeddedPostgres":
+    def start(self) -> EmbeddedPostgres:
         if self.root_dir is not None:
             raise EmbeddedPostgresError("embedded PostgreSQL already started")
         self._bindir = find_bindir()
@@ -138,8 +144,19 @@ class EmbeddedPostgres:
         try:
             if self._run_as is not None:
                 os.chown(self.root_dir, self._run_as.pw_uid, self._run_as.pw_gid)
-            self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
-                      "-E", "UTF8", "--no-locale", "--no-sync")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            )
             if self.hba:
                 hba_file = self.data_dir / "pg_hba.conf"
                 hba_file.write_text("\n".join(self.hba) + "\n" + hba_file.read_text())
@@ -157,8 +174,12 @@ class EmbeddedPostgres:
         root, self.root_dir = self.root_dir, None
         atexit.unregister(self.stop)
         if (root / "data" / "postmaster.pid").exists():
-            subprocess.run(self._argv("pg_ctl", "-D", str(root / "data"), "-m", "fast", "-w", "stop"),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **self._as_user())
+            subprocess.run(
+                self._argv("pg_ctl", "-D", str(root / "data"), "-m", "fast", "-w", "stop"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                **self._as_user(),
+            )
         if self._watchdog is not None:
             self._watchdog.kill()
             self._watchdog.wait()
@@ -168,9 +189,24 @@ class EmbeddedPostgres:
     def restart(self) -> None:
         """Restart the server (fast shutdown: open sessions are terminated), same port."""
         result = subprocess.run(
-            self._argv("pg_ctl", "-D", str(self.data_dir), "-l", str(self._root / "server.log"),
-                       "-m", "fast", "-w", "-t", "60", "restart"),
-            capture_output=True, text=True, cwd="/", **self._as_user())
+            self._argv(
+                "pg_ctl",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self._root / "server.log"),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                "60",
+                "restart",
+            ),
+            capture_output=True,
+            text=True,
+            cwd="/",
+            **self._as_user(),
+        )
         if result.returncode != 0:
             raise EmbeddedPostgresError(f"pg_ctl restart failed: {result.stderr.strip()}")
 
@@ -178,10 +214,12 @@ class EmbeddedPostgres:
         """Create database `name` (a plain identifier) and return its DSN."""
         if not name.isidentifier() or not name.isascii():
             raise ValueError(f"database name must be a plain ASCII identifier, got {name!r}")
-        self._run("createdb", "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", name)
+        self._run(
+            "createdb", "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", name
+        )
         return self.dsn_for(name)
 
-    def __enter__(self) -> "EmbeddedPostgres":
+    def __enter__(self) -> EmbeddedPostgres:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -224,8 +262,9 @@ class EmbeddedPostgres:
         return [str(path), *args]
 
     def _run(self, program: str, *args: str) -> None:
-        result = subprocess.run(self._argv(program, *args), capture_output=True, text=True,
-                                cwd="/", **self._as_user())
+        result = subprocess.run(
+            self._argv(program, *args), capture_output=True, text=True, cwd="/", **self._as_user()
+        )
         if result.returncode != 0:
             raise EmbeddedPostgresError(
                 f"{program} failed (exit {result.returncode}): {(result.stderr or result.stdout).strip()}"
@@ -237,13 +276,22 @@ class EmbeddedPostgres:
         for _attempt in range(5):
             if not fixed_port:
                 self.port = _free_port()
-            settings = {**self.settings, "port": str(self.port),
-                        "unix_socket_directories": f"'{self._root}'"}
+            settings = {
+                **self.settings,
+                "port": str(self.port),
+                "unix_socket_directories": f"'{self._root}'",
+            }
             with open(self.data_dir / "postgresql.auto.conf", "w") as conf:
                 conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
             result = subprocess.run(
-                self._argv("pg_ctl", "-D", str(self.data_dir), "-l", str(log), "-w", "-t", "60", "start"),
-                capture_output=True, text=True, cwd="/", **self._as_user())
+                self._argv(
+                    "pg_ctl", "-D", str(self.data_dir), "-l", str(log), "-w", "-t", "60", "start"
+                ),
+                capture_output=True,
+                text=True,
+                cwd="/",
+                **self._as_user(),
+            )
             if result.returncode == 0:
                 return
             log_text = log.read_text(errors="replace") if log.exists() else ""
@@ -255,9 +303,21 @@ class EmbeddedPostgres:
 
     def _start_watchdog(self) -> None:
         self._watchdog = subprocess.Popen(
-            ["/bin/sh", "-c", _WATCHDOG, self._argv("pg_ctl")[0], str(self.data_dir), str(self._root)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, cwd="/", **self._as_user())
+            [
+                "/bin/sh",
+                "-c",
+                _WATCHDOG,
+                self._argv("pg_ctl")[0],
+                str(self.data_dir),
+                str(self._root),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd="/",
+            **self._as_user(),
+        )
 
 
 def main() -> None:

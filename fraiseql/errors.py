@@ -9,18 +9,34 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "DatabaseError", "InterfaceError", "OperationalError", "PoolTimeoutError",
-    "QueryCanceledError", "TransactionRollbackError", "ProgrammingError",
-    "InsufficientPrivilegeError", "IntegrityError", "DataError", "NotSupportedError",
-    "InternalError", "make_error",
+    "DatabaseError",
+    "InterfaceError",
+    "OperationalError",
+    "PoolTimeoutError",
+    "QueryCanceledError",
+    "TransactionRollbackError",
+    "ProgrammingError",
+    "InsufficientPrivilegeError",
+    "IntegrityError",
+    "DataError",
+    "NotSupportedError",
+    "InternalError",
+    "make_error",
 ]
 
 
 class DatabaseError(Exception):
     """Base of every database error. `.sqlstate` is PostgreSQL's code (None for client errors)."""
 
-    def __init__(self, message: str, *, sqlstate: str | None = None, detail: str | None = None,
-                 hint: str | None = None, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        sqlstate: str | None = None,
+        detail: str | None = None,
+        hint: str | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.sqlstate = sqlstate
@@ -37,7 +53,10 @@ class DatabaseError(Exception):
         return text
 
     def __reduce__(self) -> Any:
-        return (_rebuild, (type(self), self.message, self.sqlstate, self.detail, self.hint, self.fields))
+        return (
+            _rebuild,
+            (type(self), self.message, self.sqlstate, self.detail, self.hint, self.fields),
+        )
 
     @property
     def constraint_name(self) -> str | None:
@@ -52,8 +71,14 @@ class DatabaseError(Exception):
         return self.fields.get("column_name")
 
 
-def _rebuild(cls: type, message: str, sqlstate: str | None, detail: str | None,
-             hint: str | None, fields: dict[str, str]) -> DatabaseError:
+def _rebuild(
+    cls: type,
+    message: str,
+    sqlstate: str | None,
+    detail: str | None,
+    hint: str | None,
+    fields: dict[str, str],
+) -> DatabaseError:
     return cls(message, sqlstate=sqlstate, detail=detail, hint=hint, fields=fields)
 
 
@@ -108,14 +133,28 @@ _BY_CODE: dict[str, type[DatabaseError]] = {
     "08P01": ProgrammingError,  # protocol violation: e.g. wrong number of bind parameters
 }
 _BY_CLASS: dict[str, type[DatabaseError]] = {
-    "08": OperationalError, "53": OperationalError, "57": OperationalError,
-    "58": OperationalError, "40": TransactionRollbackError, "23": IntegrityError,
-    "22": DataError, "42": ProgrammingError, "26": ProgrammingError, "34": ProgrammingError,
-    "3D": ProgrammingError, "3F": ProgrammingError, "0A": NotSupportedError,
-    "25": InternalError, "2D": InternalError, "XX": InternalError, "P0": InternalError,
+    "08": OperationalError,
+    "53": OperationalError,
+    "57": OperationalError,
+    "58": OperationalError,
+    "40": TransactionRollbackError,
+    "23": IntegrityError,
+    "22": DataError,
+    "42": ProgrammingError,
+    "26": ProgrammingError,
+    "34": ProgrammingError,
+    "3D": ProgrammingError,
+    "3F": ProgrammingError,
+    "0A": NotSupportedError,
+    "25": InternalError,
+    "2D": InternalError,
+    "XX": InternalError,
+    "P0": InternalError,
 }
 _BY_KIND: dict[str, type[DatabaseError]] = {
-    "connection": OperationalError, "interface": InterfaceError, "data": DataError,
+    "connection": OperationalError,
+    "interface": InterfaceError,
+    "data": DataError,
 }
 
 
@@ -126,8 +165,14 @@ def error_class(sqlstate: str | None) -> type[DatabaseError]:
     return _BY_CODE.get(sqlstate) or _BY_CLASS.get(sqlstate[:2], DatabaseError)
 
 
-def make_error(kind: str, sqlstate: str | None, message: str, detail: str | None = None,
-               hint: str | None = None, fields: dict[str, str] | None = None) -> DatabaseError:
+def make_error(
+    kind: str,
+    sqlstate: str | None,
+    message: str,
+    detail: str | None = None,
+    hint: str | None = None,
+    fields: dict[str, str] | None = None,
+) -> DatabaseError:
     """Build the exception for a failed request (called by the C driver)."""
     cls = error_class(sqlstate) if kind == "server" else _BY_KIND.get(kind, DatabaseError)
     return cls(message, sqlstate=sqlstate, detail=detail, hint=hint, fields=fields)

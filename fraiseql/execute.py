@@ -27,8 +27,8 @@ from graphql import (
     GraphQLError,
     GraphQLNonNull,
     GraphQLResolveInfo,
-    OperationType,
     GraphQLSchema,
+    OperationType,
 )
 from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -51,6 +51,7 @@ from fraiseql.repository import current_selection
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
+
 def _leaf(value: Any) -> Any:
     # As the schema's scalars serialize them: ISO 8601 dates, enum values (the fast path only
     # takes enums whose values are their names), UUID and Decimal as strings.
@@ -69,7 +70,9 @@ def dumps(value: Any) -> bytes:
     return _ENCODER.encode(value).encode()
 
 
-def format_response(data: Any, errors: list[GraphQLError] | None, *, with_data: bool = True) -> bytes:
+def format_response(
+    data: Any, errors: list[GraphQLError] | None, *, with_data: bool = True
+) -> bytes:
     """The response document: `errors` first when present, then `data` (if executed)."""
     out: dict[str, Any] = {}
     if errors:
@@ -250,7 +253,11 @@ class Executor:
     # ------------------------------------------------------------ fast path
 
     def _variant(self, plan: Plan, coerced: dict[str, Any]) -> Variant | None:
-        key = tuple(bool(coerced.get(name)) for name in plan.directive_vars) if plan.directive_vars else ()
+        key = (
+            tuple(bool(coerced.get(name)) for name in plan.directive_vars)
+            if plan.directive_vars
+            else ()
+        )
         found = plan.variants.get(key, _NOT_COMPILED)
         if found is not _NOT_COMPILED:
             return found  # type: ignore[return-value]
@@ -259,9 +266,17 @@ class Executor:
             if root.tree is not None:
                 root.selection = to_native(root.tree)
                 # The request-independent part of the GraphQLResolveInfo this root gets.
-                root.info_head = (root.field_name, root.nodes, root.field_def.type, self.schema.query_type,
-                                  Path(None, root.key, self.schema.query_type.name), self.schema,  # type: ignore[union-attr]
-                                  plan.fragments, None, plan.operation)
+                root.info_head = (
+                    root.field_name,
+                    root.nodes,
+                    root.field_def.type,
+                    self.schema.query_type,
+                    Path(None, root.key, self.schema.query_type.name),
+                    self.schema,  # type: ignore[union-attr]
+                    plan.fragments,
+                    None,
+                    plan.operation,
+                )
         if len(plan.variants) < MAX_VARIANTS:  # 2**n combinations must not grow memory unbounded
             plan.variants[key] = variant
         return variant
@@ -290,8 +305,11 @@ class Executor:
         else:
             parts.append(b'{"data":{')
         for i, r in enumerate(roots):
-            parts += (b"," if i else b"", r.prefix,
-                      dumps(core.data[r.key]) if r.core else next(fast))  # type: ignore[union-attr, arg-type]
+            parts += (
+                b"," if i else b"",
+                r.prefix,
+                dumps(core.data[r.key]) if r.core else next(fast),
+            )  # type: ignore[union-attr, arg-type]
         parts.append(b"}}")
         return Response(b"".join(parts), core is not None and bool(core.errors))
 
@@ -348,7 +366,12 @@ def to_native(tree: Any) -> Any:
     return _native.Selection(
         typename,
         [
-            (out, src, None if child is None else to_native(child), 0 if src is None else _native_flags(flags))
+            (
+                out,
+                src,
+                None if child is None else to_native(child),
+                0 if src is None else _native_flags(flags),
+            )
             for out, src, child, flags in fields
         ],
     )
@@ -376,5 +399,3 @@ async def execute(
 ) -> bytes:
     """Run one GraphQL request against the declared schema; returns the response JSON."""
     return await default_executor().execute(query, variables, operation_name, context)
-
-

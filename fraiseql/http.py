@@ -50,8 +50,13 @@ class Request:
 class HTTPError(Exception):
     """A request rejected before execution: status, message, optional headers."""
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None,
-                 code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -117,9 +122,19 @@ class GraphQLApp:
         try:
             status, ctype, body, headers = await self._handle(scope, receive)
         except HTTPError as exc:
-            status, ctype, body, headers = exc.status, JSON_TYPE, _error_body(exc.message, exc.code), exc.headers
+            status, ctype, body, headers = (
+                exc.status,
+                JSON_TYPE,
+                _error_body(exc.message, exc.code),
+                exc.headers,
+            )
         except Exception as exc:  # the server keeps serving whatever a request does
-            status, ctype, body, headers = 500, JSON_TYPE, _error_body(f"Internal server error: {exc}"), {}
+            status, ctype, body, headers = (
+                500,
+                JSON_TYPE,
+                _error_body(f"Internal server error: {exc}"),
+                {},
+            )
         raw_headers = [
             (b"content-type", f"{ctype}; charset=utf-8".encode()),
             (b"content-length", str(len(body)).encode()),
@@ -153,7 +168,9 @@ class GraphQLApp:
             self.pool = await create_pool(self.database_url, **self.pool_options)
         except Exception as exc:
             # Serve anyway: requests get errors naming the database problem until it is back.
-            logger.warning("fraiseql: database unavailable at startup (%s); connecting on demand", exc)
+            logger.warning(
+                "fraiseql: database unavailable at startup (%s); connecting on demand", exc
+            )
             self.pool = await create_pool(self.database_url, **{**self.pool_options, "min_size": 0})
 
     async def shutdown(self) -> None:
@@ -164,7 +181,9 @@ class GraphQLApp:
 
     # ------------------------------------------------------------ routing
 
-    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, str, bytes, dict[str, str]]:
+    async def _handle(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[int, str, bytes, dict[str, str]]:
         path = scope["path"]
         method = scope["method"]
         if path == self.health_path:
@@ -172,17 +191,25 @@ class GraphQLApp:
         if path != self.path:
             raise HTTPError(404, f"Not found: {path}; GraphQL is served at {self.path}")
         headers = _headers(scope)
-        if method == "GET" and self.graphiql and "text/html" in headers.get("accept", "") \
-                and not scope.get("query_string"):
+        if (
+            method == "GET"
+            and self.graphiql
+            and "text/html" in headers.get("accept", "")
+            and not scope.get("query_string")
+        ):
             return 200, "text/html", GRAPHIQL_PAGE.replace("{path}", self.path).encode(), {}
         if method not in ("GET", "POST"):
-            raise HTTPError(405, f"Method {method} is not allowed; use GET or POST.", {"Allow": "GET, POST"})
+            raise HTTPError(
+                405, f"Method {method} is not allowed; use GET or POST.", {"Allow": "GET, POST"}
+            )
         media = _media_type(headers.get("accept"))
         if method == "POST":
             params = await self._post_params(headers, receive)
         else:
             params = _get_params(scope.get("query_string", b""))
-        query_params = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+        query_params = {
+            k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
+        }
         request = Request(method, path, headers, query_params, scope.get("client"), scope)
         return await self._graphql(request, params, media)
 
@@ -204,7 +231,10 @@ class GraphQLApp:
             )
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise HTTPError(413, f"Request body of {declared} bytes exceeds the limit of {self.max_body_bytes} bytes.")
+            raise HTTPError(
+                413,
+                f"Request body of {declared} bytes exceeds the limit of {self.max_body_bytes} bytes.",
+            )
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -213,7 +243,9 @@ class GraphQLApp:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                raise HTTPError(413, f"Request body exceeds the limit of {self.max_body_bytes} bytes.")
+                raise HTTPError(
+                    413, f"Request body exceeds the limit of {self.max_body_bytes} bytes."
+                )
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
@@ -232,8 +264,11 @@ class GraphQLApp:
     ) -> tuple[int, str, bytes, dict[str, str]]:
         query, variables, operation_name = self._request_parameters(params)
         plan = self.executor.plan(query, operation_name)
-        if request.method == "GET" and plan.operation is not None \
-                and plan.operation.operation != OperationType.QUERY:
+        if (
+            request.method == "GET"
+            and plan.operation is not None
+            and plan.operation.operation != OperationType.QUERY
+        ):
             raise HTTPError(
                 405,
                 f"Only queries can be sent with GET; send this {plan.operation.operation.value} with POST.",
@@ -250,11 +285,17 @@ class GraphQLApp:
         operation_name = params.get("operationName")
         extensions = params.get("extensions")
         if variables is not None and not isinstance(variables, dict):
-            raise HTTPError(400, f"'variables' must be an object or null, got {_json_kind(variables)}.")
+            raise HTTPError(
+                400, f"'variables' must be an object or null, got {_json_kind(variables)}."
+            )
         if operation_name is not None and not isinstance(operation_name, str):
-            raise HTTPError(400, f"'operationName' must be a string or null, got {_json_kind(operation_name)}.")
+            raise HTTPError(
+                400, f"'operationName' must be a string or null, got {_json_kind(operation_name)}."
+            )
         if extensions is not None and not isinstance(extensions, dict):
-            raise HTTPError(400, f"'extensions' must be an object or null, got {_json_kind(extensions)}.")
+            raise HTTPError(
+                400, f"'extensions' must be an object or null, got {_json_kind(extensions)}."
+            )
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is not None:
             query = self._persisted_query(persisted, query)
@@ -267,7 +308,10 @@ class GraphQLApp:
     def _persisted_query(self, persisted: Any, query: Any) -> Any:
         """Automatic persisted queries: a hash alone, or a hash with its query to remember."""
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
-            raise HTTPError(400, "Unsupported persistedQuery extension: expected {\"version\": 1, \"sha256Hash\": ...}.")
+            raise HTTPError(
+                400,
+                'Unsupported persistedQuery extension: expected {"version": 1, "sha256Hash": ...}.',
+            )
         digest = persisted.get("sha256Hash")
         if not isinstance(digest, str):
             raise HTTPError(400, "persistedQuery.sha256Hash must be a string.")
@@ -280,7 +324,9 @@ class GraphQLApp:
         if not isinstance(query, str):
             return query
         if hashlib.sha256(query.encode()).hexdigest() != digest.lower():
-            raise HTTPError(400, "persistedQuery.sha256Hash does not match the SHA-256 of the query.")
+            raise HTTPError(
+                400, "persistedQuery.sha256Hash does not match the SHA-256 of the query."
+            )
         self.persisted.put(digest.lower(), query)
         return query
 
@@ -305,7 +351,10 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 def _get_params(query_string: bytes) -> dict[str, Any]:
     try:
-        raw = {k: v[-1] for k, v in parse_qs(query_string.decode("utf-8"), strict_parsing=False).items()}
+        raw = {
+            k: v[-1]
+            for k, v in parse_qs(query_string.decode("utf-8"), strict_parsing=False).items()
+        }
     except UnicodeDecodeError:
         raise HTTPError(400, "The query string is not valid UTF-8.") from None
     params: dict[str, Any] = {"query": raw.get("query"), "operationName": raw.get("operationName")}
@@ -314,13 +363,22 @@ def _get_params(query_string: bytes) -> dict[str, Any]:
             try:
                 params[name] = json.loads(raw[name])
             except ValueError as exc:
-                raise HTTPError(400, f"'{name}' in the query string is not valid JSON: {exc}.") from None
+                raise HTTPError(
+                    400, f"'{name}' in the query string is not valid JSON: {exc}."
+                ) from None
     return params
 
 
 def _json_kind(value: Any) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-             int: "a number", float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -350,12 +408,25 @@ def create_app(
     `info.context["db"]`, next to `"request"` and whatever `context_getter(request)` returns.
     Each limit can be set to None to disable it.
     """
-    limits = Limits(max_depth=max_depth, max_aliases=max_aliases, max_fields=max_fields,
-                    max_tokens=max_tokens, introspection=introspection)
+    limits = Limits(
+        max_depth=max_depth,
+        max_aliases=max_aliases,
+        max_fields=max_fields,
+        max_tokens=max_tokens,
+        introspection=introspection,
+    )
     executor = Executor(schema or build_schema(registry), limits=limits, cache_size=cache_size)
-    return GraphQLApp(executor, pool=pool, database_url=database_url, context_getter=context_getter,
-                      path=path, health_path=health_path, graphiql=graphiql, max_body_bytes=max_body_bytes,
-                      pool_options=pool_options)
+    return GraphQLApp(
+        executor,
+        pool=pool,
+        database_url=database_url,
+        context_getter=context_getter,
+        path=path,
+        health_path=health_path,
+        graphiql=graphiql,
+        max_body_bytes=max_body_bytes,
+        pool_options=pool_options,
+    )
 
 
 # The page loads GraphiQL from a CDN: fine for a developer's browser, never fetched by tests.

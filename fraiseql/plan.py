@@ -328,7 +328,9 @@ def argument_plan(field_def: GraphQLField, node: FieldNode) -> ArgumentPlan | No
             elif non_null:
                 return None
         elif isinstance(value_node, VariableNode):
-            from_variables.append((out_name, value_node.name.value, arg_def.default_value, non_null))
+            from_variables.append(
+                (out_name, value_node.name.value, arg_def.default_value, non_null)
+            )
         elif _uses_variables(value_node):
             return None
         else:
@@ -370,7 +372,9 @@ def select_operation(
     return GraphQLError(f"Unknown operation named '{operation_name}'.")
 
 
-def _check_operation_type(schema: GraphQLSchema, op: OperationDefinitionNode) -> GraphQLError | None:
+def _check_operation_type(
+    schema: GraphQLSchema, op: OperationDefinitionNode
+) -> GraphQLError | None:
     kind = op.operation.value
     if schema.get_root_type(op.operation) is None:
         return GraphQLError(f"Schema is not configured to execute {kind} operation.", op)
@@ -439,9 +443,15 @@ def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) 
         if tree is None:
             out.append(RootField(key, prefix, name, fdef, nodes, None, None, None, core=True))  # type: ignore[arg-type]
         else:
-            out.append(RootField(key, prefix, name, fdef, nodes, info.fn, tree, argument_plan(fdef, nodes[0])))
+            out.append(
+                RootField(
+                    key, prefix, name, fdef, nodes, info.fn, tree, argument_plan(fdef, nodes[0])
+                )
+            )
     core = [node for root in out if root.core for node in root.nodes]
-    if core and len(core) == sum(len(root.nodes) for root in out if root.fn is not None or root.core):
+    if core and len(core) == sum(
+        len(root.nodes) for root in out if root.fn is not None or root.core
+    ):
         return None
     core_document = None
     if core:

@@ -17,7 +17,14 @@ from contextvars import ContextVar
 from typing import Any
 
 from fraiseql.db import ContextDB
-from fraiseql.where import FilterError, SQLBuilder, ViewInfo, check_count, quote_ident, quote_relation
+from fraiseql.where import (
+    FilterError,
+    SQLBuilder,
+    ViewInfo,
+    check_count,
+    quote_ident,
+    quote_relation,
+)
 
 __all__ = ["Repository", "current_selection", "FilterError"]
 
@@ -41,7 +48,9 @@ ORDER BY a.attnum
 """
 
 # Per database object (pool or connection): view name -> ViewInfo, read once from the catalog.
-_catalogs: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], ViewInfo]] = weakref.WeakKeyDictionary()
+_catalogs: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], ViewInfo]] = (
+    weakref.WeakKeyDictionary()
+)
 _last_catalog: tuple[weakref.ref[Any], dict[tuple[str, str | None], ViewInfo]] | None = None
 
 
@@ -62,8 +71,13 @@ class Repository:
     it per view. A view without that column is read whole with row_to_json.
     """
 
-    def __init__(self, db: Any, context: Mapping[str, Any] | None = None, *,
-                 jsonb_column: str | Mapping[str, str] = "data") -> None:
+    def __init__(
+        self,
+        db: Any,
+        context: Mapping[str, Any] | None = None,
+        *,
+        jsonb_column: str | Mapping[str, str] = "data",
+    ) -> None:
         if isinstance(db, ContextDB):
             context = {**db.context, **(context or {})}
             db = db.db
@@ -118,8 +132,9 @@ class Repository:
 
     # -- queries --
 
-    async def _select(self, view: str, where: Any, order_by: Any, limit: Any, offset: Any,
-                      eq: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    async def _select(
+        self, view: str, where: Any, order_by: Any, limit: Any, offset: Any, eq: Mapping[str, Any]
+    ) -> tuple[str, list[Any]]:
         info = await self._view(view)
         b = SQLBuilder(info)
         cond = b.where(where, eq)
@@ -133,15 +148,26 @@ class Repository:
             sql += f" ORDER BY {order}"
         # Only plain columns bind the value as given (a JSON path's SQL depends on the value);
         # None is matched with IS NULL, not bound.
-        if not where and not order_by and not _has_none(eq.values()) and not any("." in k for k in eq):
+        if (
+            not where
+            and not order_by
+            and not _has_none(eq.values())
+            and not any("." in k for k in eq)
+        ):
             info.lookup_sql[(tuple(eq), limit is not None, offset is not None)] = sql + tail
         return sql + tail, b.params
 
-    def _cached_select(self, view: str, limit: Any, offset: Any, eq: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
+    def _cached_select(
+        self, view: str, limit: Any, offset: Any, eq: Mapping[str, Any]
+    ) -> tuple[str, list[Any]] | None:
         """The SQL and parameters of an equality lookup (no where, no order_by) whose SQL was
         built before, or None: the per-request hot path, without SQLBuilder or a coroutine."""
         info = self._cached_view(view)
-        sql = None if info is None else info.lookup_sql.get((tuple(eq), limit is not None, offset is not None))
+        sql = (
+            None
+            if info is None
+            else info.lookup_sql.get((tuple(eq), limit is not None, offset is not None))
+        )
         if sql is None:
             return None
         params = [*eq.values()]
@@ -157,22 +183,36 @@ class Repository:
         """The one document matching column = value for each keyword, or None.
         With a GraphQL selection active: JSON bytes (b"null" when none)."""
         cached = self._cached_select(view, 1, None, eq)
-        sql, params = cached if cached is not None else await self._select(view, None, None, 1, None, eq)
+        sql, params = (
+            cached if cached is not None else await self._select(view, None, None, 1, None, eq)
+        )
         selection = current_selection.get()
         if selection is not None:
             return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)
         return await self.db.fetchval(sql, *params, context=self.context)
 
-    async def find(self, view: str, where: Mapping[str, Any] | None = None, order_by: Any = None,
-                   limit: int | None = None, offset: int | None = None, **eq: Any) -> Any:
+    async def find(
+        self,
+        view: str,
+        where: Mapping[str, Any] | None = None,
+        order_by: Any = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        **eq: Any,
+    ) -> Any:
         """Documents matching `where` and the keyword equalities, as a list of dicts.
         With a GraphQL selection active: one JSON array as bytes."""
         cached = None if where or order_by else self._cached_select(view, limit, offset, eq)
-        sql, params = cached if cached is not None else await self._select(view, where, order_by, limit, offset, eq)
+        sql, params = (
+            cached
+            if cached is not None
+            else await self._select(view, where, order_by, limit, offset, eq)
+        )
         selection = current_selection.get()
         if selection is not None:
-            return await self.db.fetch_json(sql, *params, selection=selection, many=True,
-                                            context=self.context)
+            return await self.db.fetch_json(
+                sql, *params, selection=selection, many=True, context=self.context
+            )
         rows = await self.db.fetch(sql, *params, context=self.context)
         return [r[0] for r in rows]
 

@@ -121,17 +121,31 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _scalar(name: str, description: str, serialize: Callable[[Any], Any],
-            parse: Callable[[Any], Any]) -> GraphQLScalarType:
-    return GraphQLScalarType(name, description=description, serialize=serialize,
-                             parse_value=parse, parse_literal=_literal(parse))
+def _scalar(
+    name: str, description: str, serialize: Callable[[Any], Any], parse: Callable[[Any], Any]
+) -> GraphQLScalarType:
+    return GraphQLScalarType(
+        name,
+        description=description,
+        serialize=serialize,
+        parse_value=parse,
+        parse_literal=_literal(parse),
+    )
 
 
-DateTimeScalar = _scalar("DateTime", "ISO 8601 date and time.",
-                         _iso_serialize(dt.datetime, "DateTime"), _iso_parse(dt.datetime, "DateTime"))
-DateScalar = _scalar("Date", "ISO 8601 date.", _iso_serialize(dt.date, "Date"), _iso_parse(dt.date, "Date"))
+DateTimeScalar = _scalar(
+    "DateTime",
+    "ISO 8601 date and time.",
+    _iso_serialize(dt.datetime, "DateTime"),
+    _iso_parse(dt.datetime, "DateTime"),
+)
+DateScalar = _scalar(
+    "Date", "ISO 8601 date.", _iso_serialize(dt.date, "Date"), _iso_parse(dt.date, "Date")
+)
 UUIDScalar = _scalar("UUID", "A UUID in its canonical text form.", _uuid_serialize, _uuid_parse)
-DecimalScalar = _scalar("Decimal", "Exact decimal number, as a string.", _decimal_serialize, _decimal_parse)
+DecimalScalar = _scalar(
+    "Decimal", "Exact decimal number, as a string.", _decimal_serialize, _decimal_parse
+)
 JSONScalar = GraphQLScalarType(
     "JSON",
     description="Any JSON value, as stored.",
@@ -279,7 +293,9 @@ class _Builder:
         if origin in (typing.Union, py_types.UnionType):
             args = [a for a in typing.get_args(hint) if a is not type(None)]
             if len(args) != 1:
-                raise TypeError(f"fraiseql: {where}: unions other than `T | None` are not supported")
+                raise TypeError(
+                    f"fraiseql: {where}: unions other than `T | None` are not supported"
+                )
             nullable, hint, origin = True, args[0], typing.get_origin(args[0])
         if origin in (list, typing.List) or hint in (list, typing.List):  # noqa: UP006
             args = typing.get_args(hint)
@@ -381,7 +397,11 @@ class _Builder:
             if param.name not in hints:
                 raise TypeError(f"fraiseql: {where}: argument {param.name!r} needs a type hint")
             # `x: T | None = None` needs no GraphQL default: omitted, Python's default applies.
-            default = Undefined if param.default is param.empty or param.default is None else param.default
+            default = (
+                Undefined
+                if param.default is param.empty or param.default is None
+                else param.default
+            )
             args[to_camel(param.name)] = GraphQLArgument(
                 self.gql_type(hints[param.name], f"{where}({param.name})", is_input=True),
                 default_value=default,
@@ -402,7 +422,9 @@ class _Builder:
                     raise TypeError(f"fraiseql: {where} needs a return type hint")
                 gql = self.gql_type(hints["return"], where, is_input=False)
                 named = _named(gql)
-                stored = isinstance(named, GraphQLObjectType) and "fraiseql" in (named.extensions or {})
+                stored = isinstance(named, GraphQLObjectType) and "fraiseql" in (
+                    named.extensions or {}
+                )
                 out[op.name] = GraphQLField(
                     gql,
                     args=self.arguments(op.fn, hints, where, skip=1),
@@ -447,4 +469,3 @@ def build_schema(registry: Registry | None = None) -> GraphQLSchema:
     if errors:
         raise TypeError("fraiseql: invalid schema:\n  " + "\n  ".join(errors))
     return schema
-

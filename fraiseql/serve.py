@@ -35,5 +35,7 @@ def serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         sys.exit(f"fraiseql serve: --workers must be at least 1, got {args.workers}")
     sys.path.insert(0, ".")  # the user's project, as `python -m` would
-    uvicorn_module().run(args.app, host=args.host, port=args.port, workers=args.workers, log_level="info")
+    uvicorn_module().run(
+        args.app, host=args.host, port=args.port, workers=args.workers, log_level="info"
+    )
     return 0

@@ -11,7 +11,8 @@ import builtins
 import enum as py_enum
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, NewType, TypeVar, overload
 
 ID = NewType("ID", str)
@@ -158,7 +159,9 @@ def type(  # noqa: A001 - the public name is fraiseql.type
     """
     if cls is not None:
         return _declare_type(cls, is_input=False, sql_source=None, jsonb_column=jsonb_column)
-    return lambda c: _declare_type(c, is_input=False, sql_source=sql_source, jsonb_column=jsonb_column)
+    return lambda c: _declare_type(
+        c, is_input=False, sql_source=sql_source, jsonb_column=jsonb_column
+    )
 
 
 def input(cls: type[T]) -> type[T]:  # noqa: A001 - the public name is fraiseql.input
@@ -201,4 +204,3 @@ def field(fn: F) -> F:
     """
     setattr(fn, _FIELD_MARK, True)
     return fn
-

@@ -21,7 +21,20 @@ from typing import Any
 __all__ = ["FilterError", "ViewInfo", "SQLBuilder", "quote_ident", "quote_relation", "OPERATORS"]
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-OPERATORS = ("eq", "neq", "gt", "gte", "lt", "lte", "in", "nin", "like", "ilike", "contains", "isnull")
+OPERATORS = (
+    "eq",
+    "neq",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "nin",
+    "like",
+    "ilike",
+    "contains",
+    "isnull",
+)
 _COMPARE = {"eq": "=", "neq": "IS DISTINCT FROM", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 MAX_DEPTH = 32
 
@@ -32,8 +45,10 @@ class FilterError(ValueError):
 
 def quote_ident(name: Any, what: str = "identifier") -> str:
     if not isinstance(name, str) or not IDENT.match(name):
-        raise FilterError(f"invalid {what} {name!r}: expected letters, digits and underscores, "
-                          "not starting with a digit, at most 63 characters")
+        raise FilterError(
+            f"invalid {what} {name!r}: expected letters, digits and underscores, "
+            "not starting with a digit, at most 63 characters"
+        )
     return f'"{name}"'
 
 
@@ -50,12 +65,15 @@ def quote_relation(name: Any) -> str:
 @dataclass
 class ViewInfo:
     """A view's columns as read once from the catalog: name -> type name (pg_type.typname)."""
-    relation: str                 # quoted, e.g. "public"."qm_user"
+
+    relation: str  # quoted, e.g. "public"."qm_user"
     name: str
     columns: dict[str, str]
     json_column: str | None = None  # the JSONB document column, or None: row_to_json
     # Equality lookups (no where, no order_by): (keys, has limit, has offset) -> SQL, built once.
-    lookup_sql: dict[tuple[tuple[str, ...], bool, bool], str] = field(default_factory=dict, repr=False)
+    lookup_sql: dict[tuple[tuple[str, ...], bool, bool], str] = field(
+        default_factory=dict, repr=False
+    )
     _json_types: frozenset = field(default=frozenset({"json", "jsonb"}), repr=False)
 
     def is_json(self, column: str) -> bool:
@@ -94,18 +112,22 @@ class _Field:
         column = parts[0]
         quote_ident(column, "field name")
         if column not in view.columns:
-            raise FilterError(f"field {column!r} does not exist in view {view.name!r} "
-                              f"(columns: {', '.join(sorted(view.columns))})")
+            raise FilterError(
+                f"field {column!r} does not exist in view {view.name!r} "
+                f"(columns: {', '.join(sorted(view.columns))})"
+            )
         self.name = name
         self.column_type = view.columns[column]
         self.path = parts[1:]
-        col = f't.{quote_ident(column)}'
+        col = f"t.{quote_ident(column)}"
         if not self.path:
             self.sql = col
             return
         if not view.is_json(column):
-            raise FilterError(f"field {name!r}: column {column!r} of view {view.name!r} is "
-                              f"{self.column_type}, not json/jsonb, so it has no path")
+            raise FilterError(
+                f"field {name!r}: column {column!r} of view {view.name!r} is "
+                f"{self.column_type}, not json/jsonb, so it has no path"
+            )
         for key in self.path:
             quote_ident(key, f"JSON key in field {name!r}")  # validated: safe inside '...'
         base = f"{col}::jsonb" if self.column_type == "json" else col
@@ -168,8 +190,10 @@ class SQLBuilder:
 
     def _condition(self, f: _Field, op: Any, value: Any) -> str:
         if op not in OPERATORS:
-            raise FilterError(f"unknown operator {op!r} on field {f.name!r}; expected one of "
-                              f"{', '.join(OPERATORS)}")
+            raise FilterError(
+                f"unknown operator {op!r} on field {f.name!r}; expected one of "
+                f"{', '.join(OPERATORS)}"
+            )
         where = f"field {f.name!r} operator {op!r}"
         if op == "isnull":
             if not isinstance(value, bool):
@@ -183,7 +207,9 @@ class SQLBuilder:
         if value is None:
             raise FilterError(f"{where} needs a value, got None")
         if op in ("in", "nin"):
-            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Sequence, set, frozenset)):
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(
+                value, (Sequence, set, frozenset)
+            ):
                 raise FilterError(f"{where} takes a list of values, got {value!r}")
             values = list(value)
             if f.is_path:
@@ -242,9 +268,13 @@ class SQLBuilder:
             elif isinstance(item, Sequence) and len(item) == 2:
                 name, direction = item
             else:
-                raise FilterError(f"order_by item must be a field or (field, 'asc'|'desc'), got {item!r}")
+                raise FilterError(
+                    f"order_by item must be a field or (field, 'asc'|'desc'), got {item!r}"
+                )
             if not isinstance(direction, str) or direction.lower() not in ("asc", "desc"):
-                raise FilterError(f"order_by direction for {name!r} must be 'asc' or 'desc', got {direction!r}")
+                raise FilterError(
+                    f"order_by direction for {name!r} must be 'asc' or 'desc', got {direction!r}"
+                )
             items.append(f"{_Field(self.view, name).sql} {direction.upper()}")
         return ", ".join(items)
 

@@ -38,22 +38,27 @@ async def assert_no_drift(conn: Any, *relations: str) -> None:
 
     for relation in relations:
         drift = await verify(conn, relation)
-        assert not drift, f"{relation} drifted: missing={drift.missing} orphaned={drift.orphaned} changed={drift.changed}"
+        assert not drift, (
+            f"{relation} drifted: missing={drift.missing} orphaned={drift.orphaned} changed={drift.changed}"
+        )
 
 
 def with_conn(dsn: str, body: Any) -> Any:
     """Run `await body(conn)` on a fresh connection to `dsn`, closed afterwards."""
+
     async def go() -> Any:
         conn = await asyncpg.connect(dsn)
         try:
             return await body(conn)
         finally:
             await conn.close()
+
     return run(go())
 
 
-def prepared_database(pg_server: EmbeddedPostgres | None, pg_dsn: str, name: str, sql: str,
-                      models: Any = ()) -> str:
+def prepared_database(
+    pg_server: EmbeddedPostgres | None, pg_dsn: str, name: str, sql: str, models: Any = ()
+) -> str:
     """A fresh database with `sql` executed and `models` installed; its DSN."""
     from fraiseql.cqrs import install
 

@@ -43,17 +43,29 @@ HAND_WRITTEN: list[Case] = [
     ("{ one: users(limit: 1) { id } two: users(limit: 2) { id } }", None, None),
     # merging of repeated fields
     ("{ user(id: 2) { id userPosts { id } userPosts { title } id } }", None, None),
-    ("{ user(id: 2) { ... on User { id } id firstName ... on User { firstName lastName } } }", None, None),
+    (
+        "{ user(id: 2) { ... on User { id } id firstName ... on User { firstName lastName } } }",
+        None,
+        None,
+    ),
     # fragments
     ("fragment F on User { id email } { user(id: 1) { ...F firstName } }", None, None),
-    ("fragment P on Post { id title } fragment U on User { id userPosts { ...P } } { user(id: 3) { ...U } }", None, None),
+    (
+        "fragment P on Post { id title } fragment U on User { id userPosts { ...P } } { user(id: 3) { ...U } }",
+        None,
+        None,
+    ),
     ("fragment P on Post { id } { user(id: 2) { userPosts { ...P ...P title } } }", None, None),
     ("{ user(id: 1) { ... { id } ... on User { email } } }", None, None),
     ("query Q { user(id: 1) { ...F } } fragment F on User { id __typename }", None, "Q"),
     # __typename
     ("{ __typename }", None, None),
     ("{ __typename user(id: 1) { __typename id } }", None, None),
-    ("{ user(id: 2) { __typename userPosts { __typename id comments { __typename } } } }", None, None),
+    (
+        "{ user(id: 2) { __typename userPosts { __typename id comments { __typename } } } }",
+        None,
+        None,
+    ),
     ("{ user(id: 1) { t: __typename tt: __typename } }", None, None),
     # variables
     ("query($id: Int!) { user(id: $id) { id firstName } }", {"id": 3}, None),
@@ -69,26 +81,54 @@ HAND_WRITTEN: list[Case] = [
     ("query($x: Boolean!) { user(id: 1) { id email @include(if: $x) } }", {"x": True}, None),
     ("query($x: Boolean!) { user(id: 1) { id email @include(if: $x) } }", {"x": False}, None),
     ("query($x: Boolean!) { user(id: 1) { id email @skip(if: $x) } }", {"x": True}, None),
-    ("query($x: Boolean!) { user(id: 2) { userPosts @skip(if: $x) { id } id } }", {"x": False}, None),
-    ("{ user(id: 1) { id @skip(if: true) email @include(if: false) firstName @include(if: true) } }", None, None),
-    ("query($x: Boolean!) { a: user(id: 1) @include(if: $x) { id } b: user(id: 2) { id } }", {"x": False}, None),
-    ("query($x: Boolean!) { a: user(id: 1) @include(if: $x) { id } b: user(id: 2) { id } }", {"x": True}, None),
-    ("query($x: Boolean!) { user(id: 1) { ... on User @include(if: $x) { email } id } }", {"x": True}, None),
-    ("query($x: Boolean!, $y: Boolean!) { user(id: 1) { ...F @skip(if: $y) id } } fragment F on User { email @include(if: $x) }", {"x": True, "y": False}, None),
-    ("query($x: Boolean!, $y: Boolean!) { user(id: 1) { ...F @skip(if: $y) id } } fragment F on User { email @include(if: $x) }", {"x": True, "y": True}, None),
+    (
+        "query($x: Boolean!) { user(id: 2) { userPosts @skip(if: $x) { id } id } }",
+        {"x": False},
+        None,
+    ),
+    (
+        "{ user(id: 1) { id @skip(if: true) email @include(if: false) firstName @include(if: true) } }",
+        None,
+        None,
+    ),
+    (
+        "query($x: Boolean!) { a: user(id: 1) @include(if: $x) { id } b: user(id: 2) { id } }",
+        {"x": False},
+        None,
+    ),
+    (
+        "query($x: Boolean!) { a: user(id: 1) @include(if: $x) { id } b: user(id: 2) { id } }",
+        {"x": True},
+        None,
+    ),
+    (
+        "query($x: Boolean!) { user(id: 1) { ... on User @include(if: $x) { email } id } }",
+        {"x": True},
+        None,
+    ),
+    (
+        "query($x: Boolean!, $y: Boolean!) { user(id: 1) { ...F @skip(if: $y) id } } fragment F on User { email @include(if: $x) }",
+        {"x": True, "y": False},
+        None,
+    ),
+    (
+        "query($x: Boolean!, $y: Boolean!) { user(id: 1) { ...F @skip(if: $y) id } } fragment F on User { email @include(if: $x) }",
+        {"x": True, "y": True},
+        None,
+    ),
     ("{ user(id: 1) { id email @skip(if: false) @include(if: true) } }", None, None),
     # multiple root fields, mixed paths
     ("{ user(id: 1) { id } users(limit: 2) { id } maybeUser(id: 9) { id } }", None, None),
     ("{ greeting user(id: 1) { id } }", None, None),
     ("{ user(id: 1) { fullName } }", None, None),
-    ("{ user(id: 1) { fullName(separator: \"-\") id } }", None, None),
+    ('{ user(id: 1) { fullName(separator: "-") id } }', None, None),
     ("{ users { id fullName } }", None, None),
     # operation names
     ("query A { user(id: 1) { id } } query B { user(id: 2) { id } }", None, "B"),
     ("query A { user(id: 1) { id } } query B { user(id: 2) { id } }", None, None),
     ("query A { user(id: 1) { id } }", None, "C"),
     # introspection
-    ("{ __type(name: \"User\") { name fields { name } } }", None, None),
+    ('{ __type(name: "User") { name fields { name } } }', None, None),
     ("{ __schema { queryType { name } mutationType { name } } }", None, None),
     # request errors
     ("{ user(id: 1) { id ", None, None),
@@ -96,7 +136,7 @@ HAND_WRITTEN: list[Case] = [
     ("{ user(id: 1) { nope } }", None, None),
     ("{ user(id: 1, extra: 2) { id } }", None, None),
     ("{ user { id } }", None, None),
-    ("{ user(id: \"x\") { id } }", None, None),
+    ('{ user(id: "x") { id } }', None, None),
     ("{ user(id: 1) }", None, None),
     ("{ user(id: 1) { id { x } } }", None, None),
     ("query($id: Int!) { user(id: $id) { id } }", {"id": "abc"}, None),
@@ -123,18 +163,39 @@ HAND_WRITTEN: list[Case] = [
     ("{ brokenUser { userPosts { id } } }", None, None),
     ("{ brokenUser { id tags } }", None, None),  # a null item in a [String!]! list
     # mutations
-    ("mutation { createUser(input: {firstName: \"Ann\", lastName: \"Lee\", email: \"a@x\"}) { id firstName tags } }", None, None),
-    ("mutation($i: CreateUserInput!) { createUser(input: $i) { id email tags userPosts { id } } }", {"i": {"firstName": "B", "lastName": "C", "email": "b@x", "tags": ["x"]}}, None),
-    ("mutation { a: createUser(input: {firstName: \"A\", lastName: \"A\", email: \"a\"}) { id } b: createUser(input: {firstName: \"B\", lastName: \"B\", email: \"b\"}) { id } }", None, None),
+    (
+        'mutation { createUser(input: {firstName: "Ann", lastName: "Lee", email: "a@x"}) { id firstName tags } }',
+        None,
+        None,
+    ),
+    (
+        "mutation($i: CreateUserInput!) { createUser(input: $i) { id email tags userPosts { id } } }",
+        {"i": {"firstName": "B", "lastName": "C", "email": "b@x", "tags": ["x"]}},
+        None,
+    ),
+    (
+        'mutation { a: createUser(input: {firstName: "A", lastName: "A", email: "a"}) { id } b: createUser(input: {firstName: "B", lastName: "B", email: "b"}) { id } }',
+        None,
+        None,
+    ),
     ("mutation { deleteUser(id: 2) }", None, None),
     ("mutation { deleteUser(id: 2) again: deleteUser(id: 2) }", None, None),
     ("mutation { failingMutation(id: 1) { id } }", None, None),
-    ("mutation { createUser(input: {firstName: \"A\"}) { id } }", None, None),
-    ("mutation M($i: CreateUserInput!) { createUser(input: $i) { id } }", {"i": {"firstName": 1}}, "M"),
-    ("mutation { createUser(input: {firstName: \"Z\", lastName: \"Z\", email: \"z\"}) { id fullName __typename } }", None, None),
+    ('mutation { createUser(input: {firstName: "A"}) { id } }', None, None),
+    (
+        "mutation M($i: CreateUserInput!) { createUser(input: $i) { id } }",
+        {"i": {"firstName": 1}},
+        "M",
+    ),
+    (
+        'mutation { createUser(input: {firstName: "Z", lastName: "Z", email: "z"}) { id fullName __typename } }',
+        None,
+        None,
+    ),
 ]
 
 # ---------------------------------------------------------------- generated cases
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -148,12 +209,29 @@ class Shape:
 
 TEST_SHAPE = Shape(
     leaves={
-        "User": ["id", "firstName", "lastName", "email", "createdAt", "birthday", "status", "score",
-                 "tags", "profile", "externalId", "balance", "code"],
+        "User": [
+            "id",
+            "firstName",
+            "lastName",
+            "email",
+            "createdAt",
+            "birthday",
+            "status",
+            "score",
+            "tags",
+            "profile",
+            "externalId",
+            "balance",
+            "code",
+        ],
         "Post": ["id", "title", "content", "createdAt"],
         "Comment": ["id", "body", "likes"],
     },
-    objects={"User": {"userPosts": "Post", "bestPost": "Post"}, "Post": {"comments": "Comment"}, "Comment": {}},
+    objects={
+        "User": {"userPosts": "Post", "bestPost": "Post"},
+        "Post": {"comments": "Comment"},
+        "Comment": {},
+    },
     roots=[
         ("user(id: {n})", "User"),
         ("maybeUser(id: {n})", "User"),
@@ -167,8 +245,10 @@ TEST_SHAPE = Shape(
 
 # The seed's API (fraiseql.examples.blog_api) over the blog example.
 SEED_SHAPE = Shape(
-    leaves={"User": ["id", "firstName", "lastName", "email", "createdAt"],
-            "Post": ["id", "title", "content", "createdAt"]},
+    leaves={
+        "User": ["id", "firstName", "lastName", "email", "createdAt"],
+        "Post": ["id", "title", "content", "createdAt"],
+    },
     objects={"User": {"userPosts": "Post"}, "Post": {}},
     roots=[("user(id: {n})", "User"), ("users(limit: {n})", "User")],
 )
@@ -195,7 +275,9 @@ class _Generator:
             for name, child in self.shape.objects[typename].items():
                 if rng.random() < 0.5:
                     alias = f"{name}A: " if rng.random() < 0.2 else ""
-                    parts.append(f"{alias}{name}{self.directive()} {{ {self.selection(child, depth + 1)} }}")
+                    parts.append(
+                        f"{alias}{name}{self.directive()} {{ {self.selection(child, depth + 1)} }}"
+                    )
         if rng.random() < 0.25:
             parts.append("__typename")
         if typename in self.shape.computed and rng.random() < 0.05:

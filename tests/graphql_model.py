@@ -35,7 +35,7 @@ def _posts(user_id: int, n: int) -> list[dict]:
         {
             "id": user_id * 100 + i,
             "title": f"Post {i} of {user_id}",
-            "content": "Body \u00e9\u4e2d \"quoted\"\n" * (i % 2 + 1),
+            "content": 'Body \u00e9\u4e2d "quoted"\n' * (i % 2 + 1),
             "created_at": f"2025-10-{10 + i:02d}T12:00:00+00:00",
             "comments": [
                 {"id": user_id * 1000 + i * 10 + c, "body": f"c{c}", "likes": None if c % 2 else c}
@@ -175,7 +175,12 @@ def declare(store: Store) -> None:
     @fraiseql.query
     async def broken_user(info) -> User | None:
         # A stored document missing a non-null field: needs null propagation.
-        return {"id": 99, "first_name": None, "user_posts": [{"id": 1, "title": None}], "tags": ["a", None]}
+        return {
+            "id": 99,
+            "first_name": None,
+            "user_posts": [{"id": 1, "title": None}],
+            "tags": ["a", None],
+        }
 
     @fraiseql.query
     async def users_by_status(info, status: Status) -> list[User]:

@@ -17,12 +17,12 @@ from typing import Any
 
 import graphql
 import pytest
+from graphql_corpus import CORPUS, HAND_WRITTEN, Case
+from graphql_model import Store, declare
 
 import fraiseql
 from fraiseql.execute import format_response
 from fraiseql.plan import STRINGIFY, Limits, build_plan, compile_roots
-from graphql_corpus import CORPUS, HAND_WRITTEN, Case
-from graphql_model import Store, declare
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,9 @@ def test_compiled_trees_select_what_graphql_core_selects(model: Any) -> None:
             store.reset()
             args = root.args.values(coerced) if root.args else None
             if args is None:
-                args = graphql.execution.values.get_argument_values(root.field_def, root.nodes[0], coerced)
+                args = graphql.execution.values.get_argument_values(
+                    root.field_def, root.nodes[0], coerced
+                )
             value = asyncio.run(root.fn(None, **args))
             data[root.key] = python_rewrite(value, root.tree)
         assert list(data.items()) == list(result.data.items()), query
@@ -155,7 +157,9 @@ def test_fast_path_decisions(model: Any) -> None:
     assert roots("mutation { deleteUser(id: 1) }") is None
     # Mixed: the stored roots take the fast path, graphql-core answers the others.
     assert roots("{ a: user(id: 1) { id } greeting b: user(id: 2) { fullName } }") == ["a"]
-    plan = build_plan(schema, "{ u: user(id: 1) { i: id code userPosts { __typename } } }", None, Limits())
+    plan = build_plan(
+        schema, "{ u: user(id: 1) { i: id code userPosts { __typename } } }", None, Limits()
+    )
     tree = compile_roots(schema, plan, {}).roots[0].tree
     assert tree == (
         "User",
@@ -177,6 +181,7 @@ def test_python_values_in_resolver_data() -> None:
     the way the schema's scalars do."""
     fraiseql.reset_registry()
     try:
+
         @fraiseql.enum
         class Mood(enum.Enum):
             HAPPY = "HAPPY"
@@ -192,8 +197,14 @@ def test_python_values_in_resolver_data() -> None:
 
         @fraiseql.query
         async def thing(info) -> Thing:
-            return {"when": dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc), "day": dt.date(2024, 5, 6),
-                    "uid": uuid.UUID(int=7), "amount": Decimal("12.50"), "mood": Mood.HAPPY, "key": 42}
+            return {
+                "when": dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc),
+                "day": dt.date(2024, 5, 6),
+                "uid": uuid.UUID(int=7),
+                "amount": Decimal("12.50"),
+                "mood": Mood.HAPPY,
+                "key": 42,
+            }
 
         schema = fraiseql.build_schema()
         executor = fraiseql.Executor(schema)

@@ -8,9 +8,9 @@ import sys
 
 import asyncpg
 import pytest
+from cqrs_support import fresh_database, run
 
 from fraiseql.cli import main
-from cqrs_support import fresh_database, run
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);
@@ -41,6 +41,7 @@ def fetchval(dsn: str, sql: str, method: str = "fetchval"):
             return await getattr(conn, method)(sql)
         finally:
             await conn.close()
+
     return run(go())
 
 
@@ -60,25 +61,47 @@ def test_generate_apply_change_drop(dsn, tmp_path, monkeypatch, capsys):
     (tmp_path / "models_v3.py").write_text("MODELS = []\n")
 
     status, out = cli(capsys, "migrate", "--dsn", dsn)
-    assert status == 0 and "applied fraiseql/0001_catalog.sql" in out and "applied 0001_tables.sql" in out
+    assert (
+        status == 0
+        and "applied fraiseql/0001_catalog.sql" in out
+        and "applied 0001_tables.sql" in out
+    )
 
     status, out = cli(capsys, "makemigrations", "--dsn", dsn, "--models", "models_v1:MODELS")
     assert status == 0 and "0002_create_user.sql" in out
     text = (migrations / "0002_create_user.sql").read_text()
-    assert 'CREATE TABLE "public"."qm_user"' in text and "LIMIT 3" in text and "-- fraiseql:state" in text
-    assert cli(capsys, "makemigrations", "--dsn", dsn, "--models", "models_v1:MODELS")[1].startswith("no changes")
+    assert (
+        'CREATE TABLE "public"."qm_user"' in text
+        and "LIMIT 3" in text
+        and "-- fraiseql:state" in text
+    )
+    assert cli(capsys, "makemigrations", "--dsn", dsn, "--models", "models_v1:MODELS")[
+        1
+    ].startswith("no changes")
 
     status, out = cli(capsys, "migrate", "--dsn", dsn)
     assert status == 0 and out.strip() == "applied 0002_create_user.sql"
     assert cli(capsys, "migrate", "--dsn", dsn) == (0, "nothing to apply\n")
     assert fetchval(dsn, "SELECT jsonb_array_length(data->'posts') FROM qm_user WHERE id = 1") == 3
-    assert cli(capsys, "verify", "--dsn", dsn, "qm_user") == (0, "public.qm_user: 5 documents, no drift\n")
+    assert cli(capsys, "verify", "--dsn", dsn, "qm_user") == (
+        0,
+        "public.qm_user: 5 documents, no drift\n",
+    )
 
     # Drift is found and reported with the keys, exit status 1.
-    fetchval(dsn, "ALTER TABLE tb_post DISABLE TRIGGER USER; UPDATE tb_post SET title = 'x' WHERE id = 40; "
-                  "ALTER TABLE tb_post ENABLE TRIGGER USER; DELETE FROM qm_user WHERE id = 2", "execute")
+    fetchval(
+        dsn,
+        "ALTER TABLE tb_post DISABLE TRIGGER USER; UPDATE tb_post SET title = 'x' WHERE id = 40; "
+        "ALTER TABLE tb_post ENABLE TRIGGER USER; DELETE FROM qm_user WHERE id = 2",
+        "execute",
+    )
     status, out = cli(capsys, "verify", "--dsn", dsn, "qm_user")
-    assert status == 1 and "2 drifted of 5" in out and "missing (1): 2" in out and "changed (1): 1" in out
+    assert (
+        status == 1
+        and "2 drifted of 5" in out
+        and "missing (1): 2" in out
+        and "changed (1): 1" in out
+    )
     status, out = cli(capsys, "verify", "--dsn", dsn, "qm_user", "--repair")
     assert status == 0 and "repaired 2 documents" in out
     assert cli(capsys, "verify", "--dsn", dsn, "qm_user")[0] == 0
@@ -105,11 +128,14 @@ def test_generate_apply_change_drop(dsn, tmp_path, monkeypatch, capsys):
     status, out = cli(capsys, "makemigrations", "--dsn", dsn, "--models", "models_v3:MODELS")
     assert status == 0 and "0004_drop_user.sql" in out
     assert cli(capsys, "migrate", "--dsn", dsn)[0] == 0
-    assert fetchval(dsn, """SELECT to_regclass('qm_user') IS NULL AND to_regclass('mv_user') IS NULL
+    assert fetchval(
+        dsn,
+        """SELECT to_regclass('qm_user') IS NULL AND to_regclass('mv_user') IS NULL
                             AND to_regclass('tv_user') IS NULL AND to_regprocedure('fq_user_doc(integer)') IS NULL
                             AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname LIKE 'fq\\_%')
                             AND (SELECT count(*) FROM fraiseql.read_model) = 0
-                            AND (SELECT count(*) FROM tb_post) = 40""")
+                            AND (SELECT count(*) FROM tb_post) = 40""",
+    )
     status, out = cli(capsys, "verify", "--dsn", dsn, "qm_user")
     assert status == 2 and "not a read model in fraiseql's catalog" in out
 
@@ -118,11 +144,16 @@ def test_generate_apply_change_drop(dsn, tmp_path, monkeypatch, capsys):
     status, out = cli(capsys, "migrate", "--dsn", dsn)
     assert status == 2 and "0001_tables.sql was edited after it was applied" in out
     (migrations / "0001_tables.sql").write_text(TABLES)
-    (migrations / "0005_broken.sql").write_text("CREATE TABLE tb_half (id int);\nCREATE TABLE oops (;\n")
+    (migrations / "0005_broken.sql").write_text(
+        "CREATE TABLE tb_half (id int);\nCREATE TABLE oops (;\n"
+    )
     status, out = cli(capsys, "migrate", "--dsn", dsn)
     assert status == 2 and "0005_broken.sql failed and was rolled back" in out
-    assert fetchval(dsn, "SELECT to_regclass('tb_half') IS NULL AND NOT EXISTS "
-                         "(SELECT 1 FROM fraiseql.migration WHERE name = '0005_broken.sql')")
+    assert fetchval(
+        dsn,
+        "SELECT to_regclass('tb_half') IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM fraiseql.migration WHERE name = '0005_broken.sql')",
+    )
 
 
 def test_installed_command_uses_database_url_and_reports_missing_dsn(dsn):
@@ -130,7 +161,9 @@ def test_installed_command_uses_database_url_and_reports_missing_dsn(dsn):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run([exe, "verify", "qm_nothing"], capture_output=True, text=True, env=env)
     assert done.returncode == 2 and "pass --dsn postgresql://... or set DATABASE_URL" in done.stderr
-    done = subprocess.run([exe, "migrate"], capture_output=True, text=True, env={**env, "DATABASE_URL": dsn}, cwd="/")
+    done = subprocess.run(
+        [exe, "migrate"], capture_output=True, text=True, env={**env, "DATABASE_URL": dsn}, cwd="/"
+    )
     assert done.returncode == 0, done.stderr
     done = subprocess.run([exe], capture_output=True, text=True, env=env)
     assert done.returncode == 2 and "makemigrations" in done.stderr

@@ -11,11 +11,18 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from cqrs_support import assert_no_drift, prepared_database, run, with_conn
 
 from fraiseql.cqrs import Many, ReadModel
-from fraiseql.cqrs.refresh import Refresher, RefreshError, cron_status, refresh, schedule_cron, unschedule_cron
+from fraiseql.cqrs.refresh import (
+    Refresher,
+    RefreshError,
+    cron_status,
+    refresh,
+    schedule_cron,
+    unschedule_cron,
+)
 from fraiseql.embedded import EmbeddedPostgres, find_bindir
-from cqrs_support import assert_no_drift, prepared_database, run, with_conn
 
 TABLES = """
 CREATE TABLE tb_user (id int PRIMARY KEY, name text NOT NULL);
@@ -24,11 +31,18 @@ CREATE INDEX ON tb_post (user_id, id DESC);
 INSERT INTO tb_user SELECT g, 'u' || g FROM generate_series(1, 2000) g;
 INSERT INTO tb_post SELECT g, 1 + g % 2000, repeat('t', 50) FROM generate_series(1, 20000) g;
 """
-USER = ReadModel("user", table="tb_user", fields=("id", "name"),
-                 embed={"posts": Many("tb_post", fields=("id", "title"), order_by="id DESC", limit=10)},
-                 forms=("mv",), notify=True)
+USER = ReadModel(
+    "user",
+    table="tb_user",
+    fields=("id", "name"),
+    embed={"posts": Many("tb_post", fields=("id", "title"), order_by="id DESC", limit=10)},
+    forms=("mv",),
+    notify=True,
+)
 QUIET = ReadModel("quiet", table="tb_user", fields=("id",), forms=("mv",))
-WAIT_LIMIT = 20.0  # seconds a background refresh may take on a loaded machine before the test gives up
+WAIT_LIMIT = (
+    20.0  # seconds a background refresh may take on a loaded machine before the test gives up
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +68,10 @@ def test_concurrent_refresh_never_disturbs_readers(dsn):
             try:
                 while not stop.is_set():
                     key = 1 + (seed * 7919 + reads["n"]) % 2000
-                    assert await conn.fetchval("SELECT data->>'name' FROM mv_user WHERE id = $1", key) is not None
+                    assert (
+                        await conn.fetchval("SELECT data->>'name' FROM mv_user WHERE id = $1", key)
+                        is not None
+                    )
                     assert await conn.fetchval("SELECT count(*) FROM mv_user") == 2000
                     reads["n"] += 1
             finally:
@@ -64,7 +81,9 @@ def test_concurrent_refresh_never_disturbs_readers(dsn):
             conn = await asyncpg.connect(dsn)
             try:
                 for i in range(6):
-                    await conn.execute("UPDATE tb_post SET title = title || $1 WHERE id % 10 = 0", str(i))
+                    await conn.execute(
+                        "UPDATE tb_post SET title = title || $1 WHERE id % 10 = 0", str(i)
+                    )
                     await refresh(conn, "mv_user")
             finally:
                 stop.set()
@@ -75,6 +94,7 @@ def test_concurrent_refresh_never_disturbs_readers(dsn):
         conn = await asyncpg.connect(dsn)
         await assert_no_drift(conn, "mv_user")
         await conn.close()
+
     run(go())
 
 
@@ -86,30 +106,47 @@ def test_debounced_refresher_coalesces_writes_and_writers_never_wait(dsn):
                 # Hold the first refresh back: fraiseql.refresh() ends by updating its catalog row.
                 blocker = admin.transaction()
                 await blocker.start()
-                await admin.execute("SELECT 1 FROM fraiseql.read_model_relation WHERE relation = 'mv_user' FOR UPDATE")
+                await admin.execute(
+                    "SELECT 1 FROM fraiseql.read_model_relation WHERE relation = 'mv_user' FOR UPDATE"
+                )
                 await writer.execute("UPDATE tb_user SET name = 'first' WHERE id = 1")
-                await _until(lambda: _refreshing(writer), "the first refresh to start")  # admin would see a frozen pg_stat_activity
+                await _until(
+                    lambda: _refreshing(writer), "the first refresh to start"
+                )  # admin would see a frozen pg_stat_activity
                 for i in range(30):  # writers commit while a refresh waits: nobody waits for it
-                    await writer.execute("UPDATE tb_user SET name = $1 WHERE id = $2", f"w{i}", 2 + i)
+                    await writer.execute(
+                        "UPDATE tb_user SET name = $1 WHERE id = $2", f"w{i}", 2 + i
+                    )
                 await blocker.rollback()
                 await _until(lambda: _same(admin, 31), "the debounced refresh")
-                await asyncio.sleep(1.0)  # more than the interval: no further notification, no further refresh
+                await asyncio.sleep(
+                    1.0
+                )  # more than the interval: no further notification, no further refresh
                 assert refresher.refreshes["mv_user"] == 2 and not refresher.errors
             await assert_no_drift(admin, "mv_user")
         finally:
             await admin.close()
             await writer.close()
+
     run(go())
 
 
 async def _refreshing(conn) -> bool:
-    return await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT fraiseql.refresh%' "
-                               "AND wait_event_type = 'Lock'") > 0
+    return (
+        await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT fraiseql.refresh%' "
+            "AND wait_event_type = 'Lock'"
+        )
+        > 0
+    )
 
 
 async def _same(conn, key: int) -> bool:
-    return await conn.fetchval("SELECT m.data = t.data FROM mv_user m, LATERAL (SELECT fq_user_doc(m.id) AS data) t "
-                               "WHERE m.id = $1", key)
+    return await conn.fetchval(
+        "SELECT m.data = t.data FROM mv_user m, LATERAL (SELECT fq_user_doc(m.id) AS data) t "
+        "WHERE m.id = $1",
+        key,
+    )
 
 
 def test_periodic_refresher(dsn):
@@ -119,6 +156,7 @@ def test_periodic_refresher(dsn):
             await _until(lambda: _same(conn, 5), "the periodic refresh")
             await _until(lambda: _count(refresher, 3), "three periodic refreshes")
         assert not refresher.errors
+
     with_conn(dsn, body)
 
 
@@ -136,9 +174,13 @@ def test_refresher_rejects_bad_input(dsn):
         with pytest.raises(LookupError, match="'mv_nope' is not a read model"):
             async with Refresher(dsn, every={"mv_nope": 1}):
                 pass
-        with pytest.raises(RefreshError, match="public.mv_quiet sends no notifications: declare its model with notify=True"):
+        with pytest.raises(
+            RefreshError,
+            match="public.mv_quiet sends no notifications: declare its model with notify=True",
+        ):
             async with Refresher(dsn, debounce={"mv_quiet": 1}):
                 pass
+
     run(go())
 
 
@@ -148,11 +190,13 @@ def _pg_cron_library() -> bool:
 
 def test_pg_cron_detected_and_required(dsn):
     """Without the extension in the database: detected as such, and scheduling explains what to do."""
+
     async def body(conn):
         status = await cron_status(conn)
         assert status == ("available" if _pg_cron_library() else "absent")
         with pytest.raises(RefreshError, match="pg_cron is not installed in this database"):
             await schedule_cron(conn, "mv_user", "*/5 * * * *")
+
     with_conn(dsn, body)
 
 
@@ -170,7 +214,9 @@ def test_pg_cron_schedules_the_refresh():
             await conn.execute("CREATE EXTENSION pg_cron")
             assert await cron_status(conn) == "installed"
             job = await schedule_cron(conn, "mv_user", "*/5 * * * *")
-            row = await conn.fetchrow("SELECT schedule, command FROM cron.job WHERE jobid = $1", job)
+            row = await conn.fetchrow(
+                "SELECT schedule, command FROM cron.job WHERE jobid = $1", job
+            )
             assert row["schedule"] == "*/5 * * * *"
             assert row["command"] == "SELECT fraiseql.refresh('public', 'mv_user')"
             await conn.execute("UPDATE tb_user SET name = 'cron' WHERE id = 3")
@@ -179,19 +225,27 @@ def test_pg_cron_schedules_the_refresh():
             assert await unschedule_cron(conn, "mv_user") is True
             assert await conn.fetchval("SELECT count(*) FROM cron.job") == 0
             assert await unschedule_cron(conn, "mv_user") is False
+
         with_conn(dsn, body)
 
 
 def test_refresh_command_runs_debounced_until_interrupted(dsn):
     exe = os.path.join(os.path.dirname(sys.executable), "fraiseql")
-    proc = subprocess.Popen([exe, "refresh", "mv_user", "--debounce", "0.2", "--dsn", dsn],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [exe, "refresh", "mv_user", "--debounce", "0.2", "--dsn", dsn],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        assert proc.stdout.readline().startswith("refreshing mv_user at most every 0.2 s after writes")
+        assert proc.stdout.readline().startswith(
+            "refreshing mv_user at most every 0.2 s after writes"
+        )
 
         async def body(conn):
             await conn.execute("UPDATE tb_user SET name = 'from cli' WHERE id = 9")
             await _until(lambda: _same(conn, 9), "the command's refresh")
+
         with_conn(dsn, body)
     finally:
         proc.send_signal(signal.SIGINT)

@@ -12,8 +12,13 @@ import pytest
 
 import fraiseql
 from fraiseql import db
-from fraiseql.errors import (DataError, IntegrityError, InterfaceError, ProgrammingError,
-                             QueryCanceledError)
+from fraiseql.errors import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    ProgrammingError,
+    QueryCanceledError,
+)
 
 
 def run(coro):
@@ -48,6 +53,7 @@ def test_rows_are_indexable_by_name_and_position(dsn):
         assert await conn.fetchrow("SELECT 1 WHERE false") is None
         assert await conn.fetchval("SELECT 1 WHERE false") is None
         assert (await conn.fetchrow("SELECT $1::int AS v", 5))["v"] == 5
+
     run(_with_conn(dsn, body))
 
 
@@ -66,7 +72,8 @@ def test_values_decoded_by_type(dsn):
                       '[1, "x"]'::json js, '\\x00ff'::bytea by, NULL::int nul,
                       '{1,2,NULL}'::int[] ai, '{{"a b","c\\"d"},{NULL,"NULL"}}'::text[] at,
                       '{2024-01-01}'::date[] ad, '[0:1]={1,2}'::int[] abounds,
-                      'infinity'::timestamptz tinf, 'infinity'::date dinf""")
+                      'infinity'::timestamptz tinf, 'infinity'::date dinf"""
+        )
         assert row["t"] == "héllo" and row["v"] == "ab" and row["c"] == "c "
         assert (row["i2"], row["i4"], row["i8"]) == (32767, 2147483647, 9223372036854775807)
         assert row["f4"] == 1.5 and row["fnan"] != row["fnan"] and row["finf"] == float("-inf")
@@ -76,7 +83,9 @@ def test_values_decoded_by_type(dsn):
         assert row["tm"] == datetime.time(13, 14, 15, 500000)
         assert row["tz"].utcoffset() == datetime.timedelta(hours=5, minutes=30)
         assert row["ts"] == datetime.datetime(2024, 2, 29, 13, 14, 15, 123456)
-        assert row["tstz"] == datetime.datetime(2024, 2, 29, 11, 14, 15, tzinfo=datetime.timezone.utc)
+        assert row["tstz"] == datetime.datetime(
+            2024, 2, 29, 11, 14, 15, tzinfo=datetime.timezone.utc
+        )
         assert row["iv"] == datetime.timedelta(days=365 + 60 + 3, hours=4, minutes=5, seconds=6.5)
         assert row["iv2"] == datetime.timedelta(days=-1, hours=2)
         assert row["u"] == uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
@@ -86,12 +95,16 @@ def test_values_decoded_by_type(dsn):
         assert row["at"] == [["a b", 'c"d'], [None, "NULL"]]
         assert row["ad"] == [datetime.date(2024, 1, 1)] and row["abounds"] == [1, 2]
         assert row["tinf"].year == 9999 and row["dinf"] == datetime.date.max
-        for beyond in ("SELECT '10000-01-01'::date", "SELECT '0044-03-15 BC'::date",
-                       "SELECT '12000-01-01 00:00'::timestamp"):
+        for beyond in (
+            "SELECT '10000-01-01'::date",
+            "SELECT '0044-03-15 BC'::date",
+            "SELECT '12000-01-01 00:00'::timestamp",
+        ):
             with pytest.raises(DataError, match="cannot decode") as info:
                 await conn.fetchval(beyond)
             assert isinstance(info.value.__cause__, ValueError)
         assert await conn.fetchval("SELECT 1") == 1
+
     run(_with_conn(dsn, body))
 
 
@@ -103,13 +116,37 @@ def test_parameters_of_every_kind_round_trip(dsn):
             "SELECT $1::text a, $2::int8 b, $3::float8 c, $4::bool d, $5::numeric e, $6::uuid f, "
             "$7::timestamptz g, $8::bytea h, $9::int[] i, $10::jsonb j, $11::text k, $12::date l, "
             "$13::interval m, $14::text[] n",
-            "it's; DROP TABLE x --", 2**62, 0.25, False, decimal.Decimal("1.10"), u, now,
-            b"\x00\x01'", [1, None, 3], {"k": ["v", 1]}, None, datetime.date(2020, 1, 2),
-            datetime.timedelta(days=1, seconds=5), ['a"b', "c,d", "NULL"])
-        assert list(row) == ["it's; DROP TABLE x --", 2**62, 0.25, False, decimal.Decimal("1.10"), u,
-                             now, b"\x00\x01'", [1, None, 3], {"k": ["v", 1]}, None,
-                             datetime.date(2020, 1, 2), datetime.timedelta(days=1, seconds=5),
-                             ['a"b', "c,d", "NULL"]]
+            "it's; DROP TABLE x --",
+            2**62,
+            0.25,
+            False,
+            decimal.Decimal("1.10"),
+            u,
+            now,
+            b"\x00\x01'",
+            [1, None, 3],
+            {"k": ["v", 1]},
+            None,
+            datetime.date(2020, 1, 2),
+            datetime.timedelta(days=1, seconds=5),
+            ['a"b', "c,d", "NULL"],
+        )
+        assert list(row) == [
+            "it's; DROP TABLE x --",
+            2**62,
+            0.25,
+            False,
+            decimal.Decimal("1.10"),
+            u,
+            now,
+            b"\x00\x01'",
+            [1, None, 3],
+            {"k": ["v", 1]},
+            None,
+            datetime.date(2020, 1, 2),
+            datetime.timedelta(days=1, seconds=5),
+            ['a"b', "c,d", "NULL"],
+        ]
         assert await conn.fetchval("SELECT $1::float8", float("inf")) == float("inf")
 
         class Color(str, enum.Enum):
@@ -118,11 +155,15 @@ def test_parameters_of_every_kind_round_trip(dsn):
         class Size(enum.IntEnum):
             BIG = 3
 
-        assert list(await conn.fetchrow("SELECT $1::text, $2::int", Color.RED, Size.BIG)) == ["red", 3]
+        assert list(await conn.fetchrow("SELECT $1::text, $2::int", Color.RED, Size.BIG)) == [
+            "red",
+            3,
+        ]
         with pytest.raises(DataError, match=r"\$1 contains a NUL"):
             await conn.fetchval("SELECT $1::text", "a\x00b")
         with pytest.raises(InterfaceError, match="type object"):
             await conn.fetchval("SELECT $1::text", object())
+
     run(_with_conn(dsn, body))
 
 
@@ -152,19 +193,24 @@ def test_sql_errors_keep_sqlstate_detail_and_hint_and_map_to_classes(dsn):
         assert info.value.hint == "try again" and info.value.sqlstate == "P0001"
         # the connection is still usable after every error
         assert await conn.fetchval("SELECT count(*) FROM err_t") == 1
+
     run(_with_conn(dsn, body))
 
 
 def test_failed_prepare_is_not_cached_and_pipeline_errors_are_isolated(dsn):
     async def body(conn):
         results = await asyncio.gather(
-            conn.fetchval("SELECT 1"), conn.fetchval("SELECT * FROM missing_table"),
-            conn.fetchval("SELECT 3"), return_exceptions=True)
+            conn.fetchval("SELECT 1"),
+            conn.fetchval("SELECT * FROM missing_table"),
+            conn.fetchval("SELECT 3"),
+            return_exceptions=True,
+        )
         assert results[0] == 1 and results[2] == 3
         assert isinstance(results[1], ProgrammingError)
         await conn.execute("CREATE TABLE missing_table (x int)")
         await conn.execute("INSERT INTO missing_table VALUES ($1)", 9)
         assert await conn.fetchval("SELECT * FROM missing_table") == 9
+
     run(_with_conn(dsn, body))
 
 
@@ -174,6 +220,7 @@ def test_statement_cache_is_bounded_on_client_and_server(dsn):
             assert await conn.fetchval(f"SELECT {i} + $1::int", 1) == i + 1
         assert conn.prepared_statements <= 8
         assert await conn.fetchval("SELECT count(*) FROM pg_prepared_statements") <= 9
+
     run(_with_conn(dsn, body, max_statements=8))
 
 
@@ -198,14 +245,17 @@ def test_transactions_commit_rollback_and_nest_as_savepoints(dsn):
             conn.transaction(isolation="chaos")
         async with conn.transaction(isolation="serializable", readonly=True):
             assert await conn.fetchval("SHOW transaction_isolation") == "serializable"
+
     run(_with_conn(dsn, body))
 
 
 def test_fetch_json_returns_stored_json_untouched(dsn):
     async def body(conn):
         await conn.execute("CREATE TABLE js_t (id int, data jsonb)")
-        await conn.execute("INSERT INTO js_t VALUES (1, '{\"first_name\": \"A\", \"n\": [1, 2]}'), "
-                           "(2, '{\"first_name\": \"B\"}'), (3, NULL)")
+        await conn.execute(
+            'INSERT INTO js_t VALUES (1, \'{"first_name": "A", "n": [1, 2]}\'), '
+            '(2, \'{"first_name": "B"}\'), (3, NULL)'
+        )
         one = await conn.fetch_json("SELECT data FROM js_t WHERE id = $1", 1)
         assert one == b'{"n": [1, 2], "first_name": "A"}'
         assert await conn.fetch_json("SELECT data FROM js_t WHERE id = $1", 99) == b"null"
@@ -214,6 +264,7 @@ def test_fetch_json_returns_stored_json_untouched(dsn):
         assert await conn.fetch_json("SELECT data FROM js_t WHERE false", many=True) == b"[]"
         with pytest.raises(InterfaceError, match="exactly one"):
             await conn.fetch_json("SELECT id, data FROM js_t")
+
     run(_with_conn(dsn, body))
 
 
@@ -225,6 +276,7 @@ def test_script_execute_runs_several_statements(dsn):
         with pytest.raises(ProgrammingError):
             await conn.execute("SELECT 1; SELEC 2")
         assert await conn.fetchval("SELECT 5") == 5
+
     run(_with_conn(dsn, body))
 
 
@@ -235,12 +287,14 @@ def test_statement_timeout_per_connection_and_per_call(dsn):
         assert info.value.sqlstate == "57014" and "statement timeout" in info.value.message
         assert await conn.fetchval("SELECT 1") == 1
         assert await conn.fetchval("SHOW statement_timeout") == "0"
+
     run(_with_conn(dsn, body))
 
     async def body2(conn):
         assert await conn.fetchval("SHOW statement_timeout") == "50ms"
         with pytest.raises(QueryCanceledError):
             await conn.fetchval("SELECT pg_sleep(5)")
+
     run(_with_conn(dsn, body2, statement_timeout=0.05))
 
 
@@ -253,19 +307,24 @@ def test_per_call_timeout_inside_a_transaction_applies_to_that_call_only(dsn):
             assert await conn.fetchval("SELECT pg_sleep(0.3)") == ""  # not under the 50 ms above
             await conn.execute("SET LOCAL statement_timeout = '7s'")
             assert await conn.fetchval("SHOW statement_timeout", timeout=1) == "1s"
-            assert await conn.fetchval("SHOW statement_timeout") == "7s"  # the user's SET LOCAL survives
+            assert (
+                await conn.fetchval("SHOW statement_timeout") == "7s"
+            )  # the user's SET LOCAL survives
             async with conn.transaction():  # a savepoint
                 assert await conn.fetchval("SHOW statement_timeout", timeout=3) == "3s"
                 assert await conn.fetchval("SHOW statement_timeout") == "7s"
-            pipelined = await asyncio.gather(conn.fetchval("SHOW statement_timeout", timeout=4),
-                                             conn.fetchval("SHOW statement_timeout"),
-                                             conn.fetchval("SHOW statement_timeout", timeout=5))
+            pipelined = await asyncio.gather(
+                conn.fetchval("SHOW statement_timeout", timeout=4),
+                conn.fetchval("SHOW statement_timeout"),
+                conn.fetchval("SHOW statement_timeout", timeout=5),
+            )
             assert pipelined == ["4s", "7s", "5s"]
         assert await conn.fetchval("SHOW statement_timeout") == "0"
         await conn.execute("BEGIN")  # a block begun by hand counts too
         assert await conn.fetchval("SHOW statement_timeout", timeout=2) == "2s"
         assert await conn.fetchval("SHOW statement_timeout") == "0"
         await conn.execute("ROLLBACK")
+
     run(_with_conn(dsn, body))
 
 
@@ -281,13 +340,17 @@ def test_failing_call_with_a_timeout_in_a_transaction_raises_its_own_error(dsn):
         assert info.value.sqlstate == "22012"
         assert conn.transaction_status == 0
         assert await conn.fetchval("SHOW statement_timeout") == "0"
+
     run(_with_conn(dsn, body))
 
 
 def test_outside_a_transaction_per_call_settings_send_no_restore(dsn):
     """The restore is a statement of its own: only transaction blocks prepare it."""
-    restores = ("SELECT count(*) FROM pg_prepared_statements "  # the pattern must not match itself
-                "WHERE statement LIKE '%' || $1 || '%'", "fraiseql.saved_settings")
+    restores = (
+        "SELECT count(*) FROM pg_prepared_statements "  # the pattern must not match itself
+        "WHERE statement LIKE '%' || $1 || '%'",
+        "fraiseql.saved_settings",
+    )
 
     async def body(conn):
         assert await conn.fetchval("SELECT 1", timeout=1) == 1
@@ -295,13 +358,17 @@ def test_outside_a_transaction_per_call_settings_send_no_restore(dsn):
         async with conn.transaction():
             assert await conn.fetchval("SELECT 1", timeout=1) == 1
         assert await conn.fetchval(*restores) == 2  # saving the values, restoring them
+
     run(_with_conn(dsn, body))
 
     async def shared():
         async with fraiseql.create_pool(dsn, min_size=1, max_size=1) as pool:
             # many in flight at once: the connection reports ACTIVE, yet holds no block
-            await asyncio.gather(*(pool.fetchval("SELECT $1::int", i, timeout=1) for i in range(20)))
+            await asyncio.gather(
+                *(pool.fetchval("SELECT $1::int", i, timeout=1) for i in range(20))
+            )
             assert await pool.fetchval(*restores) == 0
+
     run(shared())
 
 
@@ -312,6 +379,7 @@ def test_closed_connection_raises_interface_error(dsn):
         with pytest.raises(InterfaceError, match="closed"):
             await conn.fetchval("SELECT 1")
         await conn.close()  # twice is harmless
+
     run(body())
 
 
@@ -321,7 +389,9 @@ def test_no_leaked_references(dsn):
         arg = 12345678901234567
         before_m, before_a = sys.getrefcount(marker), sys.getrefcount(arg)
         for _ in range(300):
-            await conn.fetch("SELECT $1::text a, $2::int8 b, '{1,2}'::int[] c, now() d", marker, arg)
+            await conn.fetch(
+                "SELECT $1::text a, $2::int8 b, '{1,2}'::int[] c, now() d", marker, arg
+            )
             await conn.fetch_json("SELECT '{}'::jsonb")
             try:
                 await conn.fetchval("SELECT 1/0")
@@ -331,33 +401,49 @@ def test_no_leaked_references(dsn):
         gc.collect()
         n = len(gc.get_objects())
         for _ in range(300):
-            await conn.fetch("SELECT $1::text a, $2::int8 b, '{1,2}'::int[] c, now() d", marker, arg)
+            await conn.fetch(
+                "SELECT $1::text a, $2::int8 b, '{1,2}'::int[] c, now() d", marker, arg
+            )
             try:
                 await conn.fetchval("SELECT 1/0")
             except DataError:
                 pass
         gc.collect()
         assert len(gc.get_objects()) - n < 50
+
     run(_with_conn(dsn, body))
 
 
 def test_fetch_json_rewrites_through_a_selection_in_c(dsn):
-    sel = fraiseql.Selection("User", [
-        ("__typename", None, None), ("firstName", "first_name", None),
-        ("posts", "user_posts", fraiseql.Selection("Post", [("id", "id", None, fraiseql.FIELD_ID)])),
-    ])
+    sel = fraiseql.Selection(
+        "User",
+        [
+            ("__typename", None, None),
+            ("firstName", "first_name", None),
+            (
+                "posts",
+                "user_posts",
+                fraiseql.Selection("Post", [("id", "id", None, fraiseql.FIELD_ID)]),
+            ),
+        ],
+    )
 
     async def body(conn):
         await conn.execute("CREATE TABLE sel_t (id int, data jsonb)")
         await conn.execute(
-            "INSERT INTO sel_t VALUES (1, '{\"first_name\": \"Ann\", \"email\": \"a@x\", "
-            "\"user_posts\": [{\"id\": 7, \"title\": \"t\"}]}'), (2, '{\"first_name\": \"Bo\"}'), (3, NULL)")
+            'INSERT INTO sel_t VALUES (1, \'{"first_name": "Ann", "email": "a@x", '
+            '"user_posts": [{"id": 7, "title": "t"}]}\'), (2, \'{"first_name": "Bo"}\'), (3, NULL)'
+        )
         one = await conn.fetch_json("SELECT data FROM sel_t WHERE id = $1", 1, selection=sel)
         assert one == b'{"__typename":"User","firstName":"Ann","posts":[{"id":"7"}]}'
-        assert await conn.fetch_json("SELECT data FROM sel_t WHERE id = 0", selection=sel) == b"null"
+        assert (
+            await conn.fetch_json("SELECT data FROM sel_t WHERE id = 0", selection=sel) == b"null"
+        )
         many = await conn.fetch_json("SELECT data FROM sel_t ORDER BY id", selection=sel, many=True)
-        assert many == (b'[{"__typename":"User","firstName":"Ann","posts":[{"id":"7"}]},'
-                        b'{"__typename":"User","firstName":"Bo","posts":null},null]')
+        assert many == (
+            b'[{"__typename":"User","firstName":"Ann","posts":[{"id":"7"}]},'
+            b'{"__typename":"User","firstName":"Bo","posts":null},null]'
+        )
         strict = fraiseql.Selection("User", [("email", "email", None, fraiseql.NON_NULL)])
         with pytest.raises(fraiseql.NonNullError):
             await conn.fetch_json("SELECT data FROM sel_t WHERE id = 2", selection=strict)
@@ -366,6 +452,7 @@ def test_fetch_json_rewrites_through_a_selection_in_c(dsn):
         with pytest.raises(TypeError, match="fetch_json only"):
             await conn._request(db._ROWS, "SELECT 1", (), sel)
         assert await conn.fetchval("SELECT 1") == 1  # nothing left half-sent
+
     run(_with_conn(dsn, body))
 
 
@@ -384,6 +471,7 @@ def test_stale_prepared_statements_are_prepared_again(dsn):
                 await conn.fetchval("SELECT count(*) FROM stale_t")
             assert info.value.sqlstate == "26000"
         assert await conn.fetchval("SELECT count(*) FROM stale_t") == 1
+
     run(_with_conn(dsn, body))
 
 
@@ -397,6 +485,7 @@ def test_a_forked_child_never_closes_the_parents_session(dsn):
             os._exit(0)
         os.waitpid(pid, 0)
         assert await conn.fetchval("SELECT 1") == 1
+
     run(_with_conn(dsn, body))
 
 
@@ -414,10 +503,13 @@ def test_notices_are_swallowed_and_big_sends_flush_while_reading(dsn, capfd):
 
     async def body(conn):
         await conn.execute("DO $$BEGIN RAISE NOTICE 'a notice nobody asked for'; END$$")
-        results = await asyncio.gather(conn.fetchval("SELECT length($1)", big),
-                                       conn.fetchval("SELECT repeat('y', 8000000)"),
-                                       conn.fetchval("SELECT length($1)", big))
+        results = await asyncio.gather(
+            conn.fetchval("SELECT length($1)", big),
+            conn.fetchval("SELECT repeat('y', 8000000)"),
+            conn.fetchval("SELECT length($1)", big),
+        )
         assert results[0] == results[2] == len(big) and len(results[1]) == 8000000
+
     run(_with_conn(dsn, body))
     assert "notice" not in capfd.readouterr().err
 
@@ -429,9 +521,16 @@ def test_selection_and_arguments_are_not_leaked_by_fetch_json(dsn):
         before = sys.getrefcount(sel)
         for _ in range(200):
             assert await conn.fetch_json("SELECT '{\"a\": 1}'::jsonb", selection=sel) == b'{"a":1}'
-            assert await conn.fetch_json("SELECT '{\"a\": 1}'::jsonb FROM generate_series(1, 3)",
-                                         selection=sel, many=True) == b'[{"a":1},{"a":1},{"a":1}]'
+            assert (
+                await conn.fetch_json(
+                    "SELECT '{\"a\": 1}'::jsonb FROM generate_series(1, 3)",
+                    selection=sel,
+                    many=True,
+                )
+                == b'[{"a":1},{"a":1},{"a":1}]'
+            )
         assert sys.getrefcount(sel) == before
+
     run(_with_conn(dsn, body))
 
 
@@ -456,4 +555,5 @@ def test_listen_notify_delivers_to_listeners_until_removed(dsn):
         await sender.close()
         with pytest.raises(InterfaceError, match="channel"):
             await conn.add_listener("", on_notify)
+
     run(_with_conn(dsn, body))

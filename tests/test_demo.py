@@ -25,8 +25,13 @@ def free_port() -> int:
 
 
 def fraiseql_command(*argv: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "fraiseql.cli", *argv], env=dict(os.environ),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "fraiseql.cli", *argv],
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_setup_only_then_serve(dsn: str) -> None:
@@ -42,7 +47,9 @@ def test_setup_only_then_serve(dsn: str) -> None:
         deadline = time.monotonic() + 120
         while True:
             try:
-                r = httpx.post(url, json={"query": "{ user(id: 1) { id firstName userPosts { title } } }"})
+                r = httpx.post(
+                    url, json={"query": "{ user(id: 1) { id firstName userPosts { title } } }"}
+                )
                 break
             except httpx.TransportError:
                 assert proc.poll() is None, proc.stdout.read()  # type: ignore[union-attr]
@@ -51,7 +58,7 @@ def test_setup_only_then_serve(dsn: str) -> None:
         assert r.status_code == 200
         user = r.json()["data"]["user"]
         assert user["id"] == 1 and user["firstName"] == "First1" and len(user["userPosts"]) <= 10
-        r = httpx.post(url, json={"query": '{ users(limit: 3) { id } }'})
+        r = httpx.post(url, json={"query": "{ users(limit: 3) { id } }"})
         assert len(r.json()["data"]["users"]) == 3
     finally:
         proc.terminate()
@@ -61,7 +68,9 @@ def test_setup_only_then_serve(dsn: str) -> None:
 
 
 def test_bad_dsn_is_reported(dsn: str) -> None:
-    proc = fraiseql_command("demo", "--dsn", f"postgresql://postgres@127.0.0.1:{free_port()}/x", "--setup-only")
+    proc = fraiseql_command(
+        "demo", "--dsn", f"postgresql://postgres@127.0.0.1:{free_port()}/x", "--setup-only"
+    )
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 2
     assert "fraiseql demo: error: cannot load the example into" in out

@@ -62,7 +62,9 @@ def test_cluster_is_removed_when_owner_is_killed(tmp_path):
 
 def test_wrong_bindir_error_names_the_variable_and_the_package(monkeypatch, tmp_path):
     monkeypatch.setenv("FRAISEQL_PG_BINDIR", str(tmp_path))
-    with pytest.raises(EmbeddedPostgresError, match=r"FRAISEQL_PG_BINDIR.*apt-get install postgresql"):
+    with pytest.raises(
+        EmbeddedPostgresError, match=r"FRAISEQL_PG_BINDIR.*apt-get install postgresql"
+    ):
         find_bindir()
 
 

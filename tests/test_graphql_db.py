@@ -19,12 +19,12 @@ from typing import Any
 import graphql
 import httpx
 import pytest
+from graphql_corpus import SEED_SHAPE, generated
+from http_server import serve
 
 import fraiseql
 from fraiseql.demo import setup
 from fraiseql.execute import format_response
-from graphql_corpus import SEED_SHAPE, generated
-from http_server import serve
 
 USERS, POSTS = 40, 300
 
@@ -58,6 +58,7 @@ def runner() -> Iterator[asyncio.AbstractEventLoop]:
 def api(dsn: str, runner: asyncio.AbstractEventLoop) -> Iterator[tuple[Any, Any, Any]]:
     declare_seed_api()
     schema = fraiseql.build_schema()
+
     async def open_pool() -> Any:
         return await fraiseql.create_pool(dsn, min_size=1, max_size=4)
 
@@ -73,7 +74,10 @@ CASES: list[tuple[str, dict[str, Any] | None]] = [
     (f"{{ user(id: 2) {{ {USER_FIELDS} userPosts {{ id title content createdAt }} }} }}", None),
     ("query($id: Int!) { user(id: $id) { email userPosts { title } } }", {"id": 7}),
     ("{ user(id: 3) { __typename i: id posts: userPosts { __typename t: title } } }", None),
-    ("fragment P on Post { id title } { user(id: 4) { ...P @skip(if: true) userPosts { ...P } } }", None),
+    (
+        "fragment P on Post { id title } { user(id: 4) { ...P @skip(if: true) userPosts { ...P } } }",
+        None,
+    ),
     ("query($x: Boolean!) { user(id: 5) { id email @include(if: $x) } }", {"x": True}),
     ("query($x: Boolean!) { user(id: 5) { id email @include(if: $x) } }", {"x": False}),
     ("{ a: user(id: 1) { id } b: user(id: 2) { firstName } users(limit: 3) { id } }", None),
@@ -92,12 +96,16 @@ CASES += [(query, variables) for query, variables, _ in generated(120, seed=11, 
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"db{i}" for i in range(len(CASES))])
-def test_same_response_as_graphql_core(api: Any, runner: asyncio.AbstractEventLoop, case: Any) -> None:
+def test_same_response_as_graphql_core(
+    api: Any, runner: asyncio.AbstractEventLoop, case: Any
+) -> None:
     schema, executor, pool = api
     query, variables = case
     context = {"db": pool}
     got = runner.run_until_complete(executor.execute(query, variables, context=context))
-    result = runner.run_until_complete(graphql.graphql(schema, query, variable_values=variables, context_value=context))
+    result = runner.run_until_complete(
+        graphql.graphql(schema, query, variable_values=variables, context_value=context)
+    )
     request_error = result.data is None and all(e.path is None for e in result.errors or ())
     expected = format_response(result.data, result.errors, with_data=not request_error)
     assert json.loads(got, object_pairs_hook=list) == json.loads(expected, object_pairs_hook=list)
@@ -108,7 +116,9 @@ def test_fast_path_served_from_the_database(api: Any, runner: asyncio.AbstractEv
     # the differential cases above ran first, on the same executor: most took the fast path
     assert executor.fast_runs >= 100, (executor.fast_runs, executor.graphql_core_runs)
     before = executor.fast_runs
-    body = runner.run_until_complete(executor.execute("{ user(id: 6) { id userPosts { id } } }", context={"db": pool}))
+    body = runner.run_until_complete(
+        executor.execute("{ user(id: 6) { id userPosts { id } } }", context={"db": pool})
+    )
     assert executor.fast_runs == before + 1
     user = json.loads(body)["data"]["user"]
     assert user["id"] == 6 and len(user["userPosts"]) <= 10
@@ -124,8 +134,10 @@ def test_seed_mutation_over_http(dsn: str) -> None:
     declare_seed_api()
     app = fraiseql.create_app(database_url=dsn)
     fraiseql.reset_registry()
-    create = ('mutation($e: String!) { createUser(firstName: "Ada", lastName: "L", email: $e) '
-              "{ id firstName email userPosts { id } } }")
+    create = (
+        'mutation($e: String!) { createUser(firstName: "Ada", lastName: "L", email: $e) '
+        "{ id firstName email userPosts { id } } }"
+    )
     with serve(app) as base, httpx.Client(timeout=30) as c:
         url = base + "/graphql"
         r = c.post(url, json={"query": create, "variables": {"e": "ada@example.com"}})
@@ -134,8 +146,13 @@ def test_seed_mutation_over_http(dsn: str) -> None:
         # the mutation read its own write back from qm_user, in its transaction
         assert created["firstName"] == "Ada" and created["email"] == "ada@example.com"
         assert created["userPosts"] == []
-        r = c.post(url, json={"query": "query($id: Int!) { user(id: $id) { email } }",
-                              "variables": {"id": created["id"]}})
+        r = c.post(
+            url,
+            json={
+                "query": "query($id: Int!) { user(id: $id) { email } }",
+                "variables": {"id": created["id"]},
+            },
+        )
         assert r.json() == {"data": {"user": {"email": "ada@example.com"}}}
         # a duplicate email fails: an error naming it, and nothing is written
         r = c.post(url, json={"query": create, "variables": {"e": "ada@example.com"}})
@@ -154,8 +171,11 @@ def test_database_down(dsn: str) -> None:
     fraiseql.reset_registry()
     with serve(app) as base, httpx.Client(timeout=30) as c:
         url = base + "/graphql"
-        r = c.post(url, json={"query": "{ user(id: 1) { id } }"},
-                   headers={"accept": "application/graphql-response+json"})
+        r = c.post(
+            url,
+            json={"query": "{ user(id: 1) { id } }"},
+            headers={"accept": "application/graphql-response+json"},
+        )
         assert r.status_code == 200
         body = r.json()
         assert body["data"] is None and body["errors"][0]["path"] == ["user"]

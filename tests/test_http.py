@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-
-import fraiseql
 from graphql_model import Store, declare
 from http_server import serve
+
+import fraiseql
 
 GQL = "application/graphql-response+json"
 
@@ -29,8 +29,13 @@ def url() -> Iterator[str]:
     def context_getter(request: fraiseql.http.Request) -> dict[str, Any]:
         return {"user": request.headers.get("x-user", "anonymous")}
 
-    app = fraiseql.create_app(context_getter=context_getter, max_depth=5, max_aliases=3,
-                              max_fields=40, max_body_bytes=4096)
+    app = fraiseql.create_app(
+        context_getter=context_getter,
+        max_depth=5,
+        max_aliases=3,
+        max_fields=40,
+        max_body_bytes=4096,
+    )
     fraiseql.reset_registry()
     with serve(app) as base:
         yield base + "/graphql"
@@ -43,8 +48,12 @@ def client() -> Iterator[httpx.Client]:
 
 
 def post(client: httpx.Client, url: str, body: Any, accept: str = GQL, **kw: Any) -> httpx.Response:
-    return client.post(url, content=json.dumps(body).encode(),
-                       headers={"accept": accept, "content-type": "application/json"}, **kw)
+    return client.post(
+        url,
+        content=json.dumps(body).encode(),
+        headers={"accept": accept, "content-type": "application/json"},
+        **kw,
+    )
 
 
 def error_message(response: httpx.Response) -> str:
@@ -59,26 +68,42 @@ def assert_still_serving(client: httpx.Client, url: str) -> None:
 
 
 def test_post_query(client: httpx.Client, url: str) -> None:
-    r = post(client, url, {"query": "query($id: Int!) { user(id: $id) { id firstName } }", "variables": {"id": 2}})
+    r = post(
+        client,
+        url,
+        {"query": "query($id: Int!) { user(id: $id) { id firstName } }", "variables": {"id": 2}},
+    )
     assert r.status_code == 200
     assert r.headers["content-type"] == f"{GQL}; charset=utf-8"
     assert r.content == b'{"data":{"user":{"id":2,"firstName":"First2"}}}'
 
 
 def test_content_negotiation(client: httpx.Client, url: str) -> None:
-    for accept, expected in ((GQL, GQL), ("application/json", "application/json"),
-                             ("*/*", "application/json"), (f"application/json;q=0.9, {GQL}", GQL)):
+    for accept, expected in (
+        (GQL, GQL),
+        ("application/json", "application/json"),
+        ("*/*", "application/json"),
+        (f"application/json;q=0.9, {GQL}", GQL),
+    ):
         r = post(client, url, {"query": "{ __typename }"}, accept=accept)
         assert r.status_code == 200 and r.headers["content-type"].startswith(expected), accept
-    r = client.post(url, content=b'{"query": "{ __typename }"}', headers={"content-type": "application/json"})
+    r = client.post(
+        url, content=b'{"query": "{ __typename }"}', headers={"content-type": "application/json"}
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     r = post(client, url, {"query": "{ __typename }"}, accept="text/csv")
     assert r.status_code == 406 and "Not acceptable" in error_message(r)
 
 
 def test_get_query(client: httpx.Client, url: str) -> None:
-    r = client.get(url, params={"query": "query($id: Int!) { user(id: $id) { email } }",
-                                "variables": json.dumps({"id": 3})}, headers={"accept": GQL})
+    r = client.get(
+        url,
+        params={
+            "query": "query($id: Int!) { user(id: $id) { email } }",
+            "variables": json.dumps({"id": 3}),
+        },
+        headers={"accept": GQL},
+    )
     assert r.status_code == 200 and r.json() == {"data": {"user": {"email": "user3@example.com"}}}
 
 
@@ -90,41 +115,69 @@ def test_mutation_over_get_is_405(client: httpx.Client, url: str) -> None:
 
 
 def test_mutation_over_post(client: httpx.Client, url: str) -> None:
-    r = post(client, url, {"query": 'mutation { createUser(input: {firstName: "N", lastName: "M", email: "n@m"}) { firstName } }'})
+    r = post(
+        client,
+        url,
+        {
+            "query": 'mutation { createUser(input: {firstName: "N", lastName: "M", email: "n@m"}) { firstName } }'
+        },
+    )
     assert r.status_code == 200 and r.json() == {"data": {"createUser": {"firstName": "N"}}}
 
 
 def test_malformed_json(client: httpx.Client, url: str) -> None:
-    r = client.post(url, content=b'{"query": ', headers={"content-type": "application/json", "accept": GQL})
+    r = client.post(
+        url, content=b'{"query": ', headers={"content-type": "application/json", "accept": GQL}
+    )
     assert r.status_code == 400 and error_message(r).startswith("Malformed JSON body")
     r = client.post(url, content=b"\xff\xfe", headers={"content-type": "application/json"})
     assert r.status_code == 400 and error_message(r).startswith("Malformed JSON body")
     assert_still_serving(client, url)
 
 
-@pytest.mark.parametrize("body,kind", [([1, 2], "an array"), ("q", "a string"), (None, "null"), (3, "a number")])
+@pytest.mark.parametrize(
+    "body,kind", [([1, 2], "an array"), ("q", "a string"), (None, "null"), (3, "a number")]
+)
 def test_body_not_an_object(client: httpx.Client, url: str, body: Any, kind: str) -> None:
     r = post(client, url, body)
     assert r.status_code == 400
     assert error_message(r) == f"The JSON body must be an object, got {kind}."
 
 
-@pytest.mark.parametrize("body,message", [
-    ({}, "The request has no 'query'."),
-    ({"query": 5}, "'query' must be a string, got a number."),
-    ({"query": "{ __typename }", "variables": [1]}, "'variables' must be an object or null, got an array."),
-    ({"query": "{ __typename }", "operationName": 1}, "'operationName' must be a string or null, got a number."),
-    ({"query": "{ __typename }", "extensions": "x"}, "'extensions' must be an object or null, got a string."),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ({}, "The request has no 'query'."),
+        ({"query": 5}, "'query' must be a string, got a number."),
+        (
+            {"query": "{ __typename }", "variables": [1]},
+            "'variables' must be an object or null, got an array.",
+        ),
+        (
+            {"query": "{ __typename }", "operationName": 1},
+            "'operationName' must be a string or null, got a number.",
+        ),
+        (
+            {"query": "{ __typename }", "extensions": "x"},
+            "'extensions' must be an object or null, got a string.",
+        ),
+    ],
+)
 def test_bad_request_parameters(client: httpx.Client, url: str, body: Any, message: str) -> None:
     r = post(client, url, body)
     assert r.status_code == 400 and error_message(r) == message
 
 
 def test_wrong_content_type(client: httpx.Client, url: str) -> None:
-    r = client.post(url, content=b"{ __typename }", headers={"content-type": "text/plain", "accept": GQL})
+    r = client.post(
+        url, content=b"{ __typename }", headers={"content-type": "text/plain", "accept": GQL}
+    )
     assert r.status_code == 415 and "Unsupported content type 'text/plain'" in error_message(r)
-    r = client.post(url, content=b"query={ __typename }", headers={"content-type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        url,
+        content=b"query={ __typename }",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 415
     assert_still_serving(client, url)
 
@@ -134,28 +187,47 @@ def test_syntax_error(client: httpx.Client, url: str) -> None:
     assert r.status_code == 400
     body = r.json()
     assert "data" not in body
-    assert body["errors"] == [{"message": "Syntax Error: Expected Name, found <EOF>.",
-                               "locations": [{"line": 1, "column": 20}]}]
+    assert body["errors"] == [
+        {
+            "message": "Syntax Error: Expected Name, found <EOF>.",
+            "locations": [{"line": 1, "column": 20}],
+        }
+    ]
     # application/json: every well-formed request answers 200, with the same errors.
     r = post(client, url, {"query": "{ user(id: 1) { id "}, accept="application/json")
     assert r.status_code == 200 and "Syntax Error" in error_message(r)
 
 
-@pytest.mark.parametrize("query,message", [
-    ("{ nope }", "Cannot query field 'nope' on type 'Query'."),
-    ("{ user(id: 1, bogus: 2) { id } }", "Unknown argument 'bogus' on field 'Query.user'."),
-    ("{ user { id } }", "Field 'user' argument 'id' of type 'Int!' is required, but it was not provided."),
-])
-def test_unknown_fields_and_arguments(client: httpx.Client, url: str, query: str, message: str) -> None:
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ("{ nope }", "Cannot query field 'nope' on type 'Query'."),
+        ("{ user(id: 1, bogus: 2) { id } }", "Unknown argument 'bogus' on field 'Query.user'."),
+        (
+            "{ user { id } }",
+            "Field 'user' argument 'id' of type 'Int!' is required, but it was not provided.",
+        ),
+    ],
+)
+def test_unknown_fields_and_arguments(
+    client: httpx.Client, url: str, query: str, message: str
+) -> None:
     r = post(client, url, {"query": query})
     assert r.status_code == 400 and error_message(r) == message
     assert r.json()["errors"][0]["locations"]
 
 
 def test_wrong_variable_types(client: httpx.Client, url: str) -> None:
-    r = post(client, url, {"query": "query($id: Int!) { user(id: $id) { id } }", "variables": {"id": "abc"}})
+    r = post(
+        client,
+        url,
+        {"query": "query($id: Int!) { user(id: $id) { id } }", "variables": {"id": "abc"}},
+    )
     assert r.status_code == 400
-    assert error_message(r) == "Variable '$id' got invalid value 'abc'; Int cannot represent non-integer value: 'abc'"
+    assert (
+        error_message(r)
+        == "Variable '$id' got invalid value 'abc'; Int cannot represent non-integer value: 'abc'"
+    )
     r = post(client, url, {"query": "query($id: Int!) { user(id: $id) { id } }"})
     assert r.status_code == 400
     assert error_message(r) == "Variable '$id' of required type 'Int!' was not provided."
@@ -172,13 +244,24 @@ def test_operation_name_required_with_several_operations(client: httpx.Client, u
     assert r.status_code == 400 and error_message(r) == "Unknown operation named 'C'."
 
 
-@pytest.mark.parametrize("query,message", [
-    ("{ user(id: 1) { userPosts { comments { id } } bestPost { comments { id } } } }", None),
-    ("{ a: user(id: 1) { b: id c: id d: id } }", "The operation exceeds the maximum query number of aliases: 4 > 3."),
-    ("{ user(id: 1) { " + "id " * 41 + "} }", "The operation exceeds the maximum query number of fields: 42 > 40."),
-    ("query Deep { __schema { types { fields { type { ofType { ofType { name } } } } } } }",
-     "Operation 'Deep' exceeds the maximum query depth: 7 > 5."),
-])
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ("{ user(id: 1) { userPosts { comments { id } } bestPost { comments { id } } } }", None),
+        (
+            "{ a: user(id: 1) { b: id c: id d: id } }",
+            "The operation exceeds the maximum query number of aliases: 4 > 3.",
+        ),
+        (
+            "{ user(id: 1) { " + "id " * 41 + "} }",
+            "The operation exceeds the maximum query number of fields: 42 > 40.",
+        ),
+        (
+            "query Deep { __schema { types { fields { type { ofType { ofType { name } } } } } } }",
+            "Operation 'Deep' exceeds the maximum query depth: 7 > 5.",
+        ),
+    ],
+)
 def test_limits(client: httpx.Client, url: str, query: str, message: str | None) -> None:
     r = post(client, url, {"query": query})
     if message is None:
@@ -198,7 +281,9 @@ def test_oversized_body(client: httpx.Client, url: str) -> None:
             yield b"x" * 1000
         yield b'"}}'
 
-    r = client.post(url, content=chunks(), headers={"content-type": "application/json", "accept": GQL})
+    r = client.post(
+        url, content=chunks(), headers={"content-type": "application/json", "accept": GQL}
+    )
     assert r.status_code == 413 and "exceeds the limit of 4096 bytes" in error_message(r)
     assert_still_serving(client, url)
 
@@ -207,7 +292,13 @@ def test_resolver_that_raises(client: httpx.Client, url: str) -> None:
     r = post(client, url, {"query": "{ failing(id: 7) { id } user(id: 1) { id } }"})
     assert r.status_code == 200
     assert r.json() == {
-        "errors": [{"message": "no luck with user 7", "locations": [{"line": 1, "column": 3}], "path": ["failing"]}],
+        "errors": [
+            {
+                "message": "no luck with user 7",
+                "locations": [{"line": 1, "column": 3}],
+                "path": ["failing"],
+            }
+        ],
         "data": {"failing": None, "user": {"id": 1}},
     }
     r = post(client, url, {"query": "{ failingRequired { id } }"})
@@ -227,8 +318,14 @@ def test_persisted_queries(client: httpx.Client, url: str) -> None:
     ext = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
     r = post(client, url, {"extensions": ext})
     assert r.status_code == 200
-    assert r.json() == {"errors": [{"message": "PersistedQueryNotFound",
-                                    "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}]}
+    assert r.json() == {
+        "errors": [
+            {
+                "message": "PersistedQueryNotFound",
+                "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
+            }
+        ]
+    }
     r = post(client, url, {"query": query, "extensions": ext})
     assert r.json() == {"data": {"user": {"lastName": "Last5"}}}
     r = post(client, url, {"extensions": ext})
@@ -252,7 +349,10 @@ def test_graphiql_page_health_and_routing(client: httpx.Client, url: str) -> Non
     r = client.put(url, json={"query": "{ __typename }"})
     assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
     r = client.get(url, params={"variables": "{"}, headers={"accept": GQL})
-    assert r.status_code == 400 and "'variables' in the query string is not valid JSON" in error_message(r)
+    assert (
+        r.status_code == 400
+        and "'variables' in the query string is not valid JSON" in error_message(r)
+    )
 
 
 def test_introspection_can_be_disabled() -> None:
@@ -261,7 +361,11 @@ def test_introspection_can_be_disabled() -> None:
     app = fraiseql.create_app(introspection=False)
     fraiseql.reset_registry()
     with serve(app) as base, httpx.Client() as c:
-        r = c.post(base + "/graphql", json={"query": "{ __schema { types { name } } }"}, headers={"accept": GQL})
+        r = c.post(
+            base + "/graphql",
+            json={"query": "{ __schema { types { name } } }"},
+            headers={"accept": GQL},
+        )
         assert r.status_code == 400
         assert "introspection" in error_message(r)
         r = c.post(base + "/graphql", json={"query": "{ __typename }"}, headers={"accept": GQL})

@@ -44,7 +44,9 @@ def executor(dsn: str) -> Any:
     @fraiseql.mutation
     async def create_account(info, email: str, fail_after_insert: bool = False) -> Account:
         db = info.context["db"]
-        row = await db.fetchrow("INSERT INTO tb_account (email) VALUES ($1) RETURNING id, email", email)
+        row = await db.fetchrow(
+            "INSERT INTO tb_account (email) VALUES ($1) RETURNING id, email", email
+        )
         # reads back its own write, inside the transaction
         seen = await db.fetchval("SELECT count(*) FROM tb_account WHERE email = $1", email)
         if fail_after_insert or seen != 1:
@@ -60,7 +62,9 @@ def run(executor: Any, dsn: str, query: str) -> Any:
         pool = await fraiseql.create_pool(dsn, min_size=1, max_size=2)
         try:
             body = await executor.execute(query, context={"db": pool})
-            emails = [r["email"] for r in await pool.fetch("SELECT email FROM tb_account ORDER BY id")]
+            emails = [
+                r["email"] for r in await pool.fetch("SELECT email FROM tb_account ORDER BY id")
+            ]
             return json.loads(body), emails
         finally:
             await pool.close()
@@ -76,7 +80,8 @@ def test_mutation_commits(executor: Any, dsn: str) -> None:
 
 def test_error_rolls_back_the_whole_mutation(executor: Any, dsn: str) -> None:
     result, emails = run(
-        executor, dsn,
+        executor,
+        dsn,
         'mutation { ok: createAccount(email: "b@x") { email } '
         'bad: createAccount(email: "c@x", failAfterInsert: true) { email } }',
     )
@@ -87,7 +92,8 @@ def test_error_rolls_back_the_whole_mutation(executor: Any, dsn: str) -> None:
 
 def test_database_error_rolls_back(executor: Any, dsn: str) -> None:
     result, emails = run(
-        executor, dsn,
+        executor,
+        dsn,
         'mutation { a: createAccount(email: "d@x") { id } b: createAccount(email: "a@x") { id } }',
     )
     assert "duplicate key" in result["errors"][0]["message"]

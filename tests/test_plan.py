@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from graphql import get_introspection_query, parse
+from graphql_model import Store, declare
 
 import fraiseql
 from fraiseql.plan import Limits, LRUCache, build_plan, check_limits, directive_variables
-from graphql_model import Store, declare
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +101,14 @@ def test_executor_plans_once_per_document_and_operation(schema: Any) -> None:
     executor = fraiseql.Executor(schema, cache_size=10)
     query = "query A { user(id: 1) { id } } query B { user(id: 2) { id } }"
     for _ in range(3):
-        assert asyncio.run(executor.execute(query, operation_name="A")) == b'{"data":{"user":{"id":1}}}'
-        assert asyncio.run(executor.execute(query, operation_name="B")) == b'{"data":{"user":{"id":2}}}'
+        assert (
+            asyncio.run(executor.execute(query, operation_name="A"))
+            == b'{"data":{"user":{"id":1}}}'
+        )
+        assert (
+            asyncio.run(executor.execute(query, operation_name="B"))
+            == b'{"data":{"user":{"id":2}}}'
+        )
     assert len(executor.plans) == 2
     assert executor.plan(query, "A") is executor.plan(query, "A")
 
@@ -129,8 +135,13 @@ def test_variants_per_plan_are_bounded(schema: Any) -> None:
     from fraiseql.execute import MAX_VARIANTS
 
     names = [f"v{i}" for i in range(6)]
-    query = ("query(" + ", ".join(f"${n}: Boolean!" for n in names) + ") { user(id: 1) { id "
-             + " ".join(f"{n}: email @include(if: ${n})" for n in names) + " } }")
+    query = (
+        "query("
+        + ", ".join(f"${n}: Boolean!" for n in names)
+        + ") { user(id: 1) { id "
+        + " ".join(f"{n}: email @include(if: ${n})" for n in names)
+        + " } }"
+    )
     executor = fraiseql.Executor(schema, limits=Limits(max_aliases=None))
     for combo in range(2 ** len(names)):
         values = {n: bool(combo >> i & 1) for i, n in enumerate(names)}

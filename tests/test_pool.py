@@ -14,8 +14,7 @@ import pytest
 import fraiseql
 from fraiseql import db
 from fraiseql.embedded import EmbeddedPostgres
-from fraiseql.errors import (InterfaceError, OperationalError, PoolTimeoutError,
-                             QueryCanceledError)
+from fraiseql.errors import InterfaceError, OperationalError, PoolTimeoutError, QueryCanceledError
 
 
 def run(coro):
@@ -25,10 +24,12 @@ def run(coro):
 @pytest.fixture(scope="module")
 def own_pg():
     with EmbeddedPostgres(hba=["host all pw_user 127.0.0.1/32 scram-sha-256"]) as pg:
+
         async def setup():
             conn = await db.connect(pg.dsn)
             await conn.execute("CREATE ROLE pw_user LOGIN PASSWORD 'right-password'")
             await conn.close()
+
         run(setup())
         yield pg
 
@@ -71,9 +72,12 @@ async def _backends(dsn, user=None):
     database, this observer's own excepted; only `user`'s when given."""
     conn = await db.connect(dsn)
     try:
-        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                "AND application_name = 'fraiseql' AND pid <> pg_backend_pid() "
-                                "AND ($1::text IS NULL OR usename = $1)", user)
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = 'fraiseql' AND pid <> pg_backend_pid() "
+            "AND ($1::text IS NULL OR usename = $1)",
+            user,
+        )
         return {r["pid"] for r in rows}
     finally:
         await conn.close()
@@ -91,6 +95,7 @@ def test_unreachable_server_names_host_port_and_reason():
         assert "127.0.0.1" in msg and str(port) in msg and "refused" in msg
         with pytest.raises(OperationalError, match=str(port)):
             await fraiseql.create_pool(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+
     run(body())
 
 
@@ -102,9 +107,12 @@ def test_wrong_password_names_host_port_and_reason(own_pg):
         msg = str(info.value)
         assert "127.0.0.1" in msg and str(own_pg.port) in msg
         assert 'password authentication failed for user "pw_user"' in msg
-        good = await db.connect(f"postgresql://pw_user:right-password@127.0.0.1:{own_pg.port}/postgres")
+        good = await db.connect(
+            f"postgresql://pw_user:right-password@127.0.0.1:{own_pg.port}/postgres"
+        )
         assert await good.fetchval("SELECT current_user") == "pw_user"
         await good.close()
+
     run(body())
 
 
@@ -116,13 +124,18 @@ def test_pool_api_and_pipelined_shared_reads(dsn):
             assert [r[0] for r in await pool.fetch("SELECT generate_series(1, 3)")] == [1, 2, 3]
             assert await pool.fetch_json("SELECT '[1]'::jsonb") == b"[1]"
             assert await pool.execute("SELECT $1::int", 1) == "SELECT 1"
-            results = await asyncio.gather(*(pool.fetchval("SELECT $1::int", i) for i in range(200)))
+            results = await asyncio.gather(
+                *(pool.fetchval("SELECT $1::int", i) for i in range(200))
+            )
             assert results == list(range(200))
             assert pool.size <= 2
-            pids = await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(50)))
+            pids = await asyncio.gather(
+                *(pool.fetchval("SELECT pg_backend_pid()") for _ in range(50))
+            )
             assert 1 <= len(set(pids)) <= 2
         with pytest.raises(InterfaceError, match="closed"):
             await pool.fetchval("SELECT 1")
+
     run(body())
 
 
@@ -142,6 +155,7 @@ def test_pool_transaction_and_release_rolls_back_open_transaction(dsn):
         # released with the transaction open: rolled back, connection reusable
         assert [r[0] for r in await pool.fetch("SELECT v FROM pool_tx")] == [1]
         await pool.close()
+
     run(body())
 
 
@@ -156,6 +170,7 @@ def test_pool_exhausted_acquire_times_out(dsn):
                 with pytest.raises(TimeoutError):  # also a builtin TimeoutError
                     await pool.acquire(timeout=0.05)
             assert await pool.fetchval("SELECT 1") == 1  # free again
+
     run(body())
 
 
@@ -179,9 +194,13 @@ def test_terminated_backend_fails_the_call_and_is_replaced_in_the_background(dsn
             async def refilled():  # min_size=2 again, without a request asking for it
                 pids = await _backends(dsn)
                 return pool.size == 2 and len(pids) == 2 and pid not in pids
+
             await _eventually(refilled, "the pool back to min_size=2 with a new backend")
-            results = await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(5)))
+            results = await asyncio.gather(
+                *(pool.fetchval("SELECT pg_backend_pid()") for _ in range(5))
+            )
             assert pid not in results
+
     run(body())
 
 
@@ -196,24 +215,30 @@ def test_idle_connection_killed_by_server_is_noticed_and_replaced_without_a_requ
             async def replaced():  # the watched socket reports the close; the refill reconnects
                 pids = await _backends(dsn)
                 return pool.size == 1 and len(pids) == 1 and pid not in pids
+
             await _eventually(replaced, "a new backend in place of the killed one")
             assert await pool.fetchval("SELECT pg_backend_pid()") in await _backends(dsn)
+
     run(body())
 
 
 def test_pool_recovers_after_server_restart(own_pg):
     async def body():
         async with fraiseql.create_pool(own_pg.dsn, min_size=2, max_size=2) as pool:
-            before = set(await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(4))))
+            before = set(
+                await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(4)))
+            )
             await asyncio.get_running_loop().run_in_executor(None, own_pg.restart)
 
             async def reconnected():
                 pids = await _backends(own_pg.dsn)
                 return pool.size == 2 and len(pids) == 2 and not pids & before
+
             await _eventually(reconnected, "min_size=2 new sessions after the restart")
             after = await pool.fetchval("SELECT pg_backend_pid()")
             assert after not in before
             assert await pool.fetchval("SELECT 41 + $1::int", 1) == 42
+
     run(body())
 
 
@@ -224,8 +249,13 @@ def test_refill_backs_off_while_refused_warns_once_and_stops_when_the_pool_close
     user_dsn = f"postgresql://refill_user@127.0.0.1:{own_pg.port}/postgres"
 
     def refill_records(level=None):
-        return [r for r in caplog.records if r.name == "fraiseql" and "restore min_size" in r.getMessage()
-                and (level is None or r.levelno == level)]
+        return [
+            r
+            for r in caplog.records
+            if r.name == "fraiseql"
+            and "restore min_size" in r.getMessage()
+            and (level is None or r.levelno == level)
+        ]
 
     async def body():
         admin = await db.connect(own_pg.dsn)
@@ -233,7 +263,9 @@ def test_refill_backs_off_while_refused_warns_once_and_stops_when_the_pool_close
 
         async def refuse_and_kill():
             await admin.execute("ALTER ROLE refill_user NOLOGIN")
-            await admin.fetch("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'refill_user'")
+            await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'refill_user'"
+            )
 
         async with fraiseql.create_pool(user_dsn, min_size=2, max_size=3) as pool:
             before = await _backends(own_pg.dsn, "refill_user")
@@ -245,7 +277,9 @@ def test_refill_backs_off_while_refused_warns_once_and_stops_when_the_pool_close
             assert [r.levelno for r in refused[:4]] == [logging.WARNING] + [logging.DEBUG] * 3
             assert "not permitted to log in" in refused[0].getMessage()
             assert [r.args[-1] for r in refused[:4]] == [0.1, 0.2, 0.4, 0.8]  # the delay doubles
-            refills = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Pool._refill"]
+            refills = [
+                t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Pool._refill"
+            ]
             assert len(refills) == 1
             with pytest.raises(OperationalError, match="not permitted to log in"):
                 await pool.fetchval("SELECT 1")  # a caller's own connect fails with its own error
@@ -255,9 +289,12 @@ def test_refill_backs_off_while_refused_warns_once_and_stops_when_the_pool_close
             async def restored():
                 pids = await _backends(own_pg.dsn, "refill_user")
                 return pool.size == 2 and len(pids) == 2 and not pids & before
+
             await _eventually(restored, "min_size=2 sessions once logins work again")
             assert refills[0].done()
-            assert any("connects again" in r.getMessage() for r in caplog.records if r.name == "fraiseql")
+            assert any(
+                "connects again" in r.getMessage() for r in caplog.records if r.name == "fraiseql"
+            )
             assert await pool.fetchval("SELECT current_user") == "refill_user"
 
             await refuse_and_kill()  # a second outage: warned once more, then the pool closes
@@ -268,6 +305,7 @@ def test_refill_backs_off_while_refused_warns_once_and_stops_when_the_pool_close
         assert pool.size == 0
         await admin.execute("DROP ROLE refill_user")
         await admin.close()
+
     run(body())
 
 
@@ -286,6 +324,7 @@ def test_cancelled_task_cancels_the_query_on_the_server(dsn):
                 row = await _backend_state(dsn, pid)
                 assert row["state"] == "idle"
             assert await pool.fetchval("SELECT pg_backend_pid()") == pid  # clean, reused
+
     run(body())
 
 
@@ -301,6 +340,7 @@ def test_cancelled_shared_read_never_leaks_its_result(dsn):
             async with pool.acquire() as conn:
                 assert conn.inflight == 0
                 assert await conn.fetchval("SELECT 'mine'") == "mine"
+
     run(body())
 
 
@@ -314,6 +354,7 @@ def test_statement_timeout_per_pool_and_per_call(dsn):
             with pytest.raises(QueryCanceledError):
                 await pool.fetchval("SELECT pg_sleep(5)", timeout=0.05)
             assert await pool.fetchval("SHOW statement_timeout") == "0"
+
     run(body())
 
 
@@ -325,6 +366,7 @@ def test_max_lifetime_replaces_old_connections(dsn):
             second = await pool.fetchval("SELECT pg_backend_pid()")
             assert first != second
             assert pool.size == 1
+
     run(body())
 
 
@@ -350,16 +392,20 @@ def test_reads_are_not_queued_behind_a_stalled_pipeline(dsn, stall):
             slow.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await slow
+
     run(body())
 
 
 def test_reads_fill_one_pipeline_before_using_more_connections(dsn):
     async def body():
         async with fraiseql.create_pool(dsn, min_size=3, max_size=3, pipeline_depth=4) as pool:
-            pids = await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(8)))
+            pids = await asyncio.gather(
+                *(pool.fetchval("SELECT pg_backend_pid()") for _ in range(8))
+            )
             assert len(set(pids)) == 2  # 4 + 4: the third connection stays idle
             with pytest.raises(InterfaceError, match="pipeline_depth"):
                 fraiseql.create_pool(dsn, pipeline_depth=0)
+
     run(body())
 
 
@@ -372,4 +418,5 @@ def test_released_connection_stops_listening(dsn):
             async with pool.acquire() as again:
                 assert again is conn
                 assert await again.fetchval("SELECT count(*) FROM pg_listening_channels()") == 0
+
     run(body())

@@ -5,9 +5,22 @@ import sys
 
 import pytest
 
-from fraiseql import FIELD_ID as ID, ITEMS_NON_NULL, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
+from fraiseql import (
+    FIELD_ID as ID,
+)
+from fraiseql import (
+    ITEMS_NON_NULL,
+    NON_NULL,
+    JSONError,
+    NonNullError,
+    Selection,
+    rewrite,
+    to_camel,
+)
 
-POST = Selection("Post", [("__typename", None, None), ("id", "id", None, ID), ("title", "title", None)])
+POST = Selection(
+    "Post", [("__typename", None, None), ("id", "id", None, ID), ("title", "title", None)]
+)
 USER = Selection(
     "User",
     [
@@ -51,7 +64,10 @@ def test_duplicate_source_keys_last_wins() -> None:
 
 def test_same_source_key_feeds_several_out_keys() -> None:
     small = Selection("Post", [("id", "id", None)])
-    sel = Selection("U", [("first", "user_posts", small), ("all", "user_posts", POST), ("raw", "user_posts", None)])
+    sel = Selection(
+        "U",
+        [("first", "user_posts", small), ("all", "user_posts", POST), ("raw", "user_posts", None)],
+    )
     doc = b'{"user_posts": [{"id": 1, "title": "t"}]}'
     assert parsed(rewrite(doc, sel)) == [
         ("first", [[("id", 1)]]),
@@ -61,7 +77,10 @@ def test_same_source_key_feeds_several_out_keys() -> None:
 
 
 def test_root_array_and_root_null() -> None:
-    assert rewrite(b' [ {"id": 1} , null ] ', POST) == b'[{"__typename":"Post","id":"1","title":null},null]'
+    assert (
+        rewrite(b' [ {"id": 1} , null ] ', POST)
+        == b'[{"__typename":"Post","id":"1","title":null},null]'
+    )
     assert rewrite(b"null", POST) == b"null"
     assert rewrite(b"[]", POST) == b"[]"
 
@@ -74,12 +93,17 @@ def test_nested_lists_of_lists() -> None:
 def test_leaf_values_copied_verbatim() -> None:
     sel = Selection(None, [("s", "s", None), ("n", "n", None), ("b", "b", None), ("f", "f", None)])
     doc = b'{"s": "caf\\u00e9 \\"q\\" \xc3\xa9", "n": -1.5e+10, "b": true, "f": false}'
-    assert rewrite(doc, sel) == b'{"s":"caf\\u00e9 \\"q\\" \xc3\xa9","n":-1.5e+10,"b":true,"f":false}'
+    assert (
+        rewrite(doc, sel) == b'{"s":"caf\\u00e9 \\"q\\" \xc3\xa9","n":-1.5e+10,"b":true,"f":false}'
+    )
 
 
 def test_leaf_containers_are_compacted_not_renamed() -> None:
     sel = Selection(None, [("meta", "meta", None)])
-    assert rewrite(b'{"meta": {"some_key": [1, {"a": "b c"}]}}', sel) == b'{"meta":{"some_key":[1,{"a":"b c"}]}}'
+    assert (
+        rewrite(b'{"meta": {"some_key": [1, {"a": "b c"}]}}', sel)
+        == b'{"meta":{"some_key":[1,{"a":"b c"}]}}'
+    )
 
 
 def test_any_whitespace_accepted() -> None:
@@ -125,7 +149,9 @@ def test_output_bytes_behave_like_any_bytes_whatever_spare_room_they_kept(spare:
     """The result keeps its allocation when little of it is unused (py_rewrite.c); it must
     still be an ordinary bytes object: length, hash, equality, slicing, size."""
     doc = b'{"a_b": "' + b"x" * spare + b'", "unused": "' + b"y" * spare + b'"}'
-    out = rewrite(doc, Selection(None, [("aB", "a_b", None)]))  # drops half: a shrinking realloc when large
+    out = rewrite(
+        doc, Selection(None, [("aB", "a_b", None)])
+    )  # drops half: a shrinking realloc when large
     expected = b'{"aB":"' + b"x" * spare + b'"}'
     assert out == expected and len(out) == len(expected)
     assert hash(out) == hash(expected) and out[-1:] == b"}" and out + b"" == expected
@@ -274,7 +300,9 @@ def test_rewrite_argument_errors() -> None:
 # ---- wrong kinds ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("doc", [b"1", b'"x"', b"true", b'{"user_posts": 3}', b'{"user_posts": [1]}'])
+@pytest.mark.parametrize(
+    "doc", [b"1", b'"x"', b"true", b'{"user_posts": 3}', b'{"user_posts": [1]}']
+)
 def test_scalar_where_an_object_is_selected(doc: bytes) -> None:
     with pytest.raises(JSONError, match="expected an object, an array or null") as info:
         rewrite(doc, USER)
@@ -302,7 +330,9 @@ def test_duplicate_of_a_streamed_key_redoes_the_object() -> None:
 
 
 def test_items_non_null_on_a_list_of_objects() -> None:
-    sel = Selection("U", [("posts", "user_posts", Selection("P", [("id", "id", None)]), ITEMS_NON_NULL)])
+    sel = Selection(
+        "U", [("posts", "user_posts", Selection("P", [("id", "id", None)]), ITEMS_NON_NULL)]
+    )
     assert rewrite(b'{"user_posts": [{"id": 1}]}', sel) == b'{"posts":[{"id":1}]}'
     assert rewrite(b'{"user_posts": null}', sel) == b'{"posts":null}'  # the list itself may be null
     with pytest.raises(NonNullError, match="null item") as info:
@@ -313,7 +343,9 @@ def test_items_non_null_on_a_list_of_objects() -> None:
 
 
 def test_items_non_null_on_a_leaf_list() -> None:
-    sel = Selection("U", [("tags", "tags", None, ITEMS_NON_NULL), ("ids", "ids", None, ITEMS_NON_NULL | ID)])
+    sel = Selection(
+        "U", [("tags", "tags", None, ITEMS_NON_NULL), ("ids", "ids", None, ITEMS_NON_NULL | ID)]
+    )
     assert rewrite(b'{"tags": ["a", [null], {"b": null}], "ids": [1, "x"]}', sel) == (
         b'{"tags":["a",[null],{"b":null}],"ids":["1","x"]}'
     )
@@ -340,7 +372,12 @@ def test_items_are_checked_in_order() -> None:
 
 JSONB_USER = Selection(
     "User",
-    [("__typename", None, None), ("id", "id", None), ("email", "email", None), ("firstName", "first_name", None)],
+    [
+        ("__typename", None, None),
+        ("id", "id", None),
+        ("email", "email", None),
+        ("firstName", "first_name", None),
+    ],
 )
 
 
@@ -398,7 +435,9 @@ def test_bad_numbers_after_digits(doc: bytes, pos: int, match: str) -> None:
     assert info.value.pos == pos
 
 
-@pytest.mark.parametrize("length", [0, 1, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100, 127, 128, 129, 300])
+@pytest.mark.parametrize(
+    "length", [0, 1, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100, 127, 128, 129, 300]
+)
 def test_strings_of_every_copy_size_are_copied_verbatim(length: int) -> None:
     sel = Selection("T", [("s", "s", None), ("t", "t", None)])
     body = ("abcdefghij" * 40)[:length].encode()
@@ -426,4 +465,6 @@ def test_long_strings_find_specials_at_every_offset(at: int) -> None:
 def test_keys_holding_an_escaped_nul_are_valid_json_and_match():
     # RFC 8259 allows \u0000 in keys (jansson, the fuzz oracle, does not: the harness skips those).
     assert to_camel(b'{"a_b\\u0000c": 1}') == b'{"aB\\u0000c":1}'
-    assert rewrite(b'{"\\u0000e9": 2, "x": 3}', Selection("T", [("n", "\x00e9", None)])) == b'{"n":2}'
+    assert (
+        rewrite(b'{"\\u0000e9": 2, "x": 3}', Selection("T", [("n", "\x00e9", None)])) == b'{"n":2}'
+    )

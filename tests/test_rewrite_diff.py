@@ -17,7 +17,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraiseql import FIELD_ID as ID, ITEMS_NON_NULL, NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
+from fraiseql import (
+    FIELD_ID as ID,
+)
+from fraiseql import (
+    ITEMS_NON_NULL,
+    NON_NULL,
+    JSONError,
+    NonNullError,
+    Selection,
+    rewrite,
+    to_camel,
+)
 
 KEYS = ["a", "b_c", "id", "é", "x_y_z", "", "_p", "q__r_"]
 
@@ -161,8 +172,18 @@ documents = st.recursive(scalars, containers, max_leaves=25)
 
 
 def selections(depth: int = 0) -> st.SearchStrategy:
-    child = st.none() if depth >= 2 else st.one_of(st.none(), st.deferred(lambda: selections(depth + 1)))
-    field = st.tuples(st.one_of(st.none(), st.sampled_from(KEYS)), child, st.sampled_from([0, 0, 0, ID, NON_NULL, ID | NON_NULL, ITEMS_NON_NULL, ITEMS_NON_NULL | ID]))
+    child = (
+        st.none()
+        if depth >= 2
+        else st.one_of(st.none(), st.deferred(lambda: selections(depth + 1)))
+    )
+    field = st.tuples(
+        st.one_of(st.none(), st.sampled_from(KEYS)),
+        child,
+        st.sampled_from(
+            [0, 0, 0, ID, NON_NULL, ID | NON_NULL, ITEMS_NON_NULL, ITEMS_NON_NULL | ID]
+        ),
+    )
 
     def build(items: list) -> tuple:
         fields = []
@@ -188,11 +209,23 @@ def dump(value: Any, rnd: random.Random) -> str:
 
     def key(k: str) -> str:
         if k and rnd.random() < 0.3:
-            return '"' + "".join(f"\\u{ord(ch):04x}" if rnd.random() < 0.5 and ord(ch) < 0x10000 else ch for ch in k) + '"'
+            return (
+                '"'
+                + "".join(
+                    f"\\u{ord(ch):04x}" if rnd.random() < 0.5 and ord(ch) < 0x10000 else ch
+                    for ch in k
+                )
+                + '"'
+            )
         return json.dumps(k, ensure_ascii=rnd.random() < 0.5)
 
     if isinstance(value, Pairs):
-        return "{" + ws() + ("," + ws()).join(key(k) + ws() + ":" + ws() + dump(v, rnd) + ws() for k, v in value) + "}"
+        return (
+            "{"
+            + ws()
+            + ("," + ws()).join(key(k) + ws() + ":" + ws() + dump(v, rnd) + ws() for k, v in value)
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ws() + ("," + ws()).join(dump(v, rnd) + ws() for v in value) + "]"
     if isinstance(value, Num):
@@ -272,7 +305,11 @@ def dump_jsonb(value: Any) -> str:
     their order and the last still wins."""
     if isinstance(value, Pairs):
         pairs = sorted(value, key=lambda kv: (len(kv[0].encode()), kv[0].encode()))
-        return "{" + ", ".join(json.dumps(k, ensure_ascii=False) + ": " + dump_jsonb(v) for k, v in pairs) + "}"
+        return (
+            "{"
+            + ", ".join(json.dumps(k, ensure_ascii=False) + ": " + dump_jsonb(v) for k, v in pairs)
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ", ".join(dump_jsonb(v) for v in value) + "]"
     if isinstance(value, Num):

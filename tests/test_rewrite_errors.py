@@ -92,7 +92,7 @@ MALFORMED: list[tuple[str, bytes, int]] = [
     ("n_array_unclosed_with_comma", b"[1,", 3),
     ("n_object_comma_only", b"{,}", 1),
     ("n_object_key_only", b'{"a"}', 4),
-    ("n_object_no_key_value", b'{:1}', 1),
+    ("n_object_no_key_value", b"{:1}", 1),
     ("n_nul_after_value", b"[]\x00", 2),
     ("n_vertical_tab_ws", b"[\x0b1]", 1),
     ("n_form_feed_ws", b"\x0c[]", 0),
@@ -113,10 +113,14 @@ VALID: list[tuple[str, bytes, bytes]] = [
     ("y_all_ws", b" \t\r\n[ \t\r\n1 \t\r\n] \t\r\n", b"[1]"),
     ("y_escapes", b'"\\"\\\\\\/\\b\\f\\n\\r\\t"', b'"\\"\\\\\\/\\b\\f\\n\\r\\t"'),
     ("y_del_char", b'"\x7f"', b'"\x7f"'),
-    ("y_nested_empty", b'[[],{},[{}]]', b"[[],{},[{}]]"),
+    ("y_nested_empty", b"[[],{},[{}]]", b"[[],{},[{}]]"),
     ("y_literals", b"[true,false,null]", b"[true,false,null]"),
     ("y_long_string", b'"' + b"x" * 1000 + b'"', b'"' + b"x" * 1000 + b'"'),
-    ("y_escape_at_16", b'"' + b"x" * 15 + b'\\n' + b"y" * 20 + b'"', b'"' + b"x" * 15 + b'\\n' + b"y" * 20 + b'"'),
+    (
+        "y_escape_at_16",
+        b'"' + b"x" * 15 + b"\\n" + b"y" * 20 + b'"',
+        b'"' + b"x" * 15 + b"\\n" + b"y" * 20 + b'"',
+    ),
 ]
 
 
@@ -146,9 +150,13 @@ def test_valid_edge_cases(name: str, doc: bytes, camel: bytes) -> None:
 
 
 def test_error_message_says_what_was_expected() -> None:
-    with pytest.raises(JSONError, match=r"expected ':' after an object key at byte 5 \(found '1'\)"):
+    with pytest.raises(
+        JSONError, match=r"expected ':' after an object key at byte 5 \(found '1'\)"
+    ):
         to_camel(b'{"a" 1}')
-    with pytest.raises(JSONError, match=r"unexpected data after the JSON value at byte 3 \(found 'x'\)"):
+    with pytest.raises(
+        JSONError, match=r"unexpected data after the JSON value at byte 3 \(found 'x'\)"
+    ):
         to_camel(b"[] x")
     with pytest.raises(JSONError, match=r"expected a JSON value at byte 0 \(found end of input\)"):
         to_camel(b"")
@@ -209,14 +217,18 @@ def test_deep_selection_tree() -> None:
 
 
 def test_multi_megabyte_documents() -> None:
-    users = [{"id": i, "first_name": f"n{i}", "bio": "x" * 200, "tags": ["a", "b"]} for i in range(20000)]
+    users = [
+        {"id": i, "first_name": f"n{i}", "bio": "x" * 200, "tags": ["a", "b"]} for i in range(20000)
+    ]
     doc = json.dumps(users).encode()
     assert len(doc) > 4_000_000
     sel = Selection("U", [("__typename", None, None), ("firstName", "first_name", None)])
     out = rewrite(doc, sel)
     assert json.loads(out) == [{"__typename": "U", "firstName": f"n{i}"} for i in range(20000)]
     camel = to_camel(doc)
-    assert json.loads(camel) == [{"id": i, "firstName": f"n{i}", "bio": "x" * 200, "tags": ["a", "b"]} for i in range(20000)]
+    assert json.loads(camel) == [
+        {"id": i, "firstName": f"n{i}", "bio": "x" * 200, "tags": ["a", "b"]} for i in range(20000)
+    ]
 
 
 def test_multi_megabyte_string_and_truncation() -> None:
@@ -227,6 +239,8 @@ def test_multi_megabyte_string_and_truncation() -> None:
 
 
 def test_output_larger_than_input() -> None:
-    many = Selection("T" * 100, [(f"field{i}", f"k{i}", None) for i in range(200)] + [("t", None, None)])
+    many = Selection(
+        "T" * 100, [(f"field{i}", f"k{i}", None) for i in range(200)] + [("t", None, None)]
+    )
     out = rewrite(b"[" + b",".join([b"{}"] * 500) + b"]", many)
     assert len(json.loads(out)) == 500 and json.loads(out)[0]["t"] == "T" * 100

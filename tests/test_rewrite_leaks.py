@@ -41,7 +41,12 @@ def workload() -> None:
         pass
     sel = Selection("T", [("a", "a", USER, NON_NULL), ("b", None, None)])
     rewrite(b'{"a": {}}', sel)
-    for bad in ([("a", 1, None)], [("a", "a", None), ("a", "b", None)], "x", [("a", "a", None, 99)]):
+    for bad in (
+        [("a", 1, None)],
+        [("a", "a", None), ("a", "b", None)],
+        "x",
+        [("a", "a", None, 99)],
+    ):
         try:
             Selection("T", bad)
         except (TypeError, ValueError):

@@ -16,8 +16,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from fraiseql import JSONError, NonNullError, Selection, rewrite
 from test_rewrite_diff import (
     KEYS,
     Num,
@@ -30,6 +28,8 @@ from test_rewrite_diff import (
     scalars,
     selections,
 )
+
+from fraiseql import JSONError, NonNullError, Selection, rewrite
 
 
 def outcome(text: bytes, sel: Selection) -> tuple:
@@ -69,10 +69,16 @@ SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[Heal
 
 
 @SETTINGS
-@given(documents, selections(), st.lists(scalars, min_size=1, max_size=5), st.lists(documents, max_size=2),
-       st.randoms(use_true_random=False))
-def test_one_selection_over_many_documents_of_one_layout(base: Any, spec: tuple, scalar_values: list,
-                                                         other_values: list, rnd: random.Random) -> None:
+@given(
+    documents,
+    selections(),
+    st.lists(scalars, min_size=1, max_size=5),
+    st.lists(documents, max_size=2),
+    st.randoms(use_true_random=False),
+)
+def test_one_selection_over_many_documents_of_one_layout(
+    base: Any, spec: tuple, scalar_values: list, other_values: list, rnd: random.Random
+) -> None:
     sel = compile_spec(spec)
     values = scalar_values + other_values
     for _ in range(8):
@@ -83,10 +89,15 @@ def test_one_selection_over_many_documents_of_one_layout(base: Any, spec: tuple,
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from(KEYS), scalars), max_size=6).map(Pairs), selections(),
-       st.randoms(use_true_random=False), st.integers(0, 10**6))
-def test_errors_after_learning_are_the_untrained_ones(obj: Pairs, spec: tuple, rnd: random.Random,
-                                                      cut: int) -> None:
+@given(
+    st.lists(st.tuples(st.sampled_from(KEYS), scalars), max_size=6).map(Pairs),
+    selections(),
+    st.randoms(use_true_random=False),
+    st.integers(0, 10**6),
+)
+def test_errors_after_learning_are_the_untrained_ones(
+    obj: Pairs, spec: tuple, rnd: random.Random, cut: int
+) -> None:
     """A corrupted or truncated document under a trained Selection fails exactly as under a
     fresh one (the rewrite is redone without shapes)."""
     good = dump_jsonb([obj, obj, obj]).encode()
@@ -100,23 +111,61 @@ def test_errors_after_learning_are_the_untrained_ones(obj: Pairs, spec: tuple, r
 
 # ---- the benchmark's document, and layouts that change --------------------------------------
 
-POST = Selection("Post", [("__typename", None, None), ("id", "id", None), ("title", "title", None),
-                          ("createdAt", "created_at", None)])
-USER = Selection("User", [("__typename", None, None), ("id", "id", None), ("firstName", "first_name", None),
-                          ("userPosts", "user_posts", POST), ("email", "email", None)])
+POST = Selection(
+    "Post",
+    [
+        ("__typename", None, None),
+        ("id", "id", None),
+        ("title", "title", None),
+        ("createdAt", "created_at", None),
+    ],
+)
+USER = Selection(
+    "User",
+    [
+        ("__typename", None, None),
+        ("id", "id", None),
+        ("firstName", "first_name", None),
+        ("userPosts", "user_posts", POST),
+        ("email", "email", None),
+    ],
+)
 
 
 def user(i: int, posts: int) -> bytes:
-    doc = {"id": i, "email": f"u{i}@example.org", "first_name": f"U{i}", "user_posts": [
-        {"id": i * 100 + p, "title": f"T{p}", "content": "x" * p, "created_at": f"2024-01-{p + 1:02d}"}
-        for p in range(posts)]}
+    doc = {
+        "id": i,
+        "email": f"u{i}@example.org",
+        "first_name": f"U{i}",
+        "user_posts": [
+            {
+                "id": i * 100 + p,
+                "title": f"T{p}",
+                "content": "x" * p,
+                "created_at": f"2024-01-{p + 1:02d}",
+            }
+            for p in range(posts)
+        ],
+    }
     return dump_jsonb(json.loads(json.dumps(doc), object_pairs_hook=Pairs, parse_int=Num)).encode()
 
 
 def expected_user(i: int, posts: int) -> dict:
-    return {"__typename": "User", "id": i, "firstName": f"U{i}", "userPosts": [
-        {"__typename": "Post", "id": i * 100 + p, "title": f"T{p}", "createdAt": f"2024-01-{p + 1:02d}"}
-        for p in range(posts)], "email": f"u{i}@example.org"}
+    return {
+        "__typename": "User",
+        "id": i,
+        "firstName": f"U{i}",
+        "userPosts": [
+            {
+                "__typename": "Post",
+                "id": i * 100 + p,
+                "title": f"T{p}",
+                "createdAt": f"2024-01-{p + 1:02d}",
+            }
+            for p in range(posts)
+        ],
+        "email": f"u{i}@example.org",
+    }
 
 
 def test_a_reused_selection_keeps_rewriting_read_model_documents_right() -> None:
@@ -129,14 +178,26 @@ def test_a_reused_selection_keeps_rewriting_read_model_documents_right() -> None
 def test_a_child_selection_used_alone_and_embedded_learns_separately() -> None:
     post = b'{"id": 7, "title": "T", "content": "c", "created_at": "d"}'
     for _ in range(5):
-        assert json.loads(rewrite(post, POST)) == {"__typename": "Post", "id": 7, "title": "T", "createdAt": "d"}
+        assert json.loads(rewrite(post, POST)) == {
+            "__typename": "Post",
+            "id": 7,
+            "title": "T",
+            "createdAt": "d",
+        }
         assert json.loads(rewrite(user(3, 4), USER)) == expected_user(3, 4)
 
 
 def test_more_layouts_than_a_level_keeps_are_all_rewritten_right() -> None:
     sel = Selection("T", [("a", "a", None), ("b", "b", None), ("c", "c", None)])
-    layouts = [b'{"a": 1, "b": 2, "c": 3}', b'{"a": 1, "c": 3}', b'{"b": 2, "c": 3, "a": 1}', b'{"c": 3}',
-               b'{"a":1,"b":2,"c":3}', b'{"x": 0, "a": 1, "b": 2, "c": 3}', b'{ "a" : 1 , "b" : 2 , "c" : 3 }']
+    layouts = [
+        b'{"a": 1, "b": 2, "c": 3}',
+        b'{"a": 1, "c": 3}',
+        b'{"b": 2, "c": 3, "a": 1}',
+        b'{"c": 3}',
+        b'{"a":1,"b":2,"c":3}',
+        b'{"x": 0, "a": 1, "b": 2, "c": 3}',
+        b'{ "a" : 1 , "b" : 2 , "c" : 3 }',
+    ]
     for _ in range(4):
         for text in layouts:
             assert json.loads(rewrite(text, sel)) == {k: json.loads(text).get(k) for k in "abc"}
@@ -155,14 +216,18 @@ def test_a_learned_layout_with_other_value_kinds_still_checks_them() -> None:
     assert info.value.path == ["a"]
     bad = b'{"a": {"v": "x}, "b": 2}'
     assert outcome(bad, sel) == outcome(bad, Selection("T", [("a", "a", inner), ("b", "b", None)]))
-    assert outcome(bad, sel)[1] == "expected ',' or '}' after an object member at byte 18 (found 'b')"
+    assert (
+        outcome(bad, sel)[1] == "expected ',' or '}' after an object member at byte 18 (found 'b')"
+    )
 
 
 STRING_LEAF = [("__typename", None, None), ("s", "s", None), ("n", "n", None)]
 
 
-@pytest.mark.parametrize("special", [b"", b"\\n", b"\\u00e9", "é".encode(), "€".encode(), "😀".encode(),
-                                     b"\\x", b"\x01", b"\xff"])
+@pytest.mark.parametrize(
+    "special",
+    [b"", b"\\n", b"\\u00e9", "é".encode(), "€".encode(), "😀".encode(), b"\\x", b"\x01", b"\xff"],
+)
 def test_string_leaves_copied_while_scanned_match_the_untrained_rewrite(special: bytes) -> None:
     """Under a learned shape a string leaf is copied as it is scanned (16 bytes at a time
     for the first 64, then the general scan): every length, and a special byte (escape,
@@ -171,11 +236,14 @@ def test_string_leaves_copied_while_scanned_match_the_untrained_rewrite(special:
     tail = b', "tail": "' + b"t" * 80 + b'"}'  # the vector path needs 64 bytes after the string
     for _ in range(3):
         rewrite(b'{"n": 1, "s": "warm-up"' + tail, trained)
-    for length in range(0, 200):
+    for length in range(200):
         for at in sorted({0, length // 3, length // 2, length - 1, length} - {-1}):
             body = b"a" * at + special + b"b" * (length - at)
             for doc in (b'{"n": 1, "s": "' + body + b'"' + tail, b'{"n": 1, "s": "' + body + b'"}'):
-                assert outcome(doc, trained) == outcome(doc, Selection("T", STRING_LEAF)), (length, at)
+                assert outcome(doc, trained) == outcome(doc, Selection("T", STRING_LEAF)), (
+                    length,
+                    at,
+                )
 
 
 def test_shapes_can_be_turned_off_and_change_nothing() -> None:
@@ -189,9 +257,15 @@ def test_shapes_can_be_turned_off_and_change_nothing() -> None:
         "print(json.dumps([repr(outcome(d.encode('latin-1'), USER)) for d in docs]))\n"
     )
     here = [repr(outcome(d, USER)) for d in docs]
-    run = subprocess.run([sys.executable, "-c", script], input=json.dumps([d.decode("latin-1") for d in docs]),
-                         capture_output=True, text=True, check=True, cwd=os.path.dirname(__file__),
-                         env={**os.environ, "FRAISEQL_SHAPES": "0"})
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps([d.decode("latin-1") for d in docs]),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(__file__),
+        env={**os.environ, "FRAISEQL_SHAPES": "0"},
+    )
     assert json.loads(run.stdout) == here
     assert sum(r.startswith("('ok'") for r in here) == 6
 
@@ -210,6 +284,11 @@ def test_layouts_that_share_a_prefix_alternate_correctly() -> None:
     for _ in range(5):
         for doc in docs:
             expected = json.loads(doc)
-            want = {"a": 1, "posts": [{"__typename": "P", "t": q["t"]} for q in expected["p"]]
-                    if expected.get("p") else None, "z": 2}
+            want = {
+                "a": 1,
+                "posts": [{"__typename": "P", "t": q["t"]} for q in expected["p"]]
+                if expected.get("p")
+                else None,
+                "z": 2,
+            }
             assert json.loads(rewrite(doc, sel)) == want

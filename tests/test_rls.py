@@ -43,6 +43,7 @@ def app_dsn(pg_server, pg_dsn):
         await conn.execute("DROP TABLE IF EXISTS docs")
         await conn.execute(SCHEMA)
         await conn.close()
+
     run(setup())
     parts = urllib.parse.urlsplit(owner_dsn)
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{ROLE}@{parts.hostname}:{parts.port}"))
@@ -65,7 +66,11 @@ def test_reads_see_only_the_context_tenant(app_dsn):
             assert await Repository(pool, {"tenant_id": 2}).find_one("docs", id=1) is None
             assert await Repository(pool, {"tenant_id": 1}).count("docs") == 2
             # transaction-local: nothing stays on the (single) connection afterwards
-            assert await pool.fetchval("SELECT current_setting('app.tenant_id', true)") in ("", None)
+            assert await pool.fetchval("SELECT current_setting('app.tenant_id', true)") in (
+                "",
+                None,
+            )
+
     run(body())
 
 
@@ -73,8 +78,11 @@ def test_pipelined_requests_of_different_tenants_do_not_mix(app_dsn):
     async def body():
         async with pool_for(app_dsn, max_size=2) as pool:
             tenants = [1 + i % 2 for i in range(60)]
-            results = await asyncio.gather(*(Repository(pool, {"tenant_id": t}).count("docs") for t in tenants))
+            results = await asyncio.gather(
+                *(Repository(pool, {"tenant_id": t}).count("docs") for t in tenants)
+            )
             assert results == [2 if t == 1 else 1 for t in tenants]
+
     run(body())
 
 
@@ -82,15 +90,22 @@ def test_writes_are_checked_against_the_context_tenant(app_dsn):
     async def body():
         async with pool_for(app_dsn, max_size=2) as pool:
             tenant1 = pool.with_context({"tenant_id": 1})
-            await tenant1.execute("INSERT INTO docs VALUES ($1, $2, $3)", 10, 1, {"id": 10, "title": "t1-c"})
+            await tenant1.execute(
+                "INSERT INTO docs VALUES ($1, $2, $3)", 10, 1, {"id": 10, "title": "t1-c"}
+            )
             with pytest.raises(fraiseql.errors.InsufficientPrivilegeError) as info:
-                await tenant1.execute("INSERT INTO docs VALUES ($1, $2, $3)", 11, 2, {"id": 11, "title": "bad"})
+                await tenant1.execute(
+                    "INSERT INTO docs VALUES ($1, $2, $3)", 11, 2, {"id": 11, "title": "bad"}
+                )
             assert info.value.sqlstate == "42501" and "row-level security" in info.value.message
             async with pool.transaction(context={"tenant_id": 2}) as conn:
-                await conn.execute("INSERT INTO docs VALUES ($1, $2, $3)", 12, 2, {"id": 12, "title": "t2-b"})
+                await conn.execute(
+                    "INSERT INTO docs VALUES ($1, $2, $3)", 12, 2, {"id": 12, "title": "t2-b"}
+                )
                 assert await conn.fetchval("SELECT count(*) FROM docs") == 2
             assert titles(await Repository(tenant1, {}).find("docs")) == ["t1-a", "t1-b", "t1-c"]
             assert titles(await Repository(pool, {"tenant_id": 2}).find("docs")) == ["t2-a", "t2-b"]
+
     run(body())
 
 
@@ -100,9 +115,15 @@ def test_context_of_one_call_inside_a_transaction_applies_to_that_call_only(app_
             async with pool.acquire() as conn, conn.transaction():
                 assert "t2-a" in titles(await Repository(conn, {"tenant_id": 2}).find("docs"))
                 assert await conn.fetch("SELECT id FROM docs") == []  # tenant 2 did not stay
-                assert await conn.fetchval("SELECT current_setting('app.tenant_id', true)") in ("", None)
+                assert await conn.fetchval("SELECT current_setting('app.tenant_id', true)") in (
+                    "",
+                    None,
+                )
             async with pool.transaction(context={"tenant_id": 2}) as conn:
                 tenant1 = await conn.fetch("SELECT tenant_id FROM docs", context={"tenant_id": 1})
                 assert tenant1 and {r["tenant_id"] for r in tenant1} == {1}
-                assert {r["tenant_id"] for r in await conn.fetch("SELECT tenant_id FROM docs")} == {2}
+                assert {r["tenant_id"] for r in await conn.fetch("SELECT tenant_id FROM docs")} == {
+                    2
+                }
+
     run(body())

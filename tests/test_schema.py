@@ -6,7 +6,6 @@ import asyncio
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional
 from uuid import UUID
 
 import graphql
@@ -48,7 +47,7 @@ def test_hint_mapping_and_nullability() -> None:
         a_str: str
         a_bool: bool
         when: datetime
-        day: Optional[date]
+        day: date | None
         uid: UUID
         amount: Decimal
         meta: dict
@@ -177,21 +176,38 @@ def test_graphql_core_executes_the_schema_alone() -> None:
 
     @fraiseql.mutation
     def add_user(info, new: NewUser) -> User:
-        return {"id": 9, "first_name": new.first_name, "nick_name": new.nick_name, "role": Role.ADMIN}
+        return {
+            "id": 9,
+            "first_name": new.first_name,
+            "nick_name": new.nick_name,
+            "role": Role.ADMIN,
+        }
 
     schema = fraiseql.build_schema()
     result = asyncio.run(
-        graphql.graphql(schema, '{ user(id: 4) { id firstName nickName role greeting(punctuation: "?") } }')
+        graphql.graphql(
+            schema, '{ user(id: 4) { id firstName nickName role greeting(punctuation: "?") } }'
+        )
     )
     assert result.errors is None
     assert result.data == {
-        "user": {"id": 4, "firstName": "Ann", "nickName": None, "role": "ADMIN", "greeting": "hi Ann?"}
+        "user": {
+            "id": 4,
+            "firstName": "Ann",
+            "nickName": None,
+            "role": "ADMIN",
+            "greeting": "hi Ann?",
+        }
     }
     result = asyncio.run(
-        graphql.graphql(schema, 'mutation { addUser(new: {firstName: "Bo"}) { id firstName nickName role } }')
+        graphql.graphql(
+            schema, 'mutation { addUser(new: {firstName: "Bo"}) { id firstName nickName role } }'
+        )
     )
     assert result.errors is None
-    assert result.data == {"addUser": {"id": 9, "firstName": "Bo", "nickName": None, "role": "ADMIN"}}
+    assert result.data == {
+        "addUser": {"id": 9, "firstName": "Bo", "nickName": None, "role": "ADMIN"}
+    }
 
 
 def test_custom_scalars_parse_and_reject() -> None:

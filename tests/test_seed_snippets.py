@@ -84,7 +84,9 @@ def run_snippet(name: str, code: str) -> types.ModuleType:
     return module
 
 
-@pytest.mark.parametrize("snippet,source", [(SNIPPET_MV_USER, "mv_user"), (SNIPPET_QM_USER, "qm_user")])
+@pytest.mark.parametrize(
+    "snippet,source", [(SNIPPET_MV_USER, "mv_user"), (SNIPPET_QM_USER, "qm_user")]
+)
 def test_snippet_serves_user(dsn: str, snippet: str, source: str) -> None:
     run_snippet(f"seed_snippet_{source}", snippet)
     try:
@@ -102,7 +104,8 @@ def test_snippet_serves_user(dsn: str, snippet: str, source: str) -> None:
         assert executor.fast_runs == 1
         assert theirs.errors is None
         assert json.loads(ours, object_pairs_hook=list) == json.loads(
-            json.dumps({"data": theirs.data}), object_pairs_hook=list)
+            json.dumps({"data": theirs.data}), object_pairs_hook=list
+        )
         user = json.loads(ours)["data"]["user"]
         assert user["id"] == 3 and user["firstName"] == "First3" and user["__typename"] == "User"
     finally:

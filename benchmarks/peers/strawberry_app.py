@@ -51,8 +51,13 @@ class User:
 
 
 def _user(row: asyncpg.Record) -> User:
-    return User(id=row["id"], first_name=row["first_name"], last_name=row["last_name"],
-                email=row["email"], created_at=row["created_at"])
+    return User(
+        id=row["id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        email=row["email"],
+        created_at=row["created_at"],
+    )
 
 
 @strawberry.type
@@ -64,7 +69,8 @@ class Query:
     @strawberry.field
     async def users(self, info: Info, limit: int = 10) -> list[User]:
         rows = await info.context["pool"].fetch(
-            f"SELECT {USER_COLUMNS} FROM tb_user ORDER BY id LIMIT $1", limit)
+            f"SELECT {USER_COLUMNS} FROM tb_user ORDER BY id LIMIT $1", limit
+        )
         return [_user(r) for r in rows]
 
 
@@ -78,20 +84,29 @@ class App(GraphQL):
         if self.pool is None:
             async with self.lock:
                 if self.pool is None:
-                    self.pool = await asyncpg.create_pool(os.environ["FRAISEQL_BENCH_DSN"],
-                                                          min_size=4, max_size=10)
+                    self.pool = await asyncpg.create_pool(
+                        os.environ["FRAISEQL_BENCH_DSN"], min_size=4, max_size=10
+                    )
         pool = self.pool
 
         async def load_users(ids: list[int]) -> list[User | None]:
-            rows = await pool.fetch(f"SELECT {USER_COLUMNS} FROM tb_user WHERE id = ANY($1::int[])", ids)
+            rows = await pool.fetch(
+                f"SELECT {USER_COLUMNS} FROM tb_user WHERE id = ANY($1::int[])", ids
+            )
             found = {r["id"]: _user(r) for r in rows}
             return [found.get(i) for i in ids]
 
         async def load_posts(user_ids: list[int]) -> list[list[Post]]:
             by_user: dict[int, list[Post]] = {i: [] for i in user_ids}
             for r in await pool.fetch(POSTS_OF_USERS, user_ids):
-                by_user[r["user_id"]].append(Post(id=r["id"], title=r["title"], content=r["content"],
-                                                  created_at=r["created_at"]))
+                by_user[r["user_id"]].append(
+                    Post(
+                        id=r["id"],
+                        title=r["title"],
+                        content=r["content"],
+                        created_at=r["created_at"],
+                    )
+                )
             return [by_user[i] for i in user_ids]
 
         return {"pool": pool, "users": DataLoader(load_users), "posts": DataLoader(load_posts)}

@@ -1,11 +1,11 @@
 """Read models (qm_ tables, mv_ materialized views, tv_ views) declared once, generated as SQL.
 
-    from fraiseql.cqrs import ReadModel, Many, One, install
-    user = ReadModel("user", table="tb_user", fields=("id", "email"),
-                     embed={"posts": Many("tb_post", fields=("id", "title"),
-                                          order_by="created_at DESC", limit=10)},
-                     forms=("tv", "mv", "qm"))
-    await install(conn, [user])      # or: fraiseql makemigrations / fraiseql migrate
+from fraiseql.cqrs import ReadModel, Many, One, install
+user = ReadModel("user", table="tb_user", fields=("id", "email"),
+                 embed={"posts": Many("tb_post", fields=("id", "title"),
+                                      order_by="created_at DESC", limit=10)},
+                 forms=("tv", "mv", "qm"))
+await install(conn, [user])      # or: fraiseql makemigrations / fraiseql migrate
 """
 
 from fraiseql.cqrs.declare import DeclarationError, Many, One, ReadModel, Sql
@@ -13,5 +13,19 @@ from fraiseql.cqrs.migrations import MigrationError, install, make_migration, mi
 from fraiseql.cqrs.refresh import Refresher, RefreshError, refresh
 from fraiseql.cqrs.verify import Drift, verify
 
-__all__ = ["DeclarationError", "Drift", "Many", "MigrationError", "One", "ReadModel", "RefreshError", "Refresher",
-           "Sql", "install", "make_migration", "migrate", "refresh", "verify"]
+__all__ = [
+    "DeclarationError",
+    "Drift",
+    "Many",
+    "MigrationError",
+    "One",
+    "ReadModel",
+    "RefreshError",
+    "Refresher",
+    "Sql",
+    "install",
+    "make_migration",
+    "migrate",
+    "refresh",
+    "verify",
+]

@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fraiseql.cqrs.declare import check_ident
-from fraiseql.cqrs.verify import CatalogError, CatalogEntry, lookup
+from fraiseql.cqrs.verify import CatalogEntry, CatalogError, lookup
 
 __all__ = ["Advice", "advise", "render"]
 
 _BUMPS = {  # how to change a value of these types so the document really changes
-    "text": "{c} || ' '", "character varying": "{c} || ' '",
-    "integer": "{c} + 1", "bigint": "{c} + 1", "smallint": "{c} + 1", "numeric": "{c} + 1",
+    "text": "{c} || ' '",
+    "character varying": "{c} || ' '",
+    "integer": "{c} + 1",
+    "bigint": "{c} + 1",
+    "smallint": "{c} + 1",
+    "numeric": "{c} + 1",
     "timestamp with time zone": "{c} + interval '1 microsecond'",
     "timestamp without time zone": "{c} + interval '1 microsecond'",
 }
@@ -33,7 +37,9 @@ class Advice:
     keys: int
     reads_us: dict[str, float | None] = field(default_factory=dict)  # form -> median read latency
     sizes: dict[str, int | None] = field(default_factory=dict)  # form -> bytes on disk
-    writes_us: dict[str, tuple[float, float | None]] = field(default_factory=dict)  # table -> (with, without sync)
+    writes_us: dict[str, tuple[float, float | None]] = field(
+        default_factory=dict
+    )  # table -> (with, without sync)
     refresh_s: float | None = None
     mv_age_s: float | None = None
     source_bytes: int = 0
@@ -58,12 +64,18 @@ async def _relations(conn: Any, model_or_relation: str) -> tuple[CatalogEntry, d
     try:
         entry = await lookup(conn, name)
     except CatalogError:
-        rows = await conn.fetch("SELECT relation FROM fraiseql.read_model_relation WHERE model = $1", name.split(".")[-1])
+        rows = await conn.fetch(
+            "SELECT relation FROM fraiseql.read_model_relation WHERE model = $1",
+            name.split(".")[-1],
+        )
         if not rows:
             raise
         entry = await lookup(conn, rows[0]["relation"])
-    rows = await conn.fetch("SELECT kind, relation FROM fraiseql.read_model_relation WHERE schema_name = $1 AND model = $2",
-                            entry.schema, entry.model)
+    rows = await conn.fetch(
+        "SELECT kind, relation FROM fraiseql.read_model_relation WHERE schema_name = $1 AND model = $2",
+        entry.schema,
+        entry.model,
+    )
     return entry, {r["kind"]: check_ident(r["relation"], "catalog relation") for r in rows}
 
 
@@ -76,11 +88,18 @@ async def _bump_column(conn: Any, table: str) -> tuple[str, str, str] | None:
                           AND k.conkey = ARRAY[a.attnum]) AS is_pk
            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum""",
-        schema, name)
+        schema,
+        name,
+    )
     pk = next((r[0] for r in rows if r["is_pk"]), None)
-    fks = {r[0] for r in await conn.fetch(
-        """SELECT a.attname::text FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid
-           AND a.attnum = ANY (k.conkey) WHERE k.conrelid = to_regclass($1) AND k.contype IN ('f', 'u')""", table)}
+    fks = {
+        r[0]
+        for r in await conn.fetch(
+            """SELECT a.attname::text FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid
+           AND a.attnum = ANY (k.conkey) WHERE k.conrelid = to_regclass($1) AND k.contype IN ('f', 'u')""",
+            table,
+        )
+    }
     for r in rows:
         if r["type"] in _BUMPS and not r["is_pk"] and r[0] not in fks:
             return pk, check_ident(r[0], "column"), _BUMPS[r["type"]].format(c=f'"{r[0]}"')
@@ -90,31 +109,50 @@ async def _bump_column(conn: Any, table: str) -> tuple[str, str, str] | None:
 async def advise(conn: Any, model: str, *, samples: int = 300, refresh: bool = True) -> Advice:
     """Measure the read and write costs of the forms of `model` ('user' or 'qm_user')."""
     entry, forms = await _relations(conn, model)
-    keys = [(r[0],) for r in await conn.fetch(
-        f'SELECT "{entry.key}" FROM {entry.root} ORDER BY random() LIMIT 100')]
+    keys = [
+        (r[0],)
+        for r in await conn.fetch(
+            f'SELECT "{entry.key}" FROM {entry.root} ORDER BY random() LIMIT 100'
+        )
+    ]
     advice = Advice(f"{entry.schema}.{entry.model}", len(keys), has_qm="qm" in forms)
     if not keys:
         advice.notes.append(f"{entry.root_schema}.{entry.root_table} is empty: nothing to measure")
         return advice
     if "tv" in forms:
-        advice.reads_us["tv"] = await _median_us(conn, f"SELECT data FROM {entry.q(forms['tv'])} WHERE id = $1", keys, samples)
+        advice.reads_us["tv"] = await _median_us(
+            conn, f"SELECT data FROM {entry.q(forms['tv'])} WHERE id = $1", keys, samples
+        )
     else:
-        advice.reads_us["tv"] = await _median_us(conn, f"SELECT {entry.q(entry.builder)}($1)", keys, samples)
+        advice.reads_us["tv"] = await _median_us(
+            conn, f"SELECT {entry.q(entry.builder)}($1)", keys, samples
+        )
         advice.notes.append("tv_: no view installed, measured the builder function it would call")
     advice.sizes["tv"] = 0
     for form in ("mv", "qm"):
         if form in forms:
             rel = entry.q(forms[form])
-            advice.reads_us[form] = await _median_us(conn, f"SELECT data FROM {rel} WHERE id = $1", keys, samples)
-            advice.sizes[form] = await conn.fetchval("SELECT pg_total_relation_size($1::regclass)",
-                                                     f"{entry.schema}.{forms[form]}")
+            advice.reads_us[form] = await _median_us(
+                conn, f"SELECT data FROM {rel} WHERE id = $1", keys, samples
+            )
+            advice.sizes[form] = await conn.fetchval(
+                "SELECT pg_total_relation_size($1::regclass)", f"{entry.schema}.{forms[form]}"
+            )
         else:
             advice.reads_us[form] = advice.sizes[form] = None
-    advice.source_bytes = sum([await conn.fetchval("SELECT pg_total_relation_size(to_regclass($1))", t) or 0
-                               for t in entry.source_tables])
+    advice.source_bytes = sum(
+        [
+            await conn.fetchval("SELECT pg_total_relation_size(to_regclass($1))", t) or 0
+            for t in entry.source_tables
+        ]
+    )
     if "mv" in forms:
-        age = await conn.fetchval("""SELECT extract(epoch FROM now() - refreshed_at) FROM fraiseql.read_model_relation
-                                     WHERE schema_name = $1 AND relation = $2""", entry.schema, forms["mv"])
+        age = await conn.fetchval(
+            """SELECT extract(epoch FROM now() - refreshed_at) FROM fraiseql.read_model_relation
+                                     WHERE schema_name = $1 AND relation = $2""",
+            entry.schema,
+            forms["mv"],
+        )
         advice.mv_age_s = float(age) if age is not None else None
         if refresh:
             t0 = time.perf_counter()
@@ -128,11 +166,18 @@ async def advise(conn: Any, model: str, *, samples: int = 300, refresh: bool = T
 async def _measure_write(conn: Any, advice: Advice, table: str, repeat: int) -> None:
     bump = await _bump_column(conn, table)
     if bump is None or bump[0] is None:
-        advice.notes.append(f"{table}: no primary key and changeable column, write cost not measured")
+        advice.notes.append(
+            f"{table}: no primary key and changeable column, write cost not measured"
+        )
         return
     pk, column, expr = bump
     schema, name = table.split(".")
-    keys = [r[0] for r in await conn.fetch(f'SELECT "{pk}" FROM "{schema}"."{name}" ORDER BY random() LIMIT 50')]
+    keys = [
+        r[0]
+        for r in await conn.fetch(
+            f'SELECT "{pk}" FROM "{schema}"."{name}" ORDER BY random() LIMIT 50'
+        )
+    ]
     if not keys:
         return
     sql = f'UPDATE "{schema}"."{name}" SET "{column}" = {expr} WHERE "{pk}" = $1'
@@ -156,7 +201,9 @@ async def _measure_write(conn: Any, advice: Advice, table: str, repeat: int) -> 
         without = await timed(True)
     except Exception:  # not a superuser: the comparison is not available, say so
         without = None
-        advice.notes.append("write cost without sync needs a superuser (session_replication_role): n/a")
+        advice.notes.append(
+            "write cost without sync needs a superuser (session_replication_role): n/a"
+        )
     advice.writes_us[f"{table}.{column}"] = (with_sync, without)
 
 
@@ -173,33 +220,68 @@ def render(a: Advice) -> str:
     write_with = statistics.median([w for w, _ in a.writes_us.values()]) if a.writes_us else None
     pairs = [(w, wo) for w, wo in a.writes_us.values() if wo is not None]
     write_without = statistics.median([wo for _, wo in pairs]) if pairs else None
-    sync_cost = (write_with - write_without) if (a.has_qm and write_with is not None and write_without is not None) else None
+    sync_cost = (
+        (write_with - write_without)
+        if (a.has_qm and write_with is not None and write_without is not None)
+        else None
+    )
     src = f"{a.source_bytes / 1e6:.1f} MB of source tables"
-    refresh = f"refresh {a.refresh_s * 1000:.0f} ms" if a.refresh_s is not None else "refresh not measured"
+    refresh = (
+        f"refresh {a.refresh_s * 1000:.0f} ms"
+        if a.refresh_s is not None
+        else "refresh not measured"
+    )
     age = f", last refresh {a.mv_age_s:.0f} s ago" if a.mv_age_s is not None else ""
     rows = [
-        ("tv_ (view)", a.reads_us.get("tv"), "0", "0 (view)", _fmt_us(write_without) + " (no sync)",
-         "small apps, write-heavy tables"),
-        ("mv_ (materialized view)", a.reads_us.get("mv"), f"until next refresh ({refresh}{age})",
-         _fmt_bytes(a.sizes.get("mv")), f"{_fmt_us(write_without)} + {refresh}", "dashboards, staleness acceptable"),
-        ("qm_ (synced table)", a.reads_us.get("qm"), "0", _fmt_bytes(a.sizes.get("qm")),
-         _fmt_us(write_with) + (f" (sync adds {_fmt_us(sync_cost)})" if sync_cost is not None else ""),
-         "production APIs, read-heavy, real time"),
+        (
+            "tv_ (view)",
+            a.reads_us.get("tv"),
+            "0",
+            "0 (view)",
+            _fmt_us(write_without) + " (no sync)",
+            "small apps, write-heavy tables",
+        ),
+        (
+            "mv_ (materialized view)",
+            a.reads_us.get("mv"),
+            f"until next refresh ({refresh}{age})",
+            _fmt_bytes(a.sizes.get("mv")),
+            f"{_fmt_us(write_without)} + {refresh}",
+            "dashboards, staleness acceptable",
+        ),
+        (
+            "qm_ (synced table)",
+            a.reads_us.get("qm"),
+            "0",
+            _fmt_bytes(a.sizes.get("qm")),
+            _fmt_us(write_with)
+            + (f" (sync adds {_fmt_us(sync_cost)})" if sync_cost is not None else ""),
+            "production APIs, read-heavy, real time",
+        ),
     ]
-    lines = [f"Read model {a.model}: measured on this database ({a.keys} sampled keys, {src})", "",
-             "| form | read (median) | staleness | storage | write (UPDATE of one row) | best for |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {n} | {_fmt_us(r) if r is not None else 'not installed'} | {s} | {st} | {w} | {b} |"
-              for n, r, s, st, w, b in rows]
+    lines = [
+        f"Read model {a.model}: measured on this database ({a.keys} sampled keys, {src})",
+        "",
+        "| form | read (median) | staleness | storage | write (UPDATE of one row) | best for |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {n} | {_fmt_us(r) if r is not None else 'not installed'} | {s} | {st} | {w} | {b} |"
+        for n, r, s, st, w, b in rows
+    ]
     for table, (w, wo) in a.writes_us.items():
         lines.append(f"- UPDATE {table}: {_fmt_us(w)} with sync, {_fmt_us(wo)} without")
     tv, qm = a.reads_us.get("tv"), a.reads_us.get("qm")
     lines.append("")
     if tv is not None and qm is not None and sync_cost is not None and tv > qm:
         ratio = max(sync_cost, 0.0) / (tv - qm)
-        lines.append(f"qm_ saves {_fmt_us(tv - qm)} per read over tv_ and costs {_fmt_us(sync_cost)} per write: "
-                     f"it pays off above {ratio:.1f} reads per write.")
-    lines.append("Seed's rule: staleness acceptable -> mv_; real time and read-heavy (100:1+) -> qm_; "
-                 "write:read around 1:1 to 1:10 -> skip CQRS (tv_).")
+        lines.append(
+            f"qm_ saves {_fmt_us(tv - qm)} per read over tv_ and costs {_fmt_us(sync_cost)} per write: "
+            f"it pays off above {ratio:.1f} reads per write."
+        )
+    lines.append(
+        "Seed's rule: staleness acceptable -> mv_; real time and read-heavy (100:1+) -> qm_; "
+        "write:read around 1:1 to 1:10 -> skip CQRS (tv_)."
+    )
     lines += [f"note: {n}" for n in a.notes]
     return "\n".join(lines) + "\n"

@@ -27,12 +27,12 @@ class Node:
     fields: list[tuple[str, str | Sql]]
     kind: str = "root"  # "root", "many" or "one"
     doc_key: str | None = None
-    parent: "Node | None" = None
+    parent: Node | None = None
     fk: str | None = None  # many: column of this table; one: column of the parent's table
     ref: str | None = None  # many: column of the parent's table; one: column of this table
     order: tuple[OrderTerm, ...] = ()
     limit: int | None = None
-    embeds: list["Node"] = field(default_factory=list)
+    embeds: list[Node] = field(default_factory=list)
 
     @property
     def qualified(self) -> str:
@@ -64,8 +64,14 @@ class Resolved:
 
 
 class _TableInfo:
-    def __init__(self, columns: dict[str, str], pk: str | None, unique: set[str],
-                 fks: list[tuple[str, str, str, str]], indexed: set[str]) -> None:
+    def __init__(
+        self,
+        columns: dict[str, str],
+        pk: str | None,
+        unique: set[str],
+        fks: list[tuple[str, str, str, str]],
+        indexed: set[str],
+    ) -> None:
         self.indexed = indexed  # columns leading some index
         self.columns = columns  # name -> SQL type
         self.pk = pk
@@ -104,8 +110,10 @@ class _Catalog:
             return self.cache[schema, table]
         row = await self.conn.fetchrow(_TABLE_SQL, schema, table)
         if row is None:
-            raise DeclarationError(f"{where}: table {schema}.{table} does not exist "
-                                   "(if a migration creates it, apply it first: fraiseql migrate)")
+            raise DeclarationError(
+                f"{where}: table {schema}.{table} does not exist "
+                "(if a migration creates it, apply it first: fraiseql migrate)"
+            )
         columns = dict(item.split(":", 1) for item in (row["columns"] or []))
         pk, unique, fks = None, set(), []
         for con in await self.conn.fetch(_CONSTRAINT_SQL, row["oid"]):
@@ -115,9 +123,14 @@ class _Catalog:
                 unique.add(con["col"])
                 if con["contype"] == "p":
                     pk = con["col"]
-        indexed = {r[0] for r in await self.conn.fetch(
-            "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a "
-            "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = $1", row["oid"])}
+        indexed = {
+            r[0]
+            for r in await self.conn.fetch(
+                "SELECT a.attname::text FROM pg_index i JOIN pg_attribute a "
+                "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = $1",
+                row["oid"],
+            )
+        }
         info = self.cache[schema, table] = _TableInfo(columns, pk, unique, fks, indexed)
         return info
 
@@ -133,29 +146,36 @@ async def resolve(conn: Any, model: ReadModel) -> Resolved:
     declaration = model.describe()
     catalog = _Catalog(conn)
     counter = iter(range(1_000_000))
-    root = await _resolve_node(catalog, declaration, None, None, f"read model {model.name}", counter)
+    root = await _resolve_node(
+        catalog, declaration, None, None, f"read model {model.name}", counter
+    )
     resolved = Resolved(model, root, declaration, model.version())
     for node in root.walk():
         if node.kind == "many" and node.fk not in catalog.cache[node.schema, node.table].indexed:
             resolved.warnings.append(
                 f"no index on {node.schema}.{node.table} ({node.fk}): every document build scans the table; "
-                f"create one, e.g. CREATE INDEX ON {node.schema}.{node.table} ({node.fk})")
+                f"create one, e.g. CREATE INDEX ON {node.schema}.{node.table} ({node.fk})"
+            )
     await _check_expressions(conn, resolved)
     return resolved
 
 
-async def _resolve_node(catalog: _Catalog, desc: dict, parent: Node | None, doc_key: str | None,
-                        where: str, counter) -> Node:
+async def _resolve_node(
+    catalog: _Catalog, desc: dict, parent: Node | None, doc_key: str | None, where: str, counter
+) -> Node:
     schema, table = desc["table"].split(".")
     info = await catalog.table(schema, table, where)
     key = desc.get("key")
     if key is None:
         if info.pk is None:
             raise DeclarationError(
-                f"{where}: table {schema}.{table} has no single-column primary key; declare key=...")
+                f"{where}: table {schema}.{table} has no single-column primary key; declare key=..."
+            )
         key = info.pk
     elif _column(info, key, table, where) not in info.unique:
-        raise DeclarationError(f"{where}: key {key!r} of {schema}.{table} is not a primary key or unique column")
+        raise DeclarationError(
+            f"{where}: key {key!r} of {schema}.{table} is not a primary key or unique column"
+        )
     fields: list[tuple[str, str | Sql]] = []
     for doc_key_, source in desc["fields"]:
         if isinstance(source, dict):
@@ -165,16 +185,31 @@ async def _resolve_node(catalog: _Catalog, desc: dict, parent: Node | None, doc_
             fields.append((doc_key_, expr))
         else:
             fields.append((doc_key_, _column(info, source, table, f"{where}.{doc_key_}")))
-    node = Node(alias=f"t{next(counter)}", schema=schema, table=table, key=key, key_type=info.columns[key],
-                fields=fields, kind=desc.get("kind", "root"), doc_key=doc_key, parent=parent)
+    node = Node(
+        alias=f"t{next(counter)}",
+        schema=schema,
+        table=table,
+        key=key,
+        key_type=info.columns[key],
+        fields=fields,
+        kind=desc.get("kind", "root"),
+        doc_key=doc_key,
+        parent=parent,
+    )
     if parent is not None:
         await _link(catalog, node, desc, parent, info, where)
     for child_key, child_desc in desc["embed"].items():
-        node.embeds.append(await _resolve_node(catalog, child_desc, node, child_key, f"{where}.{child_key}", counter))
+        node.embeds.append(
+            await _resolve_node(
+                catalog, child_desc, node, child_key, f"{where}.{child_key}", counter
+            )
+        )
     return node
 
 
-async def _link(catalog: _Catalog, node: Node, desc: dict, parent: Node, info: _TableInfo, where: str) -> None:
+async def _link(
+    catalog: _Catalog, node: Node, desc: dict, parent: Node, info: _TableInfo, where: str
+) -> None:
     """Find the foreign key joining `node` to `parent`; set fk/ref, order and limit."""
     if node.kind == "many":
         holder, holder_name, target = info, node.table, (parent.schema, parent.table)
@@ -189,15 +224,22 @@ async def _link(catalog: _Catalog, node: Node, desc: dict, parent: Node, info: _
         if not candidates:
             raise DeclarationError(
                 f"{where}: column {holder_name}.{declared} has no FOREIGN KEY to {target[0]}.{target[1]}; "
-                "fraiseql embeds rows only along declared foreign keys")
+                "fraiseql embeds rows only along declared foreign keys"
+            )
     elif len(candidates) != 1:
-        found = "no" if not candidates else f"{len(candidates)} ({', '.join(c[0] for c in candidates)})"
+        found = (
+            "no" if not candidates else f"{len(candidates)} ({', '.join(c[0] for c in candidates)})"
+        )
         raise DeclarationError(
             f"{where}: {holder_name} has {found} single-column foreign keys to {target[0]}.{target[1]}; "
-            "declare fk=... naming one")
+            "declare fk=... naming one"
+        )
     node.fk, node.ref = candidates[0][0], candidates[0][3]
     if node.kind == "many":
-        order = tuple(OrderTerm(_column(info, c, node.table, where), d, n) for c, d, n in desc.get("order_by", []))
+        order = tuple(
+            OrderTerm(_column(info, c, node.table, where), d, n)
+            for c, d, n in desc.get("order_by", [])
+        )
         if node.key not in {t.column for t in order}:
             # The key makes the order total: equal created_at values must not reorder between builds.
             order += (OrderTerm(node.key, order[-1].descending if order else False, None),)
@@ -211,8 +253,12 @@ async def _check_expressions(conn: Any, resolved: Resolved) -> None:
         for doc_key, source in node.fields:
             if isinstance(source, Sql):
                 try:
-                    await conn.fetch(f"EXPLAIN SELECT {source.render(node.alias)} FROM {node.qualified} AS {node.alias}")
-                except Exception as exc:  # the driver's error type: report it as a declaration error
+                    await conn.fetch(
+                        f"EXPLAIN SELECT {source.render(node.alias)} FROM {node.qualified} AS {node.alias}"
+                    )
+                except (
+                    Exception
+                ) as exc:  # the driver's error type: report it as a declaration error
                     raise DeclarationError(
                         f"read model {resolved.model.name}: Sql field {doc_key!r} on {node.table} is invalid: {exc}"
                     ) from exc

@@ -26,4 +26,3 @@ async def connect(dsn: str | None = None) -> Any:
     from fraiseql.db import connect as fraiseql_connect
 
     return await fraiseql_connect(resolve_dsn(dsn))
-

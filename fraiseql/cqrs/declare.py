@@ -28,7 +28,8 @@ MAX_NAME = 40  # leaves room for the prefixes and suffixes of generated names wi
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*\Z")
 _DOC_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ORDER_TERM = re.compile(
-    r"\s*([a-z_][a-z0-9_]*)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*\Z", re.IGNORECASE)
+    r"\s*([a-z_][a-z0-9_]*)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?\s*\Z", re.IGNORECASE
+)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SQL_FORBIDDEN = (";", "--", "/*", "$", "\\")
 
@@ -42,7 +43,8 @@ def check_ident(name: object, what: str) -> str:
     if not isinstance(name, str) or not _IDENT.match(name) or len(name.encode()) > 63:
         raise DeclarationError(
             f"{what} {name!r} is not a plain identifier (lowercase letters, digits and _, "
-            "not starting with a digit, at most 63 bytes); fraiseql refuses names that need quoting")
+            "not starting with a digit, at most 63 bytes); fraiseql refuses names that need quoting"
+        )
     return name
 
 
@@ -74,10 +76,14 @@ class Sql:
             raise DeclarationError(f"{where}: Sql expression must be a non-empty string")
         for bad in _SQL_FORBIDDEN:
             if bad in self.template:
-                raise DeclarationError(f"{where}: Sql expression may not contain {bad!r}: {self.template!r}")
+                raise DeclarationError(
+                    f"{where}: Sql expression may not contain {bad!r}: {self.template!r}"
+                )
         names = _PLACEHOLDER.findall(self.template)
         if not names:
-            raise DeclarationError(f"{where}: Sql expression {self.template!r} references no {{column}}")
+            raise DeclarationError(
+                f"{where}: Sql expression {self.template!r} references no {{column}}"
+            )
         return [check_ident(n, f"{where}: column placeholder") for n in names]
 
     def render(self, alias: str) -> str:
@@ -85,7 +91,7 @@ class Sql:
         return "(" + _PLACEHOLDER.sub(lambda m: f'{alias}."{m.group(1)}"', self.template) + ")"
 
 
-FieldSpec = Union[Sequence[str], Mapping[str, Union[str, Sql]]]
+FieldSpec = Union[Sequence[str], Mapping[str, str | Sql]]
 
 
 @dataclass(frozen=True)
@@ -110,22 +116,32 @@ def parse_order(order_by: str | Sequence[str] | None, where: str) -> tuple[Order
         m = _ORDER_TERM.match(term) if isinstance(term, str) else None
         if not m:
             raise DeclarationError(
-                f"{where}: order term {term!r} is not 'column [ASC|DESC] [NULLS FIRST|LAST]'")
+                f"{where}: order term {term!r} is not 'column [ASC|DESC] [NULLS FIRST|LAST]'"
+            )
         direction, nulls = (m.group(2) or "asc").lower(), m.group(3)
-        out.append(OrderTerm(check_ident(m.group(1), f"{where}: order column"),
-                             direction == "desc", nulls.lower() if nulls else None))
+        out.append(
+            OrderTerm(
+                check_ident(m.group(1), f"{where}: order column"),
+                direction == "desc",
+                nulls.lower() if nulls else None,
+            )
+        )
     return tuple(out)
 
 
 def _normalize_fields(fields: FieldSpec, where: str) -> tuple[tuple[str, str | Sql], ...]:
     """Fields as ((document key, column or Sql), ...), keys and columns validated."""
     if isinstance(fields, str):
-        raise DeclarationError(f"{where}: fields must be a sequence of column names or a mapping, not a string")
+        raise DeclarationError(
+            f"{where}: fields must be a sequence of column names or a mapping, not a string"
+        )
     items = list(fields.items()) if isinstance(fields, Mapping) else [(c, c) for c in fields]
     out = []
     for key, source in items:
         if not isinstance(key, str) or not _DOC_KEY.match(key):
-            raise DeclarationError(f"{where}: document key {key!r} must match [A-Za-z_][A-Za-z0-9_]*")
+            raise DeclarationError(
+                f"{where}: document key {key!r} must match [A-Za-z_][A-Za-z0-9_]*"
+            )
         if isinstance(source, Sql):
             source.columns(f"{where}.{key}")
         else:
@@ -140,7 +156,7 @@ class _Node:
 
     table: str
     fields: FieldSpec = ()
-    embed: Mapping[str, "Many | One"] = field(default_factory=dict)
+    embed: Mapping[str, Many | One] = field(default_factory=dict)
     key: str | None = None  # the row's unique key; default: the table's single-column primary key
 
 
@@ -185,7 +201,6 @@ class ReadModel:
     gin: bool = True  # GIN index on the documents of mv_/qm_; each qm_ write pays for it
     notify: bool = False  # mv_: source tables NOTIFY on writes, for the debounced refresher
 
-
     def __post_init__(self) -> None:
         if isinstance(self.forms, str):
             self.forms = (self.forms,)
@@ -204,20 +219,29 @@ class ReadModel:
         """Database-free checks; raise DeclarationError naming the model and the bad part."""
         check_ident(self.name, "read model name")
         if len(self.name) > MAX_NAME:
-            raise DeclarationError(f"read model name {self.name!r} is longer than {MAX_NAME} characters")
+            raise DeclarationError(
+                f"read model name {self.name!r} is longer than {MAX_NAME} characters"
+            )
         check_ident(self.schema, f"read model {self.name}: schema")
         forms = list(self.forms)
         if not forms or any(f not in FORMS for f in forms) or len(set(forms)) != len(forms):
-            raise DeclarationError(f"read model {self.name}: forms must be distinct values of {FORMS}, got {self.forms!r}")
+            raise DeclarationError(
+                f"read model {self.name}: forms must be distinct values of {FORMS}, got {self.forms!r}"
+            )
         if self.notify and "mv" not in forms:
-            raise DeclarationError(f"read model {self.name}: notify=True serves the refresh of an mv_ form; add \"mv\" to forms")
+            raise DeclarationError(
+                f'read model {self.name}: notify=True serves the refresh of an mv_ form; add "mv" to forms'
+            )
         self.describe()
 
     def describe(self) -> dict:
         """A canonical, JSON-able form of the declaration (checked on the way); hashed as its version."""
-        return _describe(self.root, self.schema, f"read model {self.name}", []) | {
-            "name": self.name, "schema": self.schema, "forms": sorted(self.forms)} | ({} if self.gin else {"gin": False}) \
+        return (
+            _describe(self.root, self.schema, f"read model {self.name}", [])
+            | {"name": self.name, "schema": self.schema, "forms": sorted(self.forms)}
+            | ({} if self.gin else {"gin": False})
             | ({"notify": True} if self.notify else {})
+        )
 
     def version(self) -> str:
         """Hash of the declaration: a change of shape, forms or schema gives a new version."""
@@ -240,26 +264,40 @@ def _describe(node: _Node, schema: str, where: str, path: list[int]) -> dict:
         raise DeclarationError(f"{where}: no fields declared")
     out["fields"] = [[k, {"sql": s.template} if isinstance(s, Sql) else s] for k, s in fields]
     if not isinstance(node.embed, Mapping):
-        raise DeclarationError(f"{where}: embed must be a mapping of document key -> Many(...) or One(...)")
+        raise DeclarationError(
+            f"{where}: embed must be a mapping of document key -> Many(...) or One(...)"
+        )
     keys = {k for k, _ in fields}
     for doc_key, child in node.embed.items():
         sub = f"{where}.{doc_key}"
         if not isinstance(doc_key, str) or not _DOC_KEY.match(doc_key):
-            raise DeclarationError(f"{where}: document key {doc_key!r} must match [A-Za-z_][A-Za-z0-9_]*")
+            raise DeclarationError(
+                f"{where}: document key {doc_key!r} must match [A-Za-z_][A-Za-z0-9_]*"
+            )
         if doc_key in keys:
             raise DeclarationError(f"{sub}: document key declared twice")
         keys.add(doc_key)
         if not isinstance(child, (Many, One)):
-            raise DeclarationError(f"{sub}: expected Many(...) or One(...), got {type(child).__name__}")
+            raise DeclarationError(
+                f"{sub}: expected Many(...) or One(...), got {type(child).__name__}"
+            )
         desc = _describe(child, schema, sub, path)
         desc["kind"] = "many" if isinstance(child, Many) else "one"
         if child.fk is not None:
             desc["fk"] = check_ident(child.fk, f"{sub}: fk")
         if isinstance(child, Many):
-            desc["order_by"] = [[t.column, t.descending, t.nulls] for t in parse_order(child.order_by, sub)]
+            desc["order_by"] = [
+                [t.column, t.descending, t.nulls] for t in parse_order(child.order_by, sub)
+            ]
             if child.limit is not None:
-                if not isinstance(child.limit, int) or isinstance(child.limit, bool) or child.limit < 1:
-                    raise DeclarationError(f"{sub}: limit must be a positive integer, got {child.limit!r}")
+                if (
+                    not isinstance(child.limit, int)
+                    or isinstance(child.limit, bool)
+                    or child.limit < 1
+                ):
+                    raise DeclarationError(
+                        f"{sub}: limit must be a positive integer, got {child.limit!r}"
+                    )
                 desc["limit"] = child.limit
         out["embed"][doc_key] = desc
     return out

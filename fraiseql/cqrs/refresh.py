@@ -19,7 +19,14 @@ from fraiseql.cqrs.connect import connect
 from fraiseql.cqrs.generate import NOTIFY_CHANNEL, literal
 from fraiseql.cqrs.verify import CatalogEntry, lookup
 
-__all__ = ["RefreshError", "Refresher", "cron_status", "refresh", "schedule_cron", "unschedule_cron"]
+__all__ = [
+    "RefreshError",
+    "Refresher",
+    "cron_status",
+    "refresh",
+    "schedule_cron",
+    "unschedule_cron",
+]
 
 log = logging.getLogger("fraiseql.refresh")
 
@@ -31,8 +38,10 @@ class RefreshError(RuntimeError):
 async def _mv(conn: Any, relation: str) -> CatalogEntry:
     entry = await lookup(conn, relation)
     if entry.kind != "mv":
-        raise RefreshError(f"{entry.schema}.{entry.relation} is a {entry.kind}_ read model; only mv_ models are refreshed"
-                           + (" (qm_ models are kept in sync by triggers)" if entry.kind == "qm" else ""))
+        raise RefreshError(
+            f"{entry.schema}.{entry.relation} is a {entry.kind}_ read model; only mv_ models are refreshed"
+            + (" (qm_ models are kept in sync by triggers)" if entry.kind == "qm" else "")
+        )
     return entry
 
 
@@ -40,20 +49,27 @@ async def refresh(conn: Any, relation: str, *, concurrently: bool = True) -> flo
     """REFRESH (CONCURRENTLY, so readers are never blocked) one mv_ model; return the seconds taken."""
     entry = await _mv(conn, relation)
     start = time.perf_counter()
-    await conn.execute("SELECT fraiseql.refresh($1, $2, $3)", entry.schema, entry.relation, concurrently)
+    await conn.execute(
+        "SELECT fraiseql.refresh($1, $2, $3)", entry.schema, entry.relation, concurrently
+    )
     return time.perf_counter() - start
 
 
 class Refresher:
     """Refreshes mv_ models in the background of an asyncio application.
 
-        async with Refresher(dsn, every={"mv_stats": 300}, debounce={"mv_user": 1.0}) as r:
-            ...  # serve requests; r.refreshes counts refreshes per relation
+    async with Refresher(dsn, every={"mv_stats": 300}, debounce={"mv_user": 1.0}) as r:
+        ...  # serve requests; r.refreshes counts refreshes per relation
     """
 
-    def __init__(self, dsn: str | None = None, *, every: Mapping[str, float] | None = None,
-                 debounce: Mapping[str, float] | None = None,
-                 connector: Callable[[str | None], Awaitable[Any]] = connect) -> None:
+    def __init__(
+        self,
+        dsn: str | None = None,
+        *,
+        every: Mapping[str, float] | None = None,
+        debounce: Mapping[str, float] | None = None,
+        connector: Callable[[str | None], Awaitable[Any]] = connect,
+    ) -> None:
         self.dsn = dsn
         self.every = dict(every or {})
         self.debounce = dict(debounce or {})
@@ -64,7 +80,9 @@ class Refresher:
                 raise ValueError(f"refresh interval of {name} must be positive, got {seconds!r}")
         self._connect = connector
         self.refreshes: dict[str, int] = {}
-        self.last_refresh: dict[str, float] = {}  # time.monotonic() at the start of the last refresh
+        self.last_refresh: dict[
+            str, float
+        ] = {}  # time.monotonic() at the start of the last refresh
         self.errors: list[BaseException] = []
         self._conn: Any = None
         self._listen_conn: Any = None
@@ -81,12 +99,16 @@ class Refresher:
         for name in self.debounce:
             schema, relation = self._names[name].split(".")
             if not await self._conn.fetchval(
-                    """SELECT EXISTS (SELECT 1 FROM fraiseql.read_model m JOIN fraiseql.read_model_relation r
+                """SELECT EXISTS (SELECT 1 FROM fraiseql.read_model m JOIN fraiseql.read_model_relation r
                        ON r.schema_name = m.schema_name AND r.model = m.name
                        WHERE r.schema_name = $1 AND r.relation = $2 AND 'fq_' || m.name || '_notify' = ANY (m.functions))""",
-                    schema, relation):
-                raise RefreshError(f"{schema}.{relation} sends no notifications: declare its model with notify=True "
-                                   "to refresh it debounced, or use every= instead")
+                schema,
+                relation,
+            ):
+                raise RefreshError(
+                    f"{schema}.{relation} sends no notifications: declare its model with notify=True "
+                    "to refresh it debounced, or use every= instead"
+                )
         if self.debounce:
             self._listen_conn = await self._connect(self.dsn)  # LISTEN needs its own connection
             for name in self.debounce:
@@ -107,7 +129,7 @@ class Refresher:
                 await conn.close()
         self._conn = self._listen_conn = None
 
-    async def __aenter__(self) -> "Refresher":
+    async def __aenter__(self) -> Refresher:
         await self.start()
         return self
 
@@ -142,18 +164,23 @@ class Refresher:
             await event.wait()
             wait = self.last_refresh.get(name, float("-inf")) + seconds - time.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)  # writes arriving meanwhile are covered by the coming refresh
+                await asyncio.sleep(
+                    wait
+                )  # writes arriving meanwhile are covered by the coming refresh
             event.clear()
             await self._refresh(name)
 
 
 # -- pg_cron ---------------------------------------------------------------------------------
 
+
 async def cron_status(conn: Any) -> str:
     """'installed', 'available' (package present, extension not created) or 'absent'."""
     if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron')"):
         return "installed"
-    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_cron')"):
+    if await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_cron')"
+    ):
         return "available"
     return "absent"
 
@@ -166,11 +193,16 @@ async def _require_cron(conn: Any) -> None:
     status = await cron_status(conn)
     if status == "installed":
         return
-    how = ("the pg_cron package is installed on the server: add pg_cron to shared_preload_libraries, "
-           "restart, then CREATE EXTENSION pg_cron" if status == "available"
-           else "install pg_cron on the server (Debian: postgresql-15-cron), or")
-    raise RefreshError(f"pg_cron is not installed in this database; {how}; "
-                       "meanwhile use `fraiseql refresh --every SECONDS` or fraiseql.cqrs.Refresher in your app")
+    how = (
+        "the pg_cron package is installed on the server: add pg_cron to shared_preload_libraries, "
+        "restart, then CREATE EXTENSION pg_cron"
+        if status == "available"
+        else "install pg_cron on the server (Debian: postgresql-15-cron), or"
+    )
+    raise RefreshError(
+        f"pg_cron is not installed in this database; {how}; "
+        "meanwhile use `fraiseql refresh --every SECONDS` or fraiseql.cqrs.Refresher in your app"
+    )
 
 
 async def schedule_cron(conn: Any, relation: str, schedule: str) -> int:
@@ -178,14 +210,18 @@ async def schedule_cron(conn: Any, relation: str, schedule: str) -> int:
     entry = await _mv(conn, relation)
     await _require_cron(conn)
     command = f"SELECT fraiseql.refresh({literal(entry.schema)}, {literal(entry.relation)})"
-    return await conn.fetchval("SELECT cron.schedule($1, $2, $3)", _job_name(entry), schedule, command)
+    return await conn.fetchval(
+        "SELECT cron.schedule($1, $2, $3)", _job_name(entry), schedule, command
+    )
 
 
 async def unschedule_cron(conn: Any, relation: str) -> bool:
     """Remove the pg_cron job of `relation`; False if there was none."""
     entry = await _mv(conn, relation)
     await _require_cron(conn)
-    found = await conn.fetchval("SELECT count(*) FROM cron.job WHERE jobname = $1", _job_name(entry))
+    found = await conn.fetchval(
+        "SELECT count(*) FROM cron.job WHERE jobname = $1", _job_name(entry)
+    )
     if found:
         await conn.execute("SELECT cron.unschedule($1)", _job_name(entry))
     return bool(found)

@@ -49,25 +49,48 @@ async def lookup(conn: Any, relation: str) -> CatalogEntry:
     schema, _, name = relation.rpartition(".")
     schema = schema or None
     if not await conn.fetchval("SELECT to_regclass('fraiseql.read_model_relation') IS NOT NULL"):
-        raise CatalogError("this database has no fraiseql catalog: no read model was installed here "
-                           "(run `fraiseql migrate` first)")
+        raise CatalogError(
+            "this database has no fraiseql catalog: no read model was installed here "
+            "(run `fraiseql migrate` first)"
+        )
     rows = await conn.fetch(
         """SELECT r.schema_name, r.relation, r.kind, r.model, m.root_table, m.key_column, m.builder, m.source_tables
            FROM fraiseql.read_model_relation r JOIN fraiseql.read_model m
              ON m.schema_name = r.schema_name AND m.name = r.model
            WHERE r.relation = $1 AND ($2::text IS NULL OR r.schema_name = $2) ORDER BY r.schema_name""",
-        name, schema)
+        name,
+        schema,
+    )
     if not rows:
         raise CatalogError(f"{relation!r} is not a read model in fraiseql's catalog")
     if len(rows) > 1:
-        raise CatalogError(f"{relation!r} exists in several schemas ({', '.join(r[0] for r in rows)}); qualify it")
+        raise CatalogError(
+            f"{relation!r} exists in several schemas ({', '.join(r[0] for r in rows)}); qualify it"
+        )
     r = rows[0]
     root_schema, _, root_table = r["root_table"].partition(".")
-    names = [r["schema_name"], r["relation"], r["model"], root_schema, root_table, r["key_column"], r["builder"]]
+    names = [
+        r["schema_name"],
+        r["relation"],
+        r["model"],
+        root_schema,
+        root_table,
+        r["key_column"],
+        r["builder"],
+    ]
     for value in names:
         check_ident(value, "catalog name")  # the catalog is data: never trust it into SQL unchecked
-    return CatalogEntry(r["schema_name"], r["relation"], r["kind"], r["model"], root_schema, root_table,
-                        r["key_column"], r["builder"], tuple(r["source_tables"]))
+    return CatalogEntry(
+        r["schema_name"],
+        r["relation"],
+        r["kind"],
+        r["model"],
+        root_schema,
+        root_table,
+        r["key_column"],
+        r["builder"],
+        tuple(r["source_tables"]),
+    )
 
 
 @dataclass
@@ -111,8 +134,10 @@ async def repair(conn: Any, relation: str, drift: Drift) -> int:
     """Rebuild the drifted documents of a qm_ relation through its sync function; return how many."""
     entry = await lookup(conn, relation)
     if entry.kind != "qm":
-        raise CatalogError(f"{entry.schema}.{entry.relation} is a {entry.kind}_ model: only qm_ documents are "
-                           "repaired (refresh an mv_; a tv_ cannot drift)")
+        raise CatalogError(
+            f"{entry.schema}.{entry.relation} is a {entry.kind}_ model: only qm_ documents are "
+            "repaired (refresh an mv_; a tv_ cannot drift)"
+        )
     keys = drift.missing + drift.orphaned + drift.changed
     if keys:
         sync = check_ident(f"fq_{entry.model}_sync", "sync function")

@@ -55,9 +55,12 @@ user = ReadModel(
     fields=("id", "first_name", "last_name", "email", "created_at"),
     embed={
         "user_posts": Many(
-            "tb_post", fk="user_id",
+            "tb_post",
+            fk="user_id",
             fields=("id", "title", "content", "created_at"),
-            order_by="created_at DESC, id DESC", limit=10),
+            order_by="created_at DESC, id DESC",
+            limit=10,
+        ),
     },
     forms=("tv", "mv", "qm"),
     notify=True,  # mv_user can be refreshed debounced (fraiseql refresh mv_user --debounce 1)
@@ -70,10 +73,13 @@ post = ReadModel(
     embed={
         "author": AUTHOR,
         "comments": Many(
-            "tb_comment", fk="post_id",
+            "tb_comment",
+            fk="post_id",
             fields=("id", "body", "created_at"),
             embed={"author": AUTHOR},
-            order_by="created_at DESC, id DESC", limit=20),
+            order_by="created_at DESC, id DESC",
+            limit=20,
+        ),
     },
     forms=("tv",),
 )
@@ -111,7 +117,9 @@ async def create_tables(conn: Any) -> None:
 
 
 async def _max_id(conn: Any, table: str) -> int:
-    return await conn.fetchval(f"SELECT coalesce(max(id), 0) FROM {table}")  # table: a constant of this module
+    return await conn.fetchval(
+        f"SELECT coalesce(max(id), 0) FROM {table}"
+    )  # table: a constant of this module
 
 
 async def load(conn: Any, users: int = 10_000, posts: int = 200_000, comments: int = 0) -> None:
@@ -121,21 +129,34 @@ async def load(conn: Any, users: int = 10_000, posts: int = 200_000, comments: i
     and mv_ models of the example are refreshed at the end.
     """
     if users < 1 or posts < 0 or comments < 0 or (comments and not posts):
-        raise ValueError(f"load needs users >= 1, posts >= 0, comments >= 0 (and posts for comments); "
-                         f"got users={users}, posts={posts}, comments={comments}")
+        raise ValueError(
+            f"load needs users >= 1, posts >= 0, comments >= 0 (and posts for comments); "
+            f"got users={users}, posts={posts}, comments={comments}"
+        )
     async with conn.transaction():
         base_user, base_post = await _max_id(conn, "tb_user"), await _max_id(conn, "tb_post")
         await conn.execute(_LOAD_USERS, users, base_user)
         if posts:
             await conn.execute(_LOAD_POSTS, posts, users, base_post, base_user)
         if comments:
-            await conn.execute(_LOAD_COMMENTS, comments, posts, base_post, base_user,
-                               await _max_id(conn, "tb_comment"), users)
+            await conn.execute(
+                _LOAD_COMMENTS,
+                comments,
+                posts,
+                base_post,
+                base_user,
+                await _max_id(conn, "tb_comment"),
+                users,
+            )
         for table in ("tb_user", "tb_post", "tb_comment"):
-            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                               f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            )
     for model in MODELS:
-        if "mv" in model.forms and await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", model.relation("mv")):
+        if "mv" in model.forms and await conn.fetchval(
+            "SELECT to_regclass($1) IS NOT NULL", model.relation("mv")
+        ):
             await conn.execute(f"REFRESH MATERIALIZED VIEW {model.relation('mv')}")
     await conn.execute("ANALYZE tb_user, tb_post, tb_comment")
 

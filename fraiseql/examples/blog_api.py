@@ -15,6 +15,7 @@ from datetime import datetime
 import fraiseql
 from fraiseql.repositories import Repository
 
+
 # GraphQL types
 @fraiseql.type(sql_source="qm_user", jsonb_column="data")
 class User:
@@ -25,12 +26,14 @@ class User:
     created_at: datetime
     user_posts: list[Post] | None
 
+
 @fraiseql.type(sql_source="tb_post")
 class Post:
     id: int
     title: str
     content: str
     created_at: datetime
+
 
 # QUERIES (read from query model)
 @fraiseql.query
@@ -43,20 +46,17 @@ async def user(info, id: int) -> User:
     repo = Repository(info.context["db"], info.context)
     return await repo.find_one("qm_user", id=id)
 
+
 @fraiseql.query
 async def users(info, limit: int = 10) -> list[User]:
     """Read from query side"""
     repo = Repository(info.context["db"], info.context)
     return await repo.find("qm_user", limit=limit)
 
+
 # MUTATIONS (write to command side)
 @fraiseql.mutation
-async def create_user(
-    info,
-    first_name: str,
-    last_name: str,
-    email: str
-) -> User:
+async def create_user(info, first_name: str, last_name: str, email: str) -> User:
     """
     Write to command side (tb_user)
     - Triggers automatically sync to query side (qm_user)
@@ -71,10 +71,12 @@ async def create_user(
         VALUES ($1, $2, $3)
         RETURNING id
         """,
-        first_name, last_name, email
+        first_name,
+        last_name,
+        email,
     )
 
-    user_id = result['id']
+    user_id = result["id"]
 
     # Trigger automatically synced qm_user
     # Now read from query model

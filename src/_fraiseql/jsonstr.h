@@ -34,14 +34,29 @@ static inline char *fq_json_escape(char *dst, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         char esc = 0;
         switch (c) {
-        case '"': esc = '"'; break;
-        case '\\': esc = '\\'; break;
-        case '\b': esc = 'b'; break;
-        case '\f': esc = 'f'; break;
-        case '\n': esc = 'n'; break;
-        case '\r': esc = 'r'; break;
-        case '\t': esc = 't'; break;
-        default: break;
+        case '"':
+            esc = '"';
+            break;
+        case '\\':
+            esc = '\\';
+            break;
+        case '\b':
+            esc = 'b';
+            break;
+        case '\f':
+            esc = 'f';
+            break;
+        case '\n':
+            esc = 'n';
+            break;
+        case '\r':
+            esc = 'r';
+            break;
+        case '\t':
+            esc = 't';
+            break;
+        default:
+            break;
         }
         if (esc) {
             *dst++ = '\\';
@@ -88,13 +103,26 @@ static inline size_t fq_json_decode(char *dst, const char *s, const char *e)
         char c = s[1];
         s += 2;
         switch (c) {
-        case 'b': *w++ = '\b'; continue;
-        case 'f': *w++ = '\f'; continue;
-        case 'n': *w++ = '\n'; continue;
-        case 'r': *w++ = '\r'; continue;
-        case 't': *w++ = '\t'; continue;
-        case 'u': break;
-        default: *w++ = c; continue; /* " \ / */
+        case 'b':
+            *w++ = '\b';
+            continue;
+        case 'f':
+            *w++ = '\f';
+            continue;
+        case 'n':
+            *w++ = '\n';
+            continue;
+        case 'r':
+            *w++ = '\r';
+            continue;
+        case 't':
+            *w++ = '\t';
+            continue;
+        case 'u':
+            break;
+        default:
+            *w++ = c;
+            continue; /* " \ / */
         }
         uint32_t cp = (uint32_t)fq_hex4(s);
         s += 4;

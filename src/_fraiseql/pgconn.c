@@ -35,12 +35,12 @@ typedef struct fq_cmd {
 
 typedef struct fq_req {
     uint64_t seq;
-    PGresult *res;   /* first error, else the last result of a statement not quiet */
-    uint8_t simple;  /* simple protocol: done at the first NULL result */
+    PGresult *res;    /* first error, else the last result of a statement not quiet */
+    uint8_t simple;   /* simple protocol: done at the first NULL result */
     uint8_t internal; /* our own DEALLOCATE: popped silently */
     uint8_t done;
     uint8_t ncmds;
-    uint8_t cur;     /* command whose results are arriving */
+    uint8_t cur; /* command whose results are arriving */
     fq_cmd cmds[FQ_MAX_CMDS];
 } fq_req;
 
@@ -288,11 +288,20 @@ fq_want fq_pgconn_connect_poll(fq_pgconn *c)
  * Accessors
  * ========================================================================== */
 
-fq_pgstate fq_pgconn_status(const fq_pgconn *c) { return c->state; }
+fq_pgstate fq_pgconn_status(const fq_pgconn *c)
+{
+    return c->state;
+}
 
-int fq_pgconn_socket(const fq_pgconn *c) { return c->pg ? PQsocket(c->pg) : -1; }
+int fq_pgconn_socket(const fq_pgconn *c)
+{
+    return c->pg ? PQsocket(c->pg) : -1;
+}
 
-PGconn *fq_pgconn_pg(const fq_pgconn *c) { return c->state == FQ_PG_CLOSED ? NULL : c->pg; }
+PGconn *fq_pgconn_pg(const fq_pgconn *c)
+{
+    return c->state == FQ_PG_CLOSED ? NULL : c->pg;
+}
 
 const char *fq_pgconn_error(const fq_pgconn *c)
 {
@@ -301,9 +310,15 @@ const char *fq_pgconn_error(const fq_pgconn *c)
     return c->errmsg[0] ? c->errmsg : "the connection is broken";
 }
 
-size_t fq_pgconn_inflight(const fq_pgconn *c) { return c->count - c->ndone; }
+size_t fq_pgconn_inflight(const fq_pgconn *c)
+{
+    return c->count - c->ndone;
+}
 
-size_t fq_pgconn_statements(const fq_pgconn *c) { return c->nstmts; }
+size_t fq_pgconn_statements(const fq_pgconn *c)
+{
+    return c->nstmts;
+}
 
 /* ============================================================================
  * Send

@@ -57,8 +57,8 @@ size_t fq_pgconn_statements(const fq_pgconn *c);
 
 /* Queues a request of nq statements (prepared, one sync) and sends what the socket
  * takes; the request answers with its first error, else with the last result of a
- * statement that is not quiet; simple=1 sends one parameterless SQL text with the simple protocol (may hold
- * several statements; only when nothing is in flight). Returns 0 and the request's
+ * statement that is not quiet; simple=1 sends one parameterless SQL text with the simple protocol
+ * (may hold several statements; only when nothing is in flight). Returns 0 and the request's
  * sequence number, or -1 with fq_pgconn_error() set (the connection may then be broken). */
 int fq_pgconn_send(fq_pgconn *c, const fq_query *q, int nq, int simple, uint64_t *seq);
 

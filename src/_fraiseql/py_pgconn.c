@@ -33,8 +33,8 @@ typedef struct pending {
 typedef struct {
     PyObject_HEAD
     fq_pgconn *c;
-    PyObject *error_factory; /* (kind, sqlstate, message, detail, hint, fields) -> exception */
-    PyObject *adapter;       /* value -> str | None, for parameter types C does not know */
+    PyObject *error_factory;  /* (kind, sqlstate, message, detail, hint, fields) -> exception */
+    PyObject *adapter;        /* value -> str | None, for parameter types C does not know */
     PyObject *notify_handler; /* (channel, pid, payload) -> None for LISTEN, or NULL */
     pending *pend;
     size_t pcap, phead, pcount;
@@ -76,11 +76,18 @@ static PyObject *raise_error(PGConn *self, const char *kind, const char *msg)
 
 static PyObject *server_error(PGConn *self, const PGresult *res)
 {
-    static const struct { char code; const char *name; } extra[] = {
-        {PG_DIAG_SCHEMA_NAME, "schema_name"}, {PG_DIAG_TABLE_NAME, "table_name"},
-        {PG_DIAG_COLUMN_NAME, "column_name"}, {PG_DIAG_DATATYPE_NAME, "datatype_name"},
-        {PG_DIAG_CONSTRAINT_NAME, "constraint_name"}, {PG_DIAG_STATEMENT_POSITION, "position"},
-        {PG_DIAG_CONTEXT, "context"}, {PG_DIAG_SEVERITY_NONLOCALIZED, "severity"},
+    static const struct {
+        char code;
+        const char *name;
+    } extra[] = {
+        {PG_DIAG_SCHEMA_NAME, "schema_name"},
+        {PG_DIAG_TABLE_NAME, "table_name"},
+        {PG_DIAG_COLUMN_NAME, "column_name"},
+        {PG_DIAG_DATATYPE_NAME, "datatype_name"},
+        {PG_DIAG_CONSTRAINT_NAME, "constraint_name"},
+        {PG_DIAG_STATEMENT_POSITION, "position"},
+        {PG_DIAG_CONTEXT, "context"},
+        {PG_DIAG_SEVERITY_NONLOCALIZED, "severity"},
     };
     PyObject *fields = PyDict_New();
     if (fields == NULL)
@@ -503,7 +510,8 @@ static PyObject *PGConn_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         return NULL;
     Py_ssize_t n = PyTuple_GET_SIZE(keys);
     if (PyTuple_GET_SIZE(values) != n || max_statements < 1) {
-        PyErr_SetString(PyExc_ValueError, "keys and values must have the same length; max_statements >= 1");
+        PyErr_SetString(PyExc_ValueError,
+                        "keys and values must have the same length; max_statements >= 1");
         return NULL;
     }
     const char **ck = PyMem_Calloc((size_t)n + 1, sizeof(char *));
@@ -596,8 +604,9 @@ static PyObject *PGConn_fileno(PGConn *self, PyObject *unused)
 static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError,
-                        "send(fut, mode, sql, args, prefix_sql, prefix_args, suffix_sql, selection)");
+        PyErr_SetString(
+            PyExc_TypeError,
+            "send(fut, mode, sql, args, prefix_sql, prefix_args, suffix_sql, selection)");
         return NULL;
     }
     PyObject *fut = args[0], *sql = args[2], *qargs = args[3], *psql = args[4], *pargs = args[5];
@@ -673,8 +682,8 @@ static void dispatch_notifies(PGConn *self)
     PGnotify *n;
     while (pg != NULL && (n = PQnotifies(pg)) != NULL) {
         if (self->notify_handler != NULL) {
-            PyObject *r = PyObject_CallFunction(self->notify_handler, "siz", n->relname, n->be_pid,
-                                                n->extra);
+            PyObject *r =
+                PyObject_CallFunction(self->notify_handler, "siz", n->relname, n->be_pid, n->extra);
             if (r == NULL)
                 PyErr_WriteUnraisable(self->notify_handler);
             Py_XDECREF(r);
@@ -719,7 +728,10 @@ static PyObject *PGConn_close(PGConn *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static PyObject *PGConn_get_state(PGConn *self, void *c) { return PyLong_FromLong(fq_pgconn_status(self->c)); }
+static PyObject *PGConn_get_state(PGConn *self, void *c)
+{
+    return PyLong_FromLong(fq_pgconn_status(self->c));
+}
 
 static PyObject *PGConn_get_error(PGConn *self, void *c)
 {
@@ -727,9 +739,15 @@ static PyObject *PGConn_get_error(PGConn *self, void *c)
     return PyUnicode_DecodeUTF8(e, (Py_ssize_t)strlen(e), "replace");
 }
 
-static PyObject *PGConn_get_inflight(PGConn *self, void *c) { return PyLong_FromSize_t(self->pcount); }
+static PyObject *PGConn_get_inflight(PGConn *self, void *c)
+{
+    return PyLong_FromSize_t(self->pcount);
+}
 
-static PyObject *PGConn_get_statements(PGConn *self, void *c) { return PyLong_FromSize_t(fq_pgconn_statements(self->c)); }
+static PyObject *PGConn_get_statements(PGConn *self, void *c)
+{
+    return PyLong_FromSize_t(fq_pgconn_statements(self->c));
+}
 
 static PyObject *PGConn_get_transaction_status(PGConn *self, void *c)
 {
@@ -771,7 +789,8 @@ static PyObject *PGConn_get_port(PGConn *self, void *c)
 static PyMethodDef PGConn_methods[] = {
     {"connect_poll", (PyCFunction)PGConn_connect_poll, METH_NOARGS,
      "Advance the handshake: 0 once ready or failed, else 1 (read) / 2 (write)."},
-    {"fileno", (PyCFunction)PGConn_fileno, METH_NOARGS, "The socket (may change while connecting)."},
+    {"fileno", (PyCFunction)PGConn_fileno, METH_NOARGS,
+     "The socket (may change while connecting)."},
     {"send", (PyCFunction)(void (*)(void))PGConn_send, METH_FASTCALL,
      "send(fut, mode, sql, args, prefix_sql, prefix_args, suffix_sql, selection) -> want"},
     {"step", (PyCFunction)PGConn_step, METH_NOARGS,
@@ -804,7 +823,8 @@ static PyGetSetDef PGConn_getset[] = {
     {"error", (getter)PGConn_get_error, NULL, "Why the connection failed or broke.", NULL},
     {"inflight", (getter)PGConn_get_inflight, NULL, "Requests sent and not yet settled.", NULL},
     {"statements", (getter)PGConn_get_statements, NULL, "Prepared statements cached.", NULL},
-    {"transaction_status", (getter)PGConn_get_transaction_status, NULL, "PQtransactionStatus", NULL},
+    {"transaction_status", (getter)PGConn_get_transaction_status, NULL, "PQtransactionStatus",
+     NULL},
     {"backend_pid", (getter)PGConn_get_backend_pid, NULL, "Server process id.", NULL},
     {"server_version", (getter)PGConn_get_server_version, NULL, "e.g. 150004", NULL},
     {"host", (getter)PGConn_get_host, NULL, "Host connected to (or tried).", NULL},

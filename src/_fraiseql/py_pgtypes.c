@@ -10,11 +10,28 @@
  * ========================================================================== */
 
 enum {
-    OID_BOOL = 16, OID_BYTEA = 17, OID_CHAR = 18, OID_NAME = 19, OID_INT8 = 20,
-    OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25, OID_OID = 26, OID_JSON = 114,
-    OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_BPCHAR = 1042, OID_VARCHAR = 1043,
-    OID_DATE = 1082, OID_TIME = 1083, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184,
-    OID_INTERVAL = 1186, OID_TIMETZ = 1266, OID_NUMERIC = 1700, OID_UUID = 2950,
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_CHAR = 18,
+    OID_NAME = 19,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+    OID_OID = 26,
+    OID_JSON = 114,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_BPCHAR = 1042,
+    OID_VARCHAR = 1043,
+    OID_DATE = 1082,
+    OID_TIME = 1083,
+    OID_TIMESTAMP = 1114,
+    OID_TIMESTAMPTZ = 1184,
+    OID_INTERVAL = 1186,
+    OID_TIMETZ = 1266,
+    OID_NUMERIC = 1700,
+    OID_UUID = 2950,
     OID_JSONB = 3802,
 };
 
@@ -22,30 +39,54 @@ enum {
 static Oid element_oid(Oid oid)
 {
     switch (oid) {
-    case 1000: return OID_BOOL;
-    case 1001: return OID_BYTEA;
-    case 1002: return OID_CHAR;
-    case 1003: return OID_NAME;
-    case 1005: return OID_INT2;
-    case 1007: return OID_INT4;
-    case 1009: return OID_TEXT;
-    case 1014: return OID_BPCHAR;
-    case 1015: return OID_VARCHAR;
-    case 1016: return OID_INT8;
-    case 1021: return OID_FLOAT4;
-    case 1022: return OID_FLOAT8;
-    case 1028: return OID_OID;
-    case 1115: return OID_TIMESTAMP;
-    case 1182: return OID_DATE;
-    case 1183: return OID_TIME;
-    case 1185: return OID_TIMESTAMPTZ;
-    case 1187: return OID_INTERVAL;
-    case 1231: return OID_NUMERIC;
-    case 1270: return OID_TIMETZ;
-    case 199: return OID_JSON;
-    case 2951: return OID_UUID;
-    case 3807: return OID_JSONB;
-    default: return 0;
+    case 1000:
+        return OID_BOOL;
+    case 1001:
+        return OID_BYTEA;
+    case 1002:
+        return OID_CHAR;
+    case 1003:
+        return OID_NAME;
+    case 1005:
+        return OID_INT2;
+    case 1007:
+        return OID_INT4;
+    case 1009:
+        return OID_TEXT;
+    case 1014:
+        return OID_BPCHAR;
+    case 1015:
+        return OID_VARCHAR;
+    case 1016:
+        return OID_INT8;
+    case 1021:
+        return OID_FLOAT4;
+    case 1022:
+        return OID_FLOAT8;
+    case 1028:
+        return OID_OID;
+    case 1115:
+        return OID_TIMESTAMP;
+    case 1182:
+        return OID_DATE;
+    case 1183:
+        return OID_TIME;
+    case 1185:
+        return OID_TIMESTAMPTZ;
+    case 1187:
+        return OID_INTERVAL;
+    case 1231:
+        return OID_NUMERIC;
+    case 1270:
+        return OID_TIMETZ;
+    case 199:
+        return OID_JSON;
+    case 2951:
+        return OID_UUID;
+    case 3807:
+        return OID_JSONB;
+    default:
+        return 0;
     }
 }
 

@@ -57,9 +57,15 @@ static PyObject *Record_subscript(Record *self, PyObject *key)
     return PyObject_GetItem(self->values, key); /* ints, negative ints, slices */
 }
 
-static Py_ssize_t Record_length(Record *self) { return PyTuple_GET_SIZE(self->values); }
+static Py_ssize_t Record_length(Record *self)
+{
+    return PyTuple_GET_SIZE(self->values);
+}
 
-static PyObject *Record_iter(Record *self) { return PyObject_GetIter(self->values); }
+static PyObject *Record_iter(Record *self)
+{
+    return PyObject_GetIter(self->values);
+}
 
 static int Record_contains(Record *self, PyObject *key)
 {
@@ -98,7 +104,8 @@ static PyObject *Record_items(Record *self, PyObject *unused)
     for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
         PyObject *name = PyList_GET_ITEM(names, i);
         PyObject *idx = PyDict_GetItem(self->keys, name);
-        PyObject *pair = PyTuple_Pack(2, name, PyTuple_GET_ITEM(self->values, PyLong_AsSsize_t(idx)));
+        PyObject *pair =
+            PyTuple_Pack(2, name, PyTuple_GET_ITEM(self->values, PyLong_AsSsize_t(idx)));
         if (pair == NULL)
             Py_CLEAR(out);
         else

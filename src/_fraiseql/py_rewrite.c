@@ -104,8 +104,8 @@ static void raise_with(PyObject *exc_type, PyObject *msg, PyObject *pos, PyObjec
     PyObject *exc = PyObject_CallOneArg(exc_type, msg);
     if (exc == NULL)
         return;
-    if ((pos == NULL || PyObject_SetAttrString(exc, "pos", pos) == 0)
-        && PyObject_SetAttrString(exc, "path", path) == 0)
+    if ((pos == NULL || PyObject_SetAttrString(exc, "pos", pos) == 0) &&
+        PyObject_SetAttrString(exc, "path", path) == 0)
         PyErr_SetObject(exc_type, exc);
     Py_DECREF(exc);
 }
@@ -138,7 +138,8 @@ void fq_py_rewrite_raise(fq_rewrite_state *st, fq_err *err, const char *json, si
             snprintf(found, sizeof(found), " (found byte 0x%02x)", ch);
     }
     if (err->path_len)
-        msg = PyUnicode_FromFormat("%s at byte %zu%s, response path %R", err->msg, err->pos, found, path);
+        msg = PyUnicode_FromFormat("%s at byte %zu%s, response path %R", err->msg, err->pos, found,
+                                   path);
     else
         msg = PyUnicode_FromFormat("%s at byte %zu%s", err->msg, err->pos, found);
     if (msg != NULL && (pos = PyLong_FromSize_t(err->pos)) != NULL)
@@ -182,16 +183,18 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
                        PyObject **normalised)
 {
     if (!PyTuple_Check(item) && !PyList_Check(item)) {
-        PyErr_Format(PyExc_TypeError,
-                     "Selection field %zd must be a tuple (out_key, src_key, child[, flags]), not %.100s",
-                     i, Py_TYPE(item)->tp_name);
+        PyErr_Format(
+            PyExc_TypeError,
+            "Selection field %zd must be a tuple (out_key, src_key, child[, flags]), not %.100s", i,
+            Py_TYPE(item)->tp_name);
         return -1;
     }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(item);
     PyObject **it = PySequence_Fast_ITEMS(item);
     if (n != 3 && n != 4) {
         PyErr_Format(PyExc_ValueError,
-                     "Selection field %zd must have 3 or 4 items (out_key, src_key, child[, flags]), not %zd",
+                     "Selection field %zd must have 3 or 4 items (out_key, src_key, child[, "
+                     "flags]), not %zd",
                      i, n);
         return -1;
     }
@@ -202,19 +205,23 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
         return -1;
     }
     if (src != Py_None && !PyUnicode_Check(src)) {
-        PyErr_Format(PyExc_TypeError, "Selection field %zd (%R): src_key must be a str or None, not %.100s",
-                     i, out, Py_TYPE(src)->tp_name);
+        PyErr_Format(PyExc_TypeError,
+                     "Selection field %zd (%R): src_key must be a str or None, not %.100s", i, out,
+                     Py_TYPE(src)->tp_name);
         return -1;
     }
     if (child != Py_None && !Py_IS_TYPE(child, st->SelectionType)) {
-        PyErr_Format(PyExc_TypeError, "Selection field %zd (%R): child must be a Selection or None, not %.100s",
-                     i, out, Py_TYPE(child)->tp_name);
+        PyErr_Format(PyExc_TypeError,
+                     "Selection field %zd (%R): child must be a Selection or None, not %.100s", i,
+                     out, Py_TYPE(child)->tp_name);
         return -1;
     }
     long flags = 0;
     if (n == 4) {
         if (!PyLong_Check(it[3])) {
-            PyErr_Format(PyExc_TypeError, "Selection field %zd (%R): flags must be an int (ID | NON_NULL | ITEMS_NON_NULL), not %.100s",
+            PyErr_Format(PyExc_TypeError,
+                         "Selection field %zd (%R): flags must be an int (ID | NON_NULL | "
+                         "ITEMS_NON_NULL), not %.100s",
                          i, out, Py_TYPE(it[3])->tp_name);
             return -1;
         }
@@ -222,14 +229,18 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
         if (flags == -1 && PyErr_Occurred())
             return -1;
         if (flags < 0 || (flags & ~(long)FQ_FIELD_ALL_FLAGS)) {
-            PyErr_Format(PyExc_ValueError, "Selection field %zd (%R): unknown flags %ld (use ID | NON_NULL | ITEMS_NON_NULL)",
-                         i, out, flags);
+            PyErr_Format(
+                PyExc_ValueError,
+                "Selection field %zd (%R): unknown flags %ld (use ID | NON_NULL | ITEMS_NON_NULL)",
+                i, out, flags);
             return -1;
         }
     }
     if (src == Py_None && child != Py_None) {
-        PyErr_Format(PyExc_ValueError, "Selection field %zd (%R): a typename field (src_key None) cannot have a child",
-                     i, out);
+        PyErr_Format(
+            PyExc_ValueError,
+            "Selection field %zd (%R): a typename field (src_key None) cannot have a child", i,
+            out);
         return -1;
     }
     Py_ssize_t len;
@@ -265,11 +276,12 @@ static PyObject *Selection_new(PyTypeObject *type, PyObject *args, PyObject *kwd
                      Py_TYPE(typename_)->tp_name);
         return NULL;
     }
-    if (PyUnicode_Check(fields_arg) || PyBytes_Check(fields_arg)
-        || (seq = PySequence_Fast(fields_arg, "")) == NULL) {
+    if (PyUnicode_Check(fields_arg) || PyBytes_Check(fields_arg) ||
+        (seq = PySequence_Fast(fields_arg, "")) == NULL) {
         PyErr_Clear();
         PyErr_Format(PyExc_TypeError,
-                     "Selection() fields must be a sequence of (out_key, src_key, child[, flags]) tuples, not %.100s",
+                     "Selection() fields must be a sequence of (out_key, src_key, child[, flags]) "
+                     "tuples, not %.100s",
                      Py_TYPE(fields_arg)->tp_name);
         return NULL;
     }
@@ -300,7 +312,8 @@ static PyObject *Selection_new(PyTypeObject *type, PyObject *args, PyObject *kwd
         }
         if (specs[i].src_key == NULL && typename_ == Py_None) {
             PyErr_Format(PyExc_ValueError,
-                         "Selection field %zd (%R) asks for the typename but the Selection has typename None",
+                         "Selection field %zd (%R) asks for the typename but the Selection has "
+                         "typename None",
                          i, out);
             goto error;
         }
@@ -359,22 +372,20 @@ static PyMemberDef Selection_members[] = {
     {NULL},
 };
 
-PyDoc_STRVAR(Selection_doc,
-"Selection(typename, fields)\n--\n\n"
-"A compiled GraphQL selection for rewrite(). fields: a sequence of\n"
-"(out_key, src_key, child[, flags]): out_key is the response key, src_key the key in the\n"
-"stored JSON (None: write typename as a string), child a Selection for objects and lists\n"
-"of objects or None for leaves, flags ID | NON_NULL | ITEMS_NON_NULL (ID: numbers\n"
-"become strings; NON_NULL: a null or missing value raises NonNullError; ITEMS_NON_NULL:\n"
-"so does a null item of the field's list).");
+PyDoc_STRVAR(
+    Selection_doc,
+    "Selection(typename, fields)\n--\n\n"
+    "A compiled GraphQL selection for rewrite(). fields: a sequence of\n"
+    "(out_key, src_key, child[, flags]): out_key is the response key, src_key the key in the\n"
+    "stored JSON (None: write typename as a string), child a Selection for objects and lists\n"
+    "of objects or None for leaves, flags ID | NON_NULL | ITEMS_NON_NULL (ID: numbers\n"
+    "become strings; NON_NULL: a null or missing value raises NonNullError; ITEMS_NON_NULL:\n"
+    "so does a null item of the field's list).");
 
 static PyType_Slot Selection_slots[] = {
-    {Py_tp_new, Selection_new},
-    {Py_tp_dealloc, Selection_dealloc},
-    {Py_tp_repr, Selection_repr},
-    {Py_tp_members, Selection_members},
-    {Py_tp_doc, (void *)Selection_doc},
-    {0, NULL},
+    {Py_tp_new, Selection_new},         {Py_tp_dealloc, Selection_dealloc},
+    {Py_tp_repr, Selection_repr},       {Py_tp_members, Selection_members},
+    {Py_tp_doc, (void *)Selection_doc}, {0, NULL},
 };
 
 static PyType_Spec Selection_spec = {
@@ -408,8 +419,9 @@ static int input_get(PyObject *obj, input *in, const char *fname)
         return in->data ? 0 : -1;
     }
     if (PyObject_GetBuffer(obj, &in->view, PyBUF_SIMPLE) < 0) {
-        PyErr_Format(PyExc_TypeError, "%s() json must be bytes, str or a bytes-like object, not %.100s",
-                     fname, Py_TYPE(obj)->tp_name);
+        PyErr_Format(PyExc_TypeError,
+                     "%s() json must be bytes, str or a bytes-like object, not %.100s", fname,
+                     Py_TYPE(obj)->tp_name);
         return -1;
     }
     in->has_view = 1;
@@ -453,7 +465,8 @@ done:
 static PyObject *py_rewrite(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "rewrite() takes 2 arguments (json, selection), %zd given", nargs);
+        PyErr_Format(PyExc_TypeError, "rewrite() takes 2 arguments (json, selection), %zd given",
+                     nargs);
         return NULL;
     }
     const fq_selection *sel = fq_py_selection_get(&fq_module_get_state(module)->rewrite, args[1]);
@@ -467,17 +480,18 @@ static PyObject *py_to_camel(PyObject *module, PyObject *json)
     return run_rewrite(module, json, NULL, "to_camel");
 }
 
-PyDoc_STRVAR(rewrite_doc,
-"rewrite(json, selection) -> bytes\n--\n\n"
-"Rewrite stored JSON (bytes, str or any buffer) under a Selection: an object maps to an\n"
-"object of the selected fields in selection order, an array to an array of rewritten\n"
-"elements, null to null. Raises JSONError (byte offset in the message) on malformed input\n"
-"or a value of the wrong kind, NonNullError on a null or missing NON_NULL field.");
+PyDoc_STRVAR(
+    rewrite_doc,
+    "rewrite(json, selection) -> bytes\n--\n\n"
+    "Rewrite stored JSON (bytes, str or any buffer) under a Selection: an object maps to an\n"
+    "object of the selected fields in selection order, an array to an array of rewritten\n"
+    "elements, null to null. Raises JSONError (byte offset in the message) on malformed input\n"
+    "or a value of the wrong kind, NonNullError on a null or missing NON_NULL field.");
 
 PyDoc_STRVAR(to_camel_doc,
-"to_camel(json) -> bytes\n--\n\n"
-"Rename every object key to camelCase (user_posts -> userPosts; leading and trailing\n"
-"underscores kept), output compact. Raises JSONError on malformed input.");
+             "to_camel(json) -> bytes\n--\n\n"
+             "Rename every object key to camelCase (user_posts -> userPosts; leading and trailing\n"
+             "underscores kept), output compact. Raises JSONError on malformed input.");
 
 static PyMethodDef rewrite_methods[] = {
     {"rewrite", (PyCFunction)(void (*)(void))py_rewrite, METH_FASTCALL, rewrite_doc},
@@ -506,16 +520,17 @@ int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st)
         "A field flagged NON_NULL is null or missing; attribute path: the response path, "
         "e.g. ['userPosts', 3, 'title'].",
         PyExc_ValueError, NULL);
-    if (st->NonNullError == NULL || PyModule_AddObjectRef(module, "NonNullError", st->NonNullError) < 0)
+    if (st->NonNullError == NULL ||
+        PyModule_AddObjectRef(module, "NonNullError", st->NonNullError) < 0)
         return -1;
     st->SelectionType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &Selection_spec, NULL);
-    if (st->SelectionType == NULL
-        || PyModule_AddObjectRef(module, "Selection", (PyObject *)st->SelectionType) < 0)
+    if (st->SelectionType == NULL ||
+        PyModule_AddObjectRef(module, "Selection", (PyObject *)st->SelectionType) < 0)
         return -1;
-    if (PyModule_AddIntConstant(module, "ID", FQ_FIELD_ID) < 0
-        || PyModule_AddIntConstant(module, "NON_NULL", FQ_FIELD_NON_NULL) < 0
-        || PyModule_AddIntConstant(module, "ITEMS_NON_NULL", FQ_FIELD_ITEMS_NON_NULL) < 0
-        || PyModule_AddIntConstant(module, "MAX_DEPTH", FQ_MAX_DEPTH) < 0)
+    if (PyModule_AddIntConstant(module, "ID", FQ_FIELD_ID) < 0 ||
+        PyModule_AddIntConstant(module, "NON_NULL", FQ_FIELD_NON_NULL) < 0 ||
+        PyModule_AddIntConstant(module, "ITEMS_NON_NULL", FQ_FIELD_ITEMS_NON_NULL) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_DEPTH", FQ_MAX_DEPTH) < 0)
         return -1;
     return PyModule_AddFunctions(module, rewrite_methods);
 }

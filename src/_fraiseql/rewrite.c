@@ -56,7 +56,7 @@ typedef struct rw {
     span *slots;       /* stack of per-object value spans, one per source slot */
     size_t nslots, slots_cap;
     span inline_slots[32]; /* the stack while it is small: no allocation per call */
-    char *scratch; /* decoded keys */
+    char *scratch;         /* decoded keys */
     size_t scratch_cap;
     fq_level_shapes *shapes; /* the selection tree's learned shapes; NULL: not used */
     int shaped;              /* a shape was tried in the current document */
@@ -107,10 +107,10 @@ static FQ_COLD const char *fail_depth(rw *c, const char *at)
 /* Every reservation carries SLACK spare bytes, so that copy_small may store a whole 16-byte
  * vector for a shorter copy. */
 #define SLACK 16
-#define RESERVE(c, at, n)                                                                         \
-    do {                                                                                          \
+#define RESERVE(c, at, n)                                                                          \
+    do {                                                                                           \
         if (FQ_UNLIKELY(fq_buf_reserve((c)->out, (n) + SLACK) < 0))                                \
-            return fail_nomem((c), (at));                                                         \
+            return fail_nomem((c), (at));                                                          \
     } while (0)
 
 /* Writes src[0..n) at dst, returns dst + n; avail: bytes readable at src. Short copies (the
@@ -126,14 +126,17 @@ FQ_INLINE char *copy_at(char *dst, const char *src, size_t n, size_t avail)
     /* 16 < n <= 64 (dates, e-mail addresses, titles): the first and the last 16 or 32
      * bytes, overlapping, read and written within [0, n); cheaper than a libc call. */
     if (n > 16 && n <= 32) {
-        __m128i a = _mm_loadu_si128((const __m128i *)src), b = _mm_loadu_si128((const __m128i *)(src + n - 16));
+        __m128i a = _mm_loadu_si128((const __m128i *)src),
+                b = _mm_loadu_si128((const __m128i *)(src + n - 16));
         _mm_storeu_si128((__m128i *)dst, a);
         _mm_storeu_si128((__m128i *)(dst + n - 16), b);
         return dst + n;
     }
     if (n > 32 && n <= 64) {
-        __m128i a = _mm_loadu_si128((const __m128i *)src), b = _mm_loadu_si128((const __m128i *)(src + 16)),
-                x = _mm_loadu_si128((const __m128i *)(src + n - 32)), y = _mm_loadu_si128((const __m128i *)(src + n - 16));
+        __m128i a = _mm_loadu_si128((const __m128i *)src),
+                b = _mm_loadu_si128((const __m128i *)(src + 16)),
+                x = _mm_loadu_si128((const __m128i *)(src + n - 32)),
+                y = _mm_loadu_si128((const __m128i *)(src + n - 16));
         _mm_storeu_si128((__m128i *)dst, a);
         _mm_storeu_si128((__m128i *)(dst + 16), b);
         _mm_storeu_si128((__m128i *)(dst + n - 32), x);
@@ -157,7 +160,10 @@ FQ_INLINE void copy_small(fq_buf *o, const char *src, size_t n, size_t avail)
 
 /* 1 for bytes that end the fast run of a string body: '"', '\\', controls, non-ASCII. */
 static const unsigned char string_special[256] = {
-    [0 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xFF] = 1,
+    [0 ... 0x1F] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x80 ... 0xFF] = 1,
 };
 
 static const unsigned char is_ws[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
@@ -168,7 +174,8 @@ static const unsigned char is_ws[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r
  * chains than folding two of them into one (measured slower). */
 FQ_INLINE __m128i string_special_vec(__m128i v)
 {
-    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    __m128i special =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
     return _mm_or_si128(special, _mm_cmplt_epi8(v, _mm_set1_epi8(' ')));
 }
 
@@ -236,8 +243,9 @@ FQ_INLINE int next_item(rw *c, const char **pp, char closer)
         *pp = p + 1;
         return 0;
     }
-    fail(c, p, closer == ']' ? "expected ',' or ']' after an array element"
-                             : "expected ',' or '}' after an object member");
+    fail(c, p,
+         closer == ']' ? "expected ',' or ']' after an array element"
+                       : "expected ',' or '}' after an object member");
     return -1;
 }
 
@@ -248,12 +256,21 @@ static const char *scan_escape(rw *c, const char *p)
     if (end - p < 2)
         return fail(c, p, "unterminated escape sequence in string");
     switch (p[1]) {
-    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
         return p + 2;
     case 'u':
         break;
     default:
-        return fail(c, p, "invalid escape sequence in string (expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u)");
+        return fail(c, p,
+                    "invalid escape sequence in string (expected one of \\\" \\\\ \\/ \\b \\f \\n "
+                    "\\r \\t \\u)");
     }
     int cp = end - p >= 6 ? fq_hex4(p + 2) : -1;
     if (cp < 0)
@@ -263,7 +280,9 @@ static const char *scan_escape(rw *c, const char *p)
     if (cp >= 0xD800 && cp <= 0xDBFF) {
         int lo = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? fq_hex4(p + 8) : -1;
         if (lo < 0xDC00 || lo > 0xDFFF)
-            return fail(c, p, "lone high surrogate \\u escape (expected a low surrogate \\u escape after it)");
+            return fail(
+                c, p,
+                "lone high surrogate \\u escape (expected a low surrogate \\u escape after it)");
         return p + 12;
     }
     return p + 6;
@@ -283,15 +302,18 @@ __attribute__((target("avx2"))) static const char *skip_plain_avx2(const char *p
                   space = _mm256_set1_epi8(' ');
     char *w = copy_to;
     while (end - p >= 64) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
+        __m256i a = _mm256_loadu_si256((const __m256i *)p),
+                b = _mm256_loadu_si256((const __m256i *)(p + 32));
         if (w) {
             _mm256_storeu_si256((__m256i *)w, a);
             _mm256_storeu_si256((__m256i *)(w + 32), b);
             w += 64;
         }
-#define FQ_SPECIAL(v) _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash)), _mm256_cmpgt_epi8(space, v))
-        uint64_t m = (uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(a))
-                     | (uint64_t)(uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(b)) << 32;
+#define FQ_SPECIAL(v)                                                                              \
+    _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash)),    \
+                    _mm256_cmpgt_epi8(space, v))
+        uint64_t m = (uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(a)) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(FQ_SPECIAL(b)) << 32;
 #undef FQ_SPECIAL
         if (m)
             return p + __builtin_ctzll(m);
@@ -317,8 +339,10 @@ static FQ_NOINLINE const char *scan_string_slow(rw *c, const char *open, const c
 #if FQ_SIMD
         /* long text: 64 bytes per round, one branch */
         while (end - p >= 64) {
-            __m128i a = _mm_loadu_si128((const __m128i *)p), b = _mm_loadu_si128((const __m128i *)(p + 16)),
-                    x = _mm_loadu_si128((const __m128i *)(p + 32)), y = _mm_loadu_si128((const __m128i *)(p + 48));
+            __m128i a = _mm_loadu_si128((const __m128i *)p),
+                    b = _mm_loadu_si128((const __m128i *)(p + 16)),
+                    x = _mm_loadu_si128((const __m128i *)(p + 32)),
+                    y = _mm_loadu_si128((const __m128i *)(p + 48));
             __m128i any = _mm_or_si128(_mm_or_si128(string_special_vec(a), string_special_vec(b)),
                                        _mm_or_si128(string_special_vec(x), string_special_vec(y)));
             if (_mm_movemask_epi8(any))
@@ -505,7 +529,15 @@ FQ_INLINE const char *skip_value(rw *c, const char *p, int depth)
         return scan_literal(c, p, "false", 5);
     case 'n':
         return scan_literal(c, p, "null", 4);
-    case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9': {
         /* ids and counts: digits up to a byte that continues no number, checked inline */
         const char *q = p + 1;
         while (q < c->end && is_digit(*q))
@@ -514,7 +546,8 @@ FQ_INLINE const char *skip_value(rw *c, const char *p, int depth)
             return q;
         return scan_number(c, p);
     }
-    case '-': case '0':
+    case '-':
+    case '0':
         return scan_number(c, p);
     default:
         return fail(c, p, "expected a JSON value");
@@ -691,7 +724,8 @@ FQ_INLINE const char *match_expected(const rw *c, const fq_selection *sel, int32
     size_t n = (size_t)__builtin_ctz(~want); /* bytes of `name":` */
 #if FQ_SIMD
     if (FQ_LIKELY(c->end - p > 16)) {
-        __m128i a = _mm_loadu_si128((const __m128i *)name), b = _mm_loadu_si128((const __m128i *)(p + 1));
+        __m128i a = _mm_loadu_si128((const __m128i *)name),
+                b = _mm_loadu_si128((const __m128i *)(p + 1));
         unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
         if (want == 0 || (eq & want) != want)
             return NULL;
@@ -882,7 +916,7 @@ static const char *write_leaf(rw *c, const char *v, const char *e, int depth, co
  * just now in the input (s.e NULL: streamed). Returns the end of the value (close if not
  * seen). direct: whether sub-objects may stream their fields (see rw_object). */
 FQ_INLINE const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_field *f, span s,
-                              const char *close, int depth, const frame *fr, int direct)
+                                 const char *close, int depth, const frame *fr, int direct)
 {
     fq_buf *o = c->out;
     frame here = {fr, fq_sel_str(sel, f->key_off), f->key_len, 0};
@@ -894,7 +928,8 @@ FQ_INLINE const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_fi
     if (s.v == NULL || *s.v == 'n') {
         if (FQ_UNLIKELY(f->flags & FQ_FIELD_NON_NULL))
             return fail_at(c, s.v ? s.v : close, FQ_ERR_NONNULL,
-                           s.v ? "null value for a non-null field" : "missing value for a non-null field",
+                           s.v ? "null value for a non-null field"
+                               : "missing value for a non-null field",
                            &here);
         RESERVE(c, close, 4);
         fq_buf_put(o, "null", 4);
@@ -1027,8 +1062,8 @@ FQ_INLINE char *shape_texts(rw *c, const fq_selection *sel, const fq_shape *t,
 {
     if (m->flush_from < m->flush_to) {
         c->out->len = (size_t)(w - c->out->data);
-        if (flush_fields(c, sel, m->flush_from, m->flush_to, base, at, depth, fr) < 0
-            || (w = shape_room(c, t, rest)) == NULL)
+        if (flush_fields(c, sel, m->flush_from, m->flush_to, base, at, depth, fr) < 0 ||
+            (w = shape_room(c, t, rest)) == NULL)
             return NULL;
     }
     return copy_at(w, fq_shape_text(t, m), m->text_len, FQ_SHAPE_PAD);
@@ -1068,7 +1103,8 @@ FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selecti
         if (m->kind == FQ_MEMBER_LEAF && *v == '"') {
             if ((p = copy_string(c, v, &w)) == NULL)
                 return NULL;
-        } else if (m->kind == FQ_MEMBER_SCAN || (m->kind == FQ_MEMBER_LEAF && *v != '{' && *v != '[')) {
+        } else if (m->kind == FQ_MEMBER_SCAN ||
+                   (m->kind == FQ_MEMBER_LEAF && *v != '{' && *v != '[')) {
             int esc = 0;
             p = *v == '"' ? scan_string(c, v, &esc) : skip_value(c, v, depth + 1);
             if (p == NULL)
@@ -1077,8 +1113,8 @@ FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selecti
                 w = copy_at(w, v, (size_t)(p - v), (size_t)(end - v));
         } else {
             o->len = (size_t)(w - o->data);
-            if ((p = emit_value_out(c, sel, (uint32_t)m->field, v, depth + 1, fr)) == NULL
-                || (w = shape_room(c, t, p)) == NULL)
+            if ((p = emit_value_out(c, sel, (uint32_t)m->field, v, depth + 1, fr)) == NULL ||
+                (w = shape_room(c, t, p)) == NULL)
                 return NULL;
         }
         if (m->slot >= 0)
@@ -1103,15 +1139,15 @@ mismatch:
 
 /* Another shape of level that shares t's first i members and whose member i (or closing
  * glue) starts at p, or NULL. */
-static FQ_NOINLINE const fq_shape *other_shape(fq_level_shapes *level, const fq_shape *t, uint32_t i,
-                                               const char *end, const char *p)
+static FQ_NOINLINE const fq_shape *other_shape(fq_level_shapes *level, const fq_shape *t,
+                                               uint32_t i, const char *end, const char *p)
 {
     for (int k = 0; k < FQ_SHAPES_PER_LEVEL; k++) {
         const fq_shape *u = fq_shape_get(level, k);
         if (u == NULL)
             return NULL;
-        if (u != t && fq_shape_shared(t, u) >= i
-            && glue_eq(end, p, u, i < u->nmembers ? &u->members[i] : &u->close))
+        if (u != t && fq_shape_shared(t, u) >= i &&
+            glue_eq(end, p, u, i < u->nmembers ? &u->members[i] : &u->close))
             return u;
     }
     return NULL;
@@ -1181,7 +1217,7 @@ static FQ_NOINLINE const char *rw_object(rw *c, const char *open, const fq_selec
         return fail_nomem(c, open);
 
 restart:;
-    uint32_t next = 0;          /* fields [0, next) are written */
+    uint32_t next = 0;           /* fields [0, next) are written */
     int32_t expect = sel->first; /* the slot whose key jsonb order puts next */
     RESERVE(c, open, 1);
     fq_buf_putc(o, '{');
@@ -1380,7 +1416,8 @@ static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int d
     default:
         if (skip_value(c, p, depth) == NULL)
             return NULL;
-        return fail_at(c, p, FQ_ERR_KIND, "expected an object, an array or null for a field with a sub-selection", fr);
+        return fail_at(c, p, FQ_ERR_KIND,
+                       "expected an object, an array or null for a field with a sub-selection", fr);
     }
 }
 

@@ -109,9 +109,9 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
             fail(err, FQ_ERR_JSON, "unknown field flags", i);
             goto error;
         }
-        if (f->out_len > ARENA_LIMIT / 8 || f->src_len > ARENA_LIMIT / 8
-            || !fq_utf8_valid(f->out_key, f->out_len)
-            || (f->src_key && !fq_utf8_valid(f->src_key, f->src_len))) {
+        if (f->out_len > ARENA_LIMIT / 8 || f->src_len > ARENA_LIMIT / 8 ||
+            !fq_utf8_valid(f->out_key, f->out_len) ||
+            (f->src_key && !fq_utf8_valid(f->src_key, f->src_len))) {
             fail(err, FQ_ERR_JSON, "field key is not valid UTF-8 or too long", i);
             goto error;
         }

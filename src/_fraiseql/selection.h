@@ -22,8 +22,8 @@
 #include "common.h"
 
 /* Field flags. */
-#define FQ_FIELD_ID 1u       /* a JSON number is written as a JSON string (GraphQL ID) */
-#define FQ_FIELD_NON_NULL 2u /* a null or missing value fails with FQ_ERR_NONNULL */
+#define FQ_FIELD_ID 1u             /* a JSON number is written as a JSON string (GraphQL ID) */
+#define FQ_FIELD_NON_NULL 2u       /* a null or missing value fails with FQ_ERR_NONNULL */
 #define FQ_FIELD_ITEMS_NON_NULL 4u /* a null item of the field's list fails with FQ_ERR_NONNULL */
 #define FQ_FIELD_ALL_FLAGS (FQ_FIELD_ID | FQ_FIELD_NON_NULL | FQ_FIELD_ITEMS_NON_NULL)
 
@@ -77,7 +77,7 @@ struct fq_selection {
     uint32_t mask; /* hash table has mask + 1 uint16 entries: slot + 1, 0 = empty */
     uint32_t srcs_off, table_off;
     uint32_t typename_off, typename_len;
-    int32_t first; /* the slot whose name comes first in jsonb key order; -1: none */
+    int32_t first;         /* the slot whose name comes first in jsonb key order; -1: none */
     uint32_t children_off; /* the first child arena; == size when there is none */
     uint32_t node;         /* this level's preorder index in its tree (the root's is 0) */
     uint32_t nnodes;       /* levels in the subtree rooted here, this one included */
@@ -115,8 +115,8 @@ FQ_INLINE uint32_t fq_sel_hash(const char *k, size_t n)
 {
     uint32_t h = (uint32_t)n;
     if (n)
-        h ^= ((uint32_t)(unsigned char)k[0] << 8) ^ ((uint32_t)(unsigned char)k[n - 1] << 16)
-             ^ ((uint32_t)(unsigned char)k[n / 2] << 24);
+        h ^= ((uint32_t)(unsigned char)k[0] << 8) ^ ((uint32_t)(unsigned char)k[n - 1] << 16) ^
+             ((uint32_t)(unsigned char)k[n / 2] << 24);
     h *= 0x9E3779B1u;
     return h ^ (h >> 16);
 }

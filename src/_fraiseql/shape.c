@@ -12,12 +12,13 @@
 static int same_shape(const fq_shape *t, const fq_shape_seen *m, size_t n, const char *close,
                       size_t close_len)
 {
-    if (t->nmembers != n || t->close.glue_len != close_len
-        || memcmp(fq_shape_glue(t, &t->close), close, close_len) != 0)
+    if (t->nmembers != n || t->close.glue_len != close_len ||
+        memcmp(fq_shape_glue(t, &t->close), close, close_len) != 0)
         return 0;
     for (size_t i = 0; i < n; i++) {
         const fq_shape_member *tm = &t->members[i];
-        if (tm->glue_len != m[i].glue_len || memcmp(fq_shape_glue(t, tm), m[i].glue, m[i].glue_len) != 0)
+        if (tm->glue_len != m[i].glue_len ||
+            memcmp(fq_shape_glue(t, tm), m[i].glue, m[i].glue_len) != 0)
             return 0;
     }
     return 1;
@@ -89,7 +90,8 @@ static size_t member_text(const fq_selection *sel, fq_shape_member *mb, int cons
  * constants[i]: member i's flush range (close: index n) is all constant text. Returns -1
  * when a selected key comes twice (last-wins objects stay with the general path) or a
  * non-null field's key is missing. state: nsrc bytes, zeroed. */
-static int plan_members(const fq_selection *sel, fq_shape *t, unsigned char *state, unsigned char *constants)
+static int plan_members(const fq_selection *sel, fq_shape *t, unsigned char *state,
+                        unsigned char *constants)
 {
     const fq_sel_src *srcs = fq_sel_srcs(sel);
     for (uint32_t i = 0; i < t->nmembers; i++) {
@@ -144,11 +146,11 @@ static int plan_members(const fq_selection *sel, fq_shape *t, unsigned char *sta
 static int same_member(const fq_shape *s, const fq_shape_member *a, const fq_shape *t,
                        const fq_shape_member *b)
 {
-    return a->glue_len == b->glue_len && a->text_len == b->text_len && a->kind == b->kind
-           && a->slot == b->slot && a->field == b->field && a->flush_from == b->flush_from
-           && a->flush_to == b->flush_to
-           && memcmp(fq_shape_glue(s, a), fq_shape_glue(t, b), a->glue_len) == 0
-           && memcmp(fq_shape_text(s, a), fq_shape_text(t, b), a->text_len) == 0;
+    return a->glue_len == b->glue_len && a->text_len == b->text_len && a->kind == b->kind &&
+           a->slot == b->slot && a->field == b->field && a->flush_from == b->flush_from &&
+           a->flush_to == b->flush_to &&
+           memcmp(fq_shape_glue(s, a), fq_shape_glue(t, b), a->glue_len) == 0 &&
+           memcmp(fq_shape_text(s, a), fq_shape_text(t, b), a->text_len) == 0;
 }
 
 /* How many leading members shapes s and t share. */
@@ -190,7 +192,8 @@ int fq_shape_publish(fq_level_shapes *level, const fq_selection *sel, const fq_s
         goto error;
     size_t text = 0;
     for (size_t i = 0; i <= n; i++)
-        text += member_text(sel, i < n ? &draft->members[i] : &draft->close, constants[i], i == n, NULL);
+        text += member_text(sel, i < n ? &draft->members[i] : &draft->close, constants[i], i == n,
+                            NULL);
     if (text > SHAPE_MAX_BYTES)
         goto error;
     if ((t = calloc(1, head + glue + text + FQ_SHAPE_PAD)) == NULL)

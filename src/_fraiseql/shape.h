@@ -55,9 +55,9 @@ typedef struct fq_shape_member {
 
 typedef struct fq_shape {
     uint32_t nmembers;
-    uint32_t text_total;       /* bytes of all constant texts */
-    uint32_t records;          /* whether any member records its value */
-    uint32_t index;            /* its slot in the level */
+    uint32_t text_total; /* bytes of all constant texts */
+    uint32_t records;    /* whether any member records its value */
+    uint32_t index;      /* its slot in the level */
     /* same[j], for the shape in slot j < index: how many leading members (glue and plan)
      * the two share. A rewrite whose input differs from this shape at member i may go on
      * with another shape sharing at least i members (fq_shape_shared). */
@@ -111,8 +111,8 @@ FQ_INLINE uint32_t fq_shape_shared(const fq_shape *a, const fq_shape *b)
  * used for a single object never pays for learning). */
 FQ_INLINE int fq_shape_wanted(fq_level_shapes *level)
 {
-    if (__atomic_load_n(&level->shape[FQ_SHAPES_PER_LEVEL - 1], __ATOMIC_RELAXED) != NULL
-        || __atomic_load_n(&level->failed, __ATOMIC_RELAXED) >= FQ_SHAPE_MAX_FAILURES)
+    if (__atomic_load_n(&level->shape[FQ_SHAPES_PER_LEVEL - 1], __ATOMIC_RELAXED) != NULL ||
+        __atomic_load_n(&level->failed, __ATOMIC_RELAXED) >= FQ_SHAPE_MAX_FAILURES)
         return 0;
     return __atomic_fetch_add(&level->seen, 1, __ATOMIC_RELAXED) > 0;
 }

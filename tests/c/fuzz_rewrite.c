@@ -22,7 +22,9 @@
 static const char *const KEYS[] = {"a", "b", "a_b", "id", "", "x_y_z", "\xc3\xa9"};
 #define NKEYS 7
 #define MAXF 6
-#define ID_MARK "\x01\x02" "fq-id" /* oracle placeholder: "a JSON string holding this number" */
+#define ID_MARK                                                                                    \
+    "\x01\x02"                                                                                     \
+    "fq-id" /* oracle placeholder: "a JSON string holding this number" */
 
 typedef struct osel {
     int n;
@@ -67,9 +69,12 @@ static osel *osel_build(desc *d, int depth)
         s->f[i].flags = (unsigned)(b >> 4) & 7;
         if ((b & 8) && s->f[i].src && depth < 3)
             s->f[i].child = osel_build(d, depth + 1);
-        specs[i] = (fq_field_spec){s->f[i].out, strlen(s->f[i].out), s->f[i].src,
+        specs[i] = (fq_field_spec){s->f[i].out,
+                                   strlen(s->f[i].out),
+                                   s->f[i].src,
                                    s->f[i].src ? strlen(s->f[i].src) : 0,
-                                   s->f[i].child ? s->f[i].child->compiled : NULL, s->f[i].flags};
+                                   s->f[i].child ? s->f[i].child->compiled : NULL,
+                                   s->f[i].flags};
     }
     s->compiled = fq_selection_new("T", 1, specs, (size_t)s->n, &err);
     if (!s->compiled)
@@ -246,7 +251,8 @@ static json_t *oracle_camel(json_t *v, int *collision)
     json_t *o = json_object();
     const char *key;
     json_t *val;
-    json_object_foreach(v, key, val) {
+    json_object_foreach(v, key, val)
+    {
         char *name = malloc(strlen(key) + 1);
         camel(key, name);
         if (json_object_get(o, name))
@@ -263,7 +269,8 @@ static int same(json_t *ours, json_t *want)
     if (json_is_object(want) && json_object_size(want) == 1 && json_object_get(want, ID_MARK)) {
         if (!json_is_string(ours))
             return 0;
-        json_t *num = json_loadb(json_string_value(ours), json_string_length(ours), JSON_DECODE_ANY, NULL);
+        json_t *num =
+            json_loadb(json_string_value(ours), json_string_length(ours), JSON_DECODE_ANY, NULL);
         int ok = num && json_equal(num, json_object_get(want, ID_MARK));
         json_decref(num);
         return ok;
@@ -283,8 +290,8 @@ static int same(json_t *ours, json_t *want)
             return 0;
         void *a = json_object_iter(ours), *b = json_object_iter(want);
         for (; a && b; a = json_object_iter_next(ours, a), b = json_object_iter_next(want, b)) {
-            if (strcmp(json_object_iter_key(a), json_object_iter_key(b)) != 0
-                || !same(json_object_iter_value(a), json_object_iter_value(b)))
+            if (strcmp(json_object_iter_key(a), json_object_iter_key(b)) != 0 ||
+                !same(json_object_iter_value(a), json_object_iter_value(b)))
                 return 0;
         }
         return a == NULL && b == NULL;
@@ -301,7 +308,8 @@ static int jansson_cannot_represent(const json_error_t *e)
 
 static void fail(const char *why, const uint8_t *doc, size_t len)
 {
-    fprintf(stderr, "fuzz_rewrite: %s on document (%zu bytes): %.*s\n", why, len, (int)len, (const char *)doc);
+    fprintf(stderr, "fuzz_rewrite: %s on document (%zu bytes): %.*s\n", why, len, (int)len,
+            (const char *)doc);
     abort();
 }
 
@@ -339,8 +347,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fq_err err2 = {0};
         fq_buf_init(&out2);
         int rc2 = fq_rewrite(&out2, (const char *)doc, len, sel->compiled, &err2);
-        if (rc2 != rc || err2.code != err.code || err2.pos != err.pos || err2.msg != err.msg
-            || err2.path_len != err.path_len)
+        if (rc2 != rc || err2.code != err.code || err2.pos != err.pos || err2.msg != err.msg ||
+            err2.path_len != err.path_len)
             fail("a repeated rewrite fails differently", doc, len);
         if (rc == 0 && (out2.len != out.len || memcmp(out2.data, out.data, out.len) != 0))
             fail("a repeated rewrite writes other bytes", doc, len);
@@ -349,7 +357,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     json_error_t jerr;
-    json_t *want = NULL, *dom = json_loadb((const char *)doc, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    json_t *want = NULL,
+           *dom = json_loadb((const char *)doc, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (dom == NULL) {
         if (rc == 0 && !jansson_cannot_represent(&jerr))
             fail("accepted what jansson rejects", doc, len);
@@ -385,7 +394,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (out.data[i] == '"') {
                 for (i++; out.data[i] != '"'; i++)
                     i += out.data[i] == '\\';
-            } else if (out.data[i] == ' ' || out.data[i] == '\n' || out.data[i] == '\t' || out.data[i] == '\r') {
+            } else if (out.data[i] == ' ' || out.data[i] == '\n' || out.data[i] == '\t' ||
+                       out.data[i] == '\r') {
                 fail("output is not compact", doc, len);
             }
         if (!collision && !same(ours, want)) {

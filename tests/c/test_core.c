@@ -8,7 +8,8 @@
 #include "rewrite.h"
 #include "shape.h"
 
-static fq_field_spec field(const char *out, const char *src, const fq_selection *child, unsigned flags)
+static fq_field_spec field(const char *out, const char *src, const fq_selection *child,
+                           unsigned flags)
 {
     fq_field_spec f = {out, strlen(out), src, src ? strlen(src) : 0, child, flags};
     return f;
@@ -92,10 +93,11 @@ static void test_rewrite(void)
     fq_selection_free(post); /* the user selection holds its own copy */
     CHECK(user != NULL);
 
-    expect("{\"user_posts\": [{\"title\": \"x\", \"id\": 7}], \"first_name\": \"A\"}", user,
-           "{\"firstName\":\"A\",\"posts\":[{\"__typename\":\"Post\",\"id\":\"7\",\"title\":\"x\"}],"
-           "\"ids\":[{\"title\":\"x\",\"id\":7}],\"t\":\"User\",\"m\":null}",
-           FQ_OK);
+    expect(
+        "{\"user_posts\": [{\"title\": \"x\", \"id\": 7}], \"first_name\": \"A\"}", user,
+        "{\"firstName\":\"A\",\"posts\":[{\"__typename\":\"Post\",\"id\":\"7\",\"title\":\"x\"}],"
+        "\"ids\":[{\"title\":\"x\",\"id\":7}],\"t\":\"User\",\"m\":null}",
+        FQ_OK);
     expect("{\"first_name\": 1, \"first_name\": 2}", user,
            "{\"firstName\":2,\"posts\":null,\"ids\":null,\"t\":\"User\",\"m\":null}", FQ_OK);
     expect("{\"user_posts\": [{\"title\": null}]}", user, NULL, FQ_ERR_NONNULL);
@@ -154,10 +156,11 @@ static void test_rewrite_array(void)
     fq_buf_init(&b);
     struct docs ok = {{"{\"a_b\": 1}", NULL, " {\"a_b\": [2]} "}};
     CHECK(fq_rewrite_array(&b, 3, doc_at, &ok, sel, &err) == 0);
-    CHECK(b.len == strlen("[{\"aB\":1},null,{\"aB\":[2]}]")
-          && memcmp(b.data, "[{\"aB\":1},null,{\"aB\":[2]}]", b.len) == 0);
+    CHECK(b.len == strlen("[{\"aB\":1},null,{\"aB\":[2]}]") &&
+          memcmp(b.data, "[{\"aB\":1},null,{\"aB\":[2]}]", b.len) == 0);
     b.len = 0;
-    CHECK(fq_rewrite_array(&b, 0, doc_at, &ok, sel, &err) == 0 && b.len == 2 && memcmp(b.data, "[]", 2) == 0);
+    CHECK(fq_rewrite_array(&b, 0, doc_at, &ok, sel, &err) == 0 && b.len == 2 &&
+          memcmp(b.data, "[]", 2) == 0);
     b.len = 0;
     CHECK(fq_rewrite_array(&b, 3, doc_at, &ok, NULL, &err) == 0);
     CHECK(memcmp(b.data, "[{\"aB\":1},null,{\"aB\":[2]}]", b.len) == 0);
@@ -188,8 +191,8 @@ static void general_path_agrees(const char *doc, size_t len, const fq_selection 
     fq_rewrite_use_shapes(0);
     int plain_rc = fq_rewrite(&plain, doc, len, sel, &plain_err);
     fq_rewrite_use_shapes(1);
-    CHECK(plain_rc == rc && plain_err.code == err->code && plain_err.pos == err->pos
-          && plain_err.msg == err->msg);
+    CHECK(plain_rc == rc && plain_err.code == err->code && plain_err.pos == err->pos &&
+          plain_err.msg == err->msg);
     CHECK(rc != 0 || (plain.len == out->len && memcmp(plain.data, out->data, out->len) == 0));
     fq_err_clear(&plain_err);
     fq_buf_free(&plain);
@@ -198,8 +201,10 @@ static void general_path_agrees(const char *doc, size_t len, const fq_selection 
 static void test_prefixes_and_corruptions(void)
 {
     static const char doc[] =
-        "{\"id\": 1, \"email\": \"a@b.c\", \"first_name\": \"caf\\u00e9 \xc3\xa9\", \"user_posts\": "
-        "[{\"id\": 2, \"title\": \"a long enough title to use the sixteen byte loads\", \"n\": -1.5e3}, "
+        "{\"id\": 1, \"email\": \"a@b.c\", \"first_name\": \"caf\\u00e9 \xc3\xa9\", "
+        "\"user_posts\": "
+        "[{\"id\": 2, \"title\": \"a long enough title to use the sixteen byte loads\", \"n\": "
+        "-1.5e3}, "
         "{\"id\": 3, \"title\": \"\\ud83d\\ude00\", \"tags\": [true, false, null, {}]}]}";
     fq_err err = {0};
     fq_field_spec pf[] = {field("id", "id", NULL, FQ_FIELD_ID), field("title", "title", NULL, 0)};
@@ -264,8 +269,8 @@ static void test_shapes(void)
     }
     snprintf(wide + w, sizeof(wide) - w, "]");
     fq_err err = {0};
-    fq_field_spec f[] = {field("t", NULL, NULL, 0), field("a", "a", NULL, 0), field("b", "b", NULL, 0),
-                         field("a2", "a", NULL, FQ_FIELD_ID)};
+    fq_field_spec f[] = {field("t", NULL, NULL, 0), field("a", "a", NULL, 0),
+                         field("b", "b", NULL, 0), field("a2", "a", NULL, FQ_FIELD_ID)};
     fq_selection *sel = fq_selection_new("T", 1, f, 4, &err);
     fq_buf b;
     fq_buf_init(&b);

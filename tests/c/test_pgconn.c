@@ -9,7 +9,6 @@
 #include "check.h"
 #include "pgconn.h"
 
-
 static void wait_for(fq_pgconn *c, fq_want want)
 {
     struct pollfd p = {fq_pgconn_socket(c), 0, 0};
