@@ -233,7 +233,8 @@ def _server(module_app: str, env: dict[str, str]):  # type: ignore[no-untyped-de
                 break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{module_app} did not start: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
+                err = proc.stderr.read().decode()  # type: ignore[union-attr]
+                raise RuntimeError(f"{module_app} did not start: {err}") from None
             time.sleep(0.1)
     try:
         yield url

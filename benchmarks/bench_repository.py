@@ -6,15 +6,17 @@ the response is the GraphQL shape {__typename, id, firstName, lastName, email, u
 {id, title}} as JSON bytes. Compared in the same run:
 
   floor      pgbench -M prepared on the same SQL (no Python at all)
-  asyncpg    pool (reset on release disabled) + prepared fetchval + orjson.loads + precomputed field lists + orjson.dumps
-  psycopg    psycopg 3 async (a queue of connections), prepare=True, jsonb as text, same transform
+  asyncpg    pool (reset on release disabled) + prepared fetchval + orjson.loads
+             + precomputed field lists + orjson.dumps
+  psycopg    psycopg 3 async (a queue of connections), prepare=True, jsonb as text,
+             same transform
   fetch_json fraiseql: pool.fetch_json(sql, id, selection=...) (rewritten in C from PQgetvalue)
   find_one   fraiseql: Repository(pool).find_one("qm_user", id=...) with a selection active
 
 Latency: one task, sequential requests; each round runs pgbench, then every contender on the
 same ids in 10 interleaved slices (order rotated); the table shows the median over all slices
-of the mean per request, and the floor as the median of pgbench's average latency per round. Throughput: 64 tasks on 2 and
-on 8 connections, requests per second (median over rounds); fraiseql once with shared
+of the mean per request, and the floor as the median of pgbench's average latency per round.
+Throughput: 64 tasks on 2 and on 8 connections, requests per second (median over rounds); fraiseql once with shared
 pipelined connections (the pool's default for reads) and once with one connection held per
 request (`acquire`), which is what pipelining is measured against.
 
@@ -288,7 +290,7 @@ async def run(dsn: str, rounds: int, requests: int, seconds: float) -> str:
     rng = random.Random(1)
     ids = [rng.randint(1, USERS) for _ in range(requests)]
     lat: dict[str, list[float]] = {name: [] for name in ["floor (pgbench)", *LATENCY]}
-    for r in range(rounds):
+    for _ in range(rounds):
         lat["floor (pgbench)"].append(pgbench(dsn, 1, seconds)[0])
         for name, values in (await latency_chunks(dsn, ids, 10)).items():
             lat[name] += values
@@ -315,7 +317,7 @@ async def run(dsn: str, rounds: int, requests: int, seconds: float) -> str:
     tput: dict[str, dict[int, list[float]]] = {
         name: {2: [], 8: []} for name in ["pgbench", *THROUGHPUT]
     }
-    for r in range(max(1, rounds // 2)):
+    for _ in range(max(1, rounds // 2)):
         for conns in (2, 8):
             tput["pgbench"][conns].append(pgbench(dsn, conns, seconds)[1])
             for name in THROUGHPUT:

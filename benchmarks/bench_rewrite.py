@@ -184,7 +184,7 @@ def main() -> None:
 
     if args.dump:
         os.makedirs(args.dump, exist_ok=True)
-        for i, (name, doc) in enumerate(DOCUMENTS.items()):
+        for i, doc in enumerate(DOCUMENTS.values()):
             with open(os.path.join(args.dump, f"doc{i}.json"), "wb") as f:
                 f.write(doc)
         return

@@ -181,7 +181,8 @@ def test_bulk_insert_rebuilds_each_parent_once(dsn):
         }
         await conn.execute("""INSERT INTO tb_comment (post_id, user_id, body)
                               SELECT p.id, p.user_id, 'bulk' FROM generate_series(1, 200) g
-                              CROSS JOIN (SELECT id, user_id FROM tb_post ORDER BY created_at DESC, id DESC LIMIT 50) p""")
+                              CROSS JOIN (SELECT id, user_id FROM tb_post
+                                          ORDER BY created_at DESC, id DESC LIMIT 50) p""")
         after = dict(await conn.fetch("SELECT id, version FROM qm_user"))
         changed = {k for k in after if after[k] != before[k]}
         assert changed and changed <= owners

@@ -24,7 +24,8 @@ FROM generate_series(1, 40) g;
 MODELS = """
 from fraiseql.cqrs import Many, ReadModel
 MODELS = [ReadModel("user", table="tb_user", fields=("id", "name"),
-                    embed={{"posts": Many("tb_post", fields=("id", "title"), order_by="created_at DESC", limit={limit})}},
+                    embed={{"posts": Many("tb_post", fields=("id", "title"),
+                                          order_by="created_at DESC", limit={limit})}},
                     forms=("qm", "mv", "tv"))]
 """
 

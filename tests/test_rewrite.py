@@ -45,7 +45,10 @@ def test_selects_renames_and_orders_by_selection() -> None:
 
 
 def test_nested_list_of_objects_with_typename_at_both_levels() -> None:
-    doc = b'{"id": 1, "first_name": "A", "user_posts": [{"id": 7, "title": "x", "content": "c"}, {"title": "y", "id": 8}]}'
+    doc = (
+        b'{"id": 1, "first_name": "A", "user_posts": '
+        b'[{"id": 7, "title": "x", "content": "c"}, {"title": "y", "id": 8}]}'
+    )
     assert rewrite(doc, USER) == (
         b'{"__typename":"User","id":1,"firstName":"A","posts":['
         b'{"__typename":"Post","id":"7","title":"x"},{"__typename":"Post","id":"8","title":"y"}]}'

@@ -7,6 +7,7 @@ import gc
 import sys
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 
 from fraiseql import NON_NULL, JSONError, NonNullError, Selection, rewrite, to_camel
 
@@ -30,7 +31,7 @@ DOCS = [
 
 def workload() -> None:
     for doc in DOCS:
-        for call in (lambda: rewrite(doc, USER), lambda: to_camel(doc)):
+        for call in (partial(rewrite, doc, USER), partial(to_camel, doc)):
             try:
                 call()
             except (JSONError, NonNullError, TypeError):

@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = ["DeclarationError", "Many", "One", "ReadModel", "Sql", "FORMS"]
 
@@ -91,7 +90,7 @@ class Sql:
         return "(" + _PLACEHOLDER.sub(lambda m: f'{alias}."{m.group(1)}"', self.template) + ")"
 
 
-FieldSpec = Union[Sequence[str], Mapping[str, str | Sql]]
+FieldSpec = Sequence[str] | Mapping[str, str | Sql]
 
 
 @dataclass(frozen=True)

@@ -98,12 +98,14 @@ def _embed_expr(child: Node, pad: str) -> str:
             f"COALESCE((SELECT jsonb_agg({doc_expr(child, inner)}\n{pad} ORDER BY {order})"
             f"\n{pad} FROM {child.qualified} AS {a} WHERE {where}), '[]'::jsonb)"
         )
-    # LIMIT belongs inside the ordered subquery: on the aggregate it would limit one row (the seed's bug).
+    # LIMIT belongs inside the ordered subquery: on the aggregate it would limit one row
+    # (the seed's bug).
     s = "s" + a[1:]
     outs = ", ".join(f'{a}."{t.column}" AS o{i}' for i, t in enumerate(child.order))
     agg_order = ", ".join(t.sql(s, f"{s}.o{i}") for i, t in enumerate(child.order))
     return (
-        f"COALESCE((SELECT jsonb_agg({s}.doc ORDER BY {agg_order})\n{pad} FROM (SELECT {doc_expr(child, inner)} AS doc, {outs}"
+        f"COALESCE((SELECT jsonb_agg({s}.doc ORDER BY {agg_order})"
+        f"\n{pad} FROM (SELECT {doc_expr(child, inner)} AS doc, {outs}"
         f"\n{pad}       FROM {child.qualified} AS {a} WHERE {where}"
         f"\n{pad}       ORDER BY {order} LIMIT {int(child.limit)}) AS {s}), '[]'::jsonb)"
     )

@@ -101,7 +101,8 @@ class Refresher:
             if not await self._conn.fetchval(
                 """SELECT EXISTS (SELECT 1 FROM fraiseql.read_model m JOIN fraiseql.read_model_relation r
                        ON r.schema_name = m.schema_name AND r.model = m.name
-                       WHERE r.schema_name = $1 AND r.relation = $2 AND 'fq_' || m.name || '_notify' = ANY (m.functions))""",
+                       WHERE r.schema_name = $1 AND r.relation = $2
+                         AND 'fq_' || m.name || '_notify' = ANY (m.functions))""",
                 schema,
                 relation,
             ):
