@@ -1,0 +1,6 @@
+"""The SQL shipped with fraiseql, installed as the package `fraiseql.sql` (see pyproject.toml).
+
+A regular package, not a bare data directory, so that importlib.resources finds it in a wheel
+and in an editable install alike: fraiseql's own migrations (NNNN_name.sql, applied in order by
+`fraiseql migrate`) and the bootstrap they run after (migration_table.sql).
+"""
