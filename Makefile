@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,server,bench
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test build test-asan test-c fuzz bench bench-core count-core clean
+.PHONY: demo test build sql-reference test-asan test-c fuzz bench bench-core count-core clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -23,6 +23,11 @@ test: build
 
 demo: build
 	$(PY) -m fraiseql.demo
+
+# Rewrites sql/examples/blog/ (the blog example's generated SQL); tests/test_sql_reference.py
+# fails when those files differ from what the generator emits.
+sql-reference: build
+	$(PY) scripts/sql_reference.py
 
 clean:
 	rm -rf build $(VENV) .venv-asan fraiseql/*.so fraiseql/.built tests/c/build benchmarks/out

@@ -17,8 +17,8 @@ from typing import Any
 
 import graphql
 import pytest
-from graphql_corpus import CORPUS, HAND_WRITTEN, Case
-from graphql_model import Store, declare
+from support.graphql_corpus import CORPUS, HAND_WRITTEN, Case
+from support.graphql_model import Store, declare
 
 import fraiseql
 from fraiseql.execute import format_response

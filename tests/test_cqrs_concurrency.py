@@ -8,7 +8,7 @@ import random
 
 import asyncpg
 import pytest
-from cqrs_support import assert_no_drift, fresh_database, prepared_database, run, with_conn
+from support.cqrs import assert_no_drift, fresh_database, prepared_database, run, with_conn
 
 from fraiseql.cqrs import Many, One, ReadModel
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cqrs_support import prepared_database, with_conn
+from support.cqrs import prepared_database, with_conn
 
 from fraiseql.cqrs import DeclarationError, Many, One, ReadModel, Sql, install
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cqrs_support import assert_no_drift, fresh_database, with_conn
+from support.cqrs import assert_no_drift, fresh_database, with_conn
 
 from fraiseql.cli import main
 from fraiseql.cqrs.advise import advise, render

@@ -8,7 +8,7 @@ import sys
 
 import asyncpg
 import pytest
-from cqrs_support import fresh_database, run
+from support.cqrs import fresh_database, run
 
 from fraiseql.cli import main
 

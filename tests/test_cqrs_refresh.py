@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from cqrs_support import assert_no_drift, prepared_database, run, with_conn
+from support.cqrs import assert_no_drift, prepared_database, run, with_conn
 
 from fraiseql.cqrs import Many, ReadModel
 from fraiseql.cqrs.refresh import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cqrs_support import assert_no_drift, prepared_database, with_conn
+from support.cqrs import assert_no_drift, prepared_database, with_conn
 
 from fraiseql.cqrs import Many, One, ReadModel
 

@@ -19,8 +19,8 @@ from typing import Any
 import graphql
 import httpx
 import pytest
-from graphql_corpus import SEED_SHAPE, generated
-from http_server import serve
+from support.graphql_corpus import SEED_SHAPE, generated
+from support.http_server import serve
 
 import fraiseql
 from fraiseql.demo import setup

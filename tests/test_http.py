@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql_model import Store, declare
-from http_server import serve
+from support.graphql_model import Store, declare
+from support.http_server import serve
 
 import fraiseql
 

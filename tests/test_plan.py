@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from graphql import get_introspection_query, parse
-from graphql_model import Store, declare
+from support.graphql_model import Store, declare
 
 import fraiseql
 from fraiseql.plan import Limits, LRUCache, build_plan, check_limits, directive_variables

@@ -59,8 +59,9 @@ def test_serve_rejects_bad_arguments(argv: list[str], message: str) -> None:
 def test_serve_runs_an_app() -> None:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    serve = ["serve", "support.hello_app:app", "--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fraiseql.cli", "serve", "hello_app:app", "--port", str(port)],
+        [sys.executable, "-m", "fraiseql.cli", *serve],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

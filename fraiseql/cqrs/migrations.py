@@ -3,9 +3,10 @@
 `make_migration` compares the declarations with the state the migrations directory already
 describes (each generated file ends with a `-- fraiseql:state {...}` line) and writes the
 next file: CREATE for a new model, drop-and-recreate for a changed one, drop for a removed
-one. `migrate` applies fraiseql's own migrations (package data `fraiseql/sql/`), then the
-directory's files in numeric order, each in its own transaction, recorded with a checksum
-in `fraiseql.migration`. `install` does the same for declarations without files (tests, demo).
+one. `migrate` applies fraiseql's own migrations (the source tree's `sql/`, installed as the
+package `fraiseql.sql`), then the directory's files in numeric order, each in its own
+transaction, recorded with a checksum in `fraiseql.migration`. `install` does the same for
+declarations without files (tests, demo).
 """
 
 from __future__ import annotations
@@ -45,11 +46,11 @@ class Migration:
 
 
 def _package_sql(name: str) -> str:
-    return (resources.files("fraiseql") / "sql" / name).read_text()
+    return (resources.files("fraiseql.sql") / name).read_text()
 
 
 def _package_migrations() -> list[Migration]:
-    files = [f.name for f in (resources.files("fraiseql") / "sql").iterdir() if _FILE.match(f.name)]
+    files = [f.name for f in resources.files("fraiseql.sql").iterdir() if _FILE.match(f.name)]
     return [Migration(f"fraiseql/{name}", _package_sql(name)) for name in sorted(files)]
 
 

@@ -8,6 +8,9 @@ as `tv_post`.
     from fraiseql.examples import blog
     await blog.setup(conn)                 # tables, 10,000 users, 200,000 posts, read models
     await conn.fetchval("SELECT data FROM qm_user WHERE id = $1", 1)
+
+The SQL generated for the read models is kept, readable, in the source tree's
+`sql/examples/blog/` (`reference_sql`; `make sql-reference` rewrites it).
 """
 
 from __future__ import annotations
@@ -15,8 +18,20 @@ from __future__ import annotations
 from typing import Any
 
 from fraiseql.cqrs import Many, One, ReadModel, install
+from fraiseql.cqrs.catalog import resolve
+from fraiseql.cqrs.generate import SECTIONS, generate
 
-__all__ = ["MODELS", "SCHEMA_SQL", "create_tables", "load", "post", "setup", "user"]
+__all__ = [
+    "MODELS",
+    "REFERENCE_DIR",
+    "SCHEMA_SQL",
+    "create_tables",
+    "load",
+    "post",
+    "reference_sql",
+    "setup",
+    "user",
+]
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS tb_user (
@@ -85,6 +100,13 @@ post = ReadModel(
 )
 
 MODELS = (user, post)
+
+REFERENCE_DIR = "sql/examples/blog"  # where the source tree keeps the files of reference_sql
+_REFERENCE_NOTE = (
+    "-- Generated from fraiseql/examples/blog.py by `make sql-reference`; do not edit.\n"
+    "-- A model's whole script (what `fraiseql makemigrations` writes) runs its parts in order:\n"
+    f"-- {', '.join(SECTIONS)}.\n\n"
+)
 
 # Set-based loading: one INSERT ... SELECT generate_series per table. Ids are explicit
 # (continuing after the current maximum) so posts can point at the users of this call;
@@ -167,3 +189,20 @@ async def setup(conn: Any, users: int = 10_000, posts: int = 200_000, comments: 
     await load(conn, users, posts, comments)
     await install(conn, MODELS)
     await conn.execute("ANALYZE")
+
+
+async def reference_sql(conn: Any) -> dict[str, str]:
+    """The SQL generated for MODELS as reference files: file name -> text.
+
+    One file per model and part of its script: `tv_user.sql`, `mv_user.sql`, `qm_user.sql` for
+    the forms, `user_builder.sql` and `user_catalog.sql` for the rest. Creates the tables first
+    (the generator checks every name against the catalog of `conn`'s database).
+    """
+    await create_tables(conn)
+    files = {}
+    for model in MODELS:
+        generated = generate(await resolve(conn, model))
+        for section, sql in generated.sections.items():
+            name = generated.relations.get(section, f"{model.name}_{section}")
+            files[f"{name}.sql"] = _REFERENCE_NOTE + sql + "\n"
+    return files

@@ -1,4 +1,4 @@
-"""Helpers of the CQRS tests: one database per test module, a blocking runner for coroutines."""
+"""Databases for the CQRS tests: one database per test module, a blocking runner for coroutines."""
 
 from __future__ import annotations
 
