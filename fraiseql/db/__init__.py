@@ -6,6 +6,7 @@
     context.py      ContextDB: a pool or connection bound to a request's context
     settings.py     settings applied at connect and per call, and their restore
     adapt.py        parameters as PostgreSQL text
+    view_cache.py   ViewCache: the Repository's per-pool, per-connection cache of views
     constants.py    the C state machine's numbers (modes, states, socket wants)
 
 Pool and Transaction use a connection through its public API, its `progress_at` and the

@@ -30,6 +30,7 @@ from fraiseql.db.constants import (
 )
 from fraiseql.db.settings import call_settings, check_session_settings, startup_options
 from fraiseql.db.transaction import Transaction
+from fraiseql.db.view_cache import ViewCache
 from fraiseql.errors import (
     DatabaseError,
     InterfaceError,
@@ -51,7 +52,7 @@ class Connection:
     Pool and Transaction use it through its public API, the `progress_at` attribute and the
     methods under "for the pool and transactions" (open, request, drain, transaction_depth,
     enter_transaction/leave_transaction, new_savepoint, apply_context, reset), never through
-    its underscore fields.
+    its underscore fields. `view_cache` is the Repository's (fraiseql.repository).
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class Connection:
         self._savepoint_seq = 0
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
         self.progress_at = 0.0  # last time the socket moved while requests were in flight
+        self.view_cache = ViewCache()
         self.created_at = time.monotonic()
         self.host: str | None = None
         self.port: str | None = None
@@ -425,6 +427,10 @@ class Connection:
         """`async with conn.transaction():` commits, or rolls back on exception; nested, it
         is a savepoint."""
         return Transaction(self, isolation, readonly)
+
+    def clear_view_cache(self) -> None:
+        """Forget the views' columns the Repository read (after a migration changed them)."""
+        self.view_cache.clear()
 
     @property
     def transaction_status(self) -> int:

@@ -26,6 +26,7 @@ from fraiseql.db.constants import (
 from fraiseql.db.context import ContextDB
 from fraiseql.db.settings import check_session_settings
 from fraiseql.db.transaction import Transaction
+from fraiseql.db.view_cache import ViewCache
 from fraiseql.errors import DatabaseError, InterfaceError, PoolTimeoutError
 
 _log = logging.getLogger("fraiseql")
@@ -93,6 +94,7 @@ class Pool:
         self._closed = False
         self._initialized = False
         self._refill_task: asyncio.Task[None] | None = None
+        self.view_cache = ViewCache()
 
     # -- lifecycle --
 
@@ -432,6 +434,13 @@ class Pool:
     def with_context(self, context: Mapping[str, Any]) -> ContextDB:
         """A view of the pool that applies `context` to every request (row-level security)."""
         return ContextDB(self, context)
+
+    def clear_view_cache(self) -> None:
+        """Forget the views' columns the Repository read through the pool and through each of
+        its connections (after a migration changed them)."""
+        self.view_cache.clear()
+        for conn in (*self._shared, *self._held):
+            conn.clear_view_cache()
 
 
 class _Acquire:
