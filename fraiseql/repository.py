@@ -11,7 +11,6 @@ rewritten in C straight from libpq's buffer (camelCase, selected fields, __typen
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -46,12 +45,6 @@ FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
-
-# Per database object (pool or connection): view name -> ViewInfo, read once from the catalog.
-_catalogs: weakref.WeakKeyDictionary[Any, dict[tuple[str, str | None], ViewInfo]] = (
-    weakref.WeakKeyDictionary()
-)
-_last_catalog: tuple[weakref.ref[Any], dict[tuple[str, str | None], ViewInfo]] | None = None
 
 
 def _has_none(values: Iterable[Any]) -> bool:
@@ -92,25 +85,17 @@ class Repository:
             return self._jsonb_column.get(view, "data")
         return self._jsonb_column
 
-    def _catalog(self) -> dict[tuple[str, str | None], ViewInfo]:
-        # The last database's catalog is also remembered by weak reference (_cached_view):
-        # a WeakKeyDictionary lookup builds a weak reference per call.
-        global _last_catalog
-        cache = _catalogs.setdefault(self.db, {})
-        _last_catalog = (weakref.ref(self.db), cache)
-        return cache
-
     def _cached_view(self, view: str) -> ViewInfo | None:
-        last, column = _last_catalog, self._jsonb_column  # the per-request hot path
-        catalog = last[1] if last is not None and last[0]() is self.db else self._catalog()
-        return catalog.get((view, column if type(column) is str else self._json_column_for(view)))
+        column = self._jsonb_column  # the per-request hot path: the db's ViewCache
+        return self.db.view_cache.get(
+            (view, column if type(column) is str else self._json_column_for(view))
+        )
 
     async def _view(self, view: str) -> ViewInfo:
         info = self._cached_view(view)
         if info is not None:
             return info
         json_column = self._json_column_for(view)
-        cache = self._catalog()
         relation = quote_relation(view)
         quote_ident(json_column, "jsonb column name")
         rows = await self.db.fetch(_CATALOG_SQL, relation)
@@ -120,15 +105,13 @@ class Repository:
         info = ViewInfo(relation, view, columns)
         if info.is_json(json_column):
             info.json_column = json_column
-        cache[(view, json_column)] = info
+        self.db.view_cache[(view, json_column)] = info
         return info
 
-    @staticmethod
-    def clear_catalog_cache() -> None:
-        """Forget the views' columns (after a migration changed them)."""
-        global _last_catalog
-        _catalogs.clear()
-        _last_catalog = None
+    def clear_catalog_cache(self) -> None:
+        """Forget the views' columns read through this repository's pool (and its
+        connections) or connection, after a migration changed them."""
+        self.db.clear_view_cache()
 
     # -- queries --
 

@@ -12,6 +12,7 @@ import pytest
 
 import fraiseql
 from fraiseql import db
+from fraiseql.db.constants import MODE_ROWS
 from fraiseql.errors import (
     DataError,
     IntegrityError,
@@ -450,7 +451,7 @@ def test_fetch_json_rewrites_through_a_selection_in_c(dsn):
         with pytest.raises(TypeError, match="Selection"):
             await conn.fetch_json("SELECT data FROM sel_t", selection={"not": "a selection"})
         with pytest.raises(TypeError, match="fetch_json only"):
-            await conn._request(db._ROWS, "SELECT 1", (), sel)
+            await conn.request(MODE_ROWS, "SELECT 1", (), sel)
         assert await conn.fetchval("SELECT 1") == 1  # nothing left half-sent
 
     run(_with_conn(dsn, body))

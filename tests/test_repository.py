@@ -284,10 +284,24 @@ def test_catalog_is_per_database_object_when_alternating(dsn):
                     assert (await Repository(a).find_one("tmp_only_a", id=2))["first_name"] == "bob"
                     with pytest.raises(FilterError, match="does not exist"):
                         await Repository(b).find_one("tmp_only_a", id=2)
-                Repository.clear_catalog_cache()
+                Repository(pool).clear_catalog_cache()
                 assert (await Repository(a).find_one("tmp_only_a", id=1))["first_name"] == "Ann"
                 with pytest.raises(FilterError, match="does not exist"):
                     await Repository(b).find_one("tmp_only_a", id=1)
+
+    run(main())
+
+
+def test_view_cache_is_each_pools_own_and_cleared_with_its_connections(dsn):
+    async def main():
+        async with fraiseql.create_pool(dsn) as one, fraiseql.create_pool(dsn) as other:
+            await Repository(one).find_one("qm_user", id=1)
+            assert list(one.view_cache) == [("qm_user", "data")] and not other.view_cache
+            async with one.acquire() as conn:
+                await Repository(conn).find_one("qm_user", id=1)
+                assert list(conn.view_cache) == [("qm_user", "data")]
+                Repository(one).clear_catalog_cache()
+                assert not one.view_cache and not conn.view_cache
 
     run(main())
 

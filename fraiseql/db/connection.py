@@ -1,0 +1,498 @@
+"""One PostgreSQL connection: the asyncio driver of the C libpq state machine.
+
+The C side (`native.PGConn`) never blocks: it sends, reads and parses; this module only
+waits on the socket (`loop.add_reader`/`add_writer`) and hands the C side a bare Future per
+request, which the C side settles with rows, a value or JSON bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fraiseql._native import native
+from fraiseql.db.adapt import adapt
+from fraiseql.db.constants import (
+    MODE_JSON,
+    MODE_JSON_MANY,
+    MODE_ROW,
+    MODE_ROWS,
+    MODE_SCRIPT,
+    MODE_STATUS,
+    MODE_VAL,
+    STATE_CONNECTING,
+    STATE_READY,
+    TRANS_IDLE,
+    WANT_READ,
+    WANT_WRITE,
+)
+from fraiseql.db.settings import call_settings, check_session_settings, startup_options
+from fraiseql.db.transaction import Transaction
+from fraiseql.db.view_cache import ViewCache
+from fraiseql.errors import (
+    DatabaseError,
+    InterfaceError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    make_error,
+)
+
+Record = native.Record
+
+# SQLSTATEs of a cached statement gone stale: invalid statement name, cached plan changed.
+_STALE_STATEMENT = ("26000", "0A000")
+
+
+class Connection:
+    """One PostgreSQL connection: asyncpg-style methods plus `fetch_json`.
+
+    Pool and Transaction use it through its public API, the `progress_at` attribute and the
+    methods under "for the pool and transactions" (open, request, drain, transaction_depth,
+    enter_transaction/leave_transaction, new_savepoint, apply_context, reset), never through
+    its underscore fields. `view_cache` is the Repository's (fraiseql.repository).
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        session_settings: Mapping[str, str],
+        on_close: Callable[[Connection], None] | None = None,
+    ) -> None:
+        self._loop = loop
+        self._pg: Any = None
+        self._fd = -1
+        self._writing = False
+        self._settings = dict(session_settings)
+        self._on_close = on_close
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._cancelling: asyncio.Future[Any] | None = None
+        self._tx_depth = 0
+        self._savepoint_seq = 0
+        self._listeners: dict[str, list[Callable[..., Any]]] = {}
+        self.progress_at = 0.0  # last time the socket moved while requests were in flight
+        self.view_cache = ViewCache()
+        self.created_at = time.monotonic()
+        self.host: str | None = None
+        self.port: str | None = None
+
+    # -- connect / close --
+
+    async def _connect(
+        self,
+        dsn: str,
+        *,
+        connect_timeout: float | None,
+        statement_timeout: float | None,
+        server_settings: Mapping[str, str] | None,
+        max_statements: int,
+    ) -> None:
+        client_encoding, options = startup_options(server_settings, statement_timeout)
+        keys = ("dbname", "client_encoding", "options", "application_name")
+        values = (dsn, client_encoding, options, "fraiseql")
+        self._pg = native.PGConn(keys, values, self._error, adapt, max_statements)
+        try:
+            await asyncio.wait_for(self._handshake(), connect_timeout)
+        except asyncio.TimeoutError:
+            self._fail_connect(f"timeout after {connect_timeout}s")
+        except BaseException:
+            self._pg.close()
+            raise
+        if self._pg.state != STATE_READY:
+            self._fail_connect(self._pg.error)
+        self.host, self.port = self._pg.host, self._pg.port
+        self._fd = self._pg.fileno()
+        self._loop.add_reader(self._fd, self._on_ready)
+
+    async def _handshake(self) -> None:
+        want = WANT_WRITE  # libpq: wait for the socket to be writable before the first poll
+        while self._pg.state == STATE_CONNECTING:
+            await _wait_fd(self._loop, self._pg.fileno(), want)
+            want = self._pg.connect_poll()
+
+    def _fail_connect(self, reason: str) -> None:
+        host, port = self._pg.host, self._pg.port
+        self._pg.close()
+        raise OperationalError(f"cannot connect to PostgreSQL at {host}:{port}: {reason}")
+
+    @property
+    def is_closed(self) -> bool:
+        return self._pg is None or self._pg.state != STATE_READY
+
+    async def close(self) -> None:
+        """Close the connection; requests in flight fail with OperationalError."""
+        self._teardown()
+
+    def terminate(self) -> None:
+        self._teardown()
+
+    def _teardown(self) -> None:
+        if self._fd >= 0:
+            self._loop.remove_reader(self._fd)
+            if self._writing:
+                self._loop.remove_writer(self._fd)
+            self._fd = -1
+            self._writing = False
+        if self._pg is not None:
+            self._pg.close()
+        self._wake_drain()
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            on_close(self)
+
+    # -- the event loop side --
+
+    def _on_ready(self) -> None:
+        self.progress_at = time.monotonic()
+        self._after(self._pg.step())
+
+    def _after(self, want: int) -> None:
+        if want & WANT_WRITE:
+            if not self._writing:
+                self._loop.add_writer(self._fd, self._on_ready)
+                self._writing = True
+        elif self._writing:
+            self._loop.remove_writer(self._fd)
+            self._writing = False
+        if want == 0:  # broken: the C side has already failed every pending request
+            self._teardown()
+        elif self._drain_waiters and self._pg.inflight == 0:
+            self._wake_drain()
+
+    def _wake_drain(self) -> None:
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+    @property
+    def inflight(self) -> int:
+        return self._pg.inflight if self._pg is not None else 0
+
+    def _error(
+        self,
+        kind: str,
+        sqlstate: str | None,
+        message: str,
+        detail: str | None,
+        hint: str | None,
+        fields: dict[str, str] | None,
+    ) -> DatabaseError:
+        state = sqlstate or ""
+        lost = (
+            kind == "connection"
+            or state.startswith("57P")
+            or (state.startswith("08") and state != "08P01")
+        )
+        if lost and self._pg is not None and self._pg.state != STATE_CONNECTING:
+            message = f"connection to {self.host}:{self.port} lost: {message}"
+        return make_error(kind, sqlstate, message, detail, hint, fields)
+
+    def _cancel_on_server(self) -> None:
+        """PQcancel blocks: run it in a thread; later requests wait for it (see request)."""
+
+        async def cancel() -> None:
+            try:
+                await self._loop.run_in_executor(None, self._pg.cancel)
+            finally:
+                self._cancelling = None
+
+        self._cancelling = asyncio.ensure_future(cancel())
+
+    # -- for the pool and transactions --
+
+    @classmethod
+    async def open(
+        cls,
+        dsn: str,
+        *,
+        session_settings: Mapping[str, str],
+        on_close: Callable[[Connection], None] | None = None,
+        connect_timeout: float | None,
+        statement_timeout: float | None,
+        server_settings: Mapping[str, str] | None,
+        max_statements: int,
+    ) -> Connection:
+        """A connected Connection, for connect() and the pool: session_settings already
+        checked; on_close(conn) runs once when the connection closes, whatever the reason."""
+        conn = cls(asyncio.get_running_loop(), session_settings=session_settings, on_close=on_close)
+        await conn._connect(
+            dsn,
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+            server_settings=server_settings,
+            max_statements=max_statements,
+        )
+        return conn
+
+    async def request(
+        self,
+        mode: int,
+        sql: str,
+        args: tuple,
+        selection: Any = None,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+        shared: bool = False,
+    ) -> Any:
+        """Send one request and wait for its result, shaped by mode (constants.MODE_*).
+        shared: a pool connection several tasks pipeline on, never inside a transaction
+        block; a cancelled request is then not cancelled on the server (others share it)."""
+        if self._cancelling is not None:
+            await self._cancelling
+        if asyncio.get_running_loop() is not self._loop:
+            raise InterfaceError(
+                "this connection belongs to another event loop (its socket is "
+                "watched there); create pools and connections in the loop using them"
+            )
+        pg = self._pg
+        if pg is None or pg.state != STATE_READY:
+            raise InterfaceError(
+                f"connection to {self.host}:{self.port} is closed"
+                + (f": {pg.error}" if pg is not None else "")
+            )
+        prefix_sql, prefix_args, restore_sql = None, (), None
+        if timeout is not None or context is not None:
+            # In a transaction block the settings are restored after the query, in the same
+            # request. Requests in flight hide the block's state (ACTIVE): restore then too,
+            # harmless outside a block; shared pool connections never hold one.
+            in_block = not shared and (self._tx_depth > 0 or self.transaction_status != TRANS_IDLE)
+            prefix_sql, prefix_args, restore_sql = call_settings(
+                self._settings, timeout, context, in_block
+            )
+        if not pg.inflight:
+            self.progress_at = time.monotonic()
+        for attempt in (0, 1):
+            fut = self._loop.create_future()
+            want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, restore_sql, selection)
+            if want & WANT_WRITE:
+                self._after(want)
+            try:
+                return await fut
+            except (ProgrammingError, NotSupportedError) as exc:
+                # A cached statement went stale (DDL changed its result type, DEALLOCATE ALL):
+                # the C side forgot it; outside a transaction block the request can be repeated.
+                if (
+                    attempt
+                    or exc.sqlstate not in _STALE_STATEMENT
+                    or self._tx_depth
+                    or self.transaction_status != TRANS_IDLE
+                ):
+                    raise
+            except asyncio.CancelledError:
+                if not shared and not self.is_closed and pg.inflight:
+                    self._cancel_on_server()
+                raise
+            except OperationalError:
+                if pg.state != STATE_READY:
+                    self._teardown()
+                raise
+        raise AssertionError("unreachable")
+
+    async def drain(self) -> None:
+        """Wait until nothing is in flight (results of cancelled requests included)."""
+        while self._pg is not None and self._pg.inflight and not self.is_closed:
+            fut = self._loop.create_future()
+            self._drain_waiters.append(fut)
+            await fut
+
+    @property
+    def transaction_depth(self) -> int:
+        """Blocks of transaction() entered and not left: 0 outside, 1 in BEGIN, more in
+        savepoints."""
+        return self._tx_depth
+
+    def enter_transaction(self) -> None:
+        """A transaction() block began (its BEGIN or SAVEPOINT succeeded)."""
+        self._tx_depth += 1
+
+    def leave_transaction(self) -> None:
+        """A transaction() block ends (before its COMMIT, RELEASE or ROLLBACK is sent)."""
+        self._tx_depth -= 1
+
+    def new_savepoint(self) -> str:
+        """A savepoint name not used before on this connection."""
+        self._savepoint_seq += 1
+        return f"fq_sp_{self._savepoint_seq}"
+
+    async def apply_context(self, context: Mapping[str, Any]) -> None:
+        """Apply the settings `context` names (session_settings) until the transaction ends."""
+        sql, args, _ = call_settings(self._settings, None, context, in_block=False)
+        if sql is not None:
+            await self.request(MODE_STATUS, sql, args)
+
+    async def reset(self, drain_timeout: float) -> None:
+        """Make the connection fit for its next holder: drained within drain_timeout seconds,
+        an open transaction rolled back, its listeners dropped. Raises DatabaseError or
+        asyncio.TimeoutError when that fails (then the pool closes it)."""
+        await asyncio.wait_for(self.drain(), drain_timeout)
+        if self.transaction_status != TRANS_IDLE:
+            await self.request(MODE_STATUS, "ROLLBACK", ())
+        self._tx_depth = 0
+        if self._listeners:  # the next holder must not get this one's notifications
+            self._listeners.clear()
+            await self.execute("UNLISTEN *")
+
+    # -- public API --
+
+    async def fetch(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> list[Record]:
+        """All rows; each indexable by position and by column name."""
+        return await self.request(MODE_ROWS, sql, args, None, timeout, context)
+
+    async def fetchrow(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Record | None:
+        """The first row, or None."""
+        return await self.request(MODE_ROW, sql, args, None, timeout, context)
+
+    async def fetchval(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """The first column of the first row, or None."""
+        return await self.request(MODE_VAL, sql, args, None, timeout, context)
+
+    async def execute(
+        self,
+        sql: str,
+        *args: Any,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Run a command; returns its status ("INSERT 0 1"). Without arguments, timeout or
+        context the text may hold several statements (simple protocol)."""
+        if not args and timeout is None and not context:
+            await self.drain()
+            return await self.request(MODE_SCRIPT, sql, ())
+        return await self.request(MODE_STATUS, sql, args, None, timeout, context)
+
+    async def fetch_json(
+        self,
+        sql: str,
+        *args: Any,
+        selection: Any = None,
+        many: bool = False,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """The query's single JSON column as bytes, built in C: the first row (b"null" when
+        none) or, with many=True, one JSON array of all rows; rewritten through `selection`."""
+        return await self.request(
+            MODE_JSON_MANY if many else MODE_JSON, sql, args, selection, timeout, context
+        )
+
+    async def add_listener(
+        self, channel: str, callback: Callable[[Connection, int, str, str], Any]
+    ) -> None:
+        """LISTEN on `channel`; `callback(connection, pid, channel, payload)` runs in the loop
+        for each notification (asyncpg's signature)."""
+        if channel not in self._listeners:
+            await self.execute(f"LISTEN {_quote_channel(channel)}")
+            self._listeners[channel] = []
+            self._pg.notify_handler = self._on_notify
+        self._listeners[channel].append(callback)
+
+    async def remove_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        """Stop calling `callback`; UNLISTEN once the channel has no callback left."""
+        callbacks = self._listeners.get(channel)
+        if not callbacks or callback not in callbacks:
+            return
+        callbacks.remove(callback)
+        if not callbacks:
+            del self._listeners[channel]
+            if not self.is_closed:
+                await self.execute(f"UNLISTEN {_quote_channel(channel)}")
+
+    def _on_notify(self, channel: str, pid: int, payload: str) -> None:
+        for callback in self._listeners.get(channel, ()):
+            self._loop.call_soon(callback, self, pid, channel, payload)
+
+    def transaction(self, *, isolation: str | None = None, readonly: bool = False) -> Transaction:
+        """`async with conn.transaction():` commits, or rolls back on exception; nested, it
+        is a savepoint."""
+        return Transaction(self, isolation, readonly)
+
+    def clear_view_cache(self) -> None:
+        """Forget the views' columns the Repository read (after a migration changed them)."""
+        self.view_cache.clear()
+
+    @property
+    def transaction_status(self) -> int:
+        return self._pg.transaction_status if self._pg is not None else 4
+
+    @property
+    def backend_pid(self) -> int:
+        return self._pg.backend_pid
+
+    @property
+    def prepared_statements(self) -> int:
+        return self._pg.statements
+
+
+async def connect(
+    dsn: str,
+    *,
+    connect_timeout: float | None = 30.0,
+    statement_timeout: float | None = None,
+    server_settings: Mapping[str, str] | None = None,
+    session_settings: Mapping[str, str] | None = None,
+    max_statements: int = 256,
+) -> Connection:
+    """Open one connection (a libpq DSN or URI)."""
+    return await Connection.open(
+        dsn,
+        session_settings=check_session_settings(session_settings),
+        connect_timeout=connect_timeout,
+        statement_timeout=statement_timeout,
+        server_settings=server_settings,
+        max_statements=max_statements,
+    )
+
+
+def _quote_channel(channel: Any) -> str:
+    """A LISTEN channel is an identifier: any text without NUL, quoted."""
+    if (
+        not isinstance(channel, str)
+        or not channel
+        or "\x00" in channel
+        or len(channel.encode()) > 63
+    ):
+        raise InterfaceError(f"invalid LISTEN channel {channel!r}: 1 to 63 bytes of text, no NUL")
+    return '"' + channel.replace('"', '""') + '"'
+
+
+async def _wait_fd(loop: asyncio.AbstractEventLoop, fd: int, want: int) -> None:
+    """Wait until the socket is readable or writable, as `want` (WANT_* bits) asks."""
+    fut = loop.create_future()
+
+    def ready() -> None:
+        if not fut.done():
+            fut.set_result(None)
+
+    if want & WANT_READ:
+        loop.add_reader(fd, ready)
+    if want & WANT_WRITE:
+        loop.add_writer(fd, ready)
+    try:
+        await fut
+    finally:
+        if want & WANT_READ:
+            loop.remove_reader(fd)
+        if want & WANT_WRITE:
+            loop.remove_writer(fd)
