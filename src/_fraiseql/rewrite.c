@@ -1516,11 +1516,6 @@ int fq_rewrite(fq_buf *out, const char *json, size_t len, const fq_selection *se
     return rw_finish(&c, mark, rc);
 }
 
-int fq_to_camel(fq_buf *out, const char *json, size_t len, fq_err *err)
-{
-    return fq_rewrite(out, json, len, NULL, err);
-}
-
 int fq_rewrite_array(fq_buf *out, size_t n, fq_doc_fn doc, void *ctx, const fq_selection *sel,
                      fq_err *err)
 {

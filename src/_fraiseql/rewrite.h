@@ -33,9 +33,6 @@
  * out->len is restored, except for FQ_ERR_NOMEM where the buffer has been released. */
 int fq_rewrite(fq_buf *out, const char *json, size_t len, const fq_selection *sel, fq_err *err);
 
-/* fq_rewrite with sel NULL. */
-int fq_to_camel(fq_buf *out, const char *json, size_t len, fq_err *err);
-
 /* Supplies document i of a sequence: *json NULL means SQL NULL (written as null). */
 typedef void (*fq_doc_fn)(void *ctx, size_t i, const char **json, size_t *len);
 

@@ -262,8 +262,3 @@ void fq_selection_free(fq_selection *sel)
         fq_shapes_free(sel->shapes, sel->nnodes);
     free(sel);
 }
-
-size_t fq_selection_size(const fq_selection *sel)
-{
-    return sel->size;
-}

@@ -10,7 +10,7 @@
  * Each tree also owns a table of learned object shapes, one entry per level (shape.h): the
  * only part that changes after compilation, through atomics.
  *
- * Public API for other C files: fq_selection_new / fq_selection_free / fq_selection_size
+ * Public API for other C files: fq_selection_new / fq_selection_free
  * and the FQ_FIELD_* flags. The struct layout and the inline accessors below are for the
  * rewriter. */
 #ifndef FQ_SELECTION_H
@@ -48,8 +48,6 @@ typedef struct fq_field_spec {
 fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
                                const fq_field_spec *fields, size_t nfields, fq_err *err);
 void fq_selection_free(fq_selection *sel);
-/* Bytes of the arena (the whole tree). */
-size_t fq_selection_size(const fq_selection *sel);
 
 /* ---- layout (rewriter's view) ---------------------------------------------------------- */
 
