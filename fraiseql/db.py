@@ -39,10 +39,16 @@ __all__ = ["Connection", "Pool", "Record", "Transaction", "connect", "create_poo
 
 Record = native.Record
 
-_READ, _WRITE = 1, 2
-_CONNECTING, _READY, _BROKEN, _CLOSED = range(4)
-_ROWS, _ROW, _VAL, _STATUS, _JSON, _JSON_MANY, _SCRIPT = range(7)
-_TRANS_IDLE = 0  # PQTRANS_IDLE
+_READ, _WRITE = native.WANT_READ, native.WANT_WRITE
+_CONNECTING, _READY, _BROKEN, _CLOSED = (
+    native.STATE_CONNECTING,
+    native.STATE_READY,
+    native.STATE_BROKEN,
+    native.STATE_CLOSED,
+)
+_ROWS, _ROW, _VAL, _STATUS = native.MODE_ROWS, native.MODE_ROW, native.MODE_VAL, native.MODE_STATUS
+_JSON, _JSON_MANY, _SCRIPT = native.MODE_JSON, native.MODE_JSON_MANY, native.MODE_SCRIPT
+_TRANS_IDLE = native.TRANS_IDLE
 _STALE_STATEMENT = ("26000", "0A000")
 
 # Output formats the C decoder parses; set on every connection.

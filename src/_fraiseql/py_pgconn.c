@@ -788,7 +788,7 @@ static PyObject *PGConn_get_port(PGConn *self, void *c)
 
 static PyMethodDef PGConn_methods[] = {
     {"connect_poll", (PyCFunction)PGConn_connect_poll, METH_NOARGS,
-     "Advance the handshake: 0 once ready or failed, else 1 (read) / 2 (write)."},
+     "Advance the handshake: 0 once ready or failed, else WANT_READ / WANT_WRITE."},
     {"fileno", (PyCFunction)PGConn_fileno, METH_NOARGS,
      "The socket (may change while connecting)."},
     {"send", (PyCFunction)(void (*)(void))PGConn_send, METH_FASTCALL,
@@ -819,7 +819,8 @@ static int PGConn_set_notify_handler(PGConn *self, PyObject *value, void *c)
 static PyGetSetDef PGConn_getset[] = {
     {"notify_handler", (getter)PGConn_get_notify_handler, (setter)PGConn_set_notify_handler,
      "Called as handler(channel, pid, payload) for each LISTEN notification.", NULL},
-    {"state", (getter)PGConn_get_state, NULL, "0 connecting, 1 ready, 2 broken, 3 closed", NULL},
+    {"state", (getter)PGConn_get_state, NULL,
+     "STATE_CONNECTING, STATE_READY, STATE_BROKEN or STATE_CLOSED", NULL},
     {"error", (getter)PGConn_get_error, NULL, "Why the connection failed or broke.", NULL},
     {"inflight", (getter)PGConn_get_inflight, NULL, "Requests sent and not yet settled.", NULL},
     {"statements", (getter)PGConn_get_statements, NULL, "Prepared statements cached.", NULL},
@@ -864,9 +865,41 @@ static PyObject *import_attr(const char *module, const char *attr)
     return a;
 }
 
+/* The state machine's constants, for fraiseql/db.py's driver (defined here only). */
+static int add_constants(PyObject *module)
+{
+    static const struct {
+        const char *name;
+        long value;
+    } constants[] = {
+        {"WANT_READ", FQ_WANT_READ},
+        {"WANT_WRITE", FQ_WANT_WRITE},
+        {"STATE_CONNECTING", FQ_PG_CONNECTING},
+        {"STATE_READY", FQ_PG_READY},
+        {"STATE_BROKEN", FQ_PG_BROKEN},
+        {"STATE_CLOSED", FQ_PG_CLOSED},
+        {"MODE_ROWS", MODE_ROWS},
+        {"MODE_ROW", MODE_ROW},
+        {"MODE_VAL", MODE_VAL},
+        {"MODE_STATUS", MODE_STATUS},
+        {"MODE_JSON", MODE_JSON},
+        {"MODE_JSON_MANY", MODE_JSON_MANY},
+        {"MODE_SCRIPT", MODE_SCRIPT},
+        {"TRANS_IDLE", PQTRANS_IDLE},
+        {"TRANS_ACTIVE", PQTRANS_ACTIVE},
+        {"TRANS_INTRANS", PQTRANS_INTRANS},
+        {"TRANS_INERROR", PQTRANS_INERROR},
+        {"TRANS_UNKNOWN", PQTRANS_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)
+        if (PyModule_AddIntConstant(module, constants[i].name, constants[i].value) < 0)
+            return -1;
+    return 0;
+}
+
 int fq_py_pgconn_exec(PyObject *module, fq_pgconn_state *st)
 {
-    if (fq_pgtypes_init() < 0)
+    if (fq_pgtypes_init() < 0 || add_constants(module) < 0)
         return -1;
     st->PGConnType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &PGConn_spec, NULL);
     if (st->PGConnType == NULL || PyModule_AddType(module, st->PGConnType) < 0)
