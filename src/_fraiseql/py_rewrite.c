@@ -262,14 +262,16 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
 
 static PyObject *Selection_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"typename", "fields", NULL};
+    static char *kwlist[] = {"typename", "fields", "shapes", NULL};
     fq_rewrite_state *st = state_of_type(type);
     PyObject *typename_, *fields_arg, *seq = NULL, *fields = NULL, *seen = NULL;
     fq_field_spec *specs = NULL;
     SelectionObject *self = NULL;
     fq_err err = {0};
+    int shapes = st->shapes;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:Selection", kwlist, &typename_, &fields_arg))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|$p:Selection", kwlist, &typename_, &fields_arg,
+                                     &shapes))
         return NULL;
     if (typename_ != Py_None && !PyUnicode_Check(typename_)) {
         PyErr_Format(PyExc_TypeError, "Selection() typename must be a str or None, not %.100s",
@@ -333,6 +335,7 @@ static PyObject *Selection_new(PyTypeObject *type, PyObject *args, PyObject *kwd
         fq_err_clear(&err);
         goto error;
     }
+    fq_selection_use_shapes(self->sel, shapes);
     self->typename_ = Py_NewRef(typename_);
     self->fields = fields;
     Py_DECREF(seq);
@@ -364,6 +367,17 @@ static PyObject *Selection_repr(SelectionObject *self)
     return PyUnicode_FromFormat("Selection(%R, %R)", self->typename_, self->fields);
 }
 
+static PyObject *Selection_get_shapes(SelectionObject *self, void *unused)
+{
+    return PyBool_FromLong(self->sel->shapes_on);
+}
+
+static PyGetSetDef Selection_getset[] = {
+    {"shapes", (getter)Selection_get_shapes, NULL,
+     "Whether rewrites under this Selection (as a root) use learned key layouts.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMemberDef Selection_members[] = {
     {"typename", T_OBJECT, offsetof(SelectionObject, typename_), READONLY,
      "The GraphQL type name written by typename fields (src_key None)."},
@@ -374,18 +388,24 @@ static PyMemberDef Selection_members[] = {
 
 PyDoc_STRVAR(
     Selection_doc,
-    "Selection(typename, fields)\n--\n\n"
+    "Selection(typename, fields, *, shapes=True)\n--\n\n"
     "A compiled GraphQL selection for rewrite(). fields: a sequence of\n"
     "(out_key, src_key, child[, flags]): out_key is the response key, src_key the key in the\n"
     "stored JSON (None: write typename as a string), child a Selection for objects and lists\n"
     "of objects or None for leaves, flags ID | NON_NULL | ITEMS_NON_NULL (ID: numbers\n"
     "become strings; NON_NULL: a null or missing value raises NonNullError; ITEMS_NON_NULL:\n"
-    "so does a null item of the field's list).");
+    "so does a null item of the field's list). shapes=False: never learn key layouts (same\n"
+    "output and errors; the root's setting applies to its children); the default is False\n"
+    "when FRAISEQL_SHAPES=0 was set at import.");
 
 static PyType_Slot Selection_slots[] = {
-    {Py_tp_new, Selection_new},         {Py_tp_dealloc, Selection_dealloc},
-    {Py_tp_repr, Selection_repr},       {Py_tp_members, Selection_members},
-    {Py_tp_doc, (void *)Selection_doc}, {0, NULL},
+    {Py_tp_new, Selection_new},
+    {Py_tp_dealloc, Selection_dealloc},
+    {Py_tp_repr, Selection_repr},
+    {Py_tp_members, Selection_members},
+    {Py_tp_getset, Selection_getset},
+    {Py_tp_doc, (void *)Selection_doc},
+    {0, NULL},
 };
 
 static PyType_Spec Selection_spec = {
@@ -505,9 +525,9 @@ static PyMethodDef rewrite_methods[] = {
 
 int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st)
 {
-    /* FRAISEQL_SHAPES=0: no learned shapes (README, "The rewriter") */
+    /* FRAISEQL_SHAPES=0: no learned shapes by default (README, "The rewriter") */
     const char *shapes = getenv("FRAISEQL_SHAPES");
-    fq_rewrite_use_shapes(shapes == NULL || strcmp(shapes, "0") != 0);
+    st->shapes = shapes == NULL || strcmp(shapes, "0") != 0;
     st->JSONError = PyErr_NewExceptionWithDoc(
         "fraiseql.JSONError",
         "Malformed JSON input, or a value of the wrong kind for the selection. The message "

@@ -31,6 +31,7 @@ typedef struct fq_rewrite_state {
     PyObject *JSONError;
     PyObject *NonNullError;
     PyTypeObject *SelectionType;
+    int shapes; /* default of Selection(shapes=): 0 when FRAISEQL_SHAPES=0 at import */
 } fq_rewrite_state;
 
 int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st);

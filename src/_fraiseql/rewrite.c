@@ -1472,14 +1472,6 @@ static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *
     return rc;
 }
 
-/* Process-wide switch of learned shapes (fq_rewrite_use_shapes). */
-static int shapes_off;
-
-void fq_rewrite_use_shapes(int on)
-{
-    shapes_off = !on;
-}
-
 static void rw_init(rw *c, fq_buf *out, fq_err *err, const fq_selection *sel)
 {
     c->start = c->end = NULL;
@@ -1491,7 +1483,7 @@ static void rw_init(rw *c, fq_buf *out, fq_err *err, const fq_selection *sel)
     c->slots_cap = sizeof(c->inline_slots) / sizeof(c->inline_slots[0]);
     c->scratch = NULL;
     c->scratch_cap = 0;
-    c->shapes = sel && !shapes_off ? sel->shapes : NULL;
+    c->shapes = sel && sel->shapes_on ? sel->shapes : NULL;
     c->shaped = 0;
 }
 

@@ -42,9 +42,4 @@ typedef void (*fq_doc_fn)(void *ctx, size_t i, const char **json, size_t *len);
 int fq_rewrite_array(fq_buf *out, size_t n, fq_doc_fn doc, void *ctx, const fq_selection *sel,
                      fq_err *err);
 
-/* Learned shapes (shape.h) on or off for every later rewrite in the process; on by default.
- * Off is for diagnosis and for measuring the general path: output and errors are the same
- * either way. */
-void fq_rewrite_use_shapes(int on);
-
 #endif

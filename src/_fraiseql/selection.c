@@ -232,6 +232,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
             child_w += ALIGN8((size_t)f->child->size);
         }
     }
+    sel->shapes_on = 1;
     if ((sel->shapes = fq_shapes_new(sel->nnodes)) == NULL) {
         fail(err, FQ_ERR_NOMEM, "out of memory", 0);
         goto error;
@@ -261,4 +262,9 @@ void fq_selection_free(fq_selection *sel)
     if (sel)
         fq_shapes_free(sel->shapes, sel->nnodes);
     free(sel);
+}
+
+void fq_selection_use_shapes(fq_selection *sel, int on)
+{
+    sel->shapes_on = on != 0;
 }

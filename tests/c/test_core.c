@@ -182,15 +182,15 @@ static void test_rewrite_array(void)
 /* The learned shapes change nothing: with them off, doc under sel gives what a call with
  * them gave (rc, err; out holding only its output): the same bytes, or the same error code,
  * offset and message. */
-static void general_path_agrees(const char *doc, size_t len, const fq_selection *sel, int rc,
+static void general_path_agrees(const char *doc, size_t len, fq_selection *sel, int rc,
                                 const fq_err *err, const fq_buf *out)
 {
     fq_buf plain;
     fq_err plain_err = {0};
     fq_buf_init(&plain);
-    fq_rewrite_use_shapes(0);
+    fq_selection_use_shapes(sel, 0);
     int plain_rc = fq_rewrite(&plain, doc, len, sel, &plain_err);
-    fq_rewrite_use_shapes(1);
+    fq_selection_use_shapes(sel, 1);
     CHECK(plain_rc == rc && plain_err.code == err->code && plain_err.pos == err->pos &&
           plain_err.msg == err->msg);
     CHECK(rc != 0 || (plain.len == out->len && memcmp(plain.data, out->data, out->len) == 0));
@@ -293,6 +293,20 @@ static void test_shapes(void)
         CHECK(fq_rewrite(&b, wide, strlen(wide), sel, &err) == 0);
     }
     CHECK(sel->shapes[0].failed == FQ_SHAPE_MAX_FAILURES && sel->shapes[0].shape[0] == NULL);
+    fq_selection_free(sel);
+
+    /* with shapes off a selection learns nothing, on again it learns */
+    sel = fq_selection_new("T", 1, f, 4, &err);
+    fq_selection_use_shapes(sel, 0);
+    for (int round = 0; round < 3; round++) {
+        b.len = 0;
+        CHECK(fq_rewrite(&b, docs[0], strlen(docs[0]), sel, &err) == 0);
+    }
+    CHECK(sel->shapes[0].shape[0] == NULL && sel->shapes[0].failed == 0);
+    fq_selection_use_shapes(sel, 1);
+    b.len = 0;
+    CHECK(fq_rewrite(&b, docs[0], strlen(docs[0]), sel, &err) == 0);
+    CHECK(sel->shapes[0].shape[0] != NULL);
     fq_buf_free(&b);
     fq_selection_free(sel);
 }
