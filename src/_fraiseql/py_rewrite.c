@@ -4,6 +4,7 @@
 
 #include <structmember.h>
 
+#include "camel.h"
 #include "py_rewrite.h"
 #include "rewrite.h"
 
@@ -500,6 +501,27 @@ static PyObject *py_to_camel(PyObject *module, PyObject *json)
     return run_rewrite(module, json, NULL, "to_camel");
 }
 
+static PyObject *py_camel_name(PyObject *module, PyObject *name)
+{
+    if (!PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "camel_name() argument must be a str, not %.100s",
+                     Py_TYPE(name)->tp_name);
+        return NULL;
+    }
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(name, &n);
+    if (s == NULL)
+        return NULL;
+    if (memchr(s, '_', (size_t)n) == NULL)
+        return Py_NewRef(name);
+    char *dst = PyMem_Malloc((size_t)n);
+    if (dst == NULL)
+        return PyErr_NoMemory();
+    PyObject *out = PyUnicode_DecodeUTF8(dst, (Py_ssize_t)fq_camel(dst, s, (size_t)n), NULL);
+    PyMem_Free(dst);
+    return out;
+}
+
 PyDoc_STRVAR(
     rewrite_doc,
     "rewrite(json, selection) -> bytes\n--\n\n"
@@ -513,9 +535,15 @@ PyDoc_STRVAR(to_camel_doc,
              "Rename every object key to camelCase (user_posts -> userPosts; leading and trailing\n"
              "underscores kept), output compact. Raises JSONError on malformed input.");
 
+PyDoc_STRVAR(camel_name_doc,
+             "camel_name(name) -> str\n--\n\n"
+             "The camelCase of one name by the rule to_camel renames keys with (user_posts ->\n"
+             "userPosts; leading and trailing underscores kept): GraphQL field names.");
+
 static PyMethodDef rewrite_methods[] = {
     {"rewrite", (PyCFunction)(void (*)(void))py_rewrite, METH_FASTCALL, rewrite_doc},
     {"to_camel", (PyCFunction)py_to_camel, METH_O, to_camel_doc},
+    {"camel_name", (PyCFunction)py_camel_name, METH_O, camel_name_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,4 +1,4 @@
-/* Bindings of the rewriter: fraiseql.Selection, rewrite(), to_camel(), JSONError,
+/* Bindings of the rewriter: fraiseql.Selection, rewrite(), to_camel(), camel_name(), JSONError,
  * NonNullError, the ID / NON_NULL flags.
  *
  * C API for the other binding files (e.g. the libpq driver):

@@ -1,5 +1,5 @@
 /* The streaming JSON rewriter: one validating pass over borrowed JSON text, writing the
- * response fragment as it goes (contract and camelCase rule: rewrite.h).
+ * response fragment as it goes (contract: rewrite.h; camelCase rule: camel.h).
  *
  * Objects under a selection are scanned once: each selected key records the span of its
  * value (a later duplicate overwrites it: last wins), unselected values are skipped
@@ -27,6 +27,7 @@
 #define FQ_AVX2 0
 #endif
 
+#include "camel.h"
 #include "jsonstr.h"
 #include "rewrite.h"
 #include "shape.h"
@@ -612,32 +613,6 @@ static ptrdiff_t decode_key(rw *c, const char *s, const char *e)
     return (ptrdiff_t)fq_json_decode(c->scratch, s, e);
 }
 
-/* camelCase of k[0..n) into dst (n bytes of room; may alias k); returns the length. */
-static size_t camel(char *dst, const char *k, size_t n)
-{
-    size_t i = 0, w = 0;
-    while (i < n && k[i] == '_')
-        dst[w++] = k[i++];
-    while (i < n) {
-        if (k[i] != '_') {
-            dst[w++] = k[i++];
-            continue;
-        }
-        size_t run = i;
-        while (run < n && k[run] == '_')
-            run++;
-        if (run == n) { /* trailing underscores stay */
-            while (i < n)
-                dst[w++] = k[i++];
-            break;
-        }
-        char ch = k[run];
-        dst[w++] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
-        i = run + 1;
-    }
-    return w;
-}
-
 /* Writes the key whose body is s[0..e) (quotes excluded) renamed to camelCase, with its
  * quotes. Room: e - s + 2 bytes, reserved by the caller (the result is never longer). */
 static int write_camel_key(rw *c, const char *s, const char *e, int esc)
@@ -654,7 +629,7 @@ static int write_camel_key(rw *c, const char *s, const char *e, int esc)
                 _mm_storeu_si128((__m128i *)(o->data + o->len), v);
                 o->len += n;
             } else {
-                o->len += camel(o->data + o->len, s, n);
+                o->len += fq_camel(o->data + o->len, s, n);
             }
             o->data[o->len++] = '"';
             return 0;
@@ -663,12 +638,12 @@ static int write_camel_key(rw *c, const char *s, const char *e, int esc)
         if (memchr(s, '_', n) == NULL)
             fq_buf_put(o, s, n);
         else
-            o->len += camel(o->data + o->len, s, n);
+            o->len += fq_camel(o->data + o->len, s, n);
     } else {
         ptrdiff_t dn = decode_key(c, s, e);
         if (dn < 0)
             return -1;
-        size_t cn = camel(c->scratch, c->scratch, (size_t)dn);
+        size_t cn = fq_camel(c->scratch, c->scratch, (size_t)dn);
         o->len = (size_t)(fq_json_escape(o->data + o->len, c->scratch, cn) - o->data);
     }
     o->data[o->len++] = '"';

@@ -9,10 +9,8 @@
  * Output is compact UTF-8 JSON. The whole input is validated (RFC 8259, UTF-8, lone
  * surrogates, number grammar, trailing data); errors carry the byte offset.
  *
- * camelCase rule: leading and trailing underscores are kept; every other run of
- * underscores is dropped and the character after it, if an ASCII lowercase letter, is
- * uppercased (user_posts -> userPosts, address_1 -> address1, _id -> _id, a__b -> aB).
- * Keys are renamed as they come; two source keys that rename alike both stay.
+ * Keys are renamed by the camelCase rule of camel.h, as they come; two source keys that
+ * rename alike both stay.
  */
 #ifndef FQ_REWRITE_H
 #define FQ_REWRITE_H

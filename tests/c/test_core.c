@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "camel.h"
 #include "check.h"
 #include "rewrite.h"
 #include "shape.h"
@@ -124,6 +125,29 @@ static void test_rewrite(void)
     CHECK(err.path == NULL && err.code == FQ_OK);
     fq_buf_free(&b);
     fq_selection_free(user);
+}
+
+static void test_camel_rule(void)
+{
+    static const char *const cases[][2] = {
+        {"type_", "type_"},
+        {"_id", "_id"},
+        {"a__b", "aB"},
+        {"address_1", "address1"},
+        {"HTTPCode", "HTTPCode"},
+        {"user_posts", "userPosts"},
+        {"__typename", "__typename"},
+        {"a_", "a_"},
+        {"_", "_"},
+        {"", ""},
+        {"\xc3\xa9_\xc3\xa9", "\xc3\xa9\xc3\xa9"},
+        {"a_b_c", "aBC"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char dst[32];
+        size_t n = fq_camel(dst, cases[i][0], strlen(cases[i][0]));
+        CHECK(n == strlen(cases[i][1]) && memcmp(dst, cases[i][1], n) == 0);
+    }
 }
 
 static void test_to_camel(void)
@@ -316,6 +340,7 @@ int main(void)
     test_buf();
     test_selection_errors();
     test_rewrite();
+    test_camel_rule();
     test_to_camel();
     test_rewrite_array();
     test_prefixes_and_corruptions();
