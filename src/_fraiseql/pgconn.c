@@ -47,8 +47,8 @@ typedef struct fq_req {
 struct fq_pgconn {
     PGconn *pg;
     fq_pgstate state;
-    pid_t pid; /* creator: a forked child must not PQfinish the parent's session */
-    char errmsg[512];
+    pid_t pid;  /* creator: a forked child must not PQfinish the parent's session */
+    fq_err err; /* why the last call failed or the connection broke (msg NULL: no error) */
     int flush_pending;
     /* requests in send order: [head, head+ndone) complete, the rest in flight */
     fq_req *reqs;
@@ -65,24 +65,20 @@ struct fq_pgconn {
  * Errors
  * ========================================================================== */
 
-static void set_error(fq_pgconn *c, const char *msg)
-{
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        n--; /* libpq messages end with a newline */
-    if (n >= sizeof(c->errmsg))
-        n = sizeof(c->errmsg) - 1;
-    memcpy(c->errmsg, msg, n);
-    c->errmsg[n] = '\0';
-}
-
+/* libpq's message (copied: the next libpq call may overwrite it), else fallback. */
 static void set_pq_error(fq_pgconn *c, const char *fallback)
 {
-    const char *msg = c->pg ? PQerrorMessage(c->pg) : "";
-    set_error(c, msg && *msg ? msg : fallback);
+    const char *msg = c->pg ? PQerrorMessage(c->pg) : NULL;
+    size_t n = msg ? strlen(msg) : 0;
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        n--; /* libpq messages end with a newline */
+    if (n == 0)
+        fq_err_set(&c->err, FQ_ERR_PG, fallback);
+    else
+        fq_err_set_copy(&c->err, FQ_ERR_PG, msg, n, fallback);
 }
 
-/* Every in-flight request completes with a NULL result: the caller reports errmsg. */
+/* Every in-flight request completes with a NULL result: the caller reports c->err. */
 static void break_conn(fq_pgconn *c)
 {
     if (c->state != FQ_PG_CLOSED)
@@ -305,9 +301,9 @@ PGconn *fq_pgconn_pg(const fq_pgconn *c)
 
 const char *fq_pgconn_error(const fq_pgconn *c)
 {
-    if (c->state == FQ_PG_CLOSED && c->errmsg[0] == '\0')
+    if (c->state == FQ_PG_CLOSED && c->err.msg == NULL)
         return "the connection is closed";
-    return c->errmsg[0] ? c->errmsg : "the connection is broken";
+    return c->err.msg ? c->err.msg : "the connection is broken";
 }
 
 size_t fq_pgconn_inflight(const fq_pgconn *c)
@@ -332,7 +328,7 @@ static int evict_one(fq_pgconn *c)
     snprintf(sql, sizeof(sql), "DEALLOCATE fq%u", victim->id);
     fq_req *r = req_push(c);
     if (r == NULL) {
-        set_error(c, "out of memory");
+        fq_err_set(&c->err, FQ_ERR_NOMEM, "out of memory");
         return -1;
     }
     r->internal = 1;
@@ -364,7 +360,7 @@ static fq_stmt *stmt_for(fq_pgconn *c, const char *sql, int *fresh)
     s = calloc(1, sizeof(*s));
     if (s == NULL || (s->sql = malloc(len + 1)) == NULL) {
         free(s);
-        set_error(c, "out of memory");
+        fq_err_set(&c->err, FQ_ERR_NOMEM, "out of memory");
         return NULL;
     }
     memcpy(s->sql, sql, len + 1);
@@ -382,7 +378,8 @@ static fq_stmt *stmt_for(fq_pgconn *c, const char *sql, int *fresh)
 static int send_simple(fq_pgconn *c, const char *sql, fq_req *r)
 {
     if (fq_pgconn_inflight(c) > 1) { /* r itself is counted */
-        set_error(c, "a simple-protocol query needs a connection with nothing in flight");
+        fq_err_set(&c->err, FQ_ERR_USAGE,
+                   "a simple-protocol query needs a connection with nothing in flight");
         req_pop_last(c);
         return -1;
     }
@@ -404,11 +401,11 @@ int fq_pgconn_send(fq_pgconn *c, const fq_query *q, int nq, int simple, uint64_t
 {
     if (c->state != FQ_PG_READY) {
         if (c->state == FQ_PG_CONNECTING)
-            set_error(c, "the connection is not established yet");
+            fq_err_set(&c->err, FQ_ERR_USAGE, "the connection is not established yet");
         return -1;
     }
     if (nq < 1 || nq > FQ_MAX_QUERIES || (simple && nq != 1)) {
-        set_error(c, "invalid number of statements in one request");
+        fq_err_set(&c->err, FQ_ERR_USAGE, "invalid number of statements in one request");
         return -1;
     }
     /* Statements first: an eviction queues its DEALLOCATE ahead of this request. */
@@ -430,7 +427,7 @@ int fq_pgconn_send(fq_pgconn *c, const fq_query *q, int nq, int simple, uint64_t
         for (int j = 0; j < nq; j++)
             if (fresh[j])
                 stmt_remove(c, stmts[j]);
-        set_error(c, "out of memory");
+        fq_err_set(&c->err, FQ_ERR_NOMEM, "out of memory");
         return -1;
     }
     *seq = r->seq;
@@ -514,7 +511,7 @@ static int collect(fq_pgconn *c)
             ExecStatusType st = PQresultStatus(res);
             if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
                 PQclear(res);
-                set_error(c, "COPY is not supported by fraiseql's driver");
+                fq_err_set(&c->err, FQ_ERR_PG, "COPY is not supported by fraiseql's driver");
                 return -1;
             }
             keep_result(r, res);
@@ -540,7 +537,7 @@ static int collect(fq_pgconn *c)
         case PGRES_COPY_OUT:
         case PGRES_COPY_BOTH:
             PQclear(res);
-            set_error(c, "COPY is not supported by fraiseql's driver");
+            fq_err_set(&c->err, FQ_ERR_PG, "COPY is not supported by fraiseql's driver");
             return -1;
         default: {
             fq_cmd *cmd = r->cur < r->ncmds ? &r->cmds[r->cur] : NULL;
@@ -611,8 +608,8 @@ void fq_pgconn_close(fq_pgconn *c)
 {
     if (c->state == FQ_PG_CLOSED)
         return;
-    if (c->state != FQ_PG_BROKEN || c->errmsg[0] == '\0')
-        set_error(c, "the connection is closed");
+    if (c->state != FQ_PG_BROKEN || c->err.msg == NULL)
+        fq_err_set(&c->err, FQ_ERR_USAGE, "the connection is closed");
     c->state = FQ_PG_CLOSED;
     break_conn(c);
     stmt_free_all(c);
@@ -635,5 +632,6 @@ void fq_pgconn_free(fq_pgconn *c)
         PQclear(res);
     free(c->reqs);
     free(c->buckets);
+    fq_err_clear(&c->err);
     free(c);
 }

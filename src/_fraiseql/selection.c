@@ -16,8 +16,7 @@
 
 static fq_selection *fail(fq_err *err, fq_errcode code, const char *msg, size_t pos)
 {
-    err->code = code;
-    err->msg = msg;
+    fq_err_set(err, code, msg);
     err->pos = pos;
     return NULL;
 }

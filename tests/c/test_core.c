@@ -57,6 +57,21 @@ static void test_buf(void)
     fq_buf_free(&b);
 }
 
+static void test_err(void)
+{
+    fq_err err = {0};
+    char msg[] = "server closed the connection\n";
+    fq_err_set_copy(&err, FQ_ERR_PG, msg, strlen(msg) - 1, "fallback");
+    msg[0] = 'X'; /* the message is a copy */
+    CHECK(err.code == FQ_ERR_PG && strcmp(err.msg, "server closed the connection") == 0);
+    fq_err_set(&err, FQ_ERR_USAGE, "static"); /* replaces (and frees) the copy */
+    CHECK(err.code == FQ_ERR_USAGE && strcmp(err.msg, "static") == 0 && err.owned == NULL);
+    fq_err_set_copy(&err, FQ_ERR_PG, "", 0, "fallback");
+    CHECK(strcmp(err.msg, "") == 0);
+    fq_err_clear(&err);
+    CHECK(err.code == FQ_OK && err.msg == NULL && err.owned == NULL && err.path == NULL);
+}
+
 static void test_selection_errors(void)
 {
     fq_err err = {0};
@@ -338,6 +353,7 @@ static void test_shapes(void)
 int main(void)
 {
     test_buf();
+    test_err();
     test_selection_errors();
     test_rewrite();
     test_camel_rule();
