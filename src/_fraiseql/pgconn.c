@@ -1,6 +1,7 @@
 /* Nonblocking libpq state machine: connect, pipelined prepared requests, results. */
 #define _POSIX_C_SOURCE 200809L /* getpid, pid_t under -std=c11 */
 #include "pgconn.h"
+#include "ring.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +51,8 @@ struct fq_pgconn {
     pid_t pid;  /* creator: a forked child must not PQfinish the parent's session */
     fq_err err; /* why the last call failed or the connection broke (msg NULL: no error) */
     int flush_pending;
-    /* requests in send order: [head, head+ndone) complete, the rest in flight */
-    fq_req *reqs;
-    size_t cap, head, count, ndone;
+    fq_ring reqs; /* fq_req in send order: the first ndone complete, the rest in flight */
+    size_t ndone;
     uint64_t next_seq;
     /* statement cache */
     fq_stmt **buckets;
@@ -84,15 +84,15 @@ static void break_conn(fq_pgconn *c)
     if (c->state != FQ_PG_CLOSED)
         c->state = FQ_PG_BROKEN;
     c->flush_pending = 0;
-    for (size_t i = c->ndone; i < c->count; i++) {
-        fq_req *r = &c->reqs[(c->head + i) % c->cap];
+    for (size_t i = c->ndone; i < c->reqs.count; i++) {
+        fq_req *r = fq_ring_at(&c->reqs, i);
         if (r->res != NULL && PQresultStatus(r->res) != PGRES_FATAL_ERROR) {
             PQclear(r->res);
             r->res = NULL;
         }
         r->done = 1;
     }
-    c->ndone = c->count;
+    c->ndone = c->reqs.count;
 }
 
 /* Never raises, never prints: libpq's default would write notices to stderr. */
@@ -182,29 +182,18 @@ static void stmt_free_all(fq_pgconn *c)
 
 static fq_req *req_push(fq_pgconn *c)
 {
-    if (c->count == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 16;
-        fq_req *n = malloc(ncap * sizeof(fq_req));
-        if (n == NULL)
-            return NULL;
-        for (size_t i = 0; i < c->count; i++)
-            n[i] = c->reqs[(c->head + i) % c->cap];
-        free(c->reqs);
-        c->reqs = n;
-        c->cap = ncap;
-        c->head = 0;
-    }
-    fq_req *r = &c->reqs[(c->head + c->count) % c->cap];
+    fq_req *r = fq_ring_push(&c->reqs);
+    if (r == NULL)
+        return NULL;
     memset(r, 0, sizeof(*r));
     r->seq = ++c->next_seq;
-    c->count++;
     return r;
 }
 
 /* Undoes the last req_push after a send failed before anything reached libpq. */
 static void req_pop_last(fq_pgconn *c)
 {
-    c->count--;
+    fq_ring_drop_last(&c->reqs);
     c->next_seq--;
 }
 
@@ -231,6 +220,7 @@ fq_pgconn *fq_pgconn_start(const char *const *keys, const char *const *values,
     if (c == NULL)
         return NULL;
     c->pid = getpid();
+    fq_ring_init(&c->reqs, sizeof(fq_req));
     /* room for every statement of one request plus the one being evicted */
     c->max_stmts = max_statements > FQ_MAX_QUERIES ? max_statements : FQ_MAX_QUERIES + 1;
     c->nbuckets = 16;
@@ -308,7 +298,7 @@ const char *fq_pgconn_error(const fq_pgconn *c)
 
 size_t fq_pgconn_inflight(const fq_pgconn *c)
 {
-    return c->count - c->ndone;
+    return c->reqs.count - c->ndone;
 }
 
 size_t fq_pgconn_statements(const fq_pgconn *c)
@@ -494,8 +484,8 @@ static void complete(fq_pgconn *c, fq_req *r)
 /* Pulls every result libpq can give without blocking; -1 when the connection broke. */
 static int collect(fq_pgconn *c)
 {
-    while (c->ndone < c->count) {
-        fq_req *r = &c->reqs[(c->head + c->ndone) % c->cap];
+    while (c->ndone < c->reqs.count) {
+        fq_req *r = fq_ring_at(&c->reqs, c->ndone);
         if (PQisBusy(c->pg))
             return 0;
         PGresult *res = PQgetResult(c->pg);
@@ -585,9 +575,8 @@ fq_want fq_pgconn_step(fq_pgconn *c)
 int fq_pgconn_pop(fq_pgconn *c, uint64_t *seq, PGresult **res)
 {
     while (c->ndone > 0) {
-        fq_req *r = &c->reqs[c->head];
-        c->head = (c->head + 1) % c->cap;
-        c->count--;
+        fq_req *r = fq_ring_at(&c->reqs, 0);
+        fq_ring_pop(&c->reqs); /* r stays readable until the next push */
         c->ndone--;
         if (r->internal) {
             PQclear(r->res);
@@ -630,7 +619,7 @@ void fq_pgconn_free(fq_pgconn *c)
     PGresult *res;
     while (fq_pgconn_pop(c, &seq, &res))
         PQclear(res);
-    free(c->reqs);
+    fq_ring_free(&c->reqs);
     free(c->buckets);
     fq_err_clear(&c->err);
     free(c);

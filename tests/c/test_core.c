@@ -6,6 +6,7 @@
 
 #include "camel.h"
 #include "check.h"
+#include "ring.h"
 #include "rewrite.h"
 #include "shape.h"
 
@@ -70,6 +71,34 @@ static void test_err(void)
     CHECK(strcmp(err.msg, "") == 0);
     fq_err_clear(&err);
     CHECK(err.code == FQ_OK && err.msg == NULL && err.owned == NULL && err.path == NULL);
+}
+
+static void test_ring(void)
+{
+    fq_ring r;
+    fq_ring_init(&r, sizeof(int));
+    int next = 0, oldest = 0;
+    for (int round = 0; round < 5; round++) { /* wraps around, then grows while wrapped */
+        for (int i = 0; i < 7 + round * 11; i++) {
+            int *slot = fq_ring_push(&r);
+            CHECK(slot != NULL);
+            *slot = next++;
+        }
+        for (size_t i = 0; i < r.count; i++)
+            CHECK(*(int *)fq_ring_at(&r, i) == oldest + (int)i);
+        for (int i = 0; i < 5; i++) {
+            CHECK(*(int *)fq_ring_at(&r, 0) == oldest++);
+            fq_ring_pop(&r);
+        }
+    }
+    *(int *)fq_ring_push(&r) = -1;
+    fq_ring_drop_last(&r);
+    CHECK(r.count == (size_t)(next - oldest) && *(int *)fq_ring_at(&r, r.count - 1) == next - 1);
+    fq_ring_free(&r);
+    CHECK(r.data == NULL && r.count == 0 && r.elem == sizeof(int));
+    fq_ring big;
+    fq_ring_init(&big, SIZE_MAX / 8); /* the first growth would overflow: refused */
+    CHECK(fq_ring_push(&big) == NULL && big.count == 0);
 }
 
 static void test_selection_errors(void)
@@ -354,6 +383,7 @@ int main(void)
 {
     test_buf();
     test_err();
+    test_ring();
     test_selection_errors();
     test_rewrite();
     test_camel_rule();
