@@ -37,7 +37,9 @@ static int bytes_resize(fq_buf *b, size_t cap)
     return 0;
 }
 
-int fq_py_buf_init(fq_buf *b, size_t cap)
+/* Initialises b to write into a new bytes object of capacity cap; 0, or -1 with
+ * MemoryError set. Release with fq_buf_free or hand over with bytes_buf_finish. */
+static int bytes_buf_init(fq_buf *b, size_t cap)
 {
     fq_buf_init(b);
 #ifndef FQ_DEBUG
@@ -51,7 +53,9 @@ int fq_py_buf_init(fq_buf *b, size_t cap)
     return 0;
 }
 
-PyObject *fq_py_buf_finish(fq_buf *b)
+/* The bytes holding b's b->len bytes (b is left empty), or NULL with an exception set;
+ * shrunk with a realloc only when more than a quarter of it is spare. */
+static PyObject *bytes_buf_finish(fq_buf *b)
 {
     PyObject *o;
     if (b->resize != bytes_resize) {
@@ -111,7 +115,9 @@ static void raise_with(PyObject *exc_type, PyObject *msg, PyObject *pos, PyObjec
     Py_DECREF(exc);
 }
 
-void fq_py_rewrite_raise(fq_rewrite_state *st, fq_err *err, const char *json, size_t len)
+/* Sets the exception for a failed core call and clears err; json/len, when not NULL, is
+ * the failing document (the message then quotes the byte found at the offset). */
+static void raise_core_error(fq_rewrite_state *st, fq_err *err, const char *json, size_t len)
 {
     PyObject *path = NULL, *msg = NULL, *pos = NULL;
     if (err->code == FQ_ERR_NOMEM || err->code == FQ_OK) {
@@ -150,6 +156,23 @@ done:
     Py_XDECREF(msg);
     Py_XDECREF(pos);
     fq_err_clear(err);
+}
+
+PyObject *fq_py_rewrite_bytes(fq_rewrite_state *st, const fq_selection *sel, const fq_py_docs *docs,
+                              size_t cap)
+{
+    fq_buf b;
+    fq_err err = {0};
+    if (bytes_buf_init(&b, cap) < 0)
+        return NULL;
+    int rc = docs->doc ? fq_rewrite_array(&b, docs->n, docs->doc, docs->ctx, sel, &err)
+                       : fq_rewrite(&b, docs->json, docs->len, sel, &err);
+    if (rc < 0) {
+        raise_core_error(st, &err, docs->doc ? NULL : docs->json, docs->len);
+        fq_buf_free(&b);
+        return NULL;
+    }
+    return bytes_buf_finish(&b);
 }
 
 /* ======================================================================================
@@ -460,25 +483,14 @@ static void input_release(input *in)
 static PyObject *run_rewrite(PyObject *module, PyObject *json, const fq_selection *sel,
                              const char *fname)
 {
-    fq_rewrite_state *st = &fq_module_get_state(module)->rewrite;
     input in;
-    fq_buf b;
-    fq_err err = {0};
-    PyObject *result = NULL;
     if (input_get(json, &in, fname) < 0)
         return NULL;
     /* to_camel never grows the text; a selection may (longer keys, typenames): leave room so
      * that the common case never reallocates (untouched capacity costs nothing) */
     size_t cap = (size_t)in.len + (sel ? (size_t)in.len / 4 : 0) + 64;
-    if (fq_py_buf_init(&b, cap) < 0)
-        goto done;
-    if (fq_rewrite(&b, in.data, (size_t)in.len, sel, &err) < 0) {
-        fq_py_rewrite_raise(st, &err, in.data, (size_t)in.len);
-        fq_buf_free(&b);
-        goto done;
-    }
-    result = fq_py_buf_finish(&b);
-done:
+    fq_py_docs docs = {.json = in.data, .len = (size_t)in.len};
+    PyObject *result = fq_py_rewrite_bytes(&fq_module_get_state(module)->rewrite, sel, &docs, cap);
     input_release(&in);
     return result;
 }
