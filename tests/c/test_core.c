@@ -6,6 +6,7 @@
 
 #include "camel.h"
 #include "check.h"
+#include "jsonstr.h"
 #include "ring.h"
 #include "rewrite.h"
 #include "shape.h"
@@ -71,6 +72,14 @@ static void test_err(void)
     CHECK(strcmp(err.msg, "") == 0);
     fq_err_clear(&err);
     CHECK(err.code == FQ_OK && err.msg == NULL && err.owned == NULL && err.path == NULL);
+}
+
+static void test_hex(void)
+{
+    CHECK(fq_hex_digit('0') == 0 && fq_hex_digit('9') == 9 && fq_hex_digit('a') == 10);
+    CHECK(fq_hex_digit('F') == 15 && fq_hex_digit('g') == -1 && fq_hex_digit('/') == -1);
+    CHECK(fq_hex_digit('@') == -1 && fq_hex_digit('G') == -1 && fq_hex_digit('\0') == -1);
+    CHECK(fq_hex4("00aF") == 0xaf && fq_hex4("D83d") == 0xd83d && fq_hex4("12g4") == -1);
 }
 
 static void test_ring(void)
@@ -384,6 +393,7 @@ int main(void)
     test_buf();
     test_err();
     test_ring();
+    test_hex();
     test_selection_errors();
     test_rewrite();
     test_camel_rule();
