@@ -68,11 +68,11 @@ int fq_pgparams_init(fq_pgparams *p, PyObject *adapter, PyObject *error_factory)
 
 int fq_pgparams_add(fq_pgparams *p, PyObject *sql, PyObject *args, int quiet)
 {
-    fq_query *q = &p->q[p->nq];
     if (p->nq == FQ_MAX_QUERIES) {
         PyErr_SetString(PyExc_ValueError, "too many statements in one request");
         return -1;
     }
+    fq_query *q = &p->q[p->nq];
     if (!PyUnicode_Check(sql) || !PyTuple_Check(args)) {
         PyErr_SetString(PyExc_TypeError, "sql must be str and args a tuple");
         return -1;

@@ -17,7 +17,7 @@ enum {
     MODE_COUNT
 };
 
-/* The columns of res a JSON mode reads: 1 when res has rows of exactly one column. */
+/* 1 when res holds rows of exactly one column (what the JSON modes read), else 0. */
 int fq_pgresult_is_json(const PGresult *res);
 
 /* The value res (a successful result) gives in mode; for the JSON modes (res checked with
