@@ -33,7 +33,7 @@ clean:
 	rm -rf build $(VENV) .venv-asan fraiseql/*.so fraiseql/.built tests/c/build benchmarks/out
 
 # C-level benchmark of the core, SSE2 and portable scanning side by side.
-CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/shape.c src/_fraiseql/buf.c
+CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/shape.c src/_fraiseql/buf.c src/_fraiseql/ring.c
 bench-core: $(VENV)/.installed
 	mkdir -p benchmarks/out
 	$(PY) benchmarks/bench_rewrite.py --dump benchmarks/out

@@ -14,7 +14,7 @@ import sys
 from setuptools import Extension, setup
 
 # Debian package that provides each header the build needs.
-REQUIRED_HEADERS = {"libpq-fe.h": "libpq-dev", "jansson.h": "libjansson-dev"}
+REQUIRED_HEADERS = {"libpq-fe.h": "libpq-dev"}
 
 
 def _command_output(*argv: str) -> str | None:
@@ -34,10 +34,6 @@ def _dependency_dirs() -> tuple[list[str], list[str]]:
         include_dirs.append(pg_include)
     if pg_lib:
         library_dirs.append(pg_lib)
-    for flag in (_command_output("pkg-config", "--cflags-only-I", "jansson") or "").split():
-        include_dirs.append(flag[2:])
-    for flag in (_command_output("pkg-config", "--libs-only-L", "jansson") or "").split():
-        library_dirs.append(flag[2:])
     return include_dirs, library_dirs
 
 
@@ -102,7 +98,7 @@ setup(
             depends=sorted(glob.glob("src/_fraiseql/*.h")),
             include_dirs=["src/_fraiseql", *include_dirs],
             library_dirs=library_dirs,
-            libraries=["pq", "jansson"],
+            libraries=["pq"],
             extra_compile_args=compile_args,
             extra_link_args=link_args,
             define_macros=macros,

@@ -73,15 +73,14 @@ static char *load_doc(const char *dir, int d, size_t *len)
 }
 
 /* n rewrites of document d and nothing else (instruction counts). */
-static int rewrite_n(const char *dir, int d, long n, int noshapes, fq_buf *b,
-                     const fq_selection *sel)
+static int rewrite_n(const char *dir, int d, long n, int noshapes, fq_buf *b, fq_selection *sel)
 {
     size_t len;
     fq_err err = {0};
     char *doc = load_doc(dir, d, &len);
     if (doc == NULL)
         return 1;
-    fq_rewrite_use_shapes(!noshapes);
+    fq_selection_use_shapes(sel, !noshapes);
     for (long i = 0; i < n; i++) {
         b->len = 0;
         if (fq_rewrite(b, doc, len, sel, &err) < 0)

@@ -6,7 +6,7 @@ except ImportError as exc:  # pragma: no cover - exercised only on broken instal
     raise ImportError(
         "fraiseql: the C extension fraiseql._fraiseql could not be loaded "
         f"({exc}). Reinstall with `pip install --force-reinstall fraiseql`; building it "
-        "needs a C compiler, libpq-dev and libjansson-dev (Debian/Ubuntu package names). "
+        "needs a C compiler and libpq-dev (Debian/Ubuntu package names). "
         "In a source checkout, `make test` installs all of that."
     ) from exc
 

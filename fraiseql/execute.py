@@ -36,9 +36,6 @@ from graphql.pyutils import Path, is_awaitable
 
 from fraiseql._native import native as _native
 from fraiseql.plan import (
-    ITEMS_NON_NULL,
-    NON_NULL,
-    STRINGIFY,
     Limits,
     LRUCache,
     Plan,
@@ -349,17 +346,6 @@ class Executor:
         return fragment
 
 
-def _native_flags(flags: int) -> int:
-    out = 0
-    if flags & NON_NULL:
-        out |= _native.NON_NULL
-    if flags & STRINGIFY:
-        out |= _native.ID
-    if flags & ITEMS_NON_NULL:
-        out |= _native.ITEMS_NON_NULL
-    return out
-
-
 def to_native(tree: Any) -> Any:
     """A tuple tree (see fraiseql.plan) as the C rewriter's `Selection`."""
     typename, fields = tree
@@ -370,7 +356,7 @@ def to_native(tree: Any) -> Any:
                 out,
                 src,
                 None if child is None else to_native(child),
-                0 if src is None else _native_flags(flags),
+                0 if src is None else flags,
             )
             for out, src, child, flags in fields
         ],

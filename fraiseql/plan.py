@@ -4,9 +4,11 @@ A plan is keyed by (document text, operation name). Its compiled root fields dep
 `@include`/`@skip` variables only, so each plan keeps one compiled variant per tuple of those
 booleans (at most 2**n, n the number of such variables; few in practice).
 
-A compiled selection is a tree of plain tuples, testable without the C extension:
+A compiled selection is a tree of plain tuples, testable without running the rewriter:
     (typename, ((out_key, src_key, child, flags), ...))
-`src_key` None means "emit typename", `child` is a nested tree or None for leaves.
+`src_key` None means "emit typename", `child` is a nested tree or None for leaves; flags are
+the rewriter's own: NON_NULL (null propagation), FIELD_ID (a stored JSON number is emitted as
+a string: ID, Decimal), ITEMS_NON_NULL (a null element of the list needs null propagation).
 """
 
 from __future__ import annotations
@@ -44,12 +46,8 @@ from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL
 from fraiseql.schema import STRINGIFIED_SCALARS, FieldInfo
-
-# Flags of a compiled field (the rewriter's own constants are mapped from these).
-NON_NULL = 1  # a null here needs GraphQL null propagation
-STRINGIFY = 2  # a stored JSON number is emitted as a string (ID, Decimal)
-ITEMS_NON_NULL = 4  # a null element of this list needs null propagation
 
 Tree = tuple[str, tuple[tuple[str, "str | None", "Tree | None", int], ...]]
 
@@ -146,7 +144,7 @@ def _flags(gql: Any) -> int:
     if isinstance(inner, GraphQLList) and isinstance(inner.of_type, GraphQLNonNull):
         flags |= ITEMS_NON_NULL
     if _named(gql).name in STRINGIFIED_SCALARS:
-        flags |= STRINGIFY
+        flags |= FIELD_ID
     return flags
 
 

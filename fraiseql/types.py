@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, NewType, TypeVar, overload
 
+from fraiseql._native import native
+
 ID = NewType("ID", str)
 """GraphQL `ID`: serialized as a string (numbers stored in JSON are turned into strings)."""
 
@@ -28,11 +30,9 @@ _FIELD_MARK = "__fraiseql_field__"
 
 
 def to_camel(name: str) -> str:
-    """snake_case Python name -> camelCase GraphQL name (`user_posts` -> `userPosts`)."""
-    head, *rest = name.split("_")
-    if not head:  # keep leading underscores: `_private` stays `_private`
-        return name
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+    """snake_case Python name -> camelCase GraphQL name (`user_posts` -> `userPosts`): the
+    rule the rewriter renames stored keys with (src/_fraiseql/camel.h), so the two agree."""
+    return native.camel_name(name)
 
 
 @dataclass

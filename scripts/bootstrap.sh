@@ -9,7 +9,7 @@ extras=${2:?extras, e.g. test,server}
 shift 2
 python=${PYTHON:-python3}
 
-packages=(gcc make pkg-config libpq-dev libjansson-dev postgresql "$@")
+packages=(gcc make libpq-dev postgresql "$@")
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -21,8 +21,9 @@ from support.graphql_corpus import CORPUS, HAND_WRITTEN, Case
 from support.graphql_model import Store, declare
 
 import fraiseql
+from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL
 from fraiseql.execute import format_response
-from fraiseql.plan import STRINGIFY, Limits, build_plan, compile_roots
+from fraiseql.plan import Limits, build_plan, compile_roots
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def python_rewrite(value: Any, tree: Any) -> Any:
         v = value.get(src_key)
         if child is not None:
             v = python_rewrite(v, child)
-        elif flags & STRINGIFY and isinstance(v, (int, float)) and not isinstance(v, bool):
+        elif flags & FIELD_ID and isinstance(v, (int, float)) and not isinstance(v, bool):
             v = str(v)
         out[out_key] = v
     return out
@@ -164,9 +165,14 @@ def test_fast_path_decisions(model: Any) -> None:
     assert tree == (
         "User",
         (
-            ("i", "id", None, 1),
-            ("code", "code", None, 1 | STRINGIFY),
-            ("userPosts", "user_posts", ("Post", (("__typename", None, None, 1),)), 4),
+            ("i", "id", None, NON_NULL),
+            ("code", "code", None, NON_NULL | FIELD_ID),
+            (
+                "userPosts",
+                "user_posts",
+                ("Post", (("__typename", None, None, NON_NULL),)),
+                ITEMS_NON_NULL,
+            ),
         ),
     )
 

@@ -32,6 +32,7 @@ def test_pgconn_core_from_c(tmp_path, pg_dsn):
             f"-I{_pg_includedir()}",
             str(ROOT / "tests/c/test_pgconn.c"),
             str(ROOT / "src/_fraiseql/pgconn.c"),
+            str(ROOT / "src/_fraiseql/ring.c"),
             "-lpq",
             "-o",
             str(binary),

@@ -16,7 +16,11 @@ from fraiseql import (
     Selection,
     rewrite,
     to_camel,
+    types,
 )
+from fraiseql._native import native
+
+camel_name = native.camel_name
 
 POST = Selection(
     "Post", [("__typename", None, None), ("id", "id", None, ID), ("title", "title", None)]
@@ -230,6 +234,41 @@ def test_non_null_error_is_not_raised_when_a_duplicate_fixes_it() -> None:
 def test_to_camel_rule(key: str, expected: str) -> None:
     doc = json.dumps({key: 1}).encode()
     assert json.loads(to_camel(doc)) == {expected: 1}
+
+
+# One rule for GraphQL field names (fraiseql.types.to_camel) and renamed JSON keys.
+CAMEL_EDGE_CASES = [
+    ("type_", "type_"),
+    ("_id", "_id"),
+    ("a__b", "aB"),
+    ("address_1", "address1"),
+    ("HTTPCode", "HTTPCode"),
+    ("user_posts", "userPosts"),
+    ("__typename", "__typename"),
+    ("a_", "a_"),
+    ("_", "_"),
+    ("", ""),
+    ("caf\u00e9_cr\u00e8me", "caf\u00e9Cr\u00e8me"),
+    ("\u00e9_\u00e9", "\u00e9\u00e9"),  # only ASCII letters are uppercased
+    ("a_\u00df_b", "a\u00dfB"),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), CAMEL_EDGE_CASES)
+def test_camel_name_and_key_renaming_agree(name: str, expected: str) -> None:
+    assert camel_name(name) == expected
+    assert types.to_camel(name) == expected
+    assert json.loads(to_camel(json.dumps({name: 1}).encode())) == {expected: 1}
+    assert to_camel(json.dumps({name: 1}, ensure_ascii=False).encode()) == (
+        b'{"' + expected.encode() + b'":1}'
+    )
+
+
+def test_camel_name_rejects_what_is_not_a_str() -> None:
+    with pytest.raises(TypeError, match="must be a str"):
+        camel_name(b"user_posts")
+    with pytest.raises(UnicodeEncodeError):
+        camel_name("a_\ud800")
 
 
 def test_to_camel_recursive_keeps_order_values_and_duplicates() -> None:

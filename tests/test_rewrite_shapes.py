@@ -270,6 +270,19 @@ def test_shapes_can_be_turned_off_and_change_nothing() -> None:
     assert sum(r.startswith("('ok'") for r in here) == 6
 
 
+def test_shapes_keyword_turns_learning_off_per_selection() -> None:
+    """Selection(shapes=False) runs the general path only; FRAISEQL_SHAPES=0 changes its
+    default, read once at import."""
+    docs = [user(i, i % 4) for i in range(6)] + [user(9, 3)[:-7], b'{"id": 1, "user_posts": 5}']
+    plain = Selection(USER.typename, USER.fields, shapes=False)
+    assert USER.shapes and not plain.shapes
+    assert [outcome(d, plain) for d in docs * 2] == [outcome(d, USER) for d in docs * 2]
+    script = "from fraiseql import Selection; print(Selection('T', []).shapes)"
+    env = {**os.environ, "FRAISEQL_SHAPES": "0"}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert run.stdout.strip() == "False"
+
+
 def test_layouts_that_share_a_prefix_alternate_correctly() -> None:
     """Objects that leave one learned layout part way (a key more at the end, a key fewer in
     the middle) are redone with the layout that shares their start."""

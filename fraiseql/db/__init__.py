@@ -7,7 +7,7 @@
     settings.py     settings applied at connect and per call, and their restore
     adapt.py        parameters as PostgreSQL text
     view_cache.py   ViewCache: the Repository's per-pool, per-connection cache of views
-    constants.py    the C state machine's numbers (modes, states, socket wants)
+    constants.py    the C state machine's numbers (modes, states, socket wants), as C exports them
 
 Pool and Transaction use a connection through its public API, its `progress_at` and the
 section of Connection marked "for the pool and transactions" (open, request, drain, the

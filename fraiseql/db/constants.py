@@ -1,7 +1,14 @@
-"""The numbers of the C state machine (native.PGConn) the Python driver passes or reads."""
+"""The numbers of the C state machine (native.PGConn) the Python driver passes or reads.
 
-# Hand-copied from src/_fraiseql (pgconn.h, py_pgconn.c): swap for the native.* exports.
-WANT_READ, WANT_WRITE = 1, 2
-STATE_CONNECTING, STATE_READY, STATE_BROKEN, STATE_CLOSED = range(4)
-MODE_ROWS, MODE_ROW, MODE_VAL, MODE_STATUS, MODE_JSON, MODE_JSON_MANY, MODE_SCRIPT = range(7)
-TRANS_IDLE = 0  # PQTRANS_IDLE
+Defined once, in C (pgconn.h, py_pgresult.h, libpq's PQTRANS_*), and exported by the module.
+"""
+
+from fraiseql._native import native
+
+WANT_READ, WANT_WRITE = native.WANT_READ, native.WANT_WRITE
+STATE_CONNECTING, STATE_READY = native.STATE_CONNECTING, native.STATE_READY
+STATE_BROKEN, STATE_CLOSED = native.STATE_BROKEN, native.STATE_CLOSED
+MODE_ROWS, MODE_ROW, MODE_VAL = native.MODE_ROWS, native.MODE_ROW, native.MODE_VAL
+MODE_STATUS, MODE_SCRIPT = native.MODE_STATUS, native.MODE_SCRIPT
+MODE_JSON, MODE_JSON_MANY = native.MODE_JSON, native.MODE_JSON_MANY
+TRANS_IDLE = native.TRANS_IDLE

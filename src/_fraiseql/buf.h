@@ -6,7 +6,7 @@
  * beyond a reservation lands outside the allocation and ASan reports it.
  *
  * Storage is pluggable through `resize`: the default uses realloc/free; the Python binding
- * backs the buffer with the final `bytes` object (py_rewrite.h: fq_py_buf_init), so the
+ * backs the buffer with the final `bytes` object (py_rewrite.c: bytes_buf_init), so the
  * response is written in place and sized once. */
 #ifndef FQ_BUF_H
 #define FQ_BUF_H

@@ -1,5 +1,6 @@
 /* JSON string helpers shared by the selection compiler and the rewriter: escaping valid
- * UTF-8 into a JSON string body, and decoding an already validated JSON string body. */
+ * UTF-8 into a JSON string body, decoding an already validated JSON string body, and the
+ * one hex digit decoder (also bytea's, py_pgtypes.c). */
 #ifndef FQ_JSONSTR_H
 #define FQ_JSONSTR_H
 
@@ -73,17 +74,23 @@ static inline char *fq_json_escape(char *dst, const char *s, size_t n)
     return dst;
 }
 
+/* The value of one hex digit (either case), or -1; also bytea's hex (py_pgtypes.c). */
+static inline int fq_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+        return (c | 0x20) - 'a' + 10;
+    return -1;
+}
+
+/* The value of the four hex digits at p (a \uXXXX escape), or -1. */
 static inline int fq_hex4(const char *p)
 {
     int v = 0;
     for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-            d = (c | 0x20) - 'a' + 10;
-        else
+        int d = fq_hex_digit(p[i]);
+        if (d < 0)
             return -1;
         v = v * 16 + d;
     }

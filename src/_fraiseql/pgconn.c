@@ -1,6 +1,7 @@
 /* Nonblocking libpq state machine: connect, pipelined prepared requests, results. */
 #define _POSIX_C_SOURCE 200809L /* getpid, pid_t under -std=c11 */
 #include "pgconn.h"
+#include "ring.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +48,11 @@ typedef struct fq_req {
 struct fq_pgconn {
     PGconn *pg;
     fq_pgstate state;
-    pid_t pid; /* creator: a forked child must not PQfinish the parent's session */
-    char errmsg[512];
+    pid_t pid;  /* creator: a forked child must not PQfinish the parent's session */
+    fq_err err; /* why the last call failed or the connection broke (msg NULL: no error) */
     int flush_pending;
-    /* requests in send order: [head, head+ndone) complete, the rest in flight */
-    fq_req *reqs;
-    size_t cap, head, count, ndone;
+    fq_ring reqs; /* fq_req in send order: the first ndone complete, the rest in flight */
+    size_t ndone;
     uint64_t next_seq;
     /* statement cache */
     fq_stmt **buckets;
@@ -65,38 +65,34 @@ struct fq_pgconn {
  * Errors
  * ========================================================================== */
 
-static void set_error(fq_pgconn *c, const char *msg)
-{
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        n--; /* libpq messages end with a newline */
-    if (n >= sizeof(c->errmsg))
-        n = sizeof(c->errmsg) - 1;
-    memcpy(c->errmsg, msg, n);
-    c->errmsg[n] = '\0';
-}
-
+/* libpq's message (copied: the next libpq call may overwrite it), else fallback. */
 static void set_pq_error(fq_pgconn *c, const char *fallback)
 {
-    const char *msg = c->pg ? PQerrorMessage(c->pg) : "";
-    set_error(c, msg && *msg ? msg : fallback);
+    const char *msg = c->pg ? PQerrorMessage(c->pg) : NULL;
+    size_t n = msg ? strlen(msg) : 0;
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        n--; /* libpq messages end with a newline */
+    if (n == 0)
+        fq_err_set(&c->err, FQ_ERR_PG, fallback);
+    else
+        fq_err_set_copy(&c->err, FQ_ERR_PG, msg, n, fallback);
 }
 
-/* Every in-flight request completes with a NULL result: the caller reports errmsg. */
+/* Every in-flight request completes with a NULL result: the caller reports c->err. */
 static void break_conn(fq_pgconn *c)
 {
     if (c->state != FQ_PG_CLOSED)
         c->state = FQ_PG_BROKEN;
     c->flush_pending = 0;
-    for (size_t i = c->ndone; i < c->count; i++) {
-        fq_req *r = &c->reqs[(c->head + i) % c->cap];
+    for (size_t i = c->ndone; i < c->reqs.count; i++) {
+        fq_req *r = fq_ring_at(&c->reqs, i);
         if (r->res != NULL && PQresultStatus(r->res) != PGRES_FATAL_ERROR) {
             PQclear(r->res);
             r->res = NULL;
         }
         r->done = 1;
     }
-    c->ndone = c->count;
+    c->ndone = c->reqs.count;
 }
 
 /* Never raises, never prints: libpq's default would write notices to stderr. */
@@ -186,29 +182,18 @@ static void stmt_free_all(fq_pgconn *c)
 
 static fq_req *req_push(fq_pgconn *c)
 {
-    if (c->count == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 16;
-        fq_req *n = malloc(ncap * sizeof(fq_req));
-        if (n == NULL)
-            return NULL;
-        for (size_t i = 0; i < c->count; i++)
-            n[i] = c->reqs[(c->head + i) % c->cap];
-        free(c->reqs);
-        c->reqs = n;
-        c->cap = ncap;
-        c->head = 0;
-    }
-    fq_req *r = &c->reqs[(c->head + c->count) % c->cap];
+    fq_req *r = fq_ring_push(&c->reqs);
+    if (r == NULL)
+        return NULL;
     memset(r, 0, sizeof(*r));
     r->seq = ++c->next_seq;
-    c->count++;
     return r;
 }
 
 /* Undoes the last req_push after a send failed before anything reached libpq. */
 static void req_pop_last(fq_pgconn *c)
 {
-    c->count--;
+    fq_ring_drop_last(&c->reqs);
     c->next_seq--;
 }
 
@@ -235,6 +220,7 @@ fq_pgconn *fq_pgconn_start(const char *const *keys, const char *const *values,
     if (c == NULL)
         return NULL;
     c->pid = getpid();
+    fq_ring_init(&c->reqs, sizeof(fq_req));
     /* room for every statement of one request plus the one being evicted */
     c->max_stmts = max_statements > FQ_MAX_QUERIES ? max_statements : FQ_MAX_QUERIES + 1;
     c->nbuckets = 16;
@@ -305,14 +291,14 @@ PGconn *fq_pgconn_pg(const fq_pgconn *c)
 
 const char *fq_pgconn_error(const fq_pgconn *c)
 {
-    if (c->state == FQ_PG_CLOSED && c->errmsg[0] == '\0')
+    if (c->state == FQ_PG_CLOSED && c->err.msg == NULL)
         return "the connection is closed";
-    return c->errmsg[0] ? c->errmsg : "the connection is broken";
+    return c->err.msg ? c->err.msg : "the connection is broken";
 }
 
 size_t fq_pgconn_inflight(const fq_pgconn *c)
 {
-    return c->count - c->ndone;
+    return c->reqs.count - c->ndone;
 }
 
 size_t fq_pgconn_statements(const fq_pgconn *c)
@@ -332,7 +318,7 @@ static int evict_one(fq_pgconn *c)
     snprintf(sql, sizeof(sql), "DEALLOCATE fq%u", victim->id);
     fq_req *r = req_push(c);
     if (r == NULL) {
-        set_error(c, "out of memory");
+        fq_err_set(&c->err, FQ_ERR_NOMEM, "out of memory");
         return -1;
     }
     r->internal = 1;
@@ -364,7 +350,7 @@ static fq_stmt *stmt_for(fq_pgconn *c, const char *sql, int *fresh)
     s = calloc(1, sizeof(*s));
     if (s == NULL || (s->sql = malloc(len + 1)) == NULL) {
         free(s);
-        set_error(c, "out of memory");
+        fq_err_set(&c->err, FQ_ERR_NOMEM, "out of memory");
         return NULL;
     }
     memcpy(s->sql, sql, len + 1);
@@ -382,7 +368,8 @@ static fq_stmt *stmt_for(fq_pgconn *c, const char *sql, int *fresh)
 static int send_simple(fq_pgconn *c, const char *sql, fq_req *r)
 {
     if (fq_pgconn_inflight(c) > 1) { /* r itself is counted */
-        set_error(c, "a simple-protocol query needs a connection with nothing in flight");
+        fq_err_set(&c->err, FQ_ERR_USAGE,
+                   "a simple-protocol query needs a connection with nothing in flight");
         req_pop_last(c);
         return -1;
     }
@@ -404,11 +391,11 @@ int fq_pgconn_send(fq_pgconn *c, const fq_query *q, int nq, int simple, uint64_t
 {
     if (c->state != FQ_PG_READY) {
         if (c->state == FQ_PG_CONNECTING)
-            set_error(c, "the connection is not established yet");
+            fq_err_set(&c->err, FQ_ERR_USAGE, "the connection is not established yet");
         return -1;
     }
     if (nq < 1 || nq > FQ_MAX_QUERIES || (simple && nq != 1)) {
-        set_error(c, "invalid number of statements in one request");
+        fq_err_set(&c->err, FQ_ERR_USAGE, "invalid number of statements in one request");
         return -1;
     }
     /* Statements first: an eviction queues its DEALLOCATE ahead of this request. */
@@ -430,7 +417,7 @@ int fq_pgconn_send(fq_pgconn *c, const fq_query *q, int nq, int simple, uint64_t
         for (int j = 0; j < nq; j++)
             if (fresh[j])
                 stmt_remove(c, stmts[j]);
-        set_error(c, "out of memory");
+        fq_err_set(&c->err, FQ_ERR_NOMEM, "out of memory");
         return -1;
     }
     *seq = r->seq;
@@ -497,8 +484,8 @@ static void complete(fq_pgconn *c, fq_req *r)
 /* Pulls every result libpq can give without blocking; -1 when the connection broke. */
 static int collect(fq_pgconn *c)
 {
-    while (c->ndone < c->count) {
-        fq_req *r = &c->reqs[(c->head + c->ndone) % c->cap];
+    while (c->ndone < c->reqs.count) {
+        fq_req *r = fq_ring_at(&c->reqs, c->ndone);
         if (PQisBusy(c->pg))
             return 0;
         PGresult *res = PQgetResult(c->pg);
@@ -514,7 +501,7 @@ static int collect(fq_pgconn *c)
             ExecStatusType st = PQresultStatus(res);
             if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
                 PQclear(res);
-                set_error(c, "COPY is not supported by fraiseql's driver");
+                fq_err_set(&c->err, FQ_ERR_PG, "COPY is not supported by fraiseql's driver");
                 return -1;
             }
             keep_result(r, res);
@@ -540,7 +527,7 @@ static int collect(fq_pgconn *c)
         case PGRES_COPY_OUT:
         case PGRES_COPY_BOTH:
             PQclear(res);
-            set_error(c, "COPY is not supported by fraiseql's driver");
+            fq_err_set(&c->err, FQ_ERR_PG, "COPY is not supported by fraiseql's driver");
             return -1;
         default: {
             fq_cmd *cmd = r->cur < r->ncmds ? &r->cmds[r->cur] : NULL;
@@ -588,9 +575,8 @@ fq_want fq_pgconn_step(fq_pgconn *c)
 int fq_pgconn_pop(fq_pgconn *c, uint64_t *seq, PGresult **res)
 {
     while (c->ndone > 0) {
-        fq_req *r = &c->reqs[c->head];
-        c->head = (c->head + 1) % c->cap;
-        c->count--;
+        fq_req *r = fq_ring_at(&c->reqs, 0);
+        fq_ring_pop(&c->reqs); /* r stays readable until the next push */
         c->ndone--;
         if (r->internal) {
             PQclear(r->res);
@@ -611,8 +597,8 @@ void fq_pgconn_close(fq_pgconn *c)
 {
     if (c->state == FQ_PG_CLOSED)
         return;
-    if (c->state != FQ_PG_BROKEN || c->errmsg[0] == '\0')
-        set_error(c, "the connection is closed");
+    if (c->state != FQ_PG_BROKEN || c->err.msg == NULL)
+        fq_err_set(&c->err, FQ_ERR_USAGE, "the connection is closed");
     c->state = FQ_PG_CLOSED;
     break_conn(c);
     stmt_free_all(c);
@@ -633,7 +619,8 @@ void fq_pgconn_free(fq_pgconn *c)
     PGresult *res;
     while (fq_pgconn_pop(c, &seq, &res))
         PQclear(res);
-    free(c->reqs);
+    fq_ring_free(&c->reqs);
     free(c->buckets);
+    fq_err_clear(&c->err);
     free(c);
 }

@@ -51,6 +51,8 @@ fq_want fq_pgconn_connect_poll(fq_pgconn *c);
 fq_pgstate fq_pgconn_status(const fq_pgconn *c);
 int fq_pgconn_socket(const fq_pgconn *c);
 PGconn *fq_pgconn_pg(const fq_pgconn *c); /* NULL once closed */
+/* The message of the connection's fq_err (common.h): why its last call failed or why it
+ * broke; valid until the next call on c. */
 const char *fq_pgconn_error(const fq_pgconn *c);
 size_t fq_pgconn_inflight(const fq_pgconn *c);
 size_t fq_pgconn_statements(const fq_pgconn *c);

@@ -7,20 +7,11 @@
  * exception classes live in Python, fraiseql/errors.py). */
 #include "module.h"
 #include "pgconn.h"
-#include "rewrite.h"
+#include "py_pgparams.h"
+#include "py_pgresult.h"
+#include "ring.h"
 
 #include <string.h>
-
-enum {
-    MODE_ROWS = 0,  /* list of Records */
-    MODE_ROW,       /* first Record or None */
-    MODE_VAL,       /* first column of the first row, or None */
-    MODE_STATUS,    /* command status, e.g. "INSERT 0 1" */
-    MODE_JSON,      /* the single JSON column of the first row as bytes, b"null" if none */
-    MODE_JSON_MANY, /* every row's JSON as one array, as bytes */
-    MODE_SCRIPT,    /* simple protocol, several statements allowed; command status */
-    MODE_COUNT
-};
 
 /* A sent request waiting for its result. */
 typedef struct pending {
@@ -36,8 +27,7 @@ typedef struct {
     PyObject *error_factory;  /* (kind, sqlstate, message, detail, hint, fields) -> exception */
     PyObject *adapter;        /* value -> str | None, for parameter types C does not know */
     PyObject *notify_handler; /* (channel, pid, payload) -> None for LISTEN, or NULL */
-    pending *pend;
-    size_t pcap, phead, pcount;
+    fq_ring pending;          /* of pending, in send order like the core's requests */
 } PGConn;
 
 static fq_pgconn_state *conn_state(PGConn *self)
@@ -56,17 +46,16 @@ static fq_rewrite_state *rewrite_state(PGConn *self)
  * Errors
  * ========================================================================== */
 
-static PyObject *make_error(PGConn *self, const char *kind, const char *sqlstate, const char *msg,
-                            const char *detail, const char *hint, PyObject *fields)
+static PyObject *make_error(PyObject *factory, const char *kind, const char *sqlstate,
+                            const char *msg, const char *detail, const char *hint, PyObject *fields)
 {
-    return PyObject_CallFunction(self->error_factory, "szszzO", kind, sqlstate, msg, detail, hint,
+    return PyObject_CallFunction(factory, "szszzO", kind, sqlstate, msg, detail, hint,
                                  fields ? fields : Py_None);
 }
 
-/* Sets the exception made by the factory; always returns NULL. */
-static PyObject *raise_error(PGConn *self, const char *kind, const char *msg)
+PyObject *fq_pg_raise(PyObject *error_factory, const char *kind, const char *msg)
 {
-    PyObject *exc = make_error(self, kind, NULL, msg, NULL, NULL, NULL);
+    PyObject *exc = make_error(error_factory, kind, NULL, msg, NULL, NULL, NULL);
     if (exc != NULL) {
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
         Py_DECREF(exc);
@@ -105,195 +94,25 @@ static PyObject *server_error(PGConn *self, const PGresult *res)
         Py_DECREF(s);
     }
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    PyObject *exc = make_error(self, "server", PQresultErrorField(res, PG_DIAG_SQLSTATE),
-                               msg ? msg : PQresultErrorMessage(res),
-                               PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
-                               PQresultErrorField(res, PG_DIAG_MESSAGE_HINT), fields);
+    PyObject *exc = make_error(
+        self->error_factory, "server", PQresultErrorField(res, PG_DIAG_SQLSTATE),
+        msg ? msg : PQresultErrorMessage(res), PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+        PQresultErrorField(res, PG_DIAG_MESSAGE_HINT), fields);
     Py_DECREF(fields);
     return exc;
-}
-
-/* ============================================================================
- * Results -> Python
- * ========================================================================== */
-
-static PyObject *column_keys(const PGresult *res)
-{
-    PyObject *keys = PyDict_New();
-    for (int j = 0; keys != NULL && j < PQnfields(res); j++) {
-        const char *name = PQfname(res, j);
-        PyObject *k = PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "replace");
-        PyObject *v = PyLong_FromLong(j);
-        int rc = (k && v) ? PyDict_SetDefault(keys, k, v) != NULL : 0;
-        Py_XDECREF(k);
-        Py_XDECREF(v);
-        if (!rc)
-            Py_CLEAR(keys);
-    }
-    return keys;
-}
-
-static PyObject *decode_cell(fq_pgconn_state *st, const PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col))
-        return Py_NewRef(Py_None);
-    return fq_pg_decode(st, PQftype(res, col), PQgetvalue(res, row, col),
-                        (size_t)PQgetlength(res, row, col));
-}
-
-static PyObject *make_record(fq_pgconn_state *st, const PGresult *res, int row, PyObject *keys)
-{
-    int n = PQnfields(res);
-    PyObject *values = PyTuple_New(n);
-    if (values == NULL)
-        return NULL;
-    for (int j = 0; j < n; j++) {
-        PyObject *v = decode_cell(st, res, row, j);
-        if (v == NULL) {
-            Py_DECREF(values);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(values, j, v);
-    }
-    PyObject *rec = fq_record_new(st->RecordType, values, keys);
-    Py_DECREF(values);
-    return rec;
-}
-
-static PyObject *result_rows(fq_pgconn_state *st, const PGresult *res, int limit)
-{
-    int n = PQntuples(res);
-    if (limit >= 0 && n > limit)
-        n = limit;
-    PyObject *keys = column_keys(res);
-    if (keys == NULL)
-        return NULL;
-    PyObject *rows = PyList_New(n);
-    for (int i = 0; rows != NULL && i < n; i++) {
-        PyObject *rec = make_record(st, res, i, keys);
-        if (rec == NULL)
-            Py_CLEAR(rows);
-        else
-            PyList_SET_ITEM(rows, i, rec);
-    }
-    Py_DECREF(keys);
-    return rows;
-}
-
-/* The first row's JSON, rewritten through sel straight from libpq's buffer. */
-static PyObject *json_one(PGConn *self, const PGresult *res, PyObject *selection)
-{
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
-        return PyBytes_FromStringAndSize("null", 4);
-    const char *json = PQgetvalue(res, 0, 0);
-    size_t len = (size_t)PQgetlength(res, 0, 0);
-    if (selection == Py_None)
-        return PyBytes_FromStringAndSize(json, (Py_ssize_t)len);
-    fq_rewrite_state *rst = rewrite_state(self);
-    const fq_selection *sel = fq_py_selection_get(rst, selection);
-    fq_buf b;
-    fq_err err = {0};
-    if (sel == NULL || fq_py_buf_init(&b, len + 64) < 0)
-        return NULL;
-    if (fq_rewrite(&b, json, len, sel, &err) < 0) {
-        fq_py_rewrite_raise(rst, &err, json, len);
-        fq_buf_free(&b);
-        return NULL;
-    }
-    return fq_py_buf_finish(&b);
-}
-
-static void row_doc(void *ctx, size_t i, const char **json, size_t *len)
-{
-    const PGresult *res = ctx;
-    if (PQgetisnull(res, (int)i, 0)) {
-        *json = NULL;
-        *len = 0;
-    } else {
-        *json = PQgetvalue(res, (int)i, 0);
-        *len = (size_t)PQgetlength(res, (int)i, 0);
-    }
-}
-
-/* One array of every row's JSON: rewritten through sel, or copied once into the bytes. */
-static PyObject *json_many(PGConn *self, const PGresult *res, PyObject *selection)
-{
-    int n = PQntuples(res);
-    size_t total = 2 + (n > 0 ? (size_t)n - 1 : 0);
-    for (int i = 0; i < n; i++)
-        total += PQgetisnull(res, i, 0) ? 4 : (size_t)PQgetlength(res, i, 0);
-    if (selection != Py_None) {
-        fq_rewrite_state *rst = rewrite_state(self);
-        const fq_selection *sel = fq_py_selection_get(rst, selection);
-        fq_buf b;
-        fq_err err = {0};
-        if (sel == NULL || fq_py_buf_init(&b, total + 64) < 0)
-            return NULL;
-        if (fq_rewrite_array(&b, (size_t)n, row_doc, (void *)res, sel, &err) < 0) {
-            fq_py_rewrite_raise(rst, &err, NULL, 0);
-            fq_buf_free(&b);
-            return NULL;
-        }
-        return fq_py_buf_finish(&b);
-    }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
-    if (out == NULL)
-        return NULL;
-    char *p = PyBytes_AS_STRING(out);
-    *p++ = '[';
-    for (int i = 0; i < n; i++) {
-        if (i > 0)
-            *p++ = ',';
-        if (PQgetisnull(res, i, 0)) {
-            memcpy(p, "null", 4);
-            p += 4;
-        } else {
-            size_t len = (size_t)PQgetlength(res, i, 0);
-            memcpy(p, PQgetvalue(res, i, 0), len);
-            p += len;
-        }
-    }
-    *p = ']';
-    return out;
 }
 
 /* The value a completed request resolves to; NULL with an exception set if decoding failed. */
 static PyObject *convert(PGConn *self, const pending *pd, const PGresult *res)
 {
-    fq_pgconn_state *st = conn_state(self);
-    switch (pd->mode) {
-    case MODE_ROWS:
-        return result_rows(st, res, -1);
-    case MODE_ROW:
-    case MODE_VAL:
-        if (PQntuples(res) == 0 || PQnfields(res) == 0)
-            return Py_NewRef(Py_None);
-        if (pd->mode == MODE_VAL)
-            return decode_cell(st, res, 0, 0);
-        {
-            PyObject *keys = column_keys(res);
-            if (keys == NULL)
-                return NULL;
-            PyObject *rec = make_record(st, res, 0, keys);
-            Py_DECREF(keys);
-            return rec;
-        }
-    case MODE_JSON:
-    case MODE_JSON_MANY:
-        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 1) {
-            char msg[128];
-            snprintf(msg, sizeof(msg),
-                     "fetch_json needs a query returning exactly one (JSON) column, got %d",
-                     PQresultStatus(res) == PGRES_TUPLES_OK ? PQnfields(res) : 0);
-            return raise_error(self, "interface", msg);
-        }
-        return pd->mode == MODE_JSON ? json_one(self, res, pd->selection)
-                                     : json_many(self, res, pd->selection);
-    default: {
-        const char *status = PQcmdStatus((PGresult *)res);
-        return PyUnicode_FromString(status ? status : "");
+    if ((pd->mode == MODE_JSON || pd->mode == MODE_JSON_MANY) && !fq_pgresult_is_json(res)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg),
+                 "fetch_json needs a query returning exactly one (JSON) column, got %d",
+                 PQresultStatus(res) == PGRES_TUPLES_OK ? PQnfields(res) : 0);
+        return fq_pg_raise(self->error_factory, "interface", msg);
     }
-    }
+    return fq_pgresult_value(conn_state(self), rewrite_state(self), pd->mode, pd->selection, res);
 }
 
 /* ============================================================================
@@ -302,27 +121,24 @@ static PyObject *convert(PGConn *self, const pending *pd, const PGresult *res)
 
 static int pending_push(PGConn *self, uint64_t seq, PyObject *fut, PyObject *sel, int mode)
 {
-    if (self->pcount == self->pcap) {
-        size_t ncap = self->pcap ? self->pcap * 2 : 16;
-        pending *n = PyMem_Malloc(ncap * sizeof(pending));
-        if (n == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        for (size_t i = 0; i < self->pcount; i++)
-            n[i] = self->pend[(self->phead + i) % self->pcap];
-        PyMem_Free(self->pend);
-        self->pend = n;
-        self->pcap = ncap;
-        self->phead = 0;
+    pending *pd = fq_ring_push(&self->pending);
+    if (pd == NULL) {
+        PyErr_NoMemory();
+        return -1;
     }
-    pending *pd = &self->pend[(self->phead + self->pcount) % self->pcap];
     pd->seq = seq;
     pd->fut = Py_NewRef(fut);
     pd->selection = Py_NewRef(sel);
     pd->mode = mode;
-    self->pcount++;
     return 0;
+}
+
+/* Pops the oldest pending request (the caller owns its references). */
+static pending pending_pop(PGConn *self)
+{
+    pending pd = *(pending *)fq_ring_at(&self->pending, 0);
+    fq_ring_pop(&self->pending);
+    return pd;
 }
 
 /* Resolves fut with value or exc (one of them NULL); a cancelled future is left alone. */
@@ -351,7 +167,8 @@ static PyObject *as_data_error(PGConn *self, const pending *pd, PyObject *exc)
         return exc;
     PyObject *msg = PyObject_Str(exc);
     const char *text = msg ? PyUnicode_AsUTF8(msg) : NULL;
-    PyObject *data_error = text ? make_error(self, "data", NULL, text, NULL, NULL, NULL) : NULL;
+    PyObject *data_error =
+        text ? make_error(self->error_factory, "data", NULL, text, NULL, NULL, NULL) : NULL;
     Py_XDECREF(msg);
     if (data_error == NULL) {
         PyErr_Clear();
@@ -368,16 +185,15 @@ static int resolve_done(PGConn *self)
     PGresult *res;
     int rc = 0;
     while (fq_pgconn_pop(self->c, &seq, &res)) {
-        if (self->pcount == 0 || self->pend[self->phead].seq != seq) {
+        if (self->pending.count == 0 || ((pending *)fq_ring_at(&self->pending, 0))->seq != seq) {
             PQclear(res); /* cannot happen: both queues are in send order */
             continue;
         }
-        pending pd = self->pend[self->phead];
-        self->phead = (self->phead + 1) % self->pcap;
-        self->pcount--;
+        pending pd = pending_pop(self);
         PyObject *value = NULL, *exc = NULL;
         if (res == NULL)
-            exc = make_error(self, "connection", NULL, fq_pgconn_error(self->c), NULL, NULL, NULL);
+            exc = make_error(self->error_factory, "connection", NULL, fq_pgconn_error(self->c),
+                             NULL, NULL, NULL);
         else if (PQresultStatus(res) == PGRES_FATAL_ERROR)
             exc = server_error(self, res);
         else if ((value = convert(self, &pd, res)) == NULL) {
@@ -400,100 +216,6 @@ static int resolve_done(PGConn *self)
             break;
     }
     return rc;
-}
-
-/* ============================================================================
- * Parameters: None, str, bool, int and float here; anything else through the adapter
- * ========================================================================== */
-
-#define FQ_STACK_PARAMS 16
-
-static const char *param_text(PGConn *self, PyObject *v, Py_ssize_t i, PyObject *keep)
-{
-    PyObject *s;
-    if (v == Py_None)
-        return NULL;
-    if (PyUnicode_CheckExact(v)) {
-        s = Py_NewRef(v);
-    } else if (PyBool_Check(v)) {
-        return v == Py_True ? "t" : "f";
-    } else if (PyLong_CheckExact(v)) {
-        s = PyObject_Str(v);
-    } else if (PyFloat_CheckExact(v)) {
-        double d = PyFloat_AS_DOUBLE(v);
-        if (Py_IS_NAN(d))
-            return "NaN";
-        if (Py_IS_INFINITY(d))
-            return d > 0 ? "Infinity" : "-Infinity";
-        s = PyObject_Repr(v);
-    } else {
-        s = PyObject_CallOneArg(self->adapter, v);
-        if (s == Py_None) {
-            Py_DECREF(s);
-            return NULL;
-        }
-        if (s != NULL && !PyUnicode_Check(s)) {
-            PyErr_Format(PyExc_TypeError, "parameter adapter returned %.100s, expected str",
-                         Py_TYPE(s)->tp_name);
-            Py_CLEAR(s);
-        }
-    }
-    if (s == NULL || PyList_Append(keep, s) < 0) {
-        Py_XDECREF(s);
-        return (const char *)-1;
-    }
-    Py_DECREF(s);
-    Py_ssize_t len;
-    const char *text = PyUnicode_AsUTF8AndSize(s, &len);
-    if (text == NULL)
-        return (const char *)-1;
-    if ((size_t)len != strlen(text)) {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "parameter $%zd contains a NUL character", i + 1);
-        raise_error(self, "data", msg);
-        return (const char *)-1;
-    }
-    return text;
-}
-
-/* Fills q from sql and a tuple of arguments; *heap is set when values were allocated. */
-static int fill_query(PGConn *self, fq_query *q, PyObject *sql, PyObject *args, PyObject *keep,
-                      const char **stack, const char ***heap, int quiet)
-{
-    if (!PyUnicode_Check(sql) || !PyTuple_Check(args)) {
-        PyErr_SetString(PyExc_TypeError, "sql must be str and args a tuple");
-        return -1;
-    }
-    Py_ssize_t n = PyTuple_GET_SIZE(args);
-    if (n > 65535) {
-        raise_error(self, "interface", "more than 65535 query parameters");
-        return -1;
-    }
-    Py_ssize_t len;
-    q->sql = PyUnicode_AsUTF8AndSize(sql, &len);
-    if (q->sql == NULL)
-        return -1;
-    if ((size_t)len != strlen(q->sql)) {
-        raise_error(self, "interface", "the SQL text contains a NUL character");
-        return -1;
-    }
-    const char **values = stack;
-    if (n > FQ_STACK_PARAMS) {
-        values = *heap = PyMem_Malloc((size_t)n * sizeof(char *));
-        if (values == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        values[i] = param_text(self, PyTuple_GET_ITEM(args, i), i, keep);
-        if (values[i] == (const char *)-1)
-            return -1;
-    }
-    q->nparams = (int)n;
-    q->values = values;
-    q->quiet = quiet;
-    return 0;
 }
 
 /* ============================================================================
@@ -530,6 +252,7 @@ static PyObject *PGConn_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     self = (PGConn *)tp->tp_alloc(tp, 0);
     if (self == NULL)
         goto error;
+    fq_ring_init(&self->pending, sizeof(pending));
     self->error_factory = Py_NewRef(factory);
     self->adapter = Py_NewRef(adapter);
     self->c = fq_pgconn_start(ck, cv, (size_t)max_statements);
@@ -549,8 +272,8 @@ static int PGConn_traverse(PGConn *self, visitproc visit, void *arg)
     Py_VISIT(self->error_factory);
     Py_VISIT(self->adapter);
     Py_VISIT(self->notify_handler);
-    for (size_t i = 0; i < self->pcount; i++) {
-        pending *pd = &self->pend[(self->phead + i) % self->pcap];
+    for (size_t i = 0; i < self->pending.count; i++) {
+        pending *pd = fq_ring_at(&self->pending, i);
         Py_VISIT(pd->fut);
         Py_VISIT(pd->selection);
     }
@@ -559,10 +282,8 @@ static int PGConn_traverse(PGConn *self, visitproc visit, void *arg)
 
 static void drop_pending(PGConn *self)
 {
-    while (self->pcount > 0) {
-        pending pd = self->pend[self->phead];
-        self->phead = (self->phead + 1) % self->pcap;
-        self->pcount--;
+    while (self->pending.count > 0) {
+        pending pd = pending_pop(self);
         Py_DECREF(pd.fut);
         Py_DECREF(pd.selection);
     }
@@ -583,7 +304,7 @@ static void PGConn_dealloc(PGConn *self)
     PyObject_GC_UnTrack(self);
     fq_pgconn_free(self->c);
     PGConn_clear(self);
-    PyMem_Free(self->pend);
+    fq_ring_free(&self->pending);
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -624,41 +345,26 @@ static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nar
             PyErr_SetString(PyExc_TypeError, "a selection applies to fetch_json only");
         return NULL;
     }
-    fq_query q[FQ_MAX_QUERIES];
-    const char *stack[FQ_MAX_QUERIES][FQ_STACK_PARAMS];
-    const char **heap[FQ_MAX_QUERIES] = {NULL};
-    int nq = 0;
-    PyObject *result = NULL;
-    PyObject *keep = PyList_New(0);
-    if (keep == NULL)
+    fq_pgparams p;
+    PyObject *result = NULL, *no_args = NULL;
+    if (fq_pgparams_init(&p, self->adapter, self->error_factory) < 0)
         return NULL;
-    if (psql != Py_None) {
-        if (fill_query(self, &q[nq], psql, pargs, keep, stack[nq], &heap[nq], 1) < 0)
-            goto error;
-        nq++;
-    }
-    if (fill_query(self, &q[nq], sql, qargs, keep, stack[nq], &heap[nq], 0) < 0)
+    if (psql != Py_None && fq_pgparams_add(&p, psql, pargs, 1) < 0)
         goto error;
-    nq++;
-    if (ssql != Py_None) {
-        PyObject *no_args = PyTuple_New(0);
-        if (no_args == NULL)
-            goto error;
-        int rc = fill_query(self, &q[nq], ssql, no_args, keep, stack[nq], &heap[nq], 1);
-        Py_DECREF(no_args);
-        if (rc < 0)
-            goto error;
-        nq++;
-    }
+    if (fq_pgparams_add(&p, sql, qargs, 0) < 0)
+        goto error;
+    if (ssql != Py_None &&
+        ((no_args = PyTuple_New(0)) == NULL || fq_pgparams_add(&p, ssql, no_args, 1) < 0))
+        goto error;
     int simple = mode == MODE_SCRIPT;
-    if (simple && (nq != 1 || q[0].nparams != 0)) {
+    if (simple && (p.nq != 1 || p.q[0].nparams != 0)) {
         PyErr_SetString(PyExc_ValueError, "a script takes no parameters and no session settings");
         goto error;
     }
     uint64_t seq;
-    if (fq_pgconn_send(self->c, q, nq, simple, &seq) < 0) {
+    if (fq_pgconn_send(self->c, p.q, p.nq, simple, &seq) < 0) {
         const char *kind = fq_pgconn_status(self->c) == FQ_PG_READY ? "interface" : "connection";
-        raise_error(self, kind, fq_pgconn_error(self->c));
+        fq_pg_raise(self->error_factory, kind, fq_pgconn_error(self->c));
         goto error;
     }
     if (pending_push(self, seq, fut, sel, (int)mode) < 0) {
@@ -668,9 +374,8 @@ static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nar
     }
     result = PyLong_FromLong(fq_pgconn_want(self->c));
 error:
-    Py_DECREF(keep);
-    for (int i = 0; i < FQ_MAX_QUERIES; i++)
-        PyMem_Free(heap[i]);
+    Py_XDECREF(no_args);
+    fq_pgparams_free(&p);
     return result;
 }
 
@@ -741,7 +446,7 @@ static PyObject *PGConn_get_error(PGConn *self, void *c)
 
 static PyObject *PGConn_get_inflight(PGConn *self, void *c)
 {
-    return PyLong_FromSize_t(self->pcount);
+    return PyLong_FromSize_t(self->pending.count);
 }
 
 static PyObject *PGConn_get_statements(PGConn *self, void *c)
@@ -788,7 +493,7 @@ static PyObject *PGConn_get_port(PGConn *self, void *c)
 
 static PyMethodDef PGConn_methods[] = {
     {"connect_poll", (PyCFunction)PGConn_connect_poll, METH_NOARGS,
-     "Advance the handshake: 0 once ready or failed, else 1 (read) / 2 (write)."},
+     "Advance the handshake: 0 once ready or failed, else WANT_READ / WANT_WRITE."},
     {"fileno", (PyCFunction)PGConn_fileno, METH_NOARGS,
      "The socket (may change while connecting)."},
     {"send", (PyCFunction)(void (*)(void))PGConn_send, METH_FASTCALL,
@@ -819,7 +524,8 @@ static int PGConn_set_notify_handler(PGConn *self, PyObject *value, void *c)
 static PyGetSetDef PGConn_getset[] = {
     {"notify_handler", (getter)PGConn_get_notify_handler, (setter)PGConn_set_notify_handler,
      "Called as handler(channel, pid, payload) for each LISTEN notification.", NULL},
-    {"state", (getter)PGConn_get_state, NULL, "0 connecting, 1 ready, 2 broken, 3 closed", NULL},
+    {"state", (getter)PGConn_get_state, NULL,
+     "STATE_CONNECTING, STATE_READY, STATE_BROKEN or STATE_CLOSED", NULL},
     {"error", (getter)PGConn_get_error, NULL, "Why the connection failed or broke.", NULL},
     {"inflight", (getter)PGConn_get_inflight, NULL, "Requests sent and not yet settled.", NULL},
     {"statements", (getter)PGConn_get_statements, NULL, "Prepared statements cached.", NULL},
@@ -864,9 +570,41 @@ static PyObject *import_attr(const char *module, const char *attr)
     return a;
 }
 
+/* The state machine's constants, for fraiseql/db.py's driver (defined here only). */
+static int add_constants(PyObject *module)
+{
+    static const struct {
+        const char *name;
+        long value;
+    } constants[] = {
+        {"WANT_READ", FQ_WANT_READ},
+        {"WANT_WRITE", FQ_WANT_WRITE},
+        {"STATE_CONNECTING", FQ_PG_CONNECTING},
+        {"STATE_READY", FQ_PG_READY},
+        {"STATE_BROKEN", FQ_PG_BROKEN},
+        {"STATE_CLOSED", FQ_PG_CLOSED},
+        {"MODE_ROWS", MODE_ROWS},
+        {"MODE_ROW", MODE_ROW},
+        {"MODE_VAL", MODE_VAL},
+        {"MODE_STATUS", MODE_STATUS},
+        {"MODE_JSON", MODE_JSON},
+        {"MODE_JSON_MANY", MODE_JSON_MANY},
+        {"MODE_SCRIPT", MODE_SCRIPT},
+        {"TRANS_IDLE", PQTRANS_IDLE},
+        {"TRANS_ACTIVE", PQTRANS_ACTIVE},
+        {"TRANS_INTRANS", PQTRANS_INTRANS},
+        {"TRANS_INERROR", PQTRANS_INERROR},
+        {"TRANS_UNKNOWN", PQTRANS_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)
+        if (PyModule_AddIntConstant(module, constants[i].name, constants[i].value) < 0)
+            return -1;
+    return 0;
+}
+
 int fq_py_pgconn_exec(PyObject *module, fq_pgconn_state *st)
 {
-    if (fq_pgtypes_init() < 0)
+    if (fq_pgtypes_init() < 0 || add_constants(module) < 0)
         return -1;
     st->PGConnType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &PGConn_spec, NULL);
     if (st->PGConnType == NULL || PyModule_AddType(module, st->PGConnType) < 0)

@@ -1,4 +1,5 @@
-/* Bindings of the libpq driver: the PGConn type, Record rows, value decoding by type OID. */
+/* Bindings of the libpq driver: the PGConn type (py_pgconn.c), Record rows, value decoding
+ * by type OID; results (py_pgresult.h) and parameters (py_pgparams.h) have their own. */
 #ifndef FQ_PY_PGCONN_H
 #define FQ_PY_PGCONN_H
 
@@ -16,6 +17,9 @@ typedef struct fq_pgconn_state {
 } fq_pgconn_state;
 
 int fq_py_pgconn_exec(PyObject *module, fq_pgconn_state *st);
+/* Raises the exception error_factory (fraiseql/db.py's) makes for kind and msg, e.g.
+ * ("interface", "..."); always returns NULL. */
+PyObject *fq_pg_raise(PyObject *error_factory, const char *kind, const char *msg);
 int fq_py_pgconn_traverse(fq_pgconn_state *st, visitproc visit, void *arg);
 void fq_py_pgconn_clear(fq_pgconn_state *st);
 

@@ -5,6 +5,8 @@
 #include <datetime.h>
 #include <string.h>
 
+#include "jsonstr.h"
+
 /* ============================================================================
  * Type OIDs (pg_type.dat; stable across releases)
  * ========================================================================== */
@@ -333,17 +335,6 @@ static PyObject *decode_interval(const char *s)
  * Scalars
  * ========================================================================== */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static PyObject *decode_bytea(const char *s, size_t len)
 {
     if (len < 2 || s[0] != '\\' || s[1] != 'x' || len % 2 != 0)
@@ -353,7 +344,7 @@ static PyObject *decode_bytea(const char *s, size_t len)
         return NULL;
     char *dst = PyBytes_AS_STRING(out);
     for (size_t i = 2; i < len; i += 2) {
-        int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+        int hi = fq_hex_digit(s[i]), lo = fq_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0) {
             Py_DECREF(out);
             return bad_value("bytea", s);

@@ -4,6 +4,7 @@
 
 #include <structmember.h>
 
+#include "camel.h"
 #include "py_rewrite.h"
 #include "rewrite.h"
 
@@ -36,7 +37,9 @@ static int bytes_resize(fq_buf *b, size_t cap)
     return 0;
 }
 
-int fq_py_buf_init(fq_buf *b, size_t cap)
+/* Initialises b to write into a new bytes object of capacity cap; 0, or -1 with
+ * MemoryError set. Release with fq_buf_free or hand over with bytes_buf_finish. */
+static int bytes_buf_init(fq_buf *b, size_t cap)
 {
     fq_buf_init(b);
 #ifndef FQ_DEBUG
@@ -50,7 +53,9 @@ int fq_py_buf_init(fq_buf *b, size_t cap)
     return 0;
 }
 
-PyObject *fq_py_buf_finish(fq_buf *b)
+/* The bytes holding b's b->len bytes (b is left empty), or NULL with an exception set;
+ * shrunk with a realloc only when more than a quarter of it is spare. */
+static PyObject *bytes_buf_finish(fq_buf *b)
 {
     PyObject *o;
     if (b->resize != bytes_resize) {
@@ -110,7 +115,9 @@ static void raise_with(PyObject *exc_type, PyObject *msg, PyObject *pos, PyObjec
     Py_DECREF(exc);
 }
 
-void fq_py_rewrite_raise(fq_rewrite_state *st, fq_err *err, const char *json, size_t len)
+/* Sets the exception for a failed core call and clears err; json/len, when not NULL, is
+ * the failing document (the message then quotes the byte found at the offset). */
+static void raise_core_error(fq_rewrite_state *st, fq_err *err, const char *json, size_t len)
 {
     PyObject *path = NULL, *msg = NULL, *pos = NULL;
     if (err->code == FQ_ERR_NOMEM || err->code == FQ_OK) {
@@ -149,6 +156,23 @@ done:
     Py_XDECREF(msg);
     Py_XDECREF(pos);
     fq_err_clear(err);
+}
+
+PyObject *fq_py_rewrite_bytes(fq_rewrite_state *st, const fq_selection *sel, const fq_py_docs *docs,
+                              size_t cap)
+{
+    fq_buf b;
+    fq_err err = {0};
+    if (bytes_buf_init(&b, cap) < 0)
+        return NULL;
+    int rc = docs->doc ? fq_rewrite_array(&b, docs->n, docs->doc, docs->ctx, sel, &err)
+                       : fq_rewrite(&b, docs->json, docs->len, sel, &err);
+    if (rc < 0) {
+        raise_core_error(st, &err, docs->doc ? NULL : docs->json, docs->len);
+        fq_buf_free(&b);
+        return NULL;
+    }
+    return bytes_buf_finish(&b);
 }
 
 /* ======================================================================================
@@ -262,14 +286,16 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
 
 static PyObject *Selection_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"typename", "fields", NULL};
+    static char *kwlist[] = {"typename", "fields", "shapes", NULL};
     fq_rewrite_state *st = state_of_type(type);
     PyObject *typename_, *fields_arg, *seq = NULL, *fields = NULL, *seen = NULL;
     fq_field_spec *specs = NULL;
     SelectionObject *self = NULL;
     fq_err err = {0};
+    int shapes = st->shapes;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:Selection", kwlist, &typename_, &fields_arg))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|$p:Selection", kwlist, &typename_, &fields_arg,
+                                     &shapes))
         return NULL;
     if (typename_ != Py_None && !PyUnicode_Check(typename_)) {
         PyErr_Format(PyExc_TypeError, "Selection() typename must be a str or None, not %.100s",
@@ -333,6 +359,7 @@ static PyObject *Selection_new(PyTypeObject *type, PyObject *args, PyObject *kwd
         fq_err_clear(&err);
         goto error;
     }
+    fq_selection_use_shapes(self->sel, shapes);
     self->typename_ = Py_NewRef(typename_);
     self->fields = fields;
     Py_DECREF(seq);
@@ -364,6 +391,17 @@ static PyObject *Selection_repr(SelectionObject *self)
     return PyUnicode_FromFormat("Selection(%R, %R)", self->typename_, self->fields);
 }
 
+static PyObject *Selection_get_shapes(SelectionObject *self, void *unused)
+{
+    return PyBool_FromLong(self->sel->shapes_on);
+}
+
+static PyGetSetDef Selection_getset[] = {
+    {"shapes", (getter)Selection_get_shapes, NULL,
+     "Whether rewrites under this Selection (as a root) use learned key layouts.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMemberDef Selection_members[] = {
     {"typename", T_OBJECT, offsetof(SelectionObject, typename_), READONLY,
      "The GraphQL type name written by typename fields (src_key None)."},
@@ -374,18 +412,24 @@ static PyMemberDef Selection_members[] = {
 
 PyDoc_STRVAR(
     Selection_doc,
-    "Selection(typename, fields)\n--\n\n"
+    "Selection(typename, fields, *, shapes=True)\n--\n\n"
     "A compiled GraphQL selection for rewrite(). fields: a sequence of\n"
     "(out_key, src_key, child[, flags]): out_key is the response key, src_key the key in the\n"
     "stored JSON (None: write typename as a string), child a Selection for objects and lists\n"
     "of objects or None for leaves, flags ID | NON_NULL | ITEMS_NON_NULL (ID: numbers\n"
     "become strings; NON_NULL: a null or missing value raises NonNullError; ITEMS_NON_NULL:\n"
-    "so does a null item of the field's list).");
+    "so does a null item of the field's list). shapes=False: never learn key layouts (same\n"
+    "output and errors; the root's setting applies to its children); the default is False\n"
+    "when FRAISEQL_SHAPES=0 was set at import.");
 
 static PyType_Slot Selection_slots[] = {
-    {Py_tp_new, Selection_new},         {Py_tp_dealloc, Selection_dealloc},
-    {Py_tp_repr, Selection_repr},       {Py_tp_members, Selection_members},
-    {Py_tp_doc, (void *)Selection_doc}, {0, NULL},
+    {Py_tp_new, Selection_new},
+    {Py_tp_dealloc, Selection_dealloc},
+    {Py_tp_repr, Selection_repr},
+    {Py_tp_members, Selection_members},
+    {Py_tp_getset, Selection_getset},
+    {Py_tp_doc, (void *)Selection_doc},
+    {0, NULL},
 };
 
 static PyType_Spec Selection_spec = {
@@ -439,25 +483,14 @@ static void input_release(input *in)
 static PyObject *run_rewrite(PyObject *module, PyObject *json, const fq_selection *sel,
                              const char *fname)
 {
-    fq_rewrite_state *st = &fq_module_get_state(module)->rewrite;
     input in;
-    fq_buf b;
-    fq_err err = {0};
-    PyObject *result = NULL;
     if (input_get(json, &in, fname) < 0)
         return NULL;
     /* to_camel never grows the text; a selection may (longer keys, typenames): leave room so
      * that the common case never reallocates (untouched capacity costs nothing) */
     size_t cap = (size_t)in.len + (sel ? (size_t)in.len / 4 : 0) + 64;
-    if (fq_py_buf_init(&b, cap) < 0)
-        goto done;
-    if (fq_rewrite(&b, in.data, (size_t)in.len, sel, &err) < 0) {
-        fq_py_rewrite_raise(st, &err, in.data, (size_t)in.len);
-        fq_buf_free(&b);
-        goto done;
-    }
-    result = fq_py_buf_finish(&b);
-done:
+    fq_py_docs docs = {.json = in.data, .len = (size_t)in.len};
+    PyObject *result = fq_py_rewrite_bytes(&fq_module_get_state(module)->rewrite, sel, &docs, cap);
     input_release(&in);
     return result;
 }
@@ -480,6 +513,27 @@ static PyObject *py_to_camel(PyObject *module, PyObject *json)
     return run_rewrite(module, json, NULL, "to_camel");
 }
 
+static PyObject *py_camel_name(PyObject *module, PyObject *name)
+{
+    if (!PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "camel_name() argument must be a str, not %.100s",
+                     Py_TYPE(name)->tp_name);
+        return NULL;
+    }
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(name, &n);
+    if (s == NULL)
+        return NULL;
+    if (memchr(s, '_', (size_t)n) == NULL)
+        return Py_NewRef(name);
+    char *dst = PyMem_Malloc((size_t)n);
+    if (dst == NULL)
+        return PyErr_NoMemory();
+    PyObject *out = PyUnicode_DecodeUTF8(dst, (Py_ssize_t)fq_camel(dst, s, (size_t)n), NULL);
+    PyMem_Free(dst);
+    return out;
+}
+
 PyDoc_STRVAR(
     rewrite_doc,
     "rewrite(json, selection) -> bytes\n--\n\n"
@@ -493,9 +547,15 @@ PyDoc_STRVAR(to_camel_doc,
              "Rename every object key to camelCase (user_posts -> userPosts; leading and trailing\n"
              "underscores kept), output compact. Raises JSONError on malformed input.");
 
+PyDoc_STRVAR(camel_name_doc,
+             "camel_name(name) -> str\n--\n\n"
+             "The camelCase of one name by the rule to_camel renames keys with (user_posts ->\n"
+             "userPosts; leading and trailing underscores kept): GraphQL field names.");
+
 static PyMethodDef rewrite_methods[] = {
     {"rewrite", (PyCFunction)(void (*)(void))py_rewrite, METH_FASTCALL, rewrite_doc},
     {"to_camel", (PyCFunction)py_to_camel, METH_O, to_camel_doc},
+    {"camel_name", (PyCFunction)py_camel_name, METH_O, camel_name_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -505,9 +565,9 @@ static PyMethodDef rewrite_methods[] = {
 
 int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st)
 {
-    /* FRAISEQL_SHAPES=0: no learned shapes (README, "The rewriter") */
+    /* FRAISEQL_SHAPES=0: no learned shapes by default (README, "The rewriter") */
     const char *shapes = getenv("FRAISEQL_SHAPES");
-    fq_rewrite_use_shapes(shapes == NULL || strcmp(shapes, "0") != 0);
+    st->shapes = shapes == NULL || strcmp(shapes, "0") != 0;
     st->JSONError = PyErr_NewExceptionWithDoc(
         "fraiseql.JSONError",
         "Malformed JSON input, or a value of the wrong kind for the selection. The message "

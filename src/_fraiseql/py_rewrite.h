@@ -1,21 +1,14 @@
-/* Bindings of the rewriter: fraiseql.Selection, rewrite(), to_camel(), JSONError,
+/* Bindings of the rewriter: fraiseql.Selection, rewrite(), to_camel(), camel_name(), JSONError,
  * NonNullError, the ID / NON_NULL flags.
  *
  * C API for the other binding files (e.g. the libpq driver):
  *   fq_py_selection_get  the compiled selection inside a fraiseql.Selection
- *   fq_py_buf_init       an fq_buf that writes straight into the final bytes object
- *   fq_py_buf_finish     ... and hands that bytes object over, sized to what was written
- *   fq_py_rewrite_raise  turns a failed core call's fq_err into the Python exception
+ *   fq_py_rewrite_bytes  a core rewrite straight into a new bytes object, errors raised
  * Typical use:
- *     fq_buf b; fq_err err = {0};
  *     const fq_selection *sel = fq_py_selection_get(st, obj);   // NULL: TypeError set
- *     if (sel == NULL || fq_py_buf_init(&b, len + 64) < 0) goto error;
- *     if (fq_rewrite(&b, json, len, sel, &err) < 0) {
- *         fq_py_rewrite_raise(st, &err, json, len);
- *         fq_buf_free(&b);
+ *     fq_py_docs docs = {.json = json, .len = len};
+ *     if (sel == NULL || (result = fq_py_rewrite_bytes(st, sel, &docs, len + 64)) == NULL)
  *         goto error;
- *     }
- *     result = fq_py_buf_finish(&b);                              // NULL: exception set
  */
 #ifndef FQ_PY_REWRITE_H
 #define FQ_PY_REWRITE_H
@@ -23,14 +16,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "buf.h"
-#include "common.h"
-#include "selection.h"
+#include "rewrite.h"
 
 typedef struct fq_rewrite_state {
     PyObject *JSONError;
     PyObject *NonNullError;
     PyTypeObject *SelectionType;
+    int shapes; /* default of Selection(shapes=): 0 when FRAISEQL_SHAPES=0 at import */
 } fq_rewrite_state;
 
 int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st);
@@ -41,20 +33,20 @@ void fq_py_rewrite_clear(fq_rewrite_state *st);
  * set when obj is not a fraiseql.Selection. */
 const fq_selection *fq_py_selection_get(fq_rewrite_state *st, PyObject *obj);
 
-/* Initialises b to write into a new bytes object of capacity cap (it grows as needed).
- * 0, or -1 with MemoryError set. Release with fq_buf_free or hand over with
- * fq_py_buf_finish. */
-int fq_py_buf_init(fq_buf *b, size_t cap);
+/* What fq_py_rewrite_bytes rewrites: the document json[0..len), or, when doc is set, the
+ * array of the n documents doc supplies (fq_rewrite_array). */
+typedef struct fq_py_docs {
+    const char *json;
+    size_t len;
+    fq_doc_fn doc;
+    void *ctx;
+    size_t n;
+} fq_py_docs;
 
-/* The bytes holding b's b->len bytes (new reference; b is left empty), or NULL with an
- * exception set. Shrunk with a realloc only when more than a quarter of it is spare. Works
- * for realloc-backed buffers too (then it copies). */
-PyObject *fq_py_buf_finish(fq_buf *b);
-
-/* Sets the exception for a failed core call and clears err: JSONError (attributes pos,
- * path) for FQ_ERR_JSON/DEPTH/KIND, NonNullError (attribute path) for FQ_ERR_NONNULL,
- * MemoryError for FQ_ERR_NOMEM. json/len, when not NULL, is the failing document (the
- * message then quotes the byte found at the offset). */
-void fq_py_rewrite_raise(fq_rewrite_state *st, fq_err *err, const char *json, size_t len);
+/* The rewrite of docs under sel (NULL: to_camel) as a new bytes object, written in place
+ * from an initial capacity of cap bytes (it grows as needed). NULL with the exception set:
+ * JSONError (attributes pos, path), NonNullError (attribute path) or MemoryError. */
+PyObject *fq_py_rewrite_bytes(fq_rewrite_state *st, const fq_selection *sel, const fq_py_docs *docs,
+                              size_t cap);
 
 #endif

@@ -1,5 +1,5 @@
 /* The streaming JSON rewriter: one validating pass over borrowed JSON text, writing the
- * response fragment as it goes (contract and camelCase rule: rewrite.h).
+ * response fragment as it goes (contract: rewrite.h; camelCase rule: camel.h).
  *
  * Objects under a selection are scanned once: each selected key records the span of its
  * value (a later duplicate overwrites it: last wins), unselected values are skipped
@@ -27,6 +27,7 @@
 #define FQ_AVX2 0
 #endif
 
+#include "camel.h"
 #include "jsonstr.h"
 #include "rewrite.h"
 #include "shape.h"
@@ -66,12 +67,8 @@ static FQ_COLD const char *fail_at(rw *c, const char *at, fq_errcode code, const
                                    const frame *fr)
 {
     fq_err *err = c->err;
-    free(err->path);
-    err->code = code;
-    err->msg = msg;
+    fq_err_set(err, code, msg);
     err->pos = (size_t)(at - c->start);
-    err->path = NULL;
-    err->path_len = 0;
     if (fr == NULL)
         fr = c->root;
     size_t n = 0;
@@ -612,32 +609,6 @@ static ptrdiff_t decode_key(rw *c, const char *s, const char *e)
     return (ptrdiff_t)fq_json_decode(c->scratch, s, e);
 }
 
-/* camelCase of k[0..n) into dst (n bytes of room; may alias k); returns the length. */
-static size_t camel(char *dst, const char *k, size_t n)
-{
-    size_t i = 0, w = 0;
-    while (i < n && k[i] == '_')
-        dst[w++] = k[i++];
-    while (i < n) {
-        if (k[i] != '_') {
-            dst[w++] = k[i++];
-            continue;
-        }
-        size_t run = i;
-        while (run < n && k[run] == '_')
-            run++;
-        if (run == n) { /* trailing underscores stay */
-            while (i < n)
-                dst[w++] = k[i++];
-            break;
-        }
-        char ch = k[run];
-        dst[w++] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
-        i = run + 1;
-    }
-    return w;
-}
-
 /* Writes the key whose body is s[0..e) (quotes excluded) renamed to camelCase, with its
  * quotes. Room: e - s + 2 bytes, reserved by the caller (the result is never longer). */
 static int write_camel_key(rw *c, const char *s, const char *e, int esc)
@@ -654,7 +625,7 @@ static int write_camel_key(rw *c, const char *s, const char *e, int esc)
                 _mm_storeu_si128((__m128i *)(o->data + o->len), v);
                 o->len += n;
             } else {
-                o->len += camel(o->data + o->len, s, n);
+                o->len += fq_camel(o->data + o->len, s, n);
             }
             o->data[o->len++] = '"';
             return 0;
@@ -663,12 +634,12 @@ static int write_camel_key(rw *c, const char *s, const char *e, int esc)
         if (memchr(s, '_', n) == NULL)
             fq_buf_put(o, s, n);
         else
-            o->len += camel(o->data + o->len, s, n);
+            o->len += fq_camel(o->data + o->len, s, n);
     } else {
         ptrdiff_t dn = decode_key(c, s, e);
         if (dn < 0)
             return -1;
-        size_t cn = camel(c->scratch, c->scratch, (size_t)dn);
+        size_t cn = fq_camel(c->scratch, c->scratch, (size_t)dn);
         o->len = (size_t)(fq_json_escape(o->data + o->len, c->scratch, cn) - o->data);
     }
     o->data[o->len++] = '"';
@@ -690,7 +661,10 @@ FQ_INLINE int key_eq(const char *name, const char *k, size_t n, size_t avail)
     return memcmp(name, k, n) == 0;
 }
 
-/* Slot of source key k[0..n) (decoded UTF-8) in sel, or -1. */
+/* Non-slot results of lookup_key and key_slot: tri-state, so hot lookups need no out-param. */
+enum { SLOT_UNSELECTED = -1, SLOT_NOMEM = -2 };
+
+/* Slot of source key k[0..n) (decoded UTF-8) in sel, or SLOT_UNSELECTED. */
 FQ_INLINE int lookup_key(const fq_selection *sel, const char *k, size_t n, size_t avail)
 {
     const uint16_t *table = fq_sel_table(sel);
@@ -699,7 +673,7 @@ FQ_INLINE int lookup_key(const fq_selection *sel, const char *k, size_t n, size_
     for (;;) {
         uint16_t e = table[i];
         if (e == 0)
-            return -1;
+            return SLOT_UNSELECTED;
         const fq_sel_src *src = &srcs[e - 1];
         if (src->name_len == n && key_eq(fq_sel_str(sel, src->name_off), k, n, avail))
             return e - 1;
@@ -737,14 +711,14 @@ FQ_INLINE const char *match_expected(const rw *c, const fq_selection *sel, int32
     return p + 1 + n;
 }
 
-/* Source slot of the key body s[0..e) in sel, or -1; -2 when out of memory. */
+/* Source slot of the key body s[0..e) in sel, SLOT_UNSELECTED, or SLOT_NOMEM. */
 FQ_INLINE int key_slot(rw *c, const fq_selection *sel, const char *s, const char *e, int esc)
 {
     if (FQ_LIKELY(!esc))
         return lookup_key(sel, s, (size_t)(e - s), (size_t)(c->end - s));
     ptrdiff_t dn = decode_key(c, s, e);
     if (dn < 0)
-        return -2;
+        return SLOT_NOMEM;
     return lookup_key(sel, c->scratch, (size_t)dn, c->scratch_cap);
 }
 
@@ -850,17 +824,16 @@ static FQ_COLD int grow_slots(rw *c, size_t n)
     return 0;
 }
 
-/* Pushes n spans, zeroed if asked; returns the base index or (size_t)-1 when out of
- * memory. */
-FQ_INLINE size_t push_slots(rw *c, size_t n, int zero)
+/* Pushes n spans (zeroed if asked) from index c->nslots on; 0, or -1 when out of memory. */
+FQ_INLINE int push_slots(rw *c, size_t n, int zero)
 {
     size_t base = c->nslots;
     if (FQ_UNLIKELY(n > c->slots_cap - base) && grow_slots(c, n) < 0)
-        return (size_t)-1;
+        return -1;
     if (zero)
         memset(c->slots + base, 0, n * sizeof(span));
     c->nslots = base + n;
-    return base;
+    return 0;
 }
 
 /* A leaf with flags (v..e validated): under FQ_FIELD_ID numbers become JSON strings;
@@ -1085,7 +1058,7 @@ FQ_INLINE const char *rw_object_shaped(rw *c, const char *open, const fq_selecti
     size_t mark = o->len, base = c->nslots;
     uint32_t i = 0;
     *mismatch = 0;
-    if (t->records && push_slots(c, sel->nsrc, 1) == (size_t)-1)
+    if (t->records && push_slots(c, sel->nsrc, 1) < 0)
         return fail_nomem(c, open);
     char *w = shape_room(c, t, p);
     if (w == NULL)
@@ -1170,7 +1143,7 @@ static FQ_NOINLINE void learn_shape(rw *c, const fq_selection *sel, fq_level_sha
             if (n == FQ_SHAPE_MAX_MEMBERS || q == NULL)
                 goto done;
             int slot = key_slot(c, sel, p + 1, q - 1, esc);
-            if (slot == -2)
+            if (slot == SLOT_NOMEM)
                 goto done;
             p = skip_ws_sp(skip_ws(q, end) + 1, end); /* past ':' */
             m[n++] = (fq_shape_seen){glue, (size_t)(p - glue), slot};
@@ -1212,8 +1185,8 @@ static FQ_NOINLINE const char *rw_object(rw *c, const char *open, const fq_selec
     const char *p;
     if (depth >= FQ_MAX_DEPTH)
         return fail_depth(c, open);
-    size_t base = push_slots(c, sel->nsrc, 1);
-    if (base == (size_t)-1)
+    size_t base = c->nslots;
+    if (push_slots(c, sel->nsrc, 1) < 0)
         return fail_nomem(c, open);
 
 restart:;
@@ -1238,7 +1211,7 @@ restart:;
                 if ((q = scan_string(c, p, &esc)) == NULL)
                     return NULL;
                 slot = key_slot(c, sel, p + 1, q - 1, esc);
-                if (FQ_UNLIKELY(slot == -2))
+                if (FQ_UNLIKELY(slot == SLOT_NOMEM))
                     return fail_nomem(c, p);
                 p = skip_ws(q, end);
                 if (p >= end || *p != ':')
@@ -1472,14 +1445,6 @@ static int rewrite_doc(rw *c, const char *json, size_t len, const fq_selection *
     return rc;
 }
 
-/* Process-wide switch of learned shapes (fq_rewrite_use_shapes). */
-static int shapes_off;
-
-void fq_rewrite_use_shapes(int on)
-{
-    shapes_off = !on;
-}
-
 static void rw_init(rw *c, fq_buf *out, fq_err *err, const fq_selection *sel)
 {
     c->start = c->end = NULL;
@@ -1491,7 +1456,7 @@ static void rw_init(rw *c, fq_buf *out, fq_err *err, const fq_selection *sel)
     c->slots_cap = sizeof(c->inline_slots) / sizeof(c->inline_slots[0]);
     c->scratch = NULL;
     c->scratch_cap = 0;
-    c->shapes = sel && !shapes_off ? sel->shapes : NULL;
+    c->shapes = sel && sel->shapes_on ? sel->shapes : NULL;
     c->shaped = 0;
 }
 
@@ -1514,11 +1479,6 @@ int fq_rewrite(fq_buf *out, const char *json, size_t len, const fq_selection *se
         json = "";
     int rc = rewrite_doc(&c, json, len, sel);
     return rw_finish(&c, mark, rc);
-}
-
-int fq_to_camel(fq_buf *out, const char *json, size_t len, fq_err *err)
-{
-    return fq_rewrite(out, json, len, NULL, err);
 }
 
 int fq_rewrite_array(fq_buf *out, size_t n, fq_doc_fn doc, void *ctx, const fq_selection *sel,

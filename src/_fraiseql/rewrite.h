@@ -9,10 +9,8 @@
  * Output is compact UTF-8 JSON. The whole input is validated (RFC 8259, UTF-8, lone
  * surrogates, number grammar, trailing data); errors carry the byte offset.
  *
- * camelCase rule: leading and trailing underscores are kept; every other run of
- * underscores is dropped and the character after it, if an ASCII lowercase letter, is
- * uppercased (user_posts -> userPosts, address_1 -> address1, _id -> _id, a__b -> aB).
- * Keys are renamed as they come; two source keys that rename alike both stay.
+ * Keys are renamed by the camelCase rule of camel.h, as they come; two source keys that
+ * rename alike both stay.
  */
 #ifndef FQ_REWRITE_H
 #define FQ_REWRITE_H
@@ -33,9 +31,6 @@
  * out->len is restored, except for FQ_ERR_NOMEM where the buffer has been released. */
 int fq_rewrite(fq_buf *out, const char *json, size_t len, const fq_selection *sel, fq_err *err);
 
-/* fq_rewrite with sel NULL. */
-int fq_to_camel(fq_buf *out, const char *json, size_t len, fq_err *err);
-
 /* Supplies document i of a sequence: *json NULL means SQL NULL (written as null). */
 typedef void (*fq_doc_fn)(void *ctx, size_t i, const char **json, size_t *len);
 
@@ -44,10 +39,5 @@ typedef void (*fq_doc_fn)(void *ctx, size_t i, const char **json, size_t *len);
  * the first element of err->path. */
 int fq_rewrite_array(fq_buf *out, size_t n, fq_doc_fn doc, void *ctx, const fq_selection *sel,
                      fq_err *err);
-
-/* Learned shapes (shape.h) on or off for every later rewrite in the process; on by default.
- * Off is for diagnosis and for measuring the general path: output and errors are the same
- * either way. */
-void fq_rewrite_use_shapes(int on);
 
 #endif

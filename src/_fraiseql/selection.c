@@ -16,8 +16,7 @@
 
 static fq_selection *fail(fq_err *err, fq_errcode code, const char *msg, size_t pos)
 {
-    err->code = code;
-    err->msg = msg;
+    fq_err_set(err, code, msg);
     err->pos = pos;
     return NULL;
 }
@@ -232,6 +231,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
             child_w += ALIGN8((size_t)f->child->size);
         }
     }
+    sel->shapes_on = 1;
     if ((sel->shapes = fq_shapes_new(sel->nnodes)) == NULL) {
         fail(err, FQ_ERR_NOMEM, "out of memory", 0);
         goto error;
@@ -263,7 +263,7 @@ void fq_selection_free(fq_selection *sel)
     free(sel);
 }
 
-size_t fq_selection_size(const fq_selection *sel)
+void fq_selection_use_shapes(fq_selection *sel, int on)
 {
-    return sel->size;
+    sel->shapes_on = on != 0;
 }

@@ -10,9 +10,9 @@
  * Each tree also owns a table of learned object shapes, one entry per level (shape.h): the
  * only part that changes after compilation, through atomics.
  *
- * Public API for other C files: fq_selection_new / fq_selection_free / fq_selection_size
- * and the FQ_FIELD_* flags. The struct layout and the inline accessors below are for the
- * rewriter. */
+ * Public API for other C files: fq_selection_new / fq_selection_free /
+ * fq_selection_use_shapes and the FQ_FIELD_* flags. The struct layout and the inline
+ * accessors below are for the rewriter. */
 #ifndef FQ_SELECTION_H
 #define FQ_SELECTION_H
 
@@ -48,8 +48,10 @@ typedef struct fq_field_spec {
 fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
                                const fq_field_spec *fields, size_t nfields, fq_err *err);
 void fq_selection_free(fq_selection *sel);
-/* Bytes of the arena (the whole tree). */
-size_t fq_selection_size(const fq_selection *sel);
+/* Learned shapes (shape.h) on or off for rewrites under sel (a root; on by default). Off is
+ * for diagnosis and for measuring the general path: output and errors are the same either
+ * way. Set it before sel is shared between threads. */
+void fq_selection_use_shapes(fq_selection *sel, int on);
 
 /* ---- layout (rewriter's view) ---------------------------------------------------------- */
 
@@ -81,6 +83,7 @@ struct fq_selection {
     uint32_t children_off; /* the first child arena; == size when there is none */
     uint32_t node;         /* this level's preorder index in its tree (the root's is 0) */
     uint32_t nnodes;       /* levels in the subtree rooted here, this one included */
+    uint32_t shapes_on;    /* the root's: rewrites under it use learned shapes (default 1) */
     /* Learned shapes (shape.h), one entry per level of the tree, indexed by node. Owned by
      * the root; NULL in the copies embedded in a parent (which has its own table). */
     struct fq_level_shapes *shapes;

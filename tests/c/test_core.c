@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "camel.h"
 #include "check.h"
+#include "jsonstr.h"
+#include "ring.h"
 #include "rewrite.h"
 #include "shape.h"
 
@@ -54,6 +57,57 @@ static void test_buf(void)
     CHECK(fq_buf_reserve(&b, (size_t)-1) == -1); /* overflow: refused, storage released */
     CHECK(b.data == NULL && b.len == 0);
     fq_buf_free(&b);
+}
+
+static void test_err(void)
+{
+    fq_err err = {0};
+    char msg[] = "server closed the connection\n";
+    fq_err_set_copy(&err, FQ_ERR_PG, msg, strlen(msg) - 1, "fallback");
+    msg[0] = 'X'; /* the message is a copy */
+    CHECK(err.code == FQ_ERR_PG && strcmp(err.msg, "server closed the connection") == 0);
+    fq_err_set(&err, FQ_ERR_USAGE, "static"); /* replaces (and frees) the copy */
+    CHECK(err.code == FQ_ERR_USAGE && strcmp(err.msg, "static") == 0 && err.owned == NULL);
+    fq_err_set_copy(&err, FQ_ERR_PG, "", 0, "fallback");
+    CHECK(strcmp(err.msg, "") == 0);
+    fq_err_clear(&err);
+    CHECK(err.code == FQ_OK && err.msg == NULL && err.owned == NULL && err.path == NULL);
+}
+
+static void test_hex(void)
+{
+    CHECK(fq_hex_digit('0') == 0 && fq_hex_digit('9') == 9 && fq_hex_digit('a') == 10);
+    CHECK(fq_hex_digit('F') == 15 && fq_hex_digit('g') == -1 && fq_hex_digit('/') == -1);
+    CHECK(fq_hex_digit('@') == -1 && fq_hex_digit('G') == -1 && fq_hex_digit('\0') == -1);
+    CHECK(fq_hex4("00aF") == 0xaf && fq_hex4("D83d") == 0xd83d && fq_hex4("12g4") == -1);
+}
+
+static void test_ring(void)
+{
+    fq_ring r;
+    fq_ring_init(&r, sizeof(int));
+    int next = 0, oldest = 0;
+    for (int round = 0; round < 5; round++) { /* wraps around, then grows while wrapped */
+        for (int i = 0; i < 7 + round * 11; i++) {
+            int *slot = fq_ring_push(&r);
+            CHECK(slot != NULL);
+            *slot = next++;
+        }
+        for (size_t i = 0; i < r.count; i++)
+            CHECK(*(int *)fq_ring_at(&r, i) == oldest + (int)i);
+        for (int i = 0; i < 5; i++) {
+            CHECK(*(int *)fq_ring_at(&r, 0) == oldest++);
+            fq_ring_pop(&r);
+        }
+    }
+    *(int *)fq_ring_push(&r) = -1;
+    fq_ring_drop_last(&r);
+    CHECK(r.count == (size_t)(next - oldest) && *(int *)fq_ring_at(&r, r.count - 1) == next - 1);
+    fq_ring_free(&r);
+    CHECK(r.data == NULL && r.count == 0 && r.elem == sizeof(int));
+    fq_ring big;
+    fq_ring_init(&big, SIZE_MAX / 8); /* the first growth would overflow: refused */
+    CHECK(fq_ring_push(&big) == NULL && big.count == 0);
 }
 
 static void test_selection_errors(void)
@@ -126,6 +180,29 @@ static void test_rewrite(void)
     fq_selection_free(user);
 }
 
+static void test_camel_rule(void)
+{
+    static const char *const cases[][2] = {
+        {"type_", "type_"},
+        {"_id", "_id"},
+        {"a__b", "aB"},
+        {"address_1", "address1"},
+        {"HTTPCode", "HTTPCode"},
+        {"user_posts", "userPosts"},
+        {"__typename", "__typename"},
+        {"a_", "a_"},
+        {"_", "_"},
+        {"", ""},
+        {"\xc3\xa9_\xc3\xa9", "\xc3\xa9\xc3\xa9"},
+        {"a_b_c", "aBC"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char dst[32];
+        size_t n = fq_camel(dst, cases[i][0], strlen(cases[i][0]));
+        CHECK(n == strlen(cases[i][1]) && memcmp(dst, cases[i][1], n) == 0);
+    }
+}
+
 static void test_to_camel(void)
 {
     expect("{\"user_posts\": [{\"created_at_utc\": 1}], \"_id\": \"a_b\", \"x__\": {}}", NULL,
@@ -182,15 +259,15 @@ static void test_rewrite_array(void)
 /* The learned shapes change nothing: with them off, doc under sel gives what a call with
  * them gave (rc, err; out holding only its output): the same bytes, or the same error code,
  * offset and message. */
-static void general_path_agrees(const char *doc, size_t len, const fq_selection *sel, int rc,
+static void general_path_agrees(const char *doc, size_t len, fq_selection *sel, int rc,
                                 const fq_err *err, const fq_buf *out)
 {
     fq_buf plain;
     fq_err plain_err = {0};
     fq_buf_init(&plain);
-    fq_rewrite_use_shapes(0);
+    fq_selection_use_shapes(sel, 0);
     int plain_rc = fq_rewrite(&plain, doc, len, sel, &plain_err);
-    fq_rewrite_use_shapes(1);
+    fq_selection_use_shapes(sel, 1);
     CHECK(plain_rc == rc && plain_err.code == err->code && plain_err.pos == err->pos &&
           plain_err.msg == err->msg);
     CHECK(rc != 0 || (plain.len == out->len && memcmp(plain.data, out->data, out->len) == 0));
@@ -293,6 +370,20 @@ static void test_shapes(void)
         CHECK(fq_rewrite(&b, wide, strlen(wide), sel, &err) == 0);
     }
     CHECK(sel->shapes[0].failed == FQ_SHAPE_MAX_FAILURES && sel->shapes[0].shape[0] == NULL);
+    fq_selection_free(sel);
+
+    /* with shapes off a selection learns nothing, on again it learns */
+    sel = fq_selection_new("T", 1, f, 4, &err);
+    fq_selection_use_shapes(sel, 0);
+    for (int round = 0; round < 3; round++) {
+        b.len = 0;
+        CHECK(fq_rewrite(&b, docs[0], strlen(docs[0]), sel, &err) == 0);
+    }
+    CHECK(sel->shapes[0].shape[0] == NULL && sel->shapes[0].failed == 0);
+    fq_selection_use_shapes(sel, 1);
+    b.len = 0;
+    CHECK(fq_rewrite(&b, docs[0], strlen(docs[0]), sel, &err) == 0);
+    CHECK(sel->shapes[0].shape[0] != NULL);
     fq_buf_free(&b);
     fq_selection_free(sel);
 }
@@ -300,8 +391,12 @@ static void test_shapes(void)
 int main(void)
 {
     test_buf();
+    test_err();
+    test_ring();
+    test_hex();
     test_selection_errors();
     test_rewrite();
+    test_camel_rule();
     test_to_camel();
     test_rewrite_array();
     test_prefixes_and_corruptions();
