@@ -2,10 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= test,server,bench
+EXTRAS ?= test,server,bench,lint
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test build sql-reference test-asan test-c fuzz bench bench-core count-core clean
+.PHONY: demo test build lint sql-reference test-asan test-c fuzz bench bench-core count-core clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -20,6 +20,14 @@ build: fraiseql/.built
 
 test: build
 	$(PY) -m pytest -q
+
+# ruff (lint and format) over the Python, clang-format over the C; both configured in the repo.
+LINT_PACKAGES := clang-format
+lint: $(VENV)/.installed
+	@dpkg-query -W $(LINT_PACKAGES) >/dev/null 2>&1 || PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS) $(LINT_PACKAGES)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 demo: build
 	$(PY) -m fraiseql.demo

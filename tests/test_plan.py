@@ -34,7 +34,10 @@ def test_depth_limit() -> None:
 
 
 def test_depth_counts_through_fragments() -> None:
-    query = "query Deep { user(id: 1) { ...A } } fragment A on User { userPosts { ...B } } fragment B on Post { comments { id } }"
+    query = (
+        "query Deep { user(id: 1) { ...A } } fragment A on User { userPosts { ...B } }"
+        " fragment B on Post { comments { id } }"
+    )
     assert messages(query, Limits(max_depth=3)) == [
         "Operation 'Deep' exceeds the maximum query depth: 4 > 3."
     ]

@@ -16,10 +16,9 @@ import pytest
 from graphql import GraphQLSchema, print_ast
 
 import fraiseql
-from fraiseql import plan
 from fraiseql.plan import ArgumentPlan, Limits, Variant, build_plan, compile_roots
 
-ID_FLAGS = plan.NON_NULL | plan.STRINGIFY  # an `id: fraiseql.ID` field
+ID_FLAGS = fraiseql.NON_NULL | fraiseql.FIELD_ID  # an `id: fraiseql.ID` field
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +149,7 @@ def test_operations_with_no_fast_root_go_to_graphql_core_whole(
 def test_a_verbatim_enum_is_copied(schema: GraphQLSchema) -> None:
     assert tree(schema, "{ user(id: 1) { status } }", "user") == (
         "User",
-        (("status", "status", None, plan.NON_NULL),),
+        (("status", "status", None, fraiseql.NON_NULL),),
     )
 
 
@@ -198,8 +197,13 @@ def test_output_keys_are_aliases_or_camel_case_and_source_keys_are_stored_names(
         "User",
         (
             ("ident", "id", None, ID_FLAGS),
-            ("bestPost", "best_post", ("Post", (("t", "title", None, plan.NON_NULL),)), 0),
-            ("posts", "user_posts", ("Post", (("id", "id", None, ID_FLAGS),)), plan.ITEMS_NON_NULL),
+            ("bestPost", "best_post", ("Post", (("t", "title", None, fraiseql.NON_NULL),)), 0),
+            (
+                "posts",
+                "user_posts",
+                ("Post", (("id", "id", None, ID_FLAGS),)),
+                fraiseql.ITEMS_NON_NULL,
+            ),
             ("maybeTags", "maybe_tags", None, 0),
         ),
     )
@@ -210,13 +214,13 @@ def test_typename_fields_have_no_source_key(schema: GraphQLSchema) -> None:
     assert tree(schema, query, "user") == (
         "User",
         (
-            ("__typename", None, None, plan.NON_NULL),
-            ("kind", None, None, plan.NON_NULL),
+            ("__typename", None, None, fraiseql.NON_NULL),
+            ("kind", None, None, fraiseql.NON_NULL),
             (
                 "userPosts",
                 "user_posts",
-                ("Post", (("__typename", None, None, plan.NON_NULL),)),
-                plan.ITEMS_NON_NULL,
+                ("Post", (("__typename", None, None, fraiseql.NON_NULL),)),
+                fraiseql.ITEMS_NON_NULL,
             ),
         ),
     )
@@ -225,10 +229,10 @@ def test_typename_fields_have_no_source_key(schema: GraphQLSchema) -> None:
 @pytest.mark.parametrize(
     "field, flags",
     [
-        ("id", plan.NON_NULL | plan.STRINGIFY),  # ID!: numbers become strings
-        ("code", plan.NON_NULL),  # Int!
+        ("id", fraiseql.NON_NULL | fraiseql.FIELD_ID),  # ID!: numbers become strings
+        ("code", fraiseql.NON_NULL),  # Int!
         ("email", 0),  # String
-        ("tags", plan.NON_NULL | plan.ITEMS_NON_NULL),  # [String!]!
+        ("tags", fraiseql.NON_NULL | fraiseql.ITEMS_NON_NULL),  # [String!]!
         ("maybeTags", 0),  # [String]
     ],
 )
@@ -239,7 +243,7 @@ def test_leaf_flags_follow_the_graphql_type(schema: GraphQLSchema, field: str, f
 
 def test_decimal_is_stringified_like_id(schema: GraphQLSchema) -> None:
     _, ((_, _, post, _),) = tree(schema, "{ user(id: 1) { bestPost { rating } } }", "user")
-    assert post == ("Post", (("rating", "rating", None, plan.STRINGIFY),))
+    assert post == ("Post", (("rating", "rating", None, fraiseql.FIELD_ID),))
 
 
 def test_fragments_compile_to_the_same_tree_as_inline_fields(schema: GraphQLSchema) -> None:
@@ -263,7 +267,10 @@ def test_repeated_fields_merge_into_one(schema: GraphQLSchema) -> None:
             (
                 "bestPost",
                 "best_post",
-                ("Post", (("id", "id", None, ID_FLAGS), ("title", "title", None, plan.NON_NULL))),
+                (
+                    "Post",
+                    (("id", "id", None, ID_FLAGS), ("title", "title", None, fraiseql.NON_NULL)),
+                ),
                 0,
             ),
         ),

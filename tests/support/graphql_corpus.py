@@ -107,12 +107,14 @@ HAND_WRITTEN: list[Case] = [
         None,
     ),
     (
-        "query($x: Boolean!, $y: Boolean!) { user(id: 1) { ...F @skip(if: $y) id } } fragment F on User { email @include(if: $x) }",
+        "query($x: Boolean!, $y: Boolean!) { user(id: 1) { ...F @skip(if: $y) id } }"
+        " fragment F on User { email @include(if: $x) }",
         {"x": True, "y": False},
         None,
     ),
     (
-        "query($x: Boolean!, $y: Boolean!) { user(id: 1) { ...F @skip(if: $y) id } } fragment F on User { email @include(if: $x) }",
+        "query($x: Boolean!, $y: Boolean!) { user(id: 1) { ...F @skip(if: $y) id } }"
+        " fragment F on User { email @include(if: $x) }",
         {"x": True, "y": True},
         None,
     ),
@@ -174,7 +176,8 @@ HAND_WRITTEN: list[Case] = [
         None,
     ),
     (
-        'mutation { a: createUser(input: {firstName: "A", lastName: "A", email: "a"}) { id } b: createUser(input: {firstName: "B", lastName: "B", email: "b"}) { id } }',
+        'mutation { a: createUser(input: {firstName: "A", lastName: "A", email: "a"}) { id }'
+        ' b: createUser(input: {firstName: "B", lastName: "B", email: "b"}) { id } }',
         None,
         None,
     ),
