@@ -1,9 +1,9 @@
 /* PGConn: the Python face of the libpq state machine (pgconn.c).
  *
- * fraiseql/db.py owns the waiting: it registers the socket with the event loop and calls
- * step() when it is ready. Each send() takes an asyncio Future; step() resolves the
+ * fraiseql/db/connection.py owns the waiting: it registers the socket with the event loop
+ * and calls step() when it is ready. Each send() takes an asyncio Future; step() resolves the
  * futures of completed requests in send order with rows, a value, a status string or
- * JSON bytes, or with an exception built by the error factory db.py gave us (the
+ * JSON bytes, or with an exception built by the error factory connection.py gave us (the
  * exception classes live in Python, fraiseql/errors.py). */
 #include "module.h"
 #include "pgconn.h"
@@ -570,7 +570,7 @@ static PyObject *import_attr(const char *module, const char *attr)
     return a;
 }
 
-/* The state machine's constants, for fraiseql/db.py's driver (defined here only). */
+/* The state machine's constants, defined here only; fraiseql/db/constants.py reads them. */
 static int add_constants(PyObject *module)
 {
     static const struct {

@@ -17,8 +17,8 @@ typedef struct fq_pgconn_state {
 } fq_pgconn_state;
 
 int fq_py_pgconn_exec(PyObject *module, fq_pgconn_state *st);
-/* Raises the exception error_factory (fraiseql/db.py's) makes for kind and msg, e.g.
- * ("interface", "..."); always returns NULL. */
+/* Raises the exception error_factory (fraiseql/db/connection.py's) makes for kind and msg,
+ * e.g. ("interface", "..."); always returns NULL. */
 PyObject *fq_pg_raise(PyObject *error_factory, const char *kind, const char *msg);
 int fq_py_pgconn_traverse(fq_pgconn_state *st, visitproc visit, void *arg);
 void fq_py_pgconn_clear(fq_pgconn_state *st);

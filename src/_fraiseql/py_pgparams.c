@@ -1,5 +1,5 @@
 /* Parameters of the libpq driver (py_pgparams.h): None, str, bool, int and float here;
- * anything else through the adapter fraiseql/db.py gives PGConn. */
+ * anything else through the adapter fraiseql/db/adapt.py gives PGConn. */
 #include "py_pgparams.h"
 
 #include <string.h>
