@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +28,8 @@ def url() -> Iterator[str]:
         return f"{info.context['user']} via {info.context['request'].headers['x-tenant']}"
 
     def context_getter(request: fraiseql.http.Request) -> dict[str, Any]:
+        if "x-explode" in request.headers:  # a bug outside execution: the 500 path
+            raise RuntimeError("cannot reach 10.1.2.3:5432 with password hunter2")
         return {"user": request.headers.get("x-user", "anonymous")}
 
     app = fraiseql.create_app(
@@ -47,11 +50,18 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def post(client: httpx.Client, url: str, body: Any, accept: str = GQL, **kw: Any) -> httpx.Response:
+def post(
+    client: httpx.Client,
+    url: str,
+    body: Any,
+    accept: str = GQL,
+    headers: dict[str, str] | None = None,
+    **kw: Any,
+) -> httpx.Response:
     return client.post(
         url,
         content=json.dumps(body).encode(),
-        headers={"accept": accept, "content-type": "application/json"},
+        headers={"accept": accept, "content-type": "application/json", **(headers or {})},
         **kw,
     )
 
@@ -288,23 +298,80 @@ def test_oversized_body(client: httpx.Client, url: str) -> None:
     assert_still_serving(client, url)
 
 
-def test_resolver_that_raises(client: httpx.Client, url: str) -> None:
-    r = post(client, url, {"query": "{ failing(id: 7) { id } user(id: 1) { id } }"})
-    assert r.status_code == 200
+def logged_request_ids(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The request ids of the tracebacks the "fraiseql" logger wrote."""
+    return [
+        r.getMessage().rsplit("(request ", 1)[1].rstrip(")")
+        for r in caplog.records
+        if r.name == "fraiseql" and r.levelno == logging.ERROR and r.exc_info
+    ]
+
+
+def test_resolver_that_raises(
+    client: httpx.Client, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="fraiseql"):
+        r = post(client, url, {"query": "{ failing(id: 7) { id } user(id: 1) { id } }"})
+    assert r.status_code == 200 and r.headers["content-type"] == f"{GQL}; charset=utf-8"
+    request_id = r.json()["errors"][0]["extensions"]["requestId"]
     assert r.json() == {
         "errors": [
             {
-                "message": "no luck with user 7",
+                "message": "Internal server error",
                 "locations": [{"line": 1, "column": 3}],
                 "path": ["failing"],
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
             }
         ],
         "data": {"failing": None, "user": {"id": 1}},
     }
+    assert logged_request_ids(caplog) == [request_id] and "no luck with user 7" in caplog.text
     r = post(client, url, {"query": "{ failingRequired { id } }"})
     assert r.status_code == 200 and r.json()["data"] is None
-    assert error_message(r) == "required field failed"
+    assert error_message(r) == "Internal server error"
+    r = post(client, url, {"query": "{ refused(id: 2) { id } }"})
+    assert r.status_code == 200 and error_message(r) == "user 2 is not yours"
     assert_still_serving(client, url)
+
+
+def test_internal_error_outside_execution_is_masked(
+    client: httpx.Client, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    for accept, media in ((GQL, GQL), ("application/json", "application/json")):
+        with caplog.at_level(logging.ERROR, logger="fraiseql"):
+            r = post(client, url, {"query": "{ __typename }"}, accept=accept, headers={"x-explode": "1"})
+        assert r.status_code == 500 and r.headers["content-type"] == f"{media}; charset=utf-8"
+        (error,) = r.json()["errors"]
+        assert error["message"] == "Internal server error" and "hunter2" not in r.text
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        assert logged_request_ids(caplog)[-1] == error["extensions"]["requestId"]
+    assert "hunter2" in caplog.text  # the server's log has the whole story
+    assert_still_serving(client, url)
+
+
+def test_debug_app_shows_internal_errors() -> None:
+    fraiseql.reset_registry()
+    declare(Store())
+
+    def context_getter(request: fraiseql.http.Request) -> dict[str, Any]:
+        if "x-explode" in request.headers:
+            raise RuntimeError("cannot reach 10.1.2.3:5432")
+        return {}
+
+    app = fraiseql.create_app(debug=True, context_getter=context_getter)
+    fraiseql.reset_registry()
+    with serve(app) as base, httpx.Client(timeout=30) as c:
+        r = post(c, base + "/graphql", {"query": "{ conflicting { id } }"})
+        assert r.status_code == 200
+        error = r.json()["errors"][0]
+        assert error["message"].startswith(
+            'duplicate key value violates unique constraint "tb_user_email_key"'
+        )
+        assert error["extensions"]["exception"]["type"] == "fraiseql.errors.IntegrityError"
+        r = post(c, base + "/graphql", {"query": "{ __typename }"}, headers={"x-explode": "1"})
+        assert r.status_code == 500 and error_message(r) == "cannot reach 10.1.2.3:5432"
+        r = post(c, base + "/graphql", {"query": "{ user(id: 1) { id } }"})
+        assert r.status_code == 200 and r.json() == {"data": {"user": {"id": 1}}}
 
 
 def test_context_getter(client: httpx.Client, url: str) -> None:
