@@ -84,7 +84,9 @@ def test_graphql_errors_keep_their_message(executors: Any) -> None:
     }
     # graphql-core's own field errors are its spec'd words, not internals.
     body = run(masked, "{ brokenUser { id firstName } }")
-    assert body["errors"][0]["message"] == "Cannot return null for non-nullable field User.firstName."
+    assert (
+        body["errors"][0]["message"] == "Cannot return null for non-nullable field User.firstName."
+    )
 
 
 def test_request_id_given_by_the_caller(executors: Any) -> None:

@@ -161,7 +161,11 @@ HAND_WRITTEN: list[Case] = [
     ("{ conflicting { id } refused(id: 1) { id } failing(id: 2) { id } }", None, None),
     ("{ user(id: 2) { id } conflicting { firstName } }", None, None),
     # fast root next to graphql-core's roots (computed field): their errors join the fast data
-    ("{ user(id: 1) { id } c: conflicting { fullName } r: refused(id: 4) { fullName } }", None, None),
+    (
+        "{ user(id: 1) { id } c: conflicting { fullName } r: refused(id: 4) { fullName } }",
+        None,
+        None,
+    ),
     ("{ user(id: 1) { id } failingRequired { id } }", None, None),
     ("{ user(id: 42) { id } }", None, None),  # null in a non-null root
     ("{ brokenUser { id firstName } }", None, None),
