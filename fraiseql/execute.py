@@ -204,7 +204,6 @@ class Executor:
         request_id: str | None,
     ) -> Response | bytes:
         # bytes: the fast path's body without errors (no Response built on the hot path).
-        masking = _Masking(self.debug if debug is None else debug, request_id)
         plan = self.plan(query, operation_name)
         if plan.errors:
             return _request_error(plan.errors)
@@ -222,6 +221,7 @@ class Executor:
                     return _request_error(result)
                 coerced = result
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
+            masking = self._masking(debug, request_id)
             return await self._run_mutation(plan, variables, operation_name, context, masking)
         variant = self._variant(plan, coerced)
         if variant is not None:
@@ -233,6 +233,7 @@ class Executor:
                     self.fast_runs += 1
                     # One join: the fragment (tens of KB for lists) is copied once.
                     return b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
+                masking = self._masking(debug, request_id)
                 response = await self._run_fast(plan, variant, coerced, variables, context, masking)
                 self.fast_runs += 1
                 return response
@@ -240,8 +241,12 @@ class Executor:
                 pass
         self.graphql_core_runs += 1
         return await self._run_graphql_core(
-            plan.document, variables, operation_name, context, masking
+            plan.document, variables, operation_name, context, self._masking(debug, request_id)
         )
+
+    def _masking(self, debug: bool | None, request_id: str | None) -> _Masking:
+        # Built off the inlined fast path, which has no errors to word.
+        return _Masking(self.debug if debug is None else debug, request_id)
 
     # ------------------------------------------------------------ graphql-core path
 

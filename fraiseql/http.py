@@ -9,6 +9,7 @@ client controls (body size, depth, aliases, fields, tokens, introspection).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -76,9 +77,14 @@ def _error_body(message: str, code: str | None = None) -> bytes:
     return dumps({"errors": [error]})
 
 
+@functools.lru_cache(maxsize=256)  # clients send a handful of distinct headers; parsing is ~10 us
+def _negotiated(accept: str | None) -> str | None:
+    return negotiate(accept, MEDIA_TYPES)
+
+
 def _media_type(accept: str | None) -> str:
     """The response media type the Accept header prefers (406 when it accepts neither)."""
-    media = negotiate(accept, MEDIA_TYPES)
+    media = _negotiated(accept)
     if media is None:
         raise HTTPError(
             406,
