@@ -35,6 +35,7 @@ JSON_TYPE = "application/json"
 # What the endpoint answers in, in the order that breaks ties: application/json first, for
 # the clients the spec says to assume when Accept is missing or `*/*`.
 MEDIA_TYPES = (JSON_TYPE, GRAPHQL_RESPONSE)
+HTML_TYPE = "text/html"
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -78,8 +79,13 @@ def _error_body(message: str, code: str | None = None) -> bytes:
 
 
 @functools.lru_cache(maxsize=256)  # clients send a handful of distinct headers; parsing is ~10 us
-def _negotiated(accept: str | None) -> str | None:
-    return negotiate(accept, MEDIA_TYPES)
+def _negotiated(accept: str | None, offers: tuple[str, ...] = MEDIA_TYPES) -> str | None:
+    return negotiate(accept, offers)
+
+
+def _wants_page(accept: str | None) -> bool:
+    """A browser: the Accept header prefers HTML to both JSON types."""
+    return accept is not None and _negotiated(accept, (*MEDIA_TYPES, HTML_TYPE)) == HTML_TYPE
 
 
 def _media_type(accept: str | None) -> str:
@@ -198,10 +204,10 @@ class GraphQLApp:
         if (
             scope["method"] == "GET"
             and self.graphiql
-            and "text/html" in headers.get("accept", "")
             and not scope.get("query_string")
+            and _wants_page(headers.get("accept"))
         ):
-            return 200, "text/html", GRAPHIQL_PAGE.replace("{path}", self.path).encode(), {}
+            return 200, HTML_TYPE, GRAPHIQL_PAGE.replace("{path}", self.path).encode(), {}
         # Every answer of the endpoint, request errors included, in the negotiated type.
         media = _media_type(headers.get("accept"))
         try:

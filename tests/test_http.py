@@ -532,6 +532,9 @@ def test_graphiql_page_health_and_routing(client: httpx.Client, url: str) -> Non
     r = client.get(url, headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "GraphiQL" in r.text and 'url: "/graphql"' in r.text
+    r = client.get(url, headers={"accept": "text/html;q=0, application/json"})
+    assert r.status_code == 400 and r.headers["content-type"] == f"{JSON}; charset=utf-8"
+    assert error_message(r) == "The request has no 'query'."
     r = client.get(url.replace("/graphql", "/health"))
     assert r.status_code == 200 and r.json() == {"status": "ok"}
     r = client.get(url.replace("/graphql", "/elsewhere"))
