@@ -29,8 +29,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
+# `make demo PORT=8080 HOST=0.0.0.0` serves elsewhere; a taken port is reported before loading.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 demo: build
-	$(PY) -m fraiseql.demo
+	$(PY) -m fraiseql.demo --host $(HOST) --port $(PORT)
 
 # Rewrites sql/examples/blog/ (the blog example's generated SQL); tests/test_sql_reference.py
 # fails when those files differ from what the generator emits.

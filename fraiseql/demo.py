@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import socket
 import sys
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 __all__ = ["main", "register"]
 
@@ -25,12 +27,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dsn", help="PostgreSQL to load the example into (default: an embedded one)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8000, help="port to serve on (default 8000)")
     p.add_argument("--users", type=int, default=10_000)
     p.add_argument("--posts", type=int, default=200_000)
     p.add_argument("--setup-only", action="store_true", help="load schema and data, then exit")
     p.set_defaults(handler=demo)
+
+
+def _port(text: str) -> int:
+    """A TCP port number, for argparse."""
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
+    return int(text)
 
 
 @contextlib.contextmanager
@@ -60,40 +69,69 @@ async def setup(dsn: str, users: int = 10_000, posts: int = 200_000) -> bool:
         await conn.close()
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, taken before the minutes of loading (uvicorn listens on it).
+
+    Raises OSError with a one-line message naming the port and how to choose another.
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}; "
+            "choose another port with --port N (make demo PORT=N) or host with --host"
+        ) from None
+    return sock
+
+
 def demo(args: argparse.Namespace) -> int:
     """Load the blog, then serve its GraphQL API (or stop after loading with --setup-only)."""
     from fraiseql.serve import uvicorn_module
 
     uvicorn = None if args.setup_only else uvicorn_module()
-    with _database(args.dsn) as dsn:
-        print(
-            f"fraiseql demo: loading the blog ({args.users} users, {args.posts} posts)...",
-            flush=True,
-        )
-        try:
-            loaded = asyncio.run(setup(dsn, args.users, args.posts))
-        except Exception as exc:
-            print(
-                f"fraiseql demo: error: cannot load the example into {dsn}: {exc}", file=sys.stderr
-            )
-            return 2
-        print(
-            "fraiseql demo: " + ("loaded." if loaded else "already loaded, kept as is."), flush=True
-        )
-        if uvicorn is None:
-            return 0
-        import fraiseql
-        from fraiseql.examples import blog_api  # noqa: F401 - declares the seed's GraphQL API
+    try:
+        sock = None if uvicorn is None else _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"fraiseql demo: error: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.ExitStack() as stack:
+        if sock is not None:
+            stack.callback(sock.close)
+        return _load_and_serve(args, uvicorn, sock, stack.enter_context(_database(args.dsn)))
 
-        app = fraiseql.create_app(database_url=dsn)
-        url = f"http://{args.host}:{args.port}/graphql"
-        print(
-            f"fraiseql demo: GraphQL at {url} (GraphiQL in a browser); Ctrl-C stops. Try:\n"
-            f"  curl -s {url} -H 'content-type: application/json' "
-            '-d \'{"query": "{ user(id: 1) { id firstName userPosts { title } } }"}\'',
-            flush=True,
-        )
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+def _load_and_serve(
+    args: argparse.Namespace, uvicorn: Any, sock: socket.socket | None, dsn: str
+) -> int:
+    """Load the blog into `dsn`; then, unless --setup-only, serve it on `sock`."""
+    print(
+        f"fraiseql demo: loading the blog ({args.users} users, {args.posts} posts)...",
+        flush=True,
+    )
+    try:
+        loaded = asyncio.run(setup(dsn, args.users, args.posts))
+    except Exception as exc:
+        print(f"fraiseql demo: error: cannot load the example into {dsn}: {exc}", file=sys.stderr)
+        return 2
+    print("fraiseql demo: " + ("loaded." if loaded else "already loaded, kept as is."), flush=True)
+    if uvicorn is None:
+        return 0
+    import fraiseql
+    from fraiseql.examples import blog_api  # noqa: F401 - declares the seed's GraphQL API
+
+    app = fraiseql.create_app(database_url=dsn)
+    url = f"http://{args.host}:{args.port}/graphql"
+    print(
+        f"fraiseql demo: GraphQL at {url} (GraphiQL in a browser); Ctrl-C stops. Try:\n"
+        f"  curl -s {url} -H 'content-type: application/json' "
+        '-d \'{"query": "{ user(id: 1) { id firstName userPosts { title } } }"}\'',
+        flush=True,
+    )
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

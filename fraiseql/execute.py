@@ -35,6 +35,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, is_awaitable
 
 from fraiseql._native import native as _native
+from fraiseql.masking import format_errors
 from fraiseql.plan import (
     Limits,
     LRUCache,
@@ -68,12 +69,18 @@ def dumps(value: Any) -> bytes:
 
 
 def format_response(
-    data: Any, errors: list[GraphQLError] | None, *, with_data: bool = True
+    data: Any,
+    errors: list[GraphQLError] | None,
+    *,
+    with_data: bool = True,
+    debug: bool = False,
+    request_id: str | None = None,
 ) -> bytes:
-    """The response document: `errors` first when present, then `data` (if executed)."""
+    """The response document: `errors` first when present (unexpected ones masked unless
+    `debug`, see fraiseql.masking), then `data` (if executed)."""
     out: dict[str, Any] = {}
     if errors:
-        out["errors"] = [e.formatted for e in errors]
+        out["errors"] = format_errors(errors, debug=debug, request_id=request_id)
     if with_data:
         out["data"] = data
     return dumps(out)
@@ -89,6 +96,13 @@ class Response(NamedTuple):
 
 def _request_error(errors: list[GraphQLError]) -> Response:
     return Response(format_response(None, errors, with_data=False), True, True)
+
+
+class _Masking(NamedTuple):
+    """How one request words its unexpected errors (see fraiseql.masking)."""
+
+    debug: bool
+    request_id: str | None
 
 
 class _NeedsGraphQLCore(Exception):
@@ -123,8 +137,11 @@ class Executor:
         *,
         limits: Limits | None = None,
         cache_size: int = 1000,
+        debug: bool = False,
     ) -> None:
         self.schema = schema if schema is not None else build_schema()
+        # Unexpected errors: masked with a request id (False) or shown in full (True).
+        self.debug = debug
         self.limits = limits or Limits()
         self.plans = LRUCache(cache_size)
         self._last_plan: tuple[Any, Any, Any] = (_NOT_COMPILED, _NOT_COMPILED, None)
@@ -151,9 +168,16 @@ class Executor:
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
         context: Any = None,
+        *,
+        debug: bool | None = None,
+        request_id: str | None = None,
     ) -> bytes:
-        """The response JSON of one GraphQL request."""
-        out = await self._run(query, variables, operation_name, context)
+        """The response JSON of one GraphQL request.
+
+        `debug` (default: the executor's) shows unexpected errors in full instead of masking
+        them; `request_id` is the id masked errors and their log lines carry (made up if None).
+        """
+        out = await self._run(query, variables, operation_name, context, debug, request_id)
         return out if type(out) is bytes else out.body  # type: ignore[union-attr]
 
     async def run(
@@ -162,13 +186,22 @@ class Executor:
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
         context: Any = None,
+        *,
+        debug: bool | None = None,
+        request_id: str | None = None,
     ) -> Response:
         """Like `execute`, also telling whether the request itself was rejected."""
-        out = await self._run(query, variables, operation_name, context)
+        out = await self._run(query, variables, operation_name, context, debug, request_id)
         return Response(out) if type(out) is bytes else out  # type: ignore[return-value]
 
     async def _run(
-        self, query: str, variables: Any, operation_name: str | None, context: Any
+        self,
+        query: str,
+        variables: Any,
+        operation_name: str | None,
+        context: Any,
+        debug: bool | None,
+        request_id: str | None,
     ) -> Response | bytes:
         # bytes: the fast path's body without errors (no Response built on the hot path).
         plan = self.plan(query, operation_name)
@@ -188,7 +221,8 @@ class Executor:
                     return _request_error(result)
                 coerced = result
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
-            return await self._run_mutation(plan, variables, operation_name, context)
+            masking = self._masking(debug, request_id)
+            return await self._run_mutation(plan, variables, operation_name, context, masking)
         variant = self._variant(plan, coerced)
         if variant is not None:
             try:
@@ -199,13 +233,20 @@ class Executor:
                     self.fast_runs += 1
                     # One join: the fragment (tens of KB for lists) is copied once.
                     return b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
-                response = await self._run_fast(plan, variant, coerced, variables, context)
+                masking = self._masking(debug, request_id)
+                response = await self._run_fast(plan, variant, coerced, variables, context, masking)
                 self.fast_runs += 1
                 return response
             except _NeedsGraphQLCore:
                 pass
         self.graphql_core_runs += 1
-        return await self._run_graphql_core(plan.document, variables, operation_name, context)
+        return await self._run_graphql_core(
+            plan.document, variables, operation_name, context, self._masking(debug, request_id)
+        )
+
+    def _masking(self, debug: bool | None, request_id: str | None) -> _Masking:
+        # Built off the inlined fast path, which has no errors to word.
+        return _Masking(self.debug if debug is None else debug, request_id)
 
     # ------------------------------------------------------------ graphql-core path
 
@@ -224,7 +265,12 @@ class Executor:
         return result  # type: ignore[no-any-return]
 
     async def _run_mutation(
-        self, plan: Plan, variables: Any, operation_name: str | None, context: dict[str, Any]
+        self,
+        plan: Plan,
+        variables: Any,
+        operation_name: str | None,
+        context: dict[str, Any],
+        masking: _Masking,
     ) -> Response:
         # One connection and one transaction for the whole mutation: it reads back its own
         # writes, and any error in the response rolls everything back.
@@ -232,7 +278,7 @@ class Executor:
             try:
                 async with conn.transaction():
                     response = await self._run_graphql_core(
-                        plan.document, variables, operation_name, {**context, "db": conn}
+                        plan.document, variables, operation_name, {**context, "db": conn}, masking
                     )
                     if response.has_errors:
                         raise _Rollback(response)
@@ -242,10 +288,16 @@ class Executor:
         return response
 
     async def _run_graphql_core(
-        self, document: Any, variables: Any, operation_name: str | None, context: Any
+        self,
+        document: Any,
+        variables: Any,
+        operation_name: str | None,
+        context: Any,
+        masking: _Masking,
     ) -> Response:
         result = await self._graphql_core(document, variables, operation_name, context)
-        return Response(format_response(result.data, result.errors), bool(result.errors))
+        body = format_response(result.data, result.errors, **masking._asdict())
+        return Response(body, bool(result.errors))
 
     # ------------------------------------------------------------ fast path
 
@@ -279,7 +331,13 @@ class Executor:
         return variant
 
     async def _run_fast(
-        self, plan: Plan, variant: Variant, coerced: dict[str, Any], variables: Any, context: Any
+        self,
+        plan: Plan,
+        variant: Variant,
+        coerced: dict[str, Any],
+        variables: Any,
+        context: Any,
+        masking: _Masking,
     ) -> Response:
         roots = variant.roots
         jobs = [self._resolve(plan, r, coerced, context) for r in roots if not r.core]
@@ -298,7 +356,8 @@ class Executor:
         fast = iter(results)
         parts: list[bytes] = []
         if core is not None and core.errors:
-            parts += (b'{"errors":', dumps([e.formatted for e in core.errors]), b',"data":{')
+            errors = format_errors(core.errors, **masking._asdict())
+            parts += (b'{"errors":', dumps(errors), b',"data":{')
         else:
             parts.append(b'{"data":{')
         for i, r in enumerate(roots):
@@ -382,6 +441,15 @@ async def execute(
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
     context: Any = None,
+    *,
+    debug: bool = False,
+    request_id: str | None = None,
 ) -> bytes:
-    """Run one GraphQL request against the declared schema; returns the response JSON."""
-    return await default_executor().execute(query, variables, operation_name, context)
+    """Run one GraphQL request against the declared schema; returns the response JSON.
+
+    Unexpected errors are masked ("Internal server error" and a request id, the traceback
+    logged by the "fraiseql" logger) unless `debug`; see `Executor.execute`.
+    """
+    return await default_executor().execute(
+        query, variables, operation_name, context, debug=debug, request_id=request_id
+    )

@@ -9,8 +9,8 @@ client controls (body size, depth, aliases, fields, tokens, introspection).
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +20,10 @@ from urllib.parse import parse_qs
 
 from graphql import GraphQLSchema, OperationType
 
+from fraiseql import bounded_json
+from fraiseql.accept import negotiate
 from fraiseql.execute import Executor, dumps
+from fraiseql.masking import internal_error
 from fraiseql.plan import Limits, LRUCache
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry
@@ -29,6 +32,10 @@ logger = logging.getLogger("fraiseql.http")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON_TYPE = "application/json"
+# What the endpoint answers in, in the order that breaks ties: application/json first, for
+# the clients the spec says to assume when Accept is missing or `*/*`.
+MEDIA_TYPES = (JSON_TYPE, GRAPHQL_RESPONSE)
+HTML_TYPE = "text/html"
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -71,19 +78,25 @@ def _error_body(message: str, code: str | None = None) -> bytes:
     return dumps({"errors": [error]})
 
 
+@functools.lru_cache(maxsize=256)  # clients send a handful of distinct headers; parsing is ~10 us
+def _negotiated(accept: str | None, offers: tuple[str, ...] = MEDIA_TYPES) -> str | None:
+    return negotiate(accept, offers)
+
+
+def _wants_page(accept: str | None) -> bool:
+    """A browser: the Accept header prefers HTML to both JSON types."""
+    return accept is not None and _negotiated(accept, (*MEDIA_TYPES, HTML_TYPE)) == HTML_TYPE
+
+
 def _media_type(accept: str | None) -> str:
-    """The response media type the Accept header allows (406 when it allows neither)."""
-    if not accept:
-        return JSON_TYPE
-    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if GRAPHQL_RESPONSE in kinds:
-        return GRAPHQL_RESPONSE
-    if JSON_TYPE in kinds or "*/*" in kinds or "application/*" in kinds:
-        return JSON_TYPE
-    raise HTTPError(
-        406,
-        f"Not acceptable: {accept!r}; this server answers {GRAPHQL_RESPONSE} or {JSON_TYPE}.",
-    )
+    """The response media type the Accept header prefers (406 when it accepts neither)."""
+    media = _negotiated(accept)
+    if media is None:
+        raise HTTPError(
+            406,
+            f"Not acceptable: {accept!r}; this server answers {GRAPHQL_RESPONSE} or {JSON_TYPE}.",
+        )
+    return media
 
 
 class GraphQLApp:
@@ -100,6 +113,7 @@ class GraphQLApp:
         health_path: str = "/health",
         graphiql: bool = True,
         max_body_bytes: int = 1 << 20,
+        max_json_depth: int = bounded_json.MAX_JSON_DEPTH,
         pool_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.executor = executor
@@ -111,6 +125,7 @@ class GraphQLApp:
         self.health_path = health_path
         self.graphiql = graphiql
         self.max_body_bytes = max_body_bytes
+        self.max_json_depth = max_json_depth
         self.persisted = LRUCache(executor.plans.maxsize)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,20 +136,8 @@ class GraphQLApp:
             return
         try:
             status, ctype, body, headers = await self._handle(scope, receive)
-        except HTTPError as exc:
-            status, ctype, body, headers = (
-                exc.status,
-                JSON_TYPE,
-                _error_body(exc.message, exc.code),
-                exc.headers,
-            )
-        except Exception as exc:  # the server keeps serving whatever a request does
-            status, ctype, body, headers = (
-                500,
-                JSON_TYPE,
-                _error_body(f"Internal server error: {exc}"),
-                {},
-            )
+        except Exception as exc:  # before the media type is known: application/json
+            status, ctype, body, headers = self._failure(exc, JSON_TYPE)
         raw_headers = [
             (b"content-type", f"{ctype}; charset=utf-8".encode()),
             (b"content-length", str(len(body)).encode()),
@@ -181,32 +184,50 @@ class GraphQLApp:
 
     # ------------------------------------------------------------ routing
 
+    def _failure(self, exc: Exception, media: str) -> tuple[int, str, bytes, dict[str, str]]:
+        """The response to a request that failed before or outside GraphQL execution."""
+        if isinstance(exc, HTTPError):
+            return exc.status, media, _error_body(exc.message, exc.code), exc.headers
+        # The server keeps serving whatever a request does; the client sees no internals.
+        error = internal_error(exc, debug=self.executor.debug)
+        return 500, media, dumps({"errors": [error]}), {}
+
     async def _handle(
         self, scope: Scope, receive: Receive
     ) -> tuple[int, str, bytes, dict[str, str]]:
         path = scope["path"]
-        method = scope["method"]
         if path == self.health_path:
             return await self._health()
         if path != self.path:
             raise HTTPError(404, f"Not found: {path}; GraphQL is served at {self.path}")
         headers = _headers(scope)
         if (
-            method == "GET"
+            scope["method"] == "GET"
             and self.graphiql
-            and "text/html" in headers.get("accept", "")
             and not scope.get("query_string")
+            and _wants_page(headers.get("accept"))
         ):
-            return 200, "text/html", GRAPHIQL_PAGE.replace("{path}", self.path).encode(), {}
+            return 200, HTML_TYPE, GRAPHIQL_PAGE.replace("{path}", self.path).encode(), {}
+        # Every answer of the endpoint, request errors included, in the negotiated type.
+        media = _media_type(headers.get("accept"))
+        try:
+            return await self._endpoint(scope, receive, headers, media)
+        except Exception as exc:
+            return self._failure(exc, media)
+
+    async def _endpoint(
+        self, scope: Scope, receive: Receive, headers: dict[str, str], media: str
+    ) -> tuple[int, str, bytes, dict[str, str]]:
+        path = scope["path"]
+        method = scope["method"]
         if method not in ("GET", "POST"):
             raise HTTPError(
                 405, f"Method {method} is not allowed; use GET or POST.", {"Allow": "GET, POST"}
             )
-        media = _media_type(headers.get("accept"))
         if method == "POST":
             params = await self._post_params(headers, receive)
         else:
-            params = _get_params(scope.get("query_string", b""))
+            params = _get_params(scope.get("query_string", b""), self.max_json_depth)
         query_params = {
             k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
         }
@@ -218,7 +239,12 @@ class GraphQLApp:
             try:
                 await self.pool.fetchval("SELECT 1")
             except Exception as exc:
-                return 503, JSON_TYPE, dumps({"status": "unavailable", "database": str(exc)}), {}
+                # The database's own words name its host and port: logged, shown only in debug.
+                logger.warning("health check: database unavailable: %s", exc)
+                body: dict[str, Any] = {"status": "unavailable"}
+                if self.executor.debug:
+                    body["database"] = str(exc)
+                return 503, JSON_TYPE, dumps(body), {}
         return 200, JSON_TYPE, b'{"status":"ok"}', {}
 
     async def _post_params(self, headers: dict[str, str], receive: Receive) -> dict[str, Any]:
@@ -250,8 +276,10 @@ class GraphQLApp:
             if not message.get("more_body"):
                 break
         try:
-            params = json.loads(b"".join(chunks))
-        except (ValueError, UnicodeDecodeError) as exc:
+            params = bounded_json.loads(b"".join(chunks), self.max_json_depth)
+        except bounded_json.JSONDepthError as exc:
+            raise HTTPError(400, f"The JSON body {exc}.") from None
+        except ValueError as exc:  # UnicodeDecodeError included
             raise HTTPError(400, f"Malformed JSON body: {exc}.") from None
         if not isinstance(params, dict):
             raise HTTPError(400, f"The JSON body must be an object, got {_json_kind(params)}.")
@@ -315,6 +343,7 @@ class GraphQLApp:
         digest = persisted.get("sha256Hash")
         if not isinstance(digest, str):
             raise HTTPError(400, "persistedQuery.sha256Hash must be a string.")
+        digest = digest.lower()  # hex is case-insensitive: one key per query, however sent
         if query is None:
             known = self.persisted.get(digest)
             if known is None:
@@ -323,11 +352,11 @@ class GraphQLApp:
             return known
         if not isinstance(query, str):
             return query
-        if hashlib.sha256(query.encode()).hexdigest() != digest.lower():
+        if hashlib.sha256(query.encode()).hexdigest() != digest:
             raise HTTPError(
                 400, "persistedQuery.sha256Hash does not match the SHA-256 of the query."
             )
-        self.persisted.put(digest.lower(), query)
+        self.persisted.put(digest, query)
         return query
 
     async def _context(self, request: Request) -> dict[str, Any]:
@@ -349,7 +378,7 @@ def _headers(scope: Scope) -> dict[str, str]:
     return out
 
 
-def _get_params(query_string: bytes) -> dict[str, Any]:
+def _get_params(query_string: bytes, max_json_depth: int) -> dict[str, Any]:
     try:
         raw = {
             k: v[-1]
@@ -361,7 +390,9 @@ def _get_params(query_string: bytes) -> dict[str, Any]:
     for name in ("variables", "extensions"):
         if raw.get(name):
             try:
-                params[name] = json.loads(raw[name])
+                params[name] = bounded_json.loads(raw[name], max_json_depth)
+            except bounded_json.JSONDepthError as exc:
+                raise HTTPError(400, f"'{name}' in the query string {exc}.") from None
             except ValueError as exc:
                 raise HTTPError(
                     400, f"'{name}' in the query string is not valid JSON: {exc}."
@@ -393,6 +424,7 @@ def create_app(
     health_path: str = "/health",
     graphiql: bool = True,
     max_body_bytes: int = 1 << 20,
+    max_json_depth: int = bounded_json.MAX_JSON_DEPTH,
     max_depth: int | None = 15,
     max_aliases: int | None = 30,
     max_fields: int | None = 500,
@@ -400,13 +432,17 @@ def create_app(
     introspection: bool = True,
     cache_size: int = 1000,
     pool_options: Mapping[str, Any] | None = None,
+    debug: bool = False,
 ) -> GraphQLApp:
     """An ASGI app serving the declared schema at `path`.
 
     `database_url` opens a pool at startup (`pool_options` go to `fraiseql.db.create_pool`),
     or pass an open `pool`; resolvers find it in
     `info.context["db"]`, next to `"request"` and whatever `context_getter(request)` returns.
-    Each limit can be set to None to disable it.
+    Each limit can be set to None to disable it; `max_json_depth` bounds the nesting of the
+    JSON a client sends (body, `variables`, `extensions`). Unexpected errors are answered
+    "Internal server error" with a request id that the "fraiseql" logger's traceback shows
+    too; `debug=True` shows them in full (never in production: they may hold SQL and hosts).
     """
     limits = Limits(
         max_depth=max_depth,
@@ -415,7 +451,9 @@ def create_app(
         max_tokens=max_tokens,
         introspection=introspection,
     )
-    executor = Executor(schema or build_schema(registry), limits=limits, cache_size=cache_size)
+    executor = Executor(
+        schema or build_schema(registry), limits=limits, cache_size=cache_size, debug=debug
+    )
     return GraphQLApp(
         executor,
         pool=pool,
@@ -425,6 +463,7 @@ def create_app(
         health_path=health_path,
         graphiql=graphiql,
         max_body_bytes=max_body_bytes,
+        max_json_depth=max_json_depth,
         pool_options=pool_options,
     )
 

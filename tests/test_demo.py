@@ -74,3 +74,34 @@ def test_bad_dsn_is_reported(dsn: str) -> None:
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 2
     assert "fraiseql demo: error: cannot load the example into" in out
+
+
+def test_taken_port_fails_before_loading(dsn: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = fraiseql_command("demo", "--dsn", dsn, "--port", str(port))
+        out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert out == (
+        f"fraiseql demo: error: cannot serve on 127.0.0.1:{port}: Address already in use; "
+        "choose another port with --port N (make demo PORT=N) or host with --host\n"
+    )  # one line, and nothing was loaded first
+
+
+def test_bad_port_is_refused() -> None:
+    proc = fraiseql_command("demo", "--port", "70000")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "expected a port number 0-65535, got '70000'" in out
+
+
+def test_make_demo_passes_host_and_port() -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run(
+        ["make", "-n", "-C", root, "demo", "PORT=8123", "HOST=0.0.0.0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "-m fraiseql.demo --host 0.0.0.0 --port 8123" in out

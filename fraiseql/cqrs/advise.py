@@ -4,7 +4,10 @@ Reads: median client-side latency of `SELECT data FROM <form> WHERE id = $1` ove
 keys (the builder function stands in for tv_ when no view is installed). Writes: median
 time of an UPDATE of one row of each source table, inside a transaction that is rolled
 back, with the sync triggers and without them (session_replication_role = replica, which
-needs a superuser; otherwise "n/a"). mv_: the time of one REFRESH CONCURRENTLY.
+needs a superuser; otherwise "n/a"). The UPDATE changes a value (so the document changes);
+when the table refuses every change tried (a CHECK constraint, a range, a validating
+trigger), it rewrites a value unchanged (`SET c = c`, which fires the same triggers), and
+the report says so. mv_: the time of one REFRESH CONCURRENTLY.
 """
 
 from __future__ import annotations
@@ -79,8 +82,20 @@ async def _relations(conn: Any, model_or_relation: str) -> tuple[CatalogEntry, d
     return entry, {r["kind"]: check_ident(r["relation"], "catalog relation") for r in rows}
 
 
-async def _bump_column(conn: Any, table: str) -> tuple[str, str, str] | None:
-    """(key column, column, new-value expression) of a field column whose value we can change."""
+# SQLSTATE classes of a value the table refuses: data exception, integrity constraint
+# violation, an exception raised by a validating trigger.
+_REFUSED_CLASSES = ("22", "23", "P0")
+
+
+class _Refused(Exception):
+    """The table refused the measuring UPDATE's new value."""
+
+
+async def _write_candidates(conn: Any, table: str) -> tuple[str | None, list[tuple[str, str]]]:
+    """The key column, and the (column, new-value expression) pairs to try, best first.
+
+    First each field column whose value can be changed, then the first of them unchanged.
+    """
     schema, name = table.split(".")
     rows = await conn.fetch(
         """SELECT a.attname::text, format_type(a.atttypid, NULL) AS type,
@@ -100,10 +115,13 @@ async def _bump_column(conn: Any, table: str) -> tuple[str, str, str] | None:
             table,
         )
     }
-    for r in rows:
-        if r["type"] in _BUMPS and not r["is_pk"] and r[0] not in fks:
-            return pk, check_ident(r[0], "column"), _BUMPS[r["type"]].format(c=f'"{r[0]}"')
-    return None
+    changeable = [
+        (check_ident(r[0], "column"), r["type"])
+        for r in rows
+        if r["type"] in _BUMPS and not r["is_pk"] and r[0] not in fks
+    ]
+    bumps = [(c, _BUMPS[t].format(c=f'"{c}"')) for c, t in changeable]
+    return pk, bumps + [(c, f'"{c}"') for c, _ in changeable[:1]]
 
 
 async def advise(conn: Any, model: str, *, samples: int = 300, refresh: bool = True) -> Advice:
@@ -164,13 +182,12 @@ async def advise(conn: Any, model: str, *, samples: int = 300, refresh: bool = T
 
 
 async def _measure_write(conn: Any, advice: Advice, table: str, repeat: int) -> None:
-    bump = await _bump_column(conn, table)
-    if bump is None or bump[0] is None:
+    pk, candidates = await _write_candidates(conn, table)
+    if pk is None or not candidates:
         advice.notes.append(
             f"{table}: no primary key and changeable column, write cost not measured"
         )
         return
-    pk, column, expr = bump
     schema, name = table.split(".")
     keys = [
         r[0]
@@ -180,9 +197,8 @@ async def _measure_write(conn: Any, advice: Advice, table: str, repeat: int) -> 
     ]
     if not keys:
         return
-    sql = f'UPDATE "{schema}"."{name}" SET "{column}" = {expr} WHERE "{pk}" = $1'
 
-    async def timed(replica: bool) -> float:
+    async def timed(sql: str, replica: bool) -> float:
         times = []
         for i in range(repeat):
             await conn.execute("BEGIN")
@@ -190,15 +206,40 @@ async def _measure_write(conn: Any, advice: Advice, table: str, repeat: int) -> 
                 if replica:
                     await conn.execute("SET LOCAL session_replication_role = replica")
                 t0 = time.perf_counter()
-                await conn.execute(sql, keys[i % len(keys)])
+                try:
+                    await conn.execute(sql, keys[i % len(keys)])
+                except Exception as exc:
+                    if str(getattr(exc, "sqlstate", "") or "")[:2] in _REFUSED_CLASSES:
+                        raise _Refused(str(exc).splitlines()[0]) from exc
+                    raise
                 times.append(time.perf_counter() - t0)
             finally:
                 await conn.execute("ROLLBACK")  # measuring must leave the user's data as it was
         return statistics.median(times) * 1e6
 
-    with_sync = await timed(False)
+    refusals: list[str] = []
+    for column, expr in candidates:
+        sql = f'UPDATE "{schema}"."{name}" SET "{column}" = {expr} WHERE "{pk}" = $1'
+        try:
+            with_sync = await timed(sql, False)
+        except _Refused as refused:  # try the next value, down to the unchanged one
+            refusals.append(f"{column} = {expr}: {refused}")
+            continue
+        break
+    else:
+        advice.notes.append(
+            f"{table}: write cost not measured, every UPDATE tried was refused ("
+            + "; ".join(refusals)
+            + ")"
+        )
+        return
+    if expr == f'"{column}"':
+        advice.notes.append(
+            f"{table}: write cost measured with an unchanged value ({column} = {column}): "
+            "the table refused every change tried (" + "; ".join(refusals) + ")"
+        )
     try:
-        without = await timed(True)
+        without = await timed(sql, True)
     except Exception:  # not a superuser: the comparison is not available, say so
         without = None
         advice.notes.append(

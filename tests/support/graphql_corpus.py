@@ -157,6 +157,15 @@ HAND_WRITTEN: list[Case] = [
     ("{ failing(id: 3) { id } }", None, None),
     ("{ failing(id: 3) { id } user(id: 1) { id } }", None, None),
     ("{ failingRequired { id } }", None, None),
+    ("{ refused(id: 3) { id } user(id: 1) { id } }", None, None),  # a GraphQLError: kept
+    ("{ conflicting { id } refused(id: 1) { id } failing(id: 2) { id } }", None, None),
+    ("{ user(id: 2) { id } conflicting { firstName } }", None, None),
+    # fast root next to graphql-core's roots (computed field): their errors join the fast data
+    (
+        "{ user(id: 1) { id } c: conflicting { fullName } r: refused(id: 4) { fullName } }",
+        None,
+        None,
+    ),
     ("{ user(id: 1) { id } failingRequired { id } }", None, None),
     ("{ user(id: 42) { id } }", None, None),  # null in a non-null root
     ("{ brokenUser { id firstName } }", None, None),

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from graphql import GraphQLError
+
 import fraiseql
 
 
@@ -171,6 +173,21 @@ def declare(store: Store) -> None:
     @fraiseql.query
     async def failing_required(info) -> User:
         raise RuntimeError("required field failed")
+
+    @fraiseql.query
+    async def refused(info, id: int) -> User | None:
+        # Raised on purpose: clients read this message.
+        raise GraphQLError(f"user {id} is not yours", extensions={"code": "FORBIDDEN"})
+
+    @fraiseql.query
+    async def conflicting(info) -> User | None:
+        # What the driver raises for a unique violation: internals clients must not see.
+        raise fraiseql.IntegrityError(
+            'duplicate key value violates unique constraint "tb_user_email_key"',
+            sqlstate="23505",
+            detail="Key (email)=(a@x) already exists.",
+            fields={"constraint_name": "tb_user_email_key"},
+        )
 
     @fraiseql.query
     async def broken_user(info) -> User | None:
