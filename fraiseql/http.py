@@ -5,10 +5,14 @@ only, `application/graphql-response+json` (request errors answer 4xx) or `applic
 (every well-formed request answers 200), chosen from the Accept header. Also: a GraphiQL page
 for browsers, a health endpoint, automatic persisted queries, and limits on everything a
 client controls (body size, depth, aliases, fields, tokens, introspection).
+
+Mountable in any ASGI host (FastAPI, Starlette): paths are relative to the scope's
+`root_path`, and the pool opens on the first request when the host sends no lifespan events.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -23,6 +27,7 @@ from graphql import GraphQLSchema, OperationType
 from fraiseql import bounded_json
 from fraiseql.accept import negotiate
 from fraiseql.execute import Executor, dumps
+from fraiseql.graphiql import check_assets, graphiql_page
 from fraiseql.masking import internal_error
 from fraiseql.plan import Limits, LRUCache
 from fraiseql.schema import build_schema
@@ -36,6 +41,7 @@ JSON_TYPE = "application/json"
 # the clients the spec says to assume when Accept is missing or `*/*`.
 MEDIA_TYPES = (JSON_TYPE, GRAPHQL_RESPONSE)
 HTML_TYPE = "text/html"
+DATABASE_UNAVAILABLE = "Database unavailable: could not open a connection; retry later."
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -100,7 +106,8 @@ def _media_type(accept: str | None) -> str:
 
 
 class GraphQLApp:
-    """The ASGI application returned by `create_app`."""
+    """The ASGI application returned by `create_app`; hosts that mount it may await
+    `startup()` and `shutdown()` from their own lifespan to open and close its pool."""
 
     def __init__(
         self,
@@ -112,6 +119,7 @@ class GraphQLApp:
         path: str = "/graphql",
         health_path: str = "/health",
         graphiql: bool = True,
+        graphiql_assets: str | None = None,
         max_body_bytes: int = 1 << 20,
         max_json_depth: int = bounded_json.MAX_JSON_DEPTH,
         pool_options: Mapping[str, Any] | None = None,
@@ -124,9 +132,14 @@ class GraphQLApp:
         self.path = path
         self.health_path = health_path
         self.graphiql = graphiql
+        self.graphiql_assets = graphiql_assets
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
         self.persisted = LRUCache(executor.plans.maxsize)
+        # Built now so that bad pool_options fail in create_app, opened on first use.
+        self._unopened = self._new_pool() if pool is None and database_url is not None else None
+        self._opening: asyncio.Task[Any] | None = None
+        self._outage = False  # the last attempt to open failed: warn once per outage
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -162,25 +175,63 @@ class GraphQLApp:
                 return
 
     async def startup(self) -> None:
-        """Open the pool of `database_url`; a database that is down does not stop the server."""
-        if self.pool is not None or self.database_url is None:
-            return
-        from fraiseql.db import create_pool
+        """Open the pool of `database_url` now, for hosts that run it from their own lifespan.
 
+        Optional: without it the first request opens the pool. A database that is down does
+        not stop the host: requests answer 503 and retry opening until it is back.
+        """
         try:
-            self.pool = await create_pool(self.database_url, **self.pool_options)
-        except Exception as exc:
-            # Serve anyway: requests get errors naming the database problem until it is back.
-            logger.warning(
-                "fraiseql: database unavailable at startup (%s); connecting on demand", exc
-            )
-            self.pool = await create_pool(self.database_url, **{**self.pool_options, "min_size": 0})
+            await self._db()
+        except HTTPError:
+            pass  # logged by _open_pool; the next request tries again
 
     async def shutdown(self) -> None:
-        """Close the pool this app opened."""
+        """Close the pool this app opened (hosts call it from their lifespan's exit)."""
+        if self._opening is not None:
+            await asyncio.gather(self._opening, return_exceptions=True)
         if self.pool is not None and self.database_url is not None:
             await self.pool.close()
             self.pool = None
+
+    def _new_pool(self) -> Any:
+        from fraiseql.db import create_pool
+
+        return create_pool(self.database_url, **self.pool_options)
+
+    async def _db(self) -> Any:
+        """The pool for `context["db"]`, opened once: concurrent first requests share one
+        attempt, and a failed attempt is a 503 for its requests and retried by the next."""
+        if self.pool is not None or self.database_url is None:
+            return self.pool
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open_pool())
+            self._opening.add_done_callback(self._opened)
+        # shielded: a client that disconnects does not cancel the attempt the others wait on
+        error = await asyncio.shield(self._opening)
+        if error is not None:
+            # The database's own words name its host and port: logged, shown only in debug.
+            detail = f" ({error})" if self.executor.debug else ""
+            raise HTTPError(503, DATABASE_UNAVAILABLE + detail, code="DATABASE_UNAVAILABLE")
+        return self.pool
+
+    def _opened(self, task: asyncio.Task[Any]) -> None:
+        self._opening = None  # before the waiters resume, so the next request starts afresh
+
+    async def _open_pool(self) -> Exception | None:
+        """Open a pool as self.pool; the error when that failed."""
+        pool, self._unopened = self._unopened or self._new_pool(), None
+        try:
+            await pool
+        except Exception as exc:  # a failed pool closed itself; the next attempt builds anew
+            if not self._outage:
+                logger.warning("fraiseql: database unavailable (%s); retrying on each request", exc)
+            self._outage = True
+            return exc
+        if self._outage:
+            logger.info("fraiseql: database available again")
+        self._outage = False
+        self.pool = pool
+        return None
 
     # ------------------------------------------------------------ routing
 
@@ -195,11 +246,11 @@ class GraphQLApp:
     async def _handle(
         self, scope: Scope, receive: Receive
     ) -> tuple[int, str, bytes, dict[str, str]]:
-        path = scope["path"]
+        root, path = _mount_path(scope)
         if path == self.health_path:
             return await self._health()
         if path != self.path:
-            raise HTTPError(404, f"Not found: {path}; GraphQL is served at {self.path}")
+            raise HTTPError(404, f"Not found: {root}{path}; GraphQL is served at {root}{self.path}")
         headers = _headers(scope)
         if (
             scope["method"] == "GET"
@@ -207,7 +258,7 @@ class GraphQLApp:
             and not scope.get("query_string")
             and _wants_page(headers.get("accept"))
         ):
-            return 200, HTML_TYPE, GRAPHIQL_PAGE.replace("{path}", self.path).encode(), {}
+            return 200, HTML_TYPE, graphiql_page(root + self.path, self.graphiql_assets), {}
         # Every answer of the endpoint, request errors included, in the negotiated type.
         media = _media_type(headers.get("accept"))
         try:
@@ -235,16 +286,18 @@ class GraphQLApp:
         return await self._graphql(request, params, media)
 
     async def _health(self) -> tuple[int, str, bytes, dict[str, str]]:
-        if self.pool is not None:
-            try:
-                await self.pool.fetchval("SELECT 1")
-            except Exception as exc:
-                # The database's own words name its host and port: logged, shown only in debug.
+        try:
+            pool = await self._db()
+            if pool is not None:
+                await pool.fetchval("SELECT 1")
+        except Exception as exc:
+            # The database's own words name its host and port: logged, shown only in debug.
+            if not isinstance(exc, HTTPError):
                 logger.warning("health check: database unavailable: %s", exc)
-                body: dict[str, Any] = {"status": "unavailable"}
-                if self.executor.debug:
-                    body["database"] = str(exc)
-                return 503, JSON_TYPE, dumps(body), {}
+            body: dict[str, Any] = {"status": "unavailable"}
+            if self.executor.debug:
+                body["database"] = exc.message if isinstance(exc, HTTPError) else str(exc)
+            return 503, JSON_TYPE, dumps(body), {}
         return 200, JSON_TYPE, b'{"status":"ok"}', {}
 
     async def _post_params(self, headers: dict[str, str], receive: Receive) -> dict[str, Any]:
@@ -302,7 +355,10 @@ class GraphQLApp:
                 f"Only queries can be sent with GET; send this {plan.operation.operation.value} with POST.",
                 {"Allow": "POST"},
             )
-        context = await self._context(request)
+        db = self.pool
+        if db is None and not plan.errors:  # request errors are answered without the database
+            db = await self._db()
+        context = await self._context(request, db)
         response = await self.executor.run(query, variables, operation_name, context)
         status = 400 if response.request_error and media == GRAPHQL_RESPONSE else 200
         return status, media, response.body, {}
@@ -359,8 +415,8 @@ class GraphQLApp:
         self.persisted.put(digest, query)
         return query
 
-    async def _context(self, request: Request) -> dict[str, Any]:
-        context: dict[str, Any] = {"db": self.pool, "request": request}
+    async def _context(self, request: Request, db: Any) -> dict[str, Any]:
+        context: dict[str, Any] = {"db": db, "request": request}
         if self.context_getter is not None:
             extra = self.context_getter(request)
             if isawaitable(extra):
@@ -368,6 +424,15 @@ class GraphQLApp:
             if extra:
                 context.update(extra)
         return context
+
+
+def _mount_path(scope: Scope) -> tuple[str, str]:
+    """(mount point, path below it). Hosts either keep the full path in `path` (the ASGI
+    spec, Starlette's Mount since 0.33, uvicorn --root-path) or strip `root_path` from it."""
+    path, root = scope["path"], scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return root, path[len(root) :] or "/"
+    return root, path
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -423,6 +488,7 @@ def create_app(
     path: str = "/graphql",
     health_path: str = "/health",
     graphiql: bool = True,
+    graphiql_assets: str | None = None,
     max_body_bytes: int = 1 << 20,
     max_json_depth: int = bounded_json.MAX_JSON_DEPTH,
     max_depth: int | None = 15,
@@ -434,16 +500,20 @@ def create_app(
     pool_options: Mapping[str, Any] | None = None,
     debug: bool = False,
 ) -> GraphQLApp:
-    """An ASGI app serving the declared schema at `path`.
+    """An ASGI app serving the declared schema at `path` (and `health_path`), both relative
+    to the mount point when a host mounts it (`app.mount("/api", fraiseql_app)`).
 
-    `database_url` opens a pool at startup (`pool_options` go to `fraiseql.db.create_pool`),
-    or pass an open `pool`; resolvers find it in
-    `info.context["db"]`, next to `"request"` and whatever `context_getter(request)` returns.
+    `database_url` opens a pool (`pool_options` go to `fraiseql.db.create_pool`) at lifespan
+    startup, else on the first request, or when the host awaits `app.startup()`; or pass an
+    open `pool`. Resolvers find it in `info.context["db"]`, next to `"request"` and whatever
+    `context_getter(request)` returns. `graphiql_assets` is the base URL or path from which
+    the GraphiQL page loads its four files (see fraiseql.graphiql.ASSETS) instead of unpkg.com.
     Each limit can be set to None to disable it; `max_json_depth` bounds the nesting of the
     JSON a client sends (body, `variables`, `extensions`). Unexpected errors are answered
     "Internal server error" with a request id that the "fraiseql" logger's traceback shows
     too; `debug=True` shows them in full (never in production: they may hold SQL and hosts).
     """
+    check_assets(graphiql_assets)
     limits = Limits(
         max_depth=max_depth,
         max_aliases=max_aliases,
@@ -462,31 +532,8 @@ def create_app(
         path=path,
         health_path=health_path,
         graphiql=graphiql,
+        graphiql_assets=graphiql_assets,
         max_body_bytes=max_body_bytes,
         max_json_depth=max_json_depth,
         pool_options=pool_options,
     )
-
-
-# The page loads GraphiQL from a CDN: fine for a developer's browser, never fetched by tests.
-GRAPHIQL_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>fraiseql GraphiQL</title>
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL from unpkg.com...</div>
-  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({ url: "{path}" });
-    ReactDOM.createRoot(document.getElementById("graphiql"))
-      .render(React.createElement(GraphiQL, { fetcher }));
-  </script>
-</body>
-</html>
-"""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +20,7 @@ import httpx
 import pytest
 from support.graphql_corpus import SEED_SHAPE, generated
 from support.http_server import serve
+from support.tcp_relay import address, free_port, relay, through
 
 import fraiseql
 from fraiseql.demo import setup
@@ -139,12 +139,6 @@ def test_fast_path_served_from_the_database(api: Any, runner: asyncio.AbstractEv
     assert user["id"] == 6 and len(user["userPosts"]) <= 10
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_seed_mutation_over_http(dsn: str) -> None:
     declare_seed_api()
     app = fraiseql.create_app(database_url=dsn)
@@ -182,26 +176,37 @@ def test_seed_mutation_over_http(dsn: str) -> None:
         assert r.status_code == 200 and r.json() == {"status": "ok"}
 
 
-def test_database_down(dsn: str) -> None:
+def test_database_down_then_back(dsn: str) -> None:
+    """A database unreachable at startup: 503s with a GraphQL error, then served once it is up."""
     declare_seed_api()
-    down = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing"
-    app = fraiseql.create_app(database_url=down, pool_options={"connect_timeout": 5})
+    port = free_port()
+    app = fraiseql.create_app(
+        database_url=through(dsn, port),
+        pool_options={"connect_timeout": 5},
+    )
     fraiseql.reset_registry()
+    query = {"query": "{ user(id: 1) { id } }"}
     with serve(app) as base, httpx.Client(timeout=30) as c:
         url = base + "/graphql"
-        r = c.post(
-            url,
-            json={"query": "{ user(id: 1) { id } }"},
-            headers={"accept": "application/graphql-response+json"},
-        )
-        assert r.status_code == 200
-        body = r.json()
-        assert body["data"] is None and body["errors"][0]["path"] == ["user"]
+        r = c.post(url, json=query, headers={"accept": "application/graphql-response+json"})
+        assert r.status_code == 503
+        assert r.json() == {
+            "errors": [
+                {
+                    "message": "Database unavailable: could not open a connection; retry later.",
+                    "extensions": {"code": "DATABASE_UNAVAILABLE"},
+                }
+            ]
+        }
         # the driver's message names the database's host and port: not for clients
-        assert body["errors"][0]["message"] == "Internal server error"
-        assert "127.0.0.1" not in r.text and down.rsplit(":", 1)[1].split("/")[0] not in r.text
+        assert "127.0.0.1" not in r.text and str(port) not in r.text
         r = c.get(base + "/health")
         assert r.status_code == 503 and r.json() == {"status": "unavailable"}
-        # still serving what needs no database
-        r = c.post(url, json={"query": "{ __typename }"})
-        assert r.json() == {"data": {"__typename": "Query"}}
+        # a request error needs no database: still answered as such
+        r = c.post(url, json={"query": "{ nope }"})
+        assert r.status_code == 200 and "Cannot query field 'nope'" in r.text
+        with relay(port, address(dsn)):
+            r = c.post(url, json=query)
+            assert r.status_code == 200 and r.json() == {"data": {"user": {"id": 1}}}
+            r = c.get(base + "/health")
+            assert r.status_code == 200 and r.json() == {"status": "ok"}

@@ -531,7 +531,7 @@ def test_persisted_queries(client: httpx.Client, url: str) -> None:
 def test_graphiql_page_health_and_routing(client: httpx.Client, url: str) -> None:
     r = client.get(url, headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert "GraphiQL" in r.text and 'url: "/graphql"' in r.text
+    assert "GraphiQL" in r.text and '"endpoint": "/graphql"' in r.text
     r = client.get(url, headers={"accept": "text/html;q=0, application/json"})
     assert r.status_code == 400 and r.headers["content-type"] == f"{JSON}; charset=utf-8"
     assert error_message(r) == "The request has no 'query'."

@@ -13,13 +13,15 @@ import uvicorn
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve `app` until the block ends; yields its base URL."""
+def serve(app: Any, **config: Any) -> Iterator[str]:
+    """Serve `app` until the block ends; yields its base URL. `config`: more uvicorn.Config."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, **{"log_level": "warning", "lifespan": "on", **config})
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
