@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,server,bench,lint
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test build lint sql-reference test-asan test-c fuzz bench bench-core count-core clean
+.PHONY: demo test test-browser build lint sql-reference test-asan test-c fuzz bench bench-core count-core clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -20,6 +20,12 @@ build: fraiseql/.built
 
 test: build
 	$(PY) -m pytest -q
+
+# The tests that drive a real headless Chromium (GraphiQL's page), which `make test` leaves out.
+BROWSER_PACKAGES := chromium
+test-browser: build
+	@dpkg-query -W $(BROWSER_PACKAGES) >/dev/null 2>&1 || PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS) $(BROWSER_PACKAGES)
+	$(PY) -m pytest -q -m browser
 
 # ruff (lint and format) over the Python, clang-format over the C; both configured in the repo.
 LINT_PACKAGES := clang-format

@@ -91,15 +91,14 @@ def test_bad_graphiql_assets(assets: Any) -> None:
 # ---------------------------------------------------------------- in a real browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="no headless browser: apt-get install chromium"
-)
+# Selected by `make test-browser` (which installs Chromium), left out of `make test`.
+needs_chromium = pytest.mark.browser
 
 
 def rendered(url: str, stop_after: float) -> str:
     """The text of #graphiql once Chromium loaded `url`, stopping pending loads after
     `stop_after` seconds (scripts that answer within it have run by then)."""
-    assert CHROMIUM is not None
+    assert CHROMIUM is not None, "no headless browser: make test-browser installs chromium"
     out = subprocess.run(
         [
             CHROMIUM,
