@@ -15,7 +15,7 @@ from support.pgbouncer import PgBouncer
 
 import fraiseql
 from fraiseql import FIELD_ID, Selection, db
-from fraiseql.errors import InterfaceError, OperationalError, QueryCanceledError
+from fraiseql.errors import DataError, InterfaceError, OperationalError, QueryCanceledError
 from fraiseql.repository import Repository
 
 ROLE = "fq_bouncer_app"
@@ -117,10 +117,10 @@ def test_every_fetch_mode_works_with_unnamed_statements(bouncer):
                 async with conn.transaction():  # a savepoint
                     await conn.execute("INSERT INTO bouncer_log VALUES ($1)", 3)
                 assert await conn.fetchval("SHOW DateStyle") == "ISO, DMY"  # set at BEGIN
-            with pytest.raises(ZeroDivisionError):
+            with pytest.raises(DataError):  # rolled back, though aborted by the error
                 async with pool.transaction() as conn:
                     await conn.execute("INSERT INTO bouncer_log VALUES ($1)", 4)
-                    raise ZeroDivisionError
+                    await conn.fetchval("SELECT 1 / $1::int", 0)
             logged = await pool.fetch("SELECT v FROM bouncer_log ORDER BY v")
             assert [r["v"] for r in logged] == [2, 3]
             # nothing named is left on the server connections for another client to run

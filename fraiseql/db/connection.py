@@ -25,6 +25,8 @@ from fraiseql.db.constants import (
     STATE_CONNECTING,
     STATE_READY,
     TRANS_IDLE,
+    TRANS_INERROR,
+    TRANS_INTRANS,
     WANT_READ,
     WANT_WRITE,
 )
@@ -50,6 +52,7 @@ Record = native.Record
 
 # SQLSTATEs of a cached statement gone stale: invalid statement name, cached plan changed.
 _STALE_STATEMENT = ("26000", "0A000")
+_IN_BLOCK = (TRANS_INTRANS, TRANS_INERROR)
 # PgBouncer's answer to the `options` startup parameter (unless ignore_startup_parameters).
 _OPTIONS_REFUSED = "unsupported startup parameter: options"
 _MISROUTED = (
@@ -289,9 +292,11 @@ class Connection:
                 + (f": {pg.error}" if pg is not None else "")
             )
         prefix_sql, prefix_args, restore_sql = None, (), None
-        # A transaction() block got the connection's settings with its BEGIN; a script
-        # (simple protocol) takes none.
-        base = self._tx_settings if not self._tx_depth and mode != MODE_SCRIPT else ()
+        # A transaction() block got the connection's settings with its BEGIN (another open
+        # block may be aborted: a prefix would fail its ROLLBACK); a script takes none.
+        base = ()
+        if self._tx_settings and not self._tx_depth and mode != MODE_SCRIPT:
+            base = () if self.transaction_status in _IN_BLOCK else self._tx_settings
         if timeout is not None or context is not None or base:
             # In a transaction block the settings are restored after the query, in the same
             # request. Requests in flight hide the block's state (ACTIVE): restore then too,
@@ -350,7 +355,7 @@ class Connection:
         self._tx_depth += 1
 
     def leave_transaction(self) -> None:
-        """A transaction() block ends (before its COMMIT, RELEASE or ROLLBACK is sent)."""
+        """A transaction() block ended (its COMMIT, RELEASE or ROLLBACK was sent, or failed)."""
         self._tx_depth -= 1
 
     def new_savepoint(self) -> str:
