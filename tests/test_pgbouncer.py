@@ -11,6 +11,7 @@ import asyncio
 import datetime
 
 import pytest
+from support.databases import database_with, login_role
 from support.pgbouncer import PgBouncer
 
 import fraiseql
@@ -19,12 +20,9 @@ from fraiseql.errors import DataError, InterfaceError, OperationalError, QueryCa
 from fraiseql.repository import Repository
 
 ROLE = "fq_bouncer_app"
-SCHEMA = f"""
-DO $$BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}') THEN
-    CREATE ROLE {ROLE} LOGIN;
-  END IF;
-END$$;
+SCHEMA = (
+    login_role(ROLE)
+    + f"""
 -- output formats the C decoder does not parse: the driver must set its own per transaction
 ALTER ROLE {ROLE} SET DateStyle = 'SQL, DMY';
 ALTER ROLE {ROLE} SET IntervalStyle = 'iso_8601';
@@ -43,6 +41,7 @@ INSERT INTO bouncer_docs VALUES
   (2, 1, '{{"id": 2, "first_name": "Bob", "user_posts": []}}'),
   (3, 2, '{{"id": 3, "first_name": "Cy", "user_posts": []}}');
 """
+)
 TENANT = {"tenant_id": "app.tenant_id"}
 
 
@@ -53,15 +52,7 @@ def run(coro):
 @pytest.fixture(scope="module")
 def server_dsn(pg_server, pg_dsn):
     """The database behind PgBouncer, with an RLS-protected table."""
-    dsn = pg_dsn if pg_server is None else pg_server.create_database("bouncer_db")
-
-    async def setup():
-        conn = await db.connect(dsn)
-        await conn.execute(SCHEMA)
-        await conn.close()
-
-    run(setup())
-    return dsn
+    return database_with(pg_server, pg_dsn, "bouncer_db", SCHEMA)
 
 
 @pytest.fixture(scope="module")
