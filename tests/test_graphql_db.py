@@ -144,7 +144,7 @@ def test_same_responses_through_pgbouncer_without_prepared_statements(
     api: Any, dsn: str, runner: asyncio.AbstractEventLoop
 ) -> None:
     """PgBouncer in transaction mode, unnamed statements: byte for byte the direct answers,
-    mutations (a transaction) included."""
+    mutations (a transaction) included, and the app served over HTTP through it."""
     _, executor, pool = api
     create = (
         'mutation { createUser(firstName: "Bo", lastName: "B", email: "bo@example.com") '
@@ -166,8 +166,18 @@ def test_same_responses_through_pgbouncer_without_prepared_statements(
                 }
             }
 
+    query = "{ user(id: 3) { id firstName userPosts { title } } }"
+    direct = runner.run_until_complete(executor.execute(query, context={"db": pool}))
     with PgBouncer(dsn, {"blog": 2}) as pgb:
         runner.run_until_complete(compare(pgb.dsn("blog")))
+        declare_seed_api()
+        app = fraiseql.create_app(
+            database_url=pgb.dsn("blog"), pool_options={"prepared_statements": False}
+        )
+        fraiseql.reset_registry()
+        with serve(app) as base, httpx.Client(timeout=30) as c:
+            r = c.post(base + "/graphql", json={"query": query})
+            assert r.status_code == 200 and r.content == direct
 
 
 def test_seed_mutation_over_http(dsn: str) -> None:
