@@ -198,6 +198,8 @@ def test_context_and_timeouts_hold_per_transaction_and_never_leak(bouncer):
             assert await b.fetchval("SHOW statement_timeout") == "0"
             async with a.transaction(context={"tenant_id": 2}) as conn:
                 assert await conn.fetchval("SELECT count(*) FROM bouncer_docs") == 1
+                assert await conn.fetchval("SHOW statement_timeout", timeout=2) == "2s"
+                assert await conn.fetchval("SHOW statement_timeout") == "300ms"  # set back
                 assert await conn.fetchval("SELECT data->>'first_name' FROM bouncer_docs") == "Cy"
             assert tuple(await b_sees()) in {("", "0", 0), (None, "0", 0)}
 
