@@ -156,8 +156,12 @@ def test_same_responses_through_pgbouncer_without_prepared_statements(
             bounced_dsn, max_size=2, prepared_statements=False
         ) as bounced:
             for query, variables in CASES:
-                direct = await executor.execute(query, variables, context={"db": pool})
-                through = await executor.execute(query, variables, context={"db": bounced})
+                direct, through = [
+                    await executor.execute(
+                        query, variables, context={"db": db}, request_id=REQUEST_ID
+                    )
+                    for db in (pool, bounced)
+                ]
                 assert through == direct, query
             created = await executor.execute(create, context={"db": bounced})
             assert json.loads(created) == {
