@@ -239,10 +239,12 @@ async def check_same_output(dsn: str) -> None:
     assert all(o == first for o in outputs.values()), outputs
 
 
-async def latency_chunks(dsn: str, ids: list[int], chunks: int) -> dict[str, list[float]]:
+async def latency_chunks(
+    dsn: str, ids: list[int], chunks: int, makers: dict[str, Callable] = LATENCY
+) -> dict[str, list[float]]:
     """Mean us per request of each contender over `chunks` slices of ids, the contenders
     interleaved slice by slice (order rotated) so that bursts of machine noise hit all alike."""
-    contenders = {name: await make(dsn, 1) for name, make in LATENCY.items()}
+    contenders = {name: await make(dsn, 1) for name, make in makers.items()}
     for request, _ in contenders.values():
         for uid in ids[:200]:  # warm up: prepare, caches
             await request(uid)
@@ -263,9 +265,14 @@ async def latency_chunks(dsn: str, ids: list[int], chunks: int) -> dict[str, lis
 
 
 async def throughput_round(
-    dsn: str, name: str, conns: int, seconds: float, tasks: int = 64
+    dsn: str,
+    name: str,
+    conns: int,
+    seconds: float,
+    tasks: int = 64,
+    makers: dict[str, Callable] = THROUGHPUT,
 ) -> float:
-    request, close = await THROUGHPUT[name](dsn, conns)
+    request, close = await makers[name](dsn, conns)
     rng = random.Random(7)
     await asyncio.gather(*(request(rng.randint(1, USERS)) for _ in range(tasks)))  # warm up
     done = 0
@@ -339,8 +346,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=2.0)
     args = parser.parse_args()
-    if args.dsn:
-        print(asyncio.run(run(args.dsn, args.rounds, args.requests, args.seconds)))
+    on_blog(args.dsn, lambda dsn: run(dsn, args.rounds, args.requests, args.seconds))
+
+
+def on_blog(dsn: str | None, body: Callable[[str], Awaitable[str]]) -> None:
+    """Prints what body(dsn) returns, on the loaded database given, else on an embedded
+    cluster loaded here with the blog example."""
+    if dsn:
+        print(asyncio.run(body(dsn)))
         return
     with EmbeddedPostgres() as pg:
         dsn = pg.create_database("bench")
@@ -351,7 +364,7 @@ def main() -> None:
             await conn.close()
 
         asyncio.run(load())
-        print(asyncio.run(run(dsn, args.rounds, args.requests, args.seconds)))
+        print(asyncio.run(body(dsn)))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ extras=${2:?extras, e.g. test,server}
 shift 2
 python=${PYTHON:-python3}
 
-packages=(gcc make libpq-dev postgresql "$@")
+# pgbouncer: tests/test_pgbouncer.py runs the driver through a real one (transaction mode)
+packages=(gcc make libpq-dev postgresql pgbouncer "$@")
 
 missing=()
 for pkg in "${packages[@]}"; do

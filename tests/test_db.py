@@ -17,6 +17,7 @@ from fraiseql.errors import (
     DataError,
     IntegrityError,
     InterfaceError,
+    NotSupportedError,
     ProgrammingError,
     QueryCanceledError,
 )
@@ -466,12 +467,16 @@ def test_stale_prepared_statements_are_prepared_again(dsn):
         assert list(await conn.fetchrow("SELECT * FROM stale_t")) == [1, "x"]  # result type changed
         await conn.execute("DEALLOCATE ALL")
         assert await conn.fetchval("SELECT count(*) FROM stale_t") == 1
-        async with conn.transaction():  # inside a transaction block the error surfaces
+        async with conn.transaction():  # the driver saw DEALLOCATE ALL: it prepares again
             await conn.execute("DEALLOCATE ALL")
-            with pytest.raises(ProgrammingError) as info:
-                await conn.fetchval("SELECT count(*) FROM stale_t")
-            assert info.value.sqlstate == "26000"
-        assert await conn.fetchval("SELECT count(*) FROM stale_t") == 1
+            assert await conn.fetchval("SELECT count(*) FROM stale_t") == 1
+        assert list(await conn.fetchrow("SELECT * FROM stale_t")) == [1, "x"]
+        with pytest.raises(NotSupportedError) as info:
+            async with conn.transaction():  # inside a transaction block a stale plan surfaces
+                await conn.execute("ALTER TABLE stale_t ADD COLUMN c int")
+                await conn.fetchrow("SELECT * FROM stale_t")
+        assert info.value.sqlstate == "0A000"
+        assert list(await conn.fetchrow("SELECT * FROM stale_t")) == [1, "x"]
 
     run(_with_conn(dsn, body))
 

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from support.graphql_corpus import SEED_SHAPE, generated
 from support.http_server import serve
+from support.pgbouncer import PgBouncer
 from support.tcp_relay import address, free_port, relay, through
 
 import fraiseql
@@ -137,6 +138,50 @@ def test_fast_path_served_from_the_database(api: Any, runner: asyncio.AbstractEv
     assert executor.fast_runs == before + 1
     user = json.loads(body)["data"]["user"]
     assert user["id"] == 6 and len(user["userPosts"]) <= 10
+
+
+def test_same_responses_through_pgbouncer_without_prepared_statements(
+    api: Any, dsn: str, runner: asyncio.AbstractEventLoop
+) -> None:
+    """PgBouncer in transaction mode, unnamed statements: byte for byte the direct answers,
+    mutations (a transaction) included, and the app served over HTTP through it."""
+    _, executor, pool = api
+    create = (
+        'mutation { createUser(firstName: "Bo", lastName: "B", email: "bo@example.com") '
+        "{ firstName email userPosts { id } } }"
+    )
+
+    async def compare(bounced_dsn: str) -> None:
+        async with fraiseql.create_pool(
+            bounced_dsn, max_size=2, prepared_statements=False
+        ) as bounced:
+            for query, variables in CASES:
+                direct, through = [
+                    await executor.execute(
+                        query, variables, context={"db": db}, request_id=REQUEST_ID
+                    )
+                    for db in (pool, bounced)
+                ]
+                assert through == direct, query
+            created = await executor.execute(create, context={"db": bounced})
+            assert json.loads(created) == {
+                "data": {
+                    "createUser": {"firstName": "Bo", "email": "bo@example.com", "userPosts": []}
+                }
+            }
+
+    query = "{ user(id: 3) { id firstName userPosts { title } } }"
+    direct = runner.run_until_complete(executor.execute(query, context={"db": pool}))
+    with PgBouncer(dsn, {"blog": 2}) as pgb:
+        runner.run_until_complete(compare(pgb.dsn("blog")))
+        declare_seed_api()
+        app = fraiseql.create_app(
+            database_url=pgb.dsn("blog"), pool_options={"prepared_statements": False}
+        )
+        fraiseql.reset_registry()
+        with serve(app) as base, httpx.Client(timeout=30) as c:
+            r = c.post(base + "/graphql", json={"query": query})
+            assert r.status_code == 200 and r.content == direct
 
 
 def test_seed_mutation_over_http(dsn: str) -> None:

@@ -4,9 +4,9 @@ import asyncio
 import datetime
 
 import pytest
+from support.databases import database_with
 
 import fraiseql
-from fraiseql import db
 from fraiseql.repositories import Repository as SeedImport
 from fraiseql.repository import FilterError, Repository, current_selection
 
@@ -33,15 +33,7 @@ def run(coro):
 
 @pytest.fixture(scope="module")
 def dsn(pg_server, pg_dsn):
-    dsn = pg_dsn if pg_server is None else pg_server.create_database("repository_db")
-
-    async def setup():
-        conn = await db.connect(dsn)
-        await conn.execute(SCHEMA)
-        await conn.close()
-
-    run(setup())
-    return dsn
+    return database_with(pg_server, pg_dsn, "repository_db", SCHEMA)
 
 
 def with_repo(dsn, body, **kw):

@@ -4,18 +4,16 @@ import asyncio
 import urllib.parse
 
 import pytest
+from support.databases import login_role
 
 import fraiseql
 from fraiseql import db
 from fraiseql.repository import Repository
 
 ROLE = "fq_driver_rls_app"
-SCHEMA = f"""
-DO $$BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}') THEN
-    CREATE ROLE {ROLE} LOGIN;
-  END IF;
-END$$;
+SCHEMA = (
+    login_role(ROLE)
+    + f"""
 CREATE TABLE docs (id int PRIMARY KEY, tenant_id int NOT NULL, data jsonb NOT NULL);
 ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE docs FORCE ROW LEVEL SECURITY;
@@ -26,6 +24,7 @@ GRANT SELECT, INSERT, UPDATE ON docs TO {ROLE};
 INSERT INTO docs VALUES (1, 1, '{{"id": 1, "title": "t1-a"}}'), (2, 1, '{{"id": 2, "title": "t1-b"}}'),
                         (3, 2, '{{"id": 3, "title": "t2-a"}}');
 """
+)
 
 
 def run(coro):

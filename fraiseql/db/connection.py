@@ -25,10 +25,18 @@ from fraiseql.db.constants import (
     STATE_CONNECTING,
     STATE_READY,
     TRANS_IDLE,
+    TRANS_INERROR,
+    TRANS_INTRANS,
     WANT_READ,
     WANT_WRITE,
 )
-from fraiseql.db.settings import call_settings, check_session_settings, startup_options
+from fraiseql.db.settings import (
+    call_settings,
+    check_session_settings,
+    connection_settings,
+    startup_options,
+    transaction_settings,
+)
 from fraiseql.db.transaction import Transaction
 from fraiseql.db.view_cache import ViewCache
 from fraiseql.errors import (
@@ -44,6 +52,14 @@ Record = native.Record
 
 # SQLSTATEs of a cached statement gone stale: invalid statement name, cached plan changed.
 _STALE_STATEMENT = ("26000", "0A000")
+_IN_BLOCK = (TRANS_INTRANS, TRANS_INERROR)
+# PgBouncer's answer to the `options` startup parameter (unless ignore_startup_parameters).
+_OPTIONS_REFUSED = "unsupported startup parameter: options"
+_MISROUTED = (
+    "a prepared statement of this connection is missing on the server: a pooler in "
+    "transaction mode (PgBouncer before 1.21, or without max_prepared_statements) runs each "
+    "transaction on any server connection; connect with prepared_statements=False"
+)
 
 
 class Connection:
@@ -73,6 +89,8 @@ class Connection:
         self._tx_depth = 0
         self._savepoint_seq = 0
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
+        self._prepared = True
+        self._tx_settings: tuple[str, ...] = ()  # applied to each transaction (no prepared)
         self.progress_at = 0.0  # last time the socket moved while requests were in flight
         self.view_cache = ViewCache()
         self.created_at = time.monotonic()
@@ -89,10 +107,21 @@ class Connection:
         statement_timeout: float | None,
         server_settings: Mapping[str, str] | None,
         max_statements: int,
+        prepared_statements: bool,
     ) -> None:
-        client_encoding, options = startup_options(server_settings, statement_timeout)
-        keys = ("dbname", "client_encoding", "options", "application_name")
-        values = (dsn, client_encoding, options, "fraiseql")
+        if max_statements < 1:
+            raise InterfaceError(f"max_statements must be at least 1, got {max_statements!r}")
+        settings = connection_settings(server_settings, statement_timeout)
+        client_encoding, options = startup_options(settings)
+        if prepared_statements:
+            keys = ("dbname", "client_encoding", "options", "application_name")
+            values = (dsn, client_encoding, options, "fraiseql")
+        else:  # PgBouncer refuses startup options: the settings go with each transaction
+            keys = ("dbname", "client_encoding", "application_name")
+            values = (dsn, client_encoding, "fraiseql")
+            self._tx_settings = transaction_settings(settings)
+            max_statements = 0  # the C core then sends every statement unnamed
+        self._prepared = prepared_statements
         self._pg = native.PGConn(keys, values, self._error, adapt, max_statements)
         try:
             await asyncio.wait_for(self._handshake(), connect_timeout)
@@ -102,7 +131,13 @@ class Connection:
             self._pg.close()
             raise
         if self._pg.state != STATE_READY:
-            self._fail_connect(self._pg.error)
+            reason = self._pg.error
+            if _OPTIONS_REFUSED in reason:
+                reason += (
+                    " (a pooler such as PgBouncer is in between: connect with "
+                    "prepared_statements=False, which needs no startup options)"
+                )
+            self._fail_connect(reason)
         self.host, self.port = self._pg.host, self._pg.port
         self._fd = self._pg.fileno()
         self._loop.add_reader(self._fd, self._on_ready)
@@ -215,6 +250,7 @@ class Connection:
         statement_timeout: float | None,
         server_settings: Mapping[str, str] | None,
         max_statements: int,
+        prepared_statements: bool,
     ) -> Connection:
         """A connected Connection, for connect() and the pool: session_settings already
         checked; on_close(conn) runs once when the connection closes, whatever the reason."""
@@ -225,6 +261,7 @@ class Connection:
             statement_timeout=statement_timeout,
             server_settings=server_settings,
             max_statements=max_statements,
+            prepared_statements=prepared_statements,
         )
         return conn
 
@@ -255,13 +292,18 @@ class Connection:
                 + (f": {pg.error}" if pg is not None else "")
             )
         prefix_sql, prefix_args, restore_sql = None, (), None
-        if timeout is not None or context is not None:
+        # A transaction() block got the connection's settings with its BEGIN (another open
+        # block may be aborted: a prefix would fail its ROLLBACK); a script takes none.
+        base = ()
+        if self._tx_settings and not self._tx_depth and mode != MODE_SCRIPT:
+            base = () if self.transaction_status in _IN_BLOCK else self._tx_settings
+        if timeout is not None or context is not None or base:
             # In a transaction block the settings are restored after the query, in the same
             # request. Requests in flight hide the block's state (ACTIVE): restore then too,
             # harmless outside a block; shared pool connections never hold one.
             in_block = not shared and (self._tx_depth > 0 or self.transaction_status != TRANS_IDLE)
             prefix_sql, prefix_args, restore_sql = call_settings(
-                self._settings, timeout, context, in_block
+                self._settings, timeout, context, in_block, base
             )
         if not pg.inflight:
             self.progress_at = time.monotonic()
@@ -273,10 +315,13 @@ class Connection:
             try:
                 return await fut
             except (ProgrammingError, NotSupportedError) as exc:
+                if exc.sqlstate == "26000" and pg.misrouted:
+                    raise InterfaceError(_MISROUTED, sqlstate=exc.sqlstate) from exc
                 # A cached statement went stale (DDL changed its result type, DEALLOCATE ALL):
                 # the C side forgot it; outside a transaction block the request can be repeated.
                 if (
                     attempt
+                    or not self._prepared
                     or exc.sqlstate not in _STALE_STATEMENT
                     or self._tx_depth
                     or self.transaction_status != TRANS_IDLE
@@ -310,7 +355,7 @@ class Connection:
         self._tx_depth += 1
 
     def leave_transaction(self) -> None:
-        """A transaction() block ends (before its COMMIT, RELEASE or ROLLBACK is sent)."""
+        """A transaction() block ended (its COMMIT, RELEASE or ROLLBACK was sent, or failed)."""
         self._tx_depth -= 1
 
     def new_savepoint(self) -> str:
@@ -453,8 +498,13 @@ async def connect(
     server_settings: Mapping[str, str] | None = None,
     session_settings: Mapping[str, str] | None = None,
     max_statements: int = 256,
+    prepared_statements: bool = True,
 ) -> Connection:
-    """Open one connection (a libpq DSN or URI)."""
+    """Open one connection (a libpq DSN or URI).
+
+    prepared_statements=False is for transaction poolers (PgBouncer before 1.21, or without
+    max_prepared_statements): every statement is sent unnamed, and statement_timeout and
+    server_settings are applied to each transaction instead of the session."""
     return await Connection.open(
         dsn,
         session_settings=check_session_settings(session_settings),
@@ -462,6 +512,7 @@ async def connect(
         statement_timeout=statement_timeout,
         server_settings=server_settings,
         max_statements=max_statements,
+        prepared_statements=prepared_statements,
     )
 
 

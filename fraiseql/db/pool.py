@@ -62,6 +62,7 @@ class Pool:
         session_settings: Mapping[str, str] | None = None,
         server_settings: Mapping[str, str] | None = None,
         max_statements: int = 256,
+        prepared_statements: bool = True,
         pipeline_depth: int = 32,
         pipeline_stall: float = 0.005,
     ) -> None:
@@ -83,6 +84,7 @@ class Pool:
             "statement_timeout": statement_timeout,
             "server_settings": server_settings,
             "max_statements": max_statements,
+            "prepared_statements": prepared_statements,
         }
         self._settings = check_session_settings(session_settings)
         self.pipeline_depth = pipeline_depth
@@ -264,7 +266,14 @@ class Pool:
 
     async def _shared_conn(self) -> Connection:
         """Slow path: every connection is full, stalled or expired; grow, or share the least
-        loaded."""
+        loaded. A waiter that got one wakes the next: a shared connection serves them all
+        (after an outage, one refilled connection must not serve a single waiter)."""
+        conn = await self._find_shared()
+        if self._waiters:
+            self._wake()
+        return conn
+
+    async def _find_shared(self) -> Connection:
         self._check_open()
         deadline = time.monotonic() + self.acquire_timeout
         while True:
@@ -498,6 +507,7 @@ def create_pool(
     session_settings: Mapping[str, str] | None = None,
     server_settings: Mapping[str, str] | None = None,
     max_statements: int = 256,
+    prepared_statements: bool = True,
     pipeline_depth: int = 32,
     pipeline_stall: float = 0.005,
 ) -> Pool:
@@ -511,6 +521,7 @@ def create_pool(
     using the next; a connection without progress for pipeline_stall seconds gets no more.
     min_size connections stay open: lost ones are reopened in the background, with back-off
     while the server refuses (one warning per outage on the "fraiseql" logger).
+    prepared_statements=False is for transaction poolers (PgBouncer before 1.21): see connect().
     """
     return Pool(
         dsn,
@@ -523,6 +534,7 @@ def create_pool(
         session_settings=session_settings,
         server_settings=server_settings,
         max_statements=max_statements,
+        prepared_statements=prepared_statements,
         pipeline_depth=pipeline_depth,
         pipeline_stall=pipeline_stall,
     )

@@ -47,15 +47,17 @@ class Transaction:
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         conn = self._conn
-        conn.leave_transaction()
-        if conn.is_closed:
-            return
-        if exc_type is None:
-            sql = f"RELEASE SAVEPOINT {self._savepoint}" if self._savepoint else "COMMIT"
-            await conn.request(MODE_STATUS, sql, ())
-            return
-        if self._savepoint:
-            await conn.request(MODE_STATUS, f"ROLLBACK TO SAVEPOINT {self._savepoint}", ())
-            await conn.request(MODE_STATUS, f"RELEASE SAVEPOINT {self._savepoint}", ())
-        else:
-            await conn.request(MODE_STATUS, "ROLLBACK", ())
+        try:  # still inside while they are sent: no per-transaction settings ahead of them
+            if conn.is_closed:
+                return
+            if exc_type is None:
+                sql = f"RELEASE SAVEPOINT {self._savepoint}" if self._savepoint else "COMMIT"
+                await conn.request(MODE_STATUS, sql, ())
+                return
+            if self._savepoint:
+                await conn.request(MODE_STATUS, f"ROLLBACK TO SAVEPOINT {self._savepoint}", ())
+                await conn.request(MODE_STATUS, f"RELEASE SAVEPOINT {self._savepoint}", ())
+            else:
+                await conn.request(MODE_STATUS, "ROLLBACK", ())
+        finally:
+            conn.leave_transaction()

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ============================================================================
@@ -17,7 +19,7 @@ typedef struct fq_stmt {
     char *sql;
     size_t len;
     uint64_t hash;
-    uint32_t id; /* server name is "fq<id>"; ids are never reused */
+    uint32_t id; /* server name: see stmt_name; ids are never reused */
     struct fq_stmt *chain;
     struct fq_stmt *prev, *next; /* LRU list, most recent at head */
 } fq_stmt;
@@ -41,7 +43,8 @@ typedef struct fq_req {
     uint8_t internal; /* our own DEALLOCATE: popped silently */
     uint8_t done;
     uint8_t ncmds;
-    uint8_t cur; /* command whose results are arriving */
+    uint8_t cur;    /* command whose results are arriving */
+    uint8_t failed; /* command whose error is res, when res is an error */
     fq_cmd cmds[FQ_MAX_CMDS];
 } fq_req;
 
@@ -59,6 +62,9 @@ struct fq_pgconn {
     size_t nbuckets, nstmts, max_stmts;
     fq_stmt *lru_head, *lru_tail;
     uint32_t next_stmt_id;
+    uint32_t nonce; /* in every statement name: no other connection's name is ours */
+    int unnamed;    /* max_statements 0: no cache, every statement sent unnamed */
+    int misrouted;  /* fq_pgconn_misrouted */
 };
 
 /* ============================================================================
@@ -176,6 +182,31 @@ static void stmt_free_all(fq_pgconn *c)
         stmt_remove(c, c->lru_head);
 }
 
+static const fq_stmt *stmt_by_id(const fq_pgconn *c, uint32_t id)
+{
+    for (const fq_stmt *s = c->lru_head; s; s = s->next)
+        if (s->id == id)
+            return s;
+    return NULL;
+}
+
+/* "fq<nonce>_<id>": a transaction pooler shares server sessions between clients, and a
+ * name another client prepared there must never run its SQL for us. */
+static void stmt_name(const fq_pgconn *c, uint32_t id, char *buf, size_t size)
+{
+    snprintf(buf, size, "fq%08x_%u", c->nonce, id);
+}
+
+/* Unpredictable across processes and hosts (getrandom), else as varied as we can make it. */
+static uint32_t make_nonce(const fq_pgconn *c)
+{
+    uint32_t n;
+    if (getrandom(&n, sizeof(n), GRND_NONBLOCK) == (ssize_t)sizeof(n))
+        return n;
+    return (uint32_t)(hash_sql((const char *)&c, sizeof(c)) ^ (uint64_t)time(NULL) ^
+                      ((uint64_t)getpid() << 16));
+}
+
 /* ============================================================================
  * Request queue
  * ========================================================================== */
@@ -220,6 +251,8 @@ fq_pgconn *fq_pgconn_start(const char *const *keys, const char *const *values,
     if (c == NULL)
         return NULL;
     c->pid = getpid();
+    c->nonce = make_nonce(c);
+    c->unnamed = max_statements == 0;
     fq_ring_init(&c->reqs, sizeof(fq_req));
     /* room for every statement of one request plus the one being evicted */
     c->max_stmts = max_statements > FQ_MAX_QUERIES ? max_statements : FQ_MAX_QUERIES + 1;
@@ -306,6 +339,11 @@ size_t fq_pgconn_statements(const fq_pgconn *c)
     return c->nstmts;
 }
 
+int fq_pgconn_misrouted(const fq_pgconn *c)
+{
+    return c->misrouted;
+}
+
 /* ============================================================================
  * Send
  * ========================================================================== */
@@ -314,8 +352,9 @@ size_t fq_pgconn_statements(const fq_pgconn *c)
 static int evict_one(fq_pgconn *c)
 {
     fq_stmt *victim = c->lru_tail;
-    char sql[32];
-    snprintf(sql, sizeof(sql), "DEALLOCATE fq%u", victim->id);
+    char name[32], sql[48];
+    stmt_name(c, victim->id, name, sizeof(name));
+    snprintf(sql, sizeof(sql), "DEALLOCATE %s", name);
     fq_req *r = req_push(c);
     if (r == NULL) {
         fq_err_set(&c->err, FQ_ERR_NOMEM, "out of memory");
@@ -401,7 +440,7 @@ int fq_pgconn_send(fq_pgconn *c, const fq_query *q, int nq, int simple, uint64_t
     /* Statements first: an eviction queues its DEALLOCATE ahead of this request. */
     fq_stmt *stmts[FQ_MAX_QUERIES] = {NULL};
     int fresh[FQ_MAX_QUERIES] = {0};
-    if (!simple) {
+    if (!simple && !c->unnamed) {
         for (int i = 0; i < nq; i++) {
             stmts[i] = stmt_for(c, q[i].sql, &fresh[i]);
             if (stmts[i] == NULL) {
@@ -426,9 +465,15 @@ int fq_pgconn_send(fq_pgconn *c, const fq_query *q, int nq, int simple, uint64_t
             return -1;
         return flush(c);
     }
-    for (int i = 0; i < nq; i++) {
-        char name[16];
-        snprintf(name, sizeof(name), "fq%u", stmts[i]->id);
+    for (int i = 0; i < nq && c->unnamed; i++) {
+        /* parse, bind and execute the unnamed statement: nothing outlives the request */
+        r->cmds[r->ncmds++] = (fq_cmd){CMD_EXEC, 0, q[i].quiet != 0, 0};
+        if (!PQsendQueryParams(c->pg, q[i].sql, q[i].nparams, NULL, q[i].values, NULL, NULL, 0))
+            goto send_failed;
+    }
+    for (int i = 0; i < nq && !c->unnamed; i++) {
+        char name[32];
+        stmt_name(c, stmts[i]->id, name, sizeof(name));
         if (fresh[i]) {
             r->cmds[r->ncmds++] = (fq_cmd){CMD_PREPARE, 0, 0, stmts[i]->id};
             if (!PQsendPrepare(c->pg, name, q[i].sql, 0, NULL))
@@ -459,8 +504,21 @@ static void keep_result(fq_req *r, PGresult *res)
         PQclear(res); /* the first error explains the request */
         return;
     }
+    if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+        r->failed = r->cur;
     PQclear(r->res);
     r->res = res;
+}
+
+/* DEALLOCATE ALL and DISCARD ALL (the caller's own SQL) dropped every statement on the
+ * server: forget them too, so that a statement found missing later means misrouting. */
+static void note_command(fq_pgconn *c, const PGresult *res)
+{
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return;
+    const char *tag = PQcmdStatus((PGresult *)res);
+    if (strcmp(tag, "DEALLOCATE ALL") == 0 || strcmp(tag, "DISCARD ALL") == 0)
+        stmt_free_all(c);
 }
 
 /* The server no longer has (26000: DEALLOCATE ALL, DISCARD ALL) or can no longer run
@@ -474,6 +532,12 @@ static int stale_statement(const PGresult *res)
 static void complete(fq_pgconn *c, fq_req *r)
 {
     int stale = stale_statement(r->res);
+    const char *state = stale ? PQresultErrorField(r->res, PG_DIAG_SQLSTATE) : NULL;
+    /* Missing although prepared here (its prepare succeeded in an earlier request, else it
+     * would be forgotten) and not dropped by our own SQL: another server session ran it. */
+    if (state && strcmp(state, "26000") == 0 && r->failed < r->ncmds &&
+        r->cmds[r->failed].kind == CMD_EXEC && stmt_by_id(c, r->cmds[r->failed].stmt_id))
+        c->misrouted = 1;
     r->done = 1;
     c->ndone++;
     for (int i = 0; i < r->ncmds; i++)
@@ -498,6 +562,7 @@ static int collect(fq_pgconn *c)
                 }
                 continue;
             }
+            note_command(c, res);
             ExecStatusType st = PQresultStatus(res);
             if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
                 PQclear(res);
@@ -530,6 +595,7 @@ static int collect(fq_pgconn *c)
             fq_err_set(&c->err, FQ_ERR_PG, "COPY is not supported by fraiseql's driver");
             return -1;
         default: {
+            note_command(c, res);
             fq_cmd *cmd = r->cur < r->ncmds ? &r->cmds[r->cur] : NULL;
             if (cmd != NULL && cmd->kind == CMD_PREPARE)
                 cmd->ok = 1;

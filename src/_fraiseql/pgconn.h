@@ -4,7 +4,8 @@
  * become ready for (fq_want); the caller waits (an asyncio reader/writer) and calls
  * fq_pgconn_step() again. Queries run in pipeline mode, each request ending with its own
  * sync so that one failure aborts nobody else's request; every distinct SQL text is
- * prepared once per connection (bounded LRU cache) and then executed by name. Completed
+ * prepared once per connection (bounded LRU cache) and then executed by name, or, for
+ * transaction poolers (PgBouncer < 1.21), every statement is sent unnamed. Completed
  * requests are popped in the order they were sent, with their PGresult. */
 #ifndef FQ_PGCONN_H
 #define FQ_PGCONN_H
@@ -42,7 +43,9 @@ typedef struct fq_query {
 typedef struct fq_pgconn fq_pgconn;
 
 /* Starts connecting (PQconnectStartParams, expand_dbname). NULL only when out of memory;
- * a connection that failed at once is returned in state FQ_PG_BROKEN. */
+ * a connection that failed at once is returned in state FQ_PG_BROKEN. max_statements
+ * bounds the cache of prepared statements; 0: none, every statement is sent unnamed
+ * (parse, bind and execute in one go), which a transaction pooler can route anywhere. */
 fq_pgconn *fq_pgconn_start(const char *const *keys, const char *const *values,
                            size_t max_statements);
 /* Advances the connection handshake: FQ_WANT_NONE once ready (or broken). */
@@ -56,6 +59,10 @@ PGconn *fq_pgconn_pg(const fq_pgconn *c); /* NULL once closed */
 const char *fq_pgconn_error(const fq_pgconn *c);
 size_t fq_pgconn_inflight(const fq_pgconn *c);
 size_t fq_pgconn_statements(const fq_pgconn *c);
+/* 1 once a statement this connection prepared, and still holds as prepared, was missing
+ * on the server: the server session changed under the connection (a transaction pooler
+ * routes each transaction to any server connection). Sticky. */
+int fq_pgconn_misrouted(const fq_pgconn *c);
 
 /* Queues a request of nq statements (prepared, one sync) and sends what the socket
  * takes; the request answers with its first error, else with the last result of a

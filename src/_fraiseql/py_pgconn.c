@@ -231,9 +231,9 @@ static PyObject *PGConn_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
                                      &PyTuple_Type, &values, &factory, &adapter, &max_statements))
         return NULL;
     Py_ssize_t n = PyTuple_GET_SIZE(keys);
-    if (PyTuple_GET_SIZE(values) != n || max_statements < 1) {
+    if (PyTuple_GET_SIZE(values) != n || max_statements < 0) {
         PyErr_SetString(PyExc_ValueError,
-                        "keys and values must have the same length; max_statements >= 1");
+                        "keys and values must have the same length; max_statements >= 0");
         return NULL;
     }
     const char **ck = PyMem_Calloc((size_t)n + 1, sizeof(char *));
@@ -454,6 +454,11 @@ static PyObject *PGConn_get_statements(PGConn *self, void *c)
     return PyLong_FromSize_t(fq_pgconn_statements(self->c));
 }
 
+static PyObject *PGConn_get_misrouted(PGConn *self, void *c)
+{
+    return PyBool_FromLong(fq_pgconn_misrouted(self->c));
+}
+
 static PyObject *PGConn_get_transaction_status(PGConn *self, void *c)
 {
     PGconn *pg = fq_pgconn_pg(self->c);
@@ -529,6 +534,8 @@ static PyGetSetDef PGConn_getset[] = {
     {"error", (getter)PGConn_get_error, NULL, "Why the connection failed or broke.", NULL},
     {"inflight", (getter)PGConn_get_inflight, NULL, "Requests sent and not yet settled.", NULL},
     {"statements", (getter)PGConn_get_statements, NULL, "Prepared statements cached.", NULL},
+    {"misrouted", (getter)PGConn_get_misrouted, NULL,
+     "True once a statement prepared here was missing on the server (a transaction pooler).", NULL},
     {"transaction_status", (getter)PGConn_get_transaction_status, NULL, "PQtransactionStatus",
      NULL},
     {"backend_pid", (getter)PGConn_get_backend_pid, NULL, "Server process id.", NULL},

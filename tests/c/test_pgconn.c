@@ -200,6 +200,71 @@ static void test_simple_protocol_and_close(const char *dsn)
     fq_pgconn_free(c);
 }
 
+static uint64_t send_script(fq_pgconn *c, const char *sql)
+{
+    fq_query q = {sql, 0, NULL, 0};
+    uint64_t seq = 0;
+    CHECK(fq_pgconn_send(c, &q, 1, 1, &seq) == 0);
+    return seq;
+}
+
+/* Collects the next request's result: whether it failed with SQLSTATE state. */
+static int next_error_is(fq_pgconn *c, const char *state)
+{
+    PGresult *r;
+    uint64_t seq;
+    collect(c, 1, &r, &seq);
+    const char *got = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    int same = got != NULL && strcmp(got, state) == 0;
+    PQclear(r);
+    return same;
+}
+
+static void test_unnamed_statements(const char *dsn)
+{
+    fq_pgconn *c = connect_to(dsn, 0);
+    const char *v41[] = {"41"};
+    send1(c, "SELECT $1::int + 1", 1, v41);
+    send1(c, "SELECT * FROM no_such_table_here", 0, NULL);
+    fq_query two[] = {{"SELECT set_config('fq.t', $1, true)", 1, v41, 1},
+                      {"SELECT current_setting('fq.t')", 0, NULL, 0}};
+    uint64_t seq;
+    CHECK(fq_pgconn_send(c, two, 2, 0, &seq) == 0);
+    send1(c, "SELECT count(*) FROM pg_prepared_statements", 0, NULL);
+    CHECK(next_value_is(c, "42"));
+    CHECK(next_error_is(c, "42P01"));
+    CHECK(next_value_is(c, "41")); /* one request, one transaction: the setting holds */
+    CHECK(next_value_is(c, "0"));  /* nothing named on the server */
+    CHECK(fq_pgconn_statements(c) == 0 && !fq_pgconn_misrouted(c));
+    fq_pgconn_free(c);
+}
+
+/* Statement names are unique to the connection; one found missing although prepared here
+ * means the server session changed under it; DEALLOCATE ALL is the caller's, not that. */
+static void test_missing_statements(const char *dsn)
+{
+    fq_pgconn *c = connect_to(dsn, 16);
+    send1(c, "SELECT 'a'", 0, NULL);
+    CHECK(next_value_is(c, "a"));
+    send_script(c, "DEALLOCATE ALL");
+    CHECK(next_value_is(c, "") && fq_pgconn_statements(c) == 0);
+    send1(c, "SELECT 'a'", 0, NULL);
+    CHECK(next_value_is(c, "a") && !fq_pgconn_misrouted(c));
+    send1(c, "SELECT name FROM pg_prepared_statements WHERE statement = 'SELECT ''a'''", 0, NULL);
+    PGresult *r;
+    uint64_t seq;
+    collect(c, 1, &r, &seq);
+    CHECK(strncmp(value(r), "fq", 2) == 0 && strchr(value(r), '_') != NULL);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "DEALLOCATE %s", value(r)); /* as another session would lack it */
+    PQclear(r);
+    send_script(c, sql);
+    CHECK(next_value_is(c, ""));
+    send1(c, "SELECT 'a'", 0, NULL);
+    CHECK(next_error_is(c, "26000") && fq_pgconn_misrouted(c));
+    fq_pgconn_free(c);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -212,6 +277,8 @@ int main(int argc, char **argv)
     test_two_statements_share_one_transaction(argv[1]);
     test_quiet_statements_around_the_query(argv[1]);
     test_simple_protocol_and_close(argv[1]);
+    test_unnamed_statements(argv[1]);
+    test_missing_statements(argv[1]);
     if (failures == 0)
         printf("test_pgconn: all passed\n");
     return failures ? 1 : 0;

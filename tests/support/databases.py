@@ -1,0 +1,34 @@
+"""Databases and roles on the suite's PostgreSQL for one test module."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fraiseql import db
+
+
+def database_with(pg_server: Any, pg_dsn: str, name: str, schema: str) -> str:
+    """DSN of a new database `name` on the suite's embedded server, holding `schema` (an SQL
+    script); with FRAISEQL_TEST_DSN (pg_server None) the script runs in that DSN's database."""
+    dsn = pg_dsn if pg_server is None else pg_server.create_database(name)
+
+    async def setup() -> None:
+        conn = await db.connect(dsn)
+        await conn.execute(schema)
+        await conn.close()
+
+    asyncio.run(setup())
+    return dsn
+
+
+def login_role(role: str) -> str:
+    """SQL creating the login role `role` unless it exists: roles belong to the cluster, and
+    outlive the databases of earlier runs on a server of one's own."""
+    return f"""
+DO $$BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+    CREATE ROLE {role} LOGIN;
+  END IF;
+END$$;
+"""
