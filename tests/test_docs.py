@@ -1,6 +1,7 @@
-"""The tutorial (docs/tutorial.md) runs as written, block by block, so the docs cannot rot.
+"""The pages of docs/ with code run as written, block by block, so the docs cannot rot.
 
-How the test reads the page's fenced blocks, by info string (the first word after the fence):
+Each page runs on a fresh database of its own, in a temporary project directory. How the test
+reads a page's fenced blocks, by info string (the first word after the fence):
 
 - `sql`: run against a fresh database, as one script.
 - `python` whose first line is `# path/to/file.py`: written to that file in the project
@@ -21,8 +22,9 @@ database for the page's placeholder `postgresql://localhost/bookstore` (also set
 DATABASE_URL for every block), and a free port for the default 127.0.0.1:8000 (servers get
 `--port N` appended). Every command resolves to this interpreter's environment.
 
-Then the page's GraphQL queries are answered once more by fraiseql's fast path and by
-graphql-core over the same schema: the tutorial shows what either path answers.
+Then the page's GraphQL queries (those its curl commands send) are answered once more by
+fraiseql's fast path and by graphql-core over the same schema: the page shows what either
+path answers.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ from support.cqrs import fresh_database
 import fraiseql
 from fraiseql.execute import format_response
 
-TUTORIAL = Path(__file__).parent.parent / "docs" / "tutorial.md"
+DOCS = Path(__file__).parent.parent / "docs"
+PAGES = ("tutorial.md", "read-models.md")  # the pages with code; every block of each runs
 PLACEHOLDER_DSN = "postgresql://localhost/bookstore"
 DEFAULT_ADDRESS = "127.0.0.1:8000"
 SERVER_COMMANDS = ("fraiseql serve ", "uvicorn ")
@@ -105,7 +108,7 @@ def check_output(block: Block, got: str) -> None:
     expected = block.output
     if expected is None:
         return
-    where = f"{TUTORIAL.name}:{expected.line}"
+    where = f"line {expected.line}"
     if expected.lang == "json":
         assert ordered(got) == ordered(expected.text), f"{where}: got {got}"
     else:
@@ -113,9 +116,10 @@ def check_output(block: Block, got: str) -> None:
 
 
 class Tutorial:
-    """Runs the blocks: the project directory, the environment, the namespace, the servers."""
+    """Runs a page's blocks: the project directory, the environment, the namespace, the servers."""
 
-    def __init__(self, project: Path, dsn: str) -> None:
+    def __init__(self, page: Path, project: Path, dsn: str) -> None:
+        self.page = page
         self.project = project
         self.dsn = dsn
         self.port = free_port()
@@ -161,7 +165,7 @@ class Tutorial:
                 f.write(text[file.end() :] if file.group(2) else text)
             return
         flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-        code = compile(text, f"{TUTORIAL.name}:{block.line}", "exec", flags=flags)
+        code = compile(text, f"{self.page.name}:{block.line}", "exec", flags=flags)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             result = eval(code, self.namespace)  # noqa: S307 - the page's own code, on purpose
@@ -227,44 +231,74 @@ def graphql_requests(blocks: list[Block]) -> list[tuple[str, dict[str, Any] | No
     return found
 
 
-@pytest.fixture
-def tutorial(
-    pg_server: Any, pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(params=PAGES)
+def page(
+    request: pytest.FixtureRequest,
+    pg_server: Any,
+    pg_dsn: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Tutorial]:
-    dsn = fresh_database(pg_server, pg_dsn, "docs_tutorial")
+    name = request.param
+    dsn = fresh_database(pg_server, pg_dsn, "docs_" + name.removesuffix(".md").replace("-", "_"))
     monkeypatch.setenv("DATABASE_URL", dsn)  # the page's Python reads it too
     fraiseql.reset_registry()
-    sys.path.insert(0, str(tmp_path))  # the page's `import bookstore.api`
-    runner = Tutorial(tmp_path, dsn)
+    sys.path.insert(0, str(tmp_path))  # the tutorial's `import bookstore.api`
+    runner = Tutorial(DOCS / name, tmp_path, dsn)
     try:
         yield runner
     finally:
         runner.close()
         sys.path.remove(str(tmp_path))
-        for name in [n for n in sys.modules if n.partition(".")[0] == PROJECT_PACKAGE]:
-            del sys.modules[name]
+        for module in [n for n in sys.modules if n.partition(".")[0] == PROJECT_PACKAGE]:
+            del sys.modules[module]
         fraiseql.reset_registry()
 
 
-def test_blocks_follow_the_convention() -> None:
-    blocks = read_blocks(TUTORIAL)
+@pytest.mark.parametrize("name", PAGES)
+def test_blocks_follow_the_convention(name: str) -> None:
+    blocks = read_blocks(DOCS / name)
+    assert blocks and all(b.lang in RUNNABLE for b in blocks)
+    assert any(b.output is not None for b in blocks)
+
+
+def test_every_page_with_code_runs() -> None:
+    with_code = {p.name for p in DOCS.glob("*.md") if "```" in p.read_text()}
+    assert with_code == set(PAGES)
+
+
+def test_the_tutorial_covers_the_path_to_a_served_api() -> None:
+    blocks = read_blocks(DOCS / "tutorial.md")
     assert {b.lang for b in blocks} == set(RUNNABLE)
-    assert sum(b.output is not None for b in blocks) >= 8
     assert len(graphql_requests(blocks)) >= 3
+    text = "".join(b.text for b in blocks)
+    for step in (
+        "CREATE TABLE tb_",
+        "ReadModel(",
+        "fraiseql migrate",
+        "@fraiseql.type(sql_source=",
+        "Repository(",
+        "@fraiseql.mutation",
+        "fraiseql serve ",
+        "app.mount(",
+    ):
+        assert step in text, step
 
 
-def test_tutorial_runs_as_written(tutorial: Tutorial) -> None:
-    blocks = read_blocks(TUTORIAL)
+def test_page_runs_as_written(page: Tutorial) -> None:
+    blocks = read_blocks(page.page)
     for block in blocks:
-        tutorial.run(block)
+        page.run(block)
+    requests = graphql_requests(blocks)
+    if not requests:
+        return
     # The page's queries: the fast path answers each, byte for byte as graphql-core does.
     schema = fraiseql.build_schema()
     executor = fraiseql.Executor(schema)
-    requests = graphql_requests(blocks)
 
     async def both() -> list[tuple[bytes, bytes]]:
         answers = []
-        async with fraiseql.create_pool(tutorial.dsn) as pool:
+        async with fraiseql.create_pool(page.dsn) as pool:
             for query, variables in requests:
                 ours = await executor.execute(query, variables, context={"db": pool})
                 theirs = await graphql.graphql(
@@ -273,6 +307,6 @@ def test_tutorial_runs_as_written(tutorial: Tutorial) -> None:
                 answers.append((ours, format_response(theirs.data, theirs.errors)))
         return answers
 
-    for ours, theirs in tutorial.loop.run_until_complete(both()):
+    for ours, theirs in page.loop.run_until_complete(both()):
         assert ours == theirs
     assert executor.fast_runs == len(requests)
