@@ -115,7 +115,7 @@ def check_output(block: Block, got: str) -> None:
         assert got.rstrip("\n") == expected.text.rstrip("\n"), f"{where}: got\n{got}"
 
 
-class Tutorial:
+class PageRun:
     """Runs a page's blocks: the project directory, the environment, the namespace, the servers."""
 
     def __init__(self, page: Path, project: Path, dsn: str) -> None:
@@ -238,13 +238,13 @@ def page(
     pg_dsn: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Tutorial]:
+) -> Iterator[PageRun]:
     name = request.param
     dsn = fresh_database(pg_server, pg_dsn, "docs_" + name.removesuffix(".md").replace("-", "_"))
     monkeypatch.setenv("DATABASE_URL", dsn)  # the page's Python reads it too
     fraiseql.reset_registry()
     sys.path.insert(0, str(tmp_path))  # the tutorial's `import bookstore.api`
-    runner = Tutorial(DOCS / name, tmp_path, dsn)
+    runner = PageRun(DOCS / name, tmp_path, dsn)
     try:
         yield runner
     finally:
@@ -267,6 +267,27 @@ def test_every_page_with_code_runs() -> None:
     assert with_code == set(PAGES)
 
 
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_relative_links_resolve(page: str) -> None:
+    for target in _LINK.findall((DOCS / page).read_text()):
+        if "://" in target:
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (DOCS / path).resolve() if path else DOCS / page
+        assert linked.is_file(), f"{page}: {target} names no file"
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.MULTILINE)
+            assert anchor in {slug(h) for h in headings}, f"{page}: {target} names no heading"
+
+
 def test_the_tutorial_covers_the_path_to_a_served_api() -> None:
     blocks = read_blocks(DOCS / "tutorial.md")
     assert {b.lang for b in blocks} == set(RUNNABLE)
@@ -285,7 +306,7 @@ def test_the_tutorial_covers_the_path_to_a_served_api() -> None:
         assert step in text, step
 
 
-def test_page_runs_as_written(page: Tutorial) -> None:
+def test_page_runs_as_written(page: PageRun) -> None:
     blocks = read_blocks(page.page)
     for block in blocks:
         page.run(block)
