@@ -49,6 +49,7 @@ from typing import Any
 import graphql
 import pytest
 from support.cqrs import fresh_database
+from support.tcp_relay import free_port
 
 import fraiseql
 from fraiseql.execute import format_response
@@ -91,12 +92,6 @@ def read_blocks(page: Path) -> list[Block]:
             assert lang in RUNNABLE, f"{page.name}:{block.line}: unknown info string {lang!r}"
             blocks.append(block)
     return blocks
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ordered(text: str) -> Any:
