@@ -20,7 +20,8 @@ Any other info string fails the test: every block is either run or compared.
 What the test substitutes, the only differences between the page and what runs: its own
 database for the page's placeholder `postgresql://localhost/bookstore` (also set as
 DATABASE_URL for every block), and a free port for the default 127.0.0.1:8000 (servers get
-`--port N` appended). Every command resolves to this interpreter's environment.
+`--port N` appended). Every command resolves to this interpreter's environment. Under `make
+test-asan` (libasan preloaded), curl runs without the preload, with which it hangs.
 
 Then the page's GraphQL queries (those its curl commands send) are answered once more by
 fraiseql's fast path and by graphql-core over the same schema: the page shows what either
@@ -61,6 +62,8 @@ DEFAULT_ADDRESS = "127.0.0.1:8000"
 SERVER_COMMANDS = ("fraiseql serve ", "uvicorn ")
 RUNNABLE = ("sql", "python", "sh")
 OUTPUTS = ("json", "text")
+# curl hangs with libasan preloaded (as PostgreSQL's binaries do): the shell runs it without.
+ASAN_SHELL_PRELUDE = 'curl() { env -u LD_PRELOAD curl "$@"; }\n'
 PROJECT_PACKAGE = "bookstore"  # the tutorial's package, forgotten by this process afterwards
 
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -124,6 +127,7 @@ class PageRun:
             "DATABASE_URL": dsn,
             "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
         }
+        self.shell_prelude = ASAN_SHELL_PRELUDE if "LD_PRELOAD" in os.environ else ""
         self.namespace: dict[str, Any] = {"__name__": "tutorial"}
         self.loop = asyncio.new_event_loop()
         self.server: subprocess.Popen[bytes] | None = None
@@ -174,7 +178,7 @@ class PageRun:
             self.start_server(shlex.split(text) + ["--port", str(self.port)])
             return
         done = subprocess.run(
-            ["bash", "-e", "-o", "pipefail", "-c", text],
+            ["bash", "-e", "-o", "pipefail", "-c", self.shell_prelude + text],
             cwd=self.project,
             env=self.env,
             capture_output=True,
