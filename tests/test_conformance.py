@@ -22,7 +22,7 @@ from support.graphql_model import Store, declare
 
 import fraiseql
 from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL, graphql_compat
-from fraiseql.execute import format_response
+from fraiseql.executor import format_response
 from fraiseql.plan import Limits, build_plan, compile_roots
 
 
