@@ -51,7 +51,7 @@ def infos() -> tuple[GraphQLResolveInfo, GraphQLResolveInfo]:
 def comparable(info: GraphQLResolveInfo) -> dict[str, Any]:
     """Each field of an info as something two executions can be compared by."""
     out: dict[str, Any] = {}
-    for name, value in zip(GraphQLResolveInfo._fields, info):
+    for name, value in info._asdict().items():
         if name == "field_nodes":
             value = [print_ast(node) for node in value]
         elif name == "path":
