@@ -49,6 +49,9 @@ from fraiseql.repository import current_selection
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
+_WRAPPED = graphql_compat.WRAPPED_VARIABLES
+_make_info = graphql_compat.make_info
+
 
 def _leaf(value: Any) -> Any:
     # As the schema's scalars serialize them: ISO 8601 dates, enum values (the fast path only
@@ -213,8 +216,8 @@ class Executor:
         # `values` as graphql-core passes variables to resolvers, `coerced` the plain dict.
         # graphql-core 3.3 passes their sources too, so it coerces them itself there.
         if not plan.operation.variable_definitions:
-            values: Any = graphql_compat.empty_variables()
-        elif plan.variables is not None and not graphql_compat.WRAPPED_VARIABLES:
+            values: Any = graphql_compat.empty_variables() if _WRAPPED else {}
+        elif plan.variables is not None and not _WRAPPED:
             values = plan.variables.coerce(variables or {})
         else:
             values = None
@@ -224,7 +227,7 @@ class Executor:
             )
             if isinstance(values, list):
                 return _request_error(values)
-        coerced = graphql_compat.coerced(values)
+        coerced = values.coerced if _WRAPPED else values
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
             masking = self._masking(debug, request_id)
             return await self._run_mutation(plan, variables, operation_name, context, masking)
@@ -321,7 +324,7 @@ class Executor:
             if root.tree is not None:
                 root.selection = to_native(root.tree)
                 # The request-independent part of the GraphQLResolveInfo this root gets.
-                root.make_info = graphql_compat.info_builder(
+                root.info_before, root.info_after = graphql_compat.info_parts(
                     field_name=root.field_name,
                     field_nodes=root.nodes,
                     return_type=root.field_def.type,
@@ -384,7 +387,7 @@ class Executor:
         args = root.args.values(coerced) if root.args is not None else None
         if args is None:  # raises the error graphql-core gives, if there is one
             args = get_argument_values(root.field_def, root.nodes[0], values)
-        info = root.make_info(values, context)  # type: ignore[misc]
+        info = _make_info((*root.info_before, values, context, *root.info_after))
         # While set, Repository.find_one/find return this field's fragment, rewritten in C.
         token = current_selection.set(root.selection)
         try:

@@ -9,7 +9,7 @@ helpers. Only public names are used; the info's field order is read from the cla
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import graphql
@@ -26,11 +26,6 @@ INFO_FIELDS: tuple[str, ...] = GraphQLResolveInfo._fields
 _REQUEST_AT = INFO_FIELDS.index("variable_values")
 if INFO_FIELDS[_REQUEST_AT + 1] != "context":
     raise ImportError(f"fraiseql: unsupported GraphQLResolveInfo layout {INFO_FIELDS}")
-
-
-def coerced(variables: Any) -> dict[str, Any]:
-    """The coerced values of what `get_variable_values` returned (not a list of errors)."""
-    return variables.coerced if WRAPPED_VARIABLES else variables  # type: ignore[no-any-return]
 
 
 def empty_variables() -> Any:
@@ -62,8 +57,12 @@ if "async_helpers" in INFO_FIELDS:
     _DEFAULTS["async_helpers"] = graphql.GraphQLResolveInfoHelpers(gather=_gather, track=_track)
 
 
-def info_builder(**fixed: Any) -> Callable[[Any, Any], GraphQLResolveInfo]:
-    """A function (variable_values, context) -> the info of one root field.
+# namedtuple's public constructor from one iterable: (*before, variable_values, context, *after)
+make_info = GraphQLResolveInfo._make
+
+
+def info_parts(**fixed: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The fields of a root field's info before and after (variable_values, context).
 
     `fixed` names the request-independent fields (field_name ... operation); the fields 3.3
     adds get what its executor gives them without an abort signal.
@@ -71,4 +70,4 @@ def info_builder(**fixed: Any) -> Callable[[Any, Any], GraphQLResolveInfo]:
     fields = {**_DEFAULTS, **fixed}
     before = tuple(fields[name] for name in INFO_FIELDS[:_REQUEST_AT])
     after = tuple(fields[name] for name in INFO_FIELDS[_REQUEST_AT + 2 :])
-    return lambda v, c: GraphQLResolveInfo(*before, v, c, *after)
+    return before, after

@@ -219,8 +219,9 @@ class RootField:
     tree: Tree | None
     args: ArgumentPlan | None  # None: arguments too complex, graphql-core coerces them
     selection: Any = None  # the native Selection built from `tree`
-    # (variable_values, context) -> its GraphQLResolveInfo; built with `selection`
-    make_info: Callable[[Any, Any], Any] | None = None
+    # Its GraphQLResolveInfo's fields around (variable_values, context); built with `selection`
+    info_before: tuple[Any, ...] = ()
+    info_after: tuple[Any, ...] = ()
     core: bool = False  # answered by graphql-core (with the other such roots)
 
 
