@@ -197,7 +197,7 @@ end
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -205,7 +205,7 @@ def _free_port() -> int:
 
 @contextmanager
 def _server(module_app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -243,7 +243,7 @@ def _server(module_app: str, env: dict[str, str]):  # type: ignore[no-untyped-de
         proc.wait(30)
 
 
-def _wrk(url: str, body: str, users: int, connections: int, seconds: int) -> dict[str, float]:
+def run_wrk(url: str, body: str, users: int, connections: int, seconds: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(LUA % (users, json.dumps(body)))
         script = f.name
@@ -303,7 +303,7 @@ def over_http(dsn: str, users: int, seconds: int, connections: list[int]) -> lis
                             "server": server,
                             "query": label,
                             "connections": c,
-                            **_wrk(url, body, users, c, seconds),
+                            **run_wrk(url, body, users, c, seconds),
                         }
                     )
     return rows
