@@ -203,6 +203,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_listening(proc: subprocess.Popen[bytes], port: int, what: str) -> None:
+    """Until `proc` accepts connections on `port`; RuntimeError (with its stderr) if it exits."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"{what} did not start: {err}") from None
+            time.sleep(0.1)
+
+
 @contextmanager
 def _server(module_app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
     port = free_port()
@@ -225,19 +239,9 @@ def _server(module_app: str, env: dict[str, str]):  # type: ignore[no-untyped-de
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{port}/graphql"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode()  # type: ignore[union-attr]
-                raise RuntimeError(f"{module_app} did not start: {err}") from None
-            time.sleep(0.1)
+    wait_listening(proc, port, module_app)
     try:
-        yield url
+        yield f"http://127.0.0.1:{port}/graphql"
     finally:
         proc.terminate()
         proc.wait(30)

@@ -17,10 +17,8 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_graphql import USER_QUERY, free_port, run_wrk  # noqa: E402
+from bench_graphql import USER_QUERY, free_port, run_wrk, wait_listening  # noqa: E402
 
 from fraiseql.demo import setup  # noqa: E402
 from fraiseql.embedded import EmbeddedPostgres  # noqa: E402
@@ -73,17 +71,9 @@ def serving(command: list[str], port: int, dsn: str) -> Iterator[int]:
         cwd=ROOT,
         env={**os.environ, "FRAISEQL_BENCH_DSN": dsn},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{command} did not start") from None
-            time.sleep(0.1)
+    wait_listening(proc, port, command[0])
     try:
         yield proc.pid
     finally:

@@ -36,24 +36,14 @@ def collect_fields(
     object_type: GraphQLObjectType,
     selection_sets: list[SelectionSetNode],
 ) -> Fields:
-    """The fields of `selection_sets` on `object_type`, in order, keyed by response key."""
+    """The fields of `selection_sets` on `object_type`, in order, keyed by response key.
+
+    One selection set for the root; for a field, the sets of all its nodes (merged)."""
     fields: Fields = {}
     visited: set[str] = set()
     for selection_set in selection_sets:
         _collect(schema, fragments, variables, object_type, selection_set, fields, visited)
     return fields
-
-
-def collect_sub_fields(
-    schema: GraphQLSchema,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-    object_type: GraphQLObjectType,
-    field_nodes: list[FieldNode],
-) -> Fields:
-    """The merged sub-selections of the nodes of one response key."""
-    sets = [node.selection_set for node in field_nodes if node.selection_set]
-    return collect_fields(schema, fragments, variables, object_type, sets)
 
 
 def _collect(

@@ -46,7 +46,7 @@ from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL
-from fraiseql.collect import Uncollectable, collect_fields, collect_sub_fields
+from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.schema import STRINGIFIED_SCALARS, FieldInfo
 
 Tree = tuple[str, tuple[tuple[str, "str | None", "Tree | None", int], ...]]
@@ -161,7 +161,8 @@ def compile_tree(
     values differ from its names, introspection): the caller then uses graphql-core.
     """
     out = []
-    subfields = collect_sub_fields(schema, fragments, variables, object_type, field_nodes)
+    sets = [node.selection_set for node in field_nodes if node.selection_set]
+    subfields = collect_fields(schema, fragments, variables, object_type, sets)
     for key, nodes in subfields.items():
         name = nodes[0].name.value
         if name == "__typename":
