@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,server,bench,lint
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test test-browser build lint sql-reference test-asan test-c fuzz bench bench-core count-core clean
+.PHONY: demo test test-browser build lint sql-reference test-asan test-c test-graphql-core fuzz bench bench-core count-core clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -27,6 +27,25 @@ test-browser: build
 	@dpkg-query -W $(BROWSER_PACKAGES) >/dev/null 2>&1 || PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS) $(BROWSER_PACKAGES)
 	$(PY) -m pytest -q -m browser
 
+# The suite again under each supported graphql-core minor release that .venv does not have (a
+# fresh .venv gets the newest), each in its own venv: .venv-graphql-core-3.2, ...; the
+# extension is the one `build` made in place, so .venv is untouched.
+GRAPHQL_CORE_MINORS := 3.2 3.3
+test-graphql-core: build
+	@have=$$($(PY) -c 'import graphql; print("%d.%d" % graphql.version_info[:2])'); \
+	for minor in $(GRAPHQL_CORE_MINORS); do \
+		[ "$$minor" = "$$have" ] || $(MAKE) --no-print-directory test-graphql-core-$$minor || exit 1; \
+	done
+
+.venv-graphql-core-%/.installed: pyproject.toml setup.py
+	[ -x .venv-graphql-core-$*/bin/python ] || $(PYTHON) -m venv .venv-graphql-core-$*
+	.venv-graphql-core-$*/bin/python -m pip install -q -e ".[test,server]" "graphql-core==$*.*"
+	touch $@
+
+.PRECIOUS: .venv-graphql-core-%/.installed
+test-graphql-core-%: build .venv-graphql-core-%/.installed
+	.venv-graphql-core-$*/bin/python -m pytest -q
+
 # ruff (lint and format) over the Python, clang-format over the C; both configured in the repo.
 LINT_PACKAGES := clang-format
 lint: $(VENV)/.installed
@@ -47,7 +66,7 @@ sql-reference: build
 	$(PY) scripts/sql_reference.py
 
 clean:
-	rm -rf build $(VENV) .venv-asan fraiseql/*.so fraiseql/.built tests/c/build benchmarks/out
+	rm -rf build $(VENV) .venv-asan .venv-graphql-core-* fraiseql/*.so fraiseql/.built tests/c/build benchmarks/out
 
 # C-level benchmark of the core, SSE2 and portable scanning side by side.
 CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/shape.c src/_fraiseql/buf.c src/_fraiseql/ring.c

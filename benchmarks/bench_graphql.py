@@ -197,15 +197,29 @@ end
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+def wait_listening(proc: subprocess.Popen[bytes], port: int, what: str) -> None:
+    """Until `proc` accepts connections on `port`; RuntimeError (with its stderr) if it exits."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"{what} did not start: {err}") from None
+            time.sleep(0.1)
+
+
 @contextmanager
 def _server(module_app: str, env: dict[str, str]):  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -225,25 +239,15 @@ def _server(module_app: str, env: dict[str, str]):  # type: ignore[no-untyped-de
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{port}/graphql"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode()  # type: ignore[union-attr]
-                raise RuntimeError(f"{module_app} did not start: {err}") from None
-            time.sleep(0.1)
+    wait_listening(proc, port, module_app)
     try:
-        yield url
+        yield f"http://127.0.0.1:{port}/graphql"
     finally:
         proc.terminate()
         proc.wait(30)
 
 
-def _wrk(url: str, body: str, users: int, connections: int, seconds: int) -> dict[str, float]:
+def run_wrk(url: str, body: str, users: int, connections: int, seconds: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(LUA % (users, json.dumps(body)))
         script = f.name
@@ -303,7 +307,7 @@ def over_http(dsn: str, users: int, seconds: int, connections: list[int]) -> lis
                             "server": server,
                             "query": label,
                             "connections": c,
-                            **_wrk(url, body, users, c, seconds),
+                            **run_wrk(url, body, users, c, seconds),
                         }
                     )
     return rows

@@ -1,4 +1,12 @@
-"""fraiseql: GraphQL for Python on PostgreSQL, served from JSONB read models through C."""
+"""fraiseql: GraphQL for Python on PostgreSQL, served from JSONB read models through C.
+
+The rewriter, the driver and the declarations import without graphql-core: the GraphQL layer
+(`build_schema`, `execute`, `create_app`, ...) is loaded on first use (PEP 562), so
+`import fraiseql` stays cheap and works whatever graphql-core version is installed.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from fraiseql._native import native as _native
 
@@ -13,7 +21,6 @@ FIELD_ID: int = _native.ID
 NON_NULL: int = _native.NON_NULL
 ITEMS_NON_NULL: int = _native.ITEMS_NON_NULL
 
-from fraiseql import http  # noqa: E402
 from fraiseql.db import Connection, Pool, Record, connect, create_pool  # noqa: E402
 from fraiseql.errors import (  # noqa: E402
     DatabaseError,
@@ -28,10 +35,6 @@ from fraiseql.errors import (  # noqa: E402
     QueryCanceledError,
     TransactionRollbackError,
 )
-from fraiseql.execute import Executor, execute  # noqa: E402
-from fraiseql.http import create_app  # noqa: E402
-from fraiseql.plan import Limits  # noqa: E402
-from fraiseql.schema import build_schema  # noqa: E402
 from fraiseql.types import (  # noqa: E402
     ID,
     JSON,
@@ -45,6 +48,47 @@ from fraiseql.types import (  # noqa: E402
     reset_registry,
     type,
 )
+
+if TYPE_CHECKING:
+    from fraiseql import http
+    from fraiseql.executor import Executor, execute
+    from fraiseql.http import create_app
+    from fraiseql.plan import Limits
+    from fraiseql.schema import build_schema
+
+# The GraphQL layer's public names -> the module that defines them (None: the module itself).
+_GRAPHQL_LAYER: dict[str, tuple[str, str | None]] = {
+    "Executor": ("fraiseql.executor", "Executor"),
+    "execute": ("fraiseql.executor", "execute"),
+    "create_app": ("fraiseql.http", "create_app"),
+    "http": ("fraiseql.http", None),
+    "Limits": ("fraiseql.plan", "Limits"),
+    "build_schema": ("fraiseql.schema", "build_schema"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _GRAPHQL_LAYER[name]
+    except KeyError:
+        raise AttributeError(f"module 'fraiseql' has no attribute {name!r}") from None
+    try:
+        module = import_module(module_name)
+    except ImportError as exc:
+        if not (exc.name or "").startswith("graphql"):
+            raise
+        raise ImportError(
+            f"fraiseql.{name} needs graphql-core, which could not be imported ({exc}); "
+            "installing fraiseql (pip install fraiseql) brings the versions it supports"
+        ) from exc
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_GRAPHQL_LAYER})
+
 
 __version__ = "0.1.0.dev0"
 

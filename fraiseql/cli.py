@@ -10,12 +10,17 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from fraiseql import demo, serve
+from fraiseql import demo, schema_export, serve
 from fraiseql.cqrs import commands as cqrs_commands
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-GROUPS: list[Register] = [cqrs_commands.register, serve.register, demo.register]
+GROUPS: list[Register] = [
+    cqrs_commands.register,
+    serve.register,
+    schema_export.register,
+    demo.register,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

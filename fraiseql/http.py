@@ -26,7 +26,7 @@ from graphql import GraphQLSchema, OperationType
 
 from fraiseql import bounded_json
 from fraiseql.accept import negotiate
-from fraiseql.execute import Executor, dumps
+from fraiseql.executor import Executor, dumps
 from fraiseql.graphiql import check_assets, graphiql_page
 from fraiseql.masking import internal_error
 from fraiseql.plan import Limits, LRUCache

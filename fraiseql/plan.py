@@ -42,11 +42,11 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL
+from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.schema import STRINGIFIED_SCALARS, FieldInfo
 
 Tree = tuple[str, tuple[tuple[str, "str | None", "Tree | None", int], ...]]
@@ -161,7 +161,8 @@ def compile_tree(
     values differ from its names, introspection): the caller then uses graphql-core.
     """
     out = []
-    subfields = collect_sub_fields(schema, fragments, variables, object_type, field_nodes)
+    sets = [node.selection_set for node in field_nodes if node.selection_set]
+    subfields = collect_fields(schema, fragments, variables, object_type, sets)
     for key, nodes in subfields.items():
         name = nodes[0].name.value
         if name == "__typename":
@@ -193,7 +194,7 @@ def directive_variables(document: DocumentNode) -> tuple[str, ...]:
         for sel in selection_set.selections:
             for directive in sel.directives or ():
                 if directive.name.value in ("include", "skip"):
-                    for arg in directive.arguments:
+                    for arg in directive.arguments or ():
                         if isinstance(arg.value, VariableNode):
                             names.add(arg.value.name.value)
             walk(getattr(sel, "selection_set", None))
@@ -219,7 +220,9 @@ class RootField:
     tree: Tree | None
     args: ArgumentPlan | None  # None: arguments too complex, graphql-core coerces them
     selection: Any = None  # the native Selection built from `tree`
-    info_head: tuple[Any, ...] = ()  # GraphQLResolveInfo's first fields, built with `selection`
+    # Its GraphQLResolveInfo's fields around (variable_values, context); built with `selection`
+    info_before: tuple[Any, ...] = ()
+    info_after: tuple[Any, ...] = ()
     core: bool = False  # answered by graphql-core (with the other such roots)
 
 
@@ -313,7 +316,7 @@ def variable_plan(schema: GraphQLSchema, op: OperationDefinitionNode) -> Variabl
 
 def argument_plan(field_def: GraphQLField, node: FieldNode) -> ArgumentPlan | None:
     """How to build a root field's arguments; None when graphql-core has to do it."""
-    given = {arg.name.value: arg.value for arg in node.arguments}
+    given = {arg.name.value: arg.value for arg in node.arguments or ()}
     const: dict[str, Any] = {}
     from_variables = []
     for name, arg_def in field_def.args.items():
@@ -425,7 +428,20 @@ def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) 
     if op is None or op.operation != OperationType.QUERY:
         return None
     root_type = schema.query_type
-    roots = collect_fields(schema, plan.fragments, variables, root_type, op.selection_set)
+    try:
+        return _compile_roots(schema, plan, variables, op, root_type)
+    except Uncollectable:
+        return None
+
+
+def _compile_roots(
+    schema: GraphQLSchema,
+    plan: Plan,
+    variables: dict[str, Any],
+    op: OperationDefinitionNode,
+    root_type: GraphQLObjectType,
+) -> Variant | None:
+    roots = collect_fields(schema, plan.fragments, variables, root_type, [op.selection_set])
     out: list[RootField] = []
     for key, nodes in roots.items():
         name = nodes[0].name.value

@@ -207,6 +207,8 @@ class _Enum(GraphQLEnumType):
                 f"Enum '{self.name}' cannot represent value: {output_value!r}"
             ) from None
 
+    coerce_output_value = serialize  # graphql-core 3.3's name for it
+
 
 # ---------------------------------------------------------------- resolvers
 

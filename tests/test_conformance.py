@@ -21,8 +21,8 @@ from support.graphql_corpus import CORPUS, HAND_WRITTEN, Case
 from support.graphql_model import Store, declare
 
 import fraiseql
-from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL
-from fraiseql.execute import format_response
+from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL, graphql_compat
+from fraiseql.executor import format_response
 from fraiseql.plan import Limits, build_plan, compile_roots
 
 
@@ -121,9 +121,10 @@ def test_compiled_trees_select_what_graphql_core_selects(model: Any) -> None:
         )
         if result.errors:
             continue  # null propagation and resolver errors are graphql-core's job
-        coerced = graphql.execution.values.get_variable_values(
-            schema, plan.operation.variable_definitions, variables or {}
+        values = graphql.execution.values.get_variable_values(
+            schema, plan.operation.variable_definitions or (), variables or {}
         )
+        coerced = values.coerced if graphql_compat.WRAPPED_VARIABLES else values
         variant = compile_roots(schema, plan, coerced)
         if variant is None or variant.core_document is not None:
             continue
@@ -136,7 +137,7 @@ def test_compiled_trees_select_what_graphql_core_selects(model: Any) -> None:
             args = root.args.values(coerced) if root.args else None
             if args is None:
                 args = graphql.execution.values.get_argument_values(
-                    root.field_def, root.nodes[0], coerced
+                    root.field_def, root.nodes[0], values
                 )
             value = asyncio.run(root.fn(None, **args))
             data[root.key] = python_rewrite(value, root.tree)

@@ -25,7 +25,7 @@ from support.tcp_relay import address, free_port, relay, through
 
 import fraiseql
 from fraiseql.demo import setup
-from fraiseql.execute import format_response
+from fraiseql.executor import format_response
 
 USERS, POSTS = 40, 300
 # Both sides word masked errors with this id (a fresh one per request otherwise).

@@ -135,7 +135,7 @@ def test_variants_are_compiled_per_directive_values(schema: Any) -> None:
 
 
 def test_variants_per_plan_are_bounded(schema: Any) -> None:
-    from fraiseql.execute import MAX_VARIANTS
+    from fraiseql.executor import MAX_VARIANTS
 
     names = [f"v{i}" for i in range(6)]
     query = (

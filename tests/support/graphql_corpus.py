@@ -119,6 +119,11 @@ HAND_WRITTEN: list[Case] = [
         None,
     ),
     ("{ user(id: 1) { id email @skip(if: false) @include(if: true) } }", None, None),
+    # A null `if` (a defaulted nullable variable set to null): graphql-core's error, not the
+    # variant compiled for false.
+    ("query($x: Boolean = true) { user(id: 1) { id email @include(if: $x) } }", {"x": False}, None),
+    ("query($x: Boolean = true) { user(id: 1) { id email @include(if: $x) } }", {"x": None}, None),
+    ("query($x: Boolean = false) { user(id: 1) @skip(if: $x) { id } }", {}, None),
     # multiple root fields, mixed paths
     ("{ user(id: 1) { id } users(limit: 2) { id } maybeUser(id: 9) { id } }", None, None),
     ("{ greeting user(id: 1) { id } }", None, None),

@@ -26,14 +26,14 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     GraphQLNonNull,
-    GraphQLResolveInfo,
     GraphQLSchema,
     OperationType,
 )
 from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
-from graphql.pyutils import Path, is_awaitable
+from graphql.pyutils import Path
 
+from fraiseql import graphql_compat
 from fraiseql._native import native as _native
 from fraiseql.masking import format_errors
 from fraiseql.plan import (
@@ -48,6 +48,9 @@ from fraiseql.plan import (
 from fraiseql.repository import current_selection
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
+
+_WRAPPED = graphql_compat.WRAPPED_VARIABLES
+_make_info = graphql_compat.make_info
 
 
 def _leaf(value: Any) -> Any:
@@ -210,16 +213,21 @@ class Executor:
         assert plan.operation is not None
         if variables is not None and not isinstance(variables, dict):
             return _request_error([GraphQLError("Variables must be an object.")])
-        coerced: dict[str, Any] | None = {}
-        if plan.operation.variable_definitions:
-            coerced = plan.variables.coerce(variables or {}) if plan.variables else None
-            if coerced is None:  # graphql-core coerces again, and words any error
-                result = get_variable_values(
-                    self.schema, plan.operation.variable_definitions, variables or {}
-                )
-                if isinstance(result, list):
-                    return _request_error(result)
-                coerced = result
+        # `values` as graphql-core passes variables to resolvers, `coerced` the plain dict.
+        # graphql-core 3.3 passes their sources too, so it coerces them itself there.
+        if not plan.operation.variable_definitions:
+            values: Any = graphql_compat.empty_variables() if _WRAPPED else {}
+        elif plan.variables is not None and not _WRAPPED:
+            values = plan.variables.coerce(variables or {})
+        else:
+            values = None
+        if values is None:  # graphql-core coerces (again), and words any error
+            values = get_variable_values(
+                self.schema, plan.operation.variable_definitions, variables or {}
+            )
+            if isinstance(values, list):
+                return _request_error(values)
+        coerced = values.coerced if _WRAPPED else values
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
             masking = self._masking(debug, request_id)
             return await self._run_mutation(plan, variables, operation_name, context, masking)
@@ -229,12 +237,14 @@ class Executor:
                 roots = variant.roots
                 if len(roots) == 1 and variant.core_document is None:  # inlined: the common case
                     root = roots[0]
-                    fragment = await self._resolve(plan, root, coerced, context)
+                    fragment = await self._resolve(root, coerced, values, context)
                     self.fast_runs += 1
                     # One join: the fragment (tens of KB for lists) is copied once.
                     return b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
                 masking = self._masking(debug, request_id)
-                response = await self._run_fast(plan, variant, coerced, variables, context, masking)
+                response = await self._run_fast(
+                    plan, variant, coerced, values, variables, context, masking
+                )
                 self.fast_runs += 1
                 return response
             except _NeedsGraphQLCore:
@@ -302,10 +312,9 @@ class Executor:
     # ------------------------------------------------------------ fast path
 
     def _variant(self, plan: Plan, coerced: dict[str, Any]) -> Variant | None:
+        # The values themselves: a null one must not reuse the variant compiled for false.
         key = (
-            tuple(bool(coerced.get(name)) for name in plan.directive_vars)
-            if plan.directive_vars
-            else ()
+            tuple(coerced.get(name) for name in plan.directive_vars) if plan.directive_vars else ()
         )
         found = plan.variants.get(key, _NOT_COMPILED)
         if found is not _NOT_COMPILED:
@@ -315,16 +324,16 @@ class Executor:
             if root.tree is not None:
                 root.selection = to_native(root.tree)
                 # The request-independent part of the GraphQLResolveInfo this root gets.
-                root.info_head = (
-                    root.field_name,
-                    root.nodes,
-                    root.field_def.type,
-                    self.schema.query_type,
-                    Path(None, root.key, self.schema.query_type.name),
-                    self.schema,  # type: ignore[union-attr]
-                    plan.fragments,
-                    None,
-                    plan.operation,
+                root.info_before, root.info_after = graphql_compat.info_parts(
+                    field_name=root.field_name,
+                    field_nodes=root.nodes,
+                    return_type=root.field_def.type,
+                    parent_type=self.schema.query_type,
+                    path=Path(None, root.key, self.schema.query_type.name),  # type: ignore[union-attr]
+                    schema=self.schema,
+                    fragments=plan.fragments,
+                    root_value=None,
+                    operation=plan.operation,
                 )
         if len(plan.variants) < MAX_VARIANTS:  # 2**n combinations must not grow memory unbounded
             plan.variants[key] = variant
@@ -335,12 +344,13 @@ class Executor:
         plan: Plan,
         variant: Variant,
         coerced: dict[str, Any],
+        values: Any,
         variables: Any,
         context: Any,
         masking: _Masking,
     ) -> Response:
         roots = variant.roots
-        jobs = [self._resolve(plan, r, coerced, context) for r in roots if not r.core]
+        jobs = [self._resolve(r, coerced, values, context) for r in roots if not r.core]
         if variant.core_document is not None:
             name = plan.operation.name.value if plan.operation.name else None  # type: ignore[union-attr]
             jobs.append(self._graphql_core(variant.core_document, variables, name, context))
@@ -370,14 +380,14 @@ class Executor:
         return Response(b"".join(parts), core is not None and bool(core.errors))
 
     async def _resolve(
-        self, plan: Plan, root: RootField, coerced: dict[str, Any], context: Any
+        self, root: RootField, coerced: dict[str, Any], values: Any, context: Any
     ) -> bytes:
         if root.fn is None:
             return b'"' + self.schema.query_type.name.encode() + b'"'  # type: ignore[union-attr]
         args = root.args.values(coerced) if root.args is not None else None
         if args is None:  # raises the error graphql-core gives, if there is one
-            args = get_argument_values(root.field_def, root.nodes[0], coerced)
-        info = tuple.__new__(GraphQLResolveInfo, (*root.info_head, coerced, context, is_awaitable))
+            args = get_argument_values(root.field_def, root.nodes[0], values)
+        info = _make_info((*root.info_before, values, context, *root.info_after))
         # While set, Repository.find_one/find return this field's fragment, rewritten in C.
         token = current_selection.set(root.selection)
         try:

@@ -1,0 +1,73 @@
+"""What differs between graphql-core 3.2 and 3.3, detected once at import, in one place.
+
+The fast path hands resolvers the `GraphQLResolveInfo` graphql-core itself would build, and
+reads variables the way the installed version represents them: 3.2 passes the coerced
+dict, 3.3 a `VariableValues(sources, coerced)` and, in the info, an abort signal and async
+helpers. Only public names are used; the info's field order is read from the class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+import graphql
+from graphql import GraphQLResolveInfo
+from graphql.execution import values as _values
+from graphql.pyutils import is_awaitable
+
+# True from 3.3 on: variables travel as VariableValues(sources, coerced).
+WRAPPED_VARIABLES: bool = hasattr(_values, "VariableValues")
+
+INFO_FIELDS: tuple[str, ...] = GraphQLResolveInfo._fields
+# The two fields a request decides, side by side in 3.2 and 3.3; every other field is fixed
+# per compiled root field, so the info is built positionally around them.
+_REQUEST_AT = INFO_FIELDS.index("variable_values")
+if INFO_FIELDS[_REQUEST_AT + 1] != "context":
+    raise ImportError(f"fraiseql: unsupported GraphQLResolveInfo layout {INFO_FIELDS}")
+
+
+def empty_variables() -> Any:
+    """The variables of an operation that defines none, as graphql-core passes them."""
+    return _values.VariableValues({}, {}) if WRAPPED_VARIABLES else {}
+
+
+# ---------------------------------------------------------------- 3.3's async helpers
+
+_background: set[asyncio.Future[Any]] = set()
+
+
+def _track(items: Sequence[Any]) -> None:
+    # As graphql-core's track_async_work: settle awaitables in the background, errors observed.
+    awaitables = [item for item in items if is_awaitable(item)]
+    if awaitables:
+        future = asyncio.gather(*awaitables, return_exceptions=True)
+        _background.add(future)
+        future.add_done_callback(_background.discard)
+
+
+def _gather(items: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    return graphql.pyutils.gather_with_cancel(*items)  # type: ignore[no-any-return]
+
+
+# Fields graphql-core 3.3 adds, as its executor fills them when no abort signal is given.
+_DEFAULTS: dict[str, Any] = {"is_awaitable": is_awaitable, "abort_signal": None}
+if "async_helpers" in INFO_FIELDS:
+    _DEFAULTS["async_helpers"] = graphql.GraphQLResolveInfoHelpers(gather=_gather, track=_track)
+
+
+# namedtuple's public constructor from one iterable: (*before, variable_values, context, *after)
+make_info = GraphQLResolveInfo._make
+
+
+def info_parts(**fixed: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The fields of a root field's info before and after (variable_values, context).
+
+    `fixed` names the request-independent fields (field_name ... operation); the fields 3.3
+    adds get what its executor gives them without an abort signal.
+    """
+    fields = {**_DEFAULTS, **fixed}
+    before = tuple(fields[name] for name in INFO_FIELDS[:_REQUEST_AT])
+    after = tuple(fields[name] for name in INFO_FIELDS[_REQUEST_AT + 2 :])
+    return before, after
