@@ -53,7 +53,7 @@ from support.cqrs import fresh_database
 from support.tcp_relay import free_port
 
 import fraiseql
-from fraiseql.execute import format_response
+from fraiseql.executor import format_response
 
 DOCS = Path(__file__).parent.parent / "docs"
 PAGES = ("tutorial.md", "read-models.md")  # the pages with code; every block of each runs
