@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import enum as py_enum
 import json
+from decimal import Decimal
+from json.encoder import c_make_encoder, encode_basestring
 from inspect import isawaitable
 from types import CoroutineType
 from typing import Any, NamedTuple
@@ -45,26 +47,59 @@ from fraiseql.plan import (
     compile_roots,
 )
 from fraiseql.repository import current_selection
+from fraiseql.scalars import leaf_text
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
 
+class _JSONNumber(str):
+    """A Decimal's digits, written into the response as a JSON number (not a string)."""
+
+    __slots__ = ()
+
+
+class _HasDecimal(Exception):
+    """The value holds a Decimal: encode it again with the number-writing encoder."""
+
+
 def _leaf(value: Any) -> Any:
-    # As the schema's scalars serialize them: ISO 8601 dates, enum values (the fast path only
-    # takes enums whose values are their names), UUID and Decimal as strings.
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    # Python values that are not JSON, written as the scalar registry says: ISO 8601 dates,
+    # UUID as text, enums by value (the fast path only takes enums whose values are their
+    # names), a Decimal as a number with its digits (as a stored JSON number is copied).
     if isinstance(value, py_enum.Enum):
         return value.value
-    return str(value)
+    text = leaf_text(value)
+    return str(value) if text is None else text
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_leaf)
+def _leaf_no_decimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        raise _HasDecimal
+    return _leaf(value)
+
+
+def _leaf_decimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _JSONNumber(leaf_text(value))
+    return _leaf(value)
+
+
+def _string(text: str) -> str:
+    return text if type(text) is _JSONNumber else encode_basestring(text)
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_leaf_no_decimal)
+# The C encoder with a string hook, since no stdlib encoder writes a number's own digits;
+# a hook call per string, so only for values holding a Decimal.
+_encode_decimals = c_make_encoder(None, _leaf_decimal, _string, None, ":", ",", False, False, True)
 
 
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes of resolver data (datetime, date, UUID, Decimal, enums included)."""
-    return _ENCODER.encode(value).encode()
+    try:
+        return _ENCODER.encode(value).encode()
+    except _HasDecimal:
+        return "".join(_encode_decimals(value, 0)).encode()
 
 
 def format_response(

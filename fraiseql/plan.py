@@ -46,8 +46,9 @@ from graphql.execution.collect_fields import collect_fields, collect_sub_fields
 from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL
-from fraiseql.schema import STRINGIFIED_SCALARS, FieldInfo
+from fraiseql import ITEMS_NON_NULL, NON_NULL
+from fraiseql.scalars import by_name
+from fraiseql.schema import FieldInfo
 
 Tree = tuple[str, tuple[tuple[str, "str | None", "Tree | None", int], ...]]
 
@@ -143,9 +144,8 @@ def _flags(gql: Any) -> int:
     inner = gql.of_type if isinstance(gql, GraphQLNonNull) else gql
     if isinstance(inner, GraphQLList) and isinstance(inner.of_type, GraphQLNonNull):
         flags |= ITEMS_NON_NULL
-    if _named(gql).name in STRINGIFIED_SCALARS:
-        flags |= FIELD_ID
-    return flags
+    scalar = by_name(_named(gql).name)
+    return flags | scalar.flags if scalar is not None else flags
 
 
 def compile_tree(

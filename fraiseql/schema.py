@@ -20,156 +20,32 @@ reads to decide whether a selection can be served from stored JSON.
 from __future__ import annotations
 
 import builtins
-import datetime as dt
 import enum as py_enum
 import inspect
-import json
 import types as py_types
 import typing
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from graphql import (
     GraphQLArgument,
-    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLEnumValue,
     GraphQLError,
     GraphQLField,
-    GraphQLFloat,
-    GraphQLID,
     GraphQLInputField,
     GraphQLInputObjectType,
-    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLScalarType,
     GraphQLSchema,
-    GraphQLString,
     Undefined,
     validate_schema,
-    value_from_ast_untyped,
 )
 
-from fraiseql.types import ID, JSON, OperationDef, Registry, TypeDef, get_registry, to_camel
-
-# ---------------------------------------------------------------- custom scalars
-
-
-def _iso_serialize(kind: builtins.type, name: str) -> Callable[[Any], str]:
-    def serialize(value: Any) -> str:
-        if isinstance(value, str):  # already ISO text, as stored in JSON
-            return value
-        if isinstance(value, kind):
-            return value.isoformat()
-        raise GraphQLError(f"{name} cannot represent value: {value!r}")
-
-    return serialize
-
-
-def _iso_parse(kind: Any, name: str) -> Callable[[Any], Any]:
-    def parse(value: Any) -> Any:
-        if not isinstance(value, str):
-            raise GraphQLError(f"{name} expects an ISO 8601 string, got {value!r}")
-        try:
-            return kind.fromisoformat(value)
-        except ValueError as exc:
-            raise GraphQLError(f"{name} cannot parse {value!r}: {exc}") from None
-
-    return parse
-
-
-def _literal(parse_value: Callable[[Any], Any]) -> Callable[..., Any]:
-    return lambda node, variables=None: parse_value(value_from_ast_untyped(node, variables))
-
-
-def _uuid_serialize(value: Any) -> str:
-    if isinstance(value, (str, uuid.UUID)):
-        return str(value)
-    raise GraphQLError(f"UUID cannot represent value: {value!r}")
-
-
-def _uuid_parse(value: Any) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise GraphQLError(f"UUID cannot parse {value!r}") from None
-
-
-def _decimal_serialize(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
-        return str(value)
-    raise GraphQLError(f"Decimal cannot represent value: {value!r}")
-
-
-def _decimal_parse(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise GraphQLError(f"Decimal expects a number or a numeric string, got {value!r}")
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        raise GraphQLError(f"Decimal cannot parse {value!r}") from None
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _scalar(
-    name: str, description: str, serialize: Callable[[Any], Any], parse: Callable[[Any], Any]
-) -> GraphQLScalarType:
-    return GraphQLScalarType(
-        name,
-        description=description,
-        serialize=serialize,
-        parse_value=parse,
-        parse_literal=_literal(parse),
-    )
-
-
-DateTimeScalar = _scalar(
-    "DateTime",
-    "ISO 8601 date and time.",
-    _iso_serialize(dt.datetime, "DateTime"),
-    _iso_parse(dt.datetime, "DateTime"),
-)
-DateScalar = _scalar(
-    "Date", "ISO 8601 date.", _iso_serialize(dt.date, "Date"), _iso_parse(dt.date, "Date")
-)
-UUIDScalar = _scalar("UUID", "A UUID in its canonical text form.", _uuid_serialize, _uuid_parse)
-DecimalScalar = _scalar(
-    "Decimal", "Exact decimal number, as a string.", _decimal_serialize, _decimal_parse
-)
-JSONScalar = GraphQLScalarType(
-    "JSON",
-    description="Any JSON value, as stored.",
-    serialize=_identity,
-    parse_value=_identity,
-    parse_literal=value_from_ast_untyped,
-)
-
-_SCALARS: dict[Any, GraphQLScalarType] = {
-    int: GraphQLInt,
-    float: GraphQLFloat,
-    str: GraphQLString,
-    bool: GraphQLBoolean,
-    ID: GraphQLID,
-    dt.datetime: DateTimeScalar,
-    dt.date: DateScalar,
-    uuid.UUID: UUIDScalar,
-    Decimal: DecimalScalar,
-    dict: JSONScalar,
-    JSON: JSONScalar,
-}
-
-# Scalars whose stored JSON numbers must be emitted as strings to match their serializer.
-STRINGIFIED_SCALARS = frozenset({"ID", "Decimal"})
+from fraiseql.scalars import BY_HINT, JSONScalar, decode_document
+from fraiseql.types import OperationDef, Registry, TypeDef, get_registry, to_camel
 
 # ---------------------------------------------------------------- field metadata
 
@@ -214,7 +90,7 @@ class _Enum(GraphQLEnumType):
 def plain_value(value: Any) -> Any:
     """A resolver result as Python data: JSON bytes (a stored document) are decoded."""
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return json.loads(bytes(value))
+        return decode_document(bytes(value))
     return value
 
 
@@ -309,8 +185,9 @@ class _Builder:
         return inner if nullable else GraphQLNonNull(inner)
 
     def named_type(self, hint: Any, where: str, *, is_input: bool) -> Any:
-        if hint in _SCALARS:
-            return _SCALARS[hint]
+        scalar = BY_HINT.get(hint)
+        if scalar is not None:
+            return scalar.graphql
         if isinstance(hint, builtins.type) and issubclass(hint, py_enum.Enum):
             return self.enum_type(hint)
         typedef = self.registry.types.get(hint) if isinstance(hint, builtins.type) else None

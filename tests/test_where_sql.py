@@ -105,10 +105,11 @@ def test_list_pattern_contains_and_null_operators_on_columns(
             "t.\"data\"->'a' IS DISTINCT FROM $1::jsonb",
             ["[1, null]"],
         ),
+        # dates and times compare chronologically, equality too (not as JSON text)
         (
             {"data.a": {"eq": datetime.date(2024, 1, 5)}},
-            "t.\"data\"->'a' = $1::jsonb",
-            ['"2024-01-05"'],
+            "(t.\"data\"->>'a')::date = $1::date",
+            [datetime.date(2024, 1, 5)],
         ),
         # ordering comparisons cast the text to the operand's type
         ({"data.n": {"gt": 5}}, "(t.\"data\"->>'n')::numeric > $1::numeric", [5]),
@@ -241,7 +242,7 @@ def test_hostile_values_only_ever_become_parameters() -> None:
         ("data.a-b", "invalid JSON key in field 'data.a-b'"),
         ("data..a", "invalid JSON key in field 'data..a'"),
         ("data.a.", "invalid JSON key in field 'data.a.'"),
-        ("nosuch", "field 'nosuch' does not exist in view 'qm_user' (columns: data, email,"),
+        ("nosuch", "field 'nosuch' does not exist in view 'qm_user': neither a column (columns: data, email,"),
         ("id.x", "column 'id' of view 'qm_user' is int4, not json/jsonb, so it has no path"),
         ("email.x", "is text, not json/jsonb"),
     ],
@@ -276,8 +277,8 @@ def test_non_string_field_names_are_refused() -> None:
         ({"email": {"contains": 5}}, "on a text column takes a string, got 5"),
         ({"tags": {"contains": "a"}}, "on array column takes a list, got 'a'"),
         ({"id": {"gt": None}}, "operator 'gt' needs a value, got None"),
-        ({"data.a": {"gt": True}}, "booleans can only be compared with eq/neq"),
-        ({"data.a": {"lt": [1]}}, "cannot compare a JSON value with list"),
+        ({"data.a": {"gt": True}}, "Boolean values can only be compared with eq/neq"),
+        ({"data.a": {"lt": [1]}}, "JSON values can only be compared with eq/neq"),
         ({"data.a": {"eq": object()}}, "is not JSON-serializable"),
         ({"data.a": {"in": [{1, 2}]}}, "is not JSON-serializable"),
         ([{"id": 1}], "a filter must be a non-empty dict, got [{'id': 1}]"),

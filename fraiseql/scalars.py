@@ -1,0 +1,282 @@
+"""The scalar registry: every GraphQL scalar fraiseql maps, and what each layer needs of it.
+
+One `Scalar` per GraphQL scalar (and one built per enum): its GraphQL type and the Python
+hints that map to it (schema.py), how the response writes a stored value (the rewriter
+flags the planner compiles, and graphql-core's `serialize` on the other path), how a filter
+value is bound and compared in SQL (where.py), the text a Python value is sent as
+(db/adapt.py) and written as in a response (execute.dumps), whether it is ordered, and which
+column types and JSON kinds a stored value of it may come from (the start-up check).
+
+Numbers keep their stored text on both paths: the rewriter copies a JSON number verbatim,
+and the Repository decodes documents for graphql-core with `decimal.Decimal` for every
+non-integer (`decode_document`), which the Decimal scalar writes back digit for digit
+(`14.00` stays `"14.00"`: the database's scale is data).
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import enum as py_enum
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from graphql import (
+    GraphQLBoolean,
+    GraphQLError,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLScalarType,
+    GraphQLString,
+    value_from_ast_untyped,
+)
+
+from fraiseql._native import native
+from fraiseql.types import ID, JSON
+
+__all__ = [
+    "Scalar",
+    "SCALARS",
+    "BY_HINT",
+    "by_name",
+    "enum_scalar",
+    "for_value",
+    "decode_document",
+    "leaf_text",
+]
+
+# The rewriter's flag writing a stored JSON number as a string (fraiseql.FIELD_ID).
+_NUMBER_AS_STRING: int = native.ID
+
+_INTEGER_TYPES = frozenset({"int2", "int4", "int8"})
+_NUMBER_TYPES = _INTEGER_TYPES | {"float4", "float8", "numeric"}
+_TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "name", "citext"})
+# A pg enum type has its own name: the start-up check reports it under this one.
+PG_ENUM = "enum"
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """Everything fraiseql knows about one scalar; each layer reads its part."""
+
+    name: str
+    graphql: Any  # GraphQLScalarType (or the GraphQLEnumType of an enum)
+    python: tuple[Any, ...]  # the type hints that map to it
+    flags: int  # rewriter flags of a stored leaf, so it writes what `serialize` writes
+    sql_type: str  # a filter value is bound as this type; a JSONB path's text is cast to it
+    # eq/neq/in on a JSONB path compare JSON values (`->` as jsonb), not the path's text
+    json_equality: bool
+    ordered: bool  # gt/gte/lt/lte and ORDER BY make sense
+    pg_types: frozenset[str] | None  # column types its stored values may come from; None: any
+    json_kinds: frozenset[str] | None  # jsonb_typeof of a stored value (null aside); None: any
+
+
+# ---------------------------------------------------------------- writing values
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal's digits as written in JSON: positional, never `1E-7`, scale kept."""
+    return format(value, "f")
+
+
+# Python values that are not JSON: how a response writes them and a parameter sends them.
+_LEAF_TEXT: tuple[tuple[builtins.type, Callable[[Any], str]], ...] = (
+    (dt.datetime, dt.datetime.isoformat),
+    (dt.date, dt.date.isoformat),
+    (dt.time, dt.time.isoformat),
+    (uuid.UUID, str),
+    (Decimal, decimal_text),
+)
+
+
+def leaf_text(value: Any) -> str | None:
+    """The text of a datetime, date, time, UUID or Decimal (None for other values)."""
+    for kind, text in _LEAF_TEXT:
+        if isinstance(value, kind):
+            return text(value)
+    return None
+
+
+def decode_document(raw: bytes) -> Any:
+    """A stored document as Python data for graphql-core, non-integers as Decimal (exact)."""
+    return json.loads(raw, parse_float=Decimal)
+
+
+# ---------------------------------------------------------------- custom scalars
+
+
+def _iso_serialize(kind: builtins.type, name: str) -> Callable[[Any], str]:
+    def serialize(value: Any) -> str:
+        if isinstance(value, str):  # already ISO text, as stored in JSON
+            return value
+        if isinstance(value, kind):
+            return value.isoformat()
+        raise GraphQLError(f"{name} cannot represent value: {value!r}")
+
+    return serialize
+
+
+def _iso_parse(kind: Any, name: str) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise GraphQLError(f"{name} expects an ISO 8601 string, got {value!r}")
+        try:
+            return kind.fromisoformat(value)
+        except ValueError as exc:
+            raise GraphQLError(f"{name} cannot parse {value!r}: {exc}") from None
+
+    return parse
+
+
+def _literal(parse_value: Callable[[Any], Any]) -> Callable[..., Any]:
+    return lambda node, variables=None: parse_value(value_from_ast_untyped(node, variables))
+
+
+def _uuid_serialize(value: Any) -> str:
+    if isinstance(value, (str, uuid.UUID)):
+        return str(value)
+    raise GraphQLError(f"UUID cannot represent value: {value!r}")
+
+
+def _uuid_parse(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise GraphQLError(f"UUID cannot parse {value!r}") from None
+
+
+def _decimal_serialize(value: Any) -> str:
+    # The stored number's digits, as the rewriter's FIELD_ID flag writes them.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Decimal) and value.is_finite():
+        return decimal_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise GraphQLError(f"Decimal cannot represent value: {value!r}")
+
+
+def _decimal_parse(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise GraphQLError(f"Decimal expects a number or a numeric string, got {value!r}")
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        raise GraphQLError(f"Decimal cannot parse {value!r}") from None
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _custom(
+    name: str, description: str, serialize: Callable[[Any], Any], parse: Callable[[Any], Any]
+) -> GraphQLScalarType:
+    return GraphQLScalarType(
+        name,
+        description=description,
+        serialize=serialize,
+        parse_value=parse,
+        parse_literal=_literal(parse),
+    )
+
+
+DateTimeScalar = _custom(
+    "DateTime",
+    "ISO 8601 date and time.",
+    _iso_serialize(dt.datetime, "DateTime"),
+    _iso_parse(dt.datetime, "DateTime"),
+)
+DateScalar = _custom(
+    "Date", "ISO 8601 date.", _iso_serialize(dt.date, "Date"), _iso_parse(dt.date, "Date")
+)
+UUIDScalar = _custom("UUID", "A UUID in its canonical text form.", _uuid_serialize, _uuid_parse)
+DecimalScalar = _custom(
+    "Decimal", "Exact decimal number, as a string.", _decimal_serialize, _decimal_parse
+)
+JSONScalar = GraphQLScalarType(
+    "JSON",
+    description="Any JSON value, as stored.",
+    serialize=_identity,
+    parse_value=_identity,
+    parse_literal=value_from_ast_untyped,
+)
+
+# ---------------------------------------------------------------- the registry
+
+_STRING = frozenset({"string"})
+_NUMBER = frozenset({"number"})
+
+SCALARS: tuple[Scalar, ...] = (
+    Scalar("Int", GraphQLInt, (int,), 0, "numeric", True, True, _INTEGER_TYPES, _NUMBER),
+    Scalar("Float", GraphQLFloat, (float,), 0, "numeric", True, True, _NUMBER_TYPES, _NUMBER),
+    Scalar("String", GraphQLString, (str,), 0, "text", False, True, _TEXT_TYPES, _STRING),
+    Scalar(
+        "Boolean", GraphQLBoolean, (bool,), 0, "boolean", True, False, frozenset({"bool"}),
+        frozenset({"boolean"}),
+    ),  # fmt: skip
+    Scalar(
+        "ID", GraphQLID, (ID,), _NUMBER_AS_STRING, "text", False, False,
+        _INTEGER_TYPES | _TEXT_TYPES | {"uuid"}, frozenset({"string", "number"}),
+    ),  # fmt: skip
+    Scalar("UUID", UUIDScalar, (uuid.UUID,), 0, "uuid", False, False, frozenset({"uuid"}), _STRING),
+    Scalar(
+        "DateTime", DateTimeScalar, (dt.datetime,), 0, "timestamptz", False, True,
+        frozenset({"timestamptz", "timestamp"}), _STRING,
+    ),  # fmt: skip
+    Scalar("Date", DateScalar, (dt.date,), 0, "date", False, True, frozenset({"date"}), _STRING),
+    Scalar(
+        "Decimal", DecimalScalar, (Decimal,), _NUMBER_AS_STRING, "numeric", True, True,
+        _NUMBER_TYPES, frozenset({"number", "string"}),
+    ),  # fmt: skip
+    Scalar("JSON", JSONScalar, (dict, JSON), 0, "jsonb", True, False, None, None),
+)
+
+BY_HINT: dict[Any, Scalar] = {hint: s for s in SCALARS for hint in s.python}
+_BY_NAME: dict[str, Scalar] = {s.name: s for s in SCALARS}
+
+
+def by_name(name: str) -> Scalar | None:
+    """The registered scalar of a GraphQL name (enums are built per class: `enum_scalar`)."""
+    return _BY_NAME.get(name)
+
+
+def enum_scalar(gql_enum: Any) -> Scalar:
+    """The entry of a GraphQL enum: stored as its values' text, compared as text, unordered."""
+    return Scalar(
+        gql_enum.name,
+        gql_enum,
+        (getattr(gql_enum, "py_enum", None),),
+        0,
+        "text",
+        False,
+        False,
+        _TEXT_TYPES | {PG_ENUM},
+        _STRING,
+    )
+
+
+def for_value(value: Any) -> Scalar | None:
+    """The scalar a Python filter value compares as, when the field's own is not known."""
+    if isinstance(value, py_enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return _BY_NAME["Boolean"]
+    if isinstance(value, (int, float, Decimal)):
+        return _BY_NAME["Float"]
+    if isinstance(value, str):
+        return _BY_NAME["String"]
+    if isinstance(value, dt.datetime):
+        return _BY_NAME["DateTime"]
+    if isinstance(value, dt.date):
+        return _BY_NAME["Date"]
+    if isinstance(value, uuid.UUID):
+        return _BY_NAME["UUID"]
+    if isinstance(value, (dict, list)):
+        return _BY_NAME["JSON"]
+    return None
