@@ -32,6 +32,7 @@ from fraiseql.execute import Executor, execute  # noqa: E402
 from fraiseql.http import create_app  # noqa: E402
 from fraiseql.plan import Limits  # noqa: E402
 from fraiseql.schema import build_schema  # noqa: E402
+from fraiseql.sources import SchemaError  # noqa: E402
 from fraiseql.types import (  # noqa: E402
     ID,
     JSON,
@@ -81,6 +82,7 @@ __all__ = [
     "Executor",
     "Limits",
     "Registry",
+    "SchemaError",
     "build_schema",
     "create_app",
     "enum",

@@ -46,7 +46,7 @@ from fraiseql.plan import (
     build_plan,
     compile_roots,
 )
-from fraiseql.repository import current_selection
+from fraiseql.current import current_selection, current_type
 from fraiseql.scalars import leaf_text
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
@@ -354,8 +354,10 @@ class Executor:
         if args is None:  # raises the error graphql-core gives, if there is one
             args = get_argument_values(root.field_def, root.nodes[0], coerced)
         info = tuple.__new__(GraphQLResolveInfo, (*root.info_head, coerced, context, is_awaitable))
-        # While set, Repository.find_one/find return this field's fragment, rewritten in C.
+        # While set, Repository.find_one/find return this field's fragment, rewritten in C,
+        # from the sql_source of the field's type unless they name a view.
         token = current_selection.set(root.selection)
+        type_token = current_type.set(root.object_type)
         try:
             value = root.fn(info, **args)  # type: ignore[misc]
             if type(value) is CoroutineType or isawaitable(value):
@@ -366,6 +368,7 @@ class Executor:
         except Exception as exc:
             raise _NeedsGraphQLCore from exc
         finally:
+            current_type.reset(type_token)
             current_selection.reset(token)
 
     def _fragment(self, root: RootField, value: Any) -> bytes:

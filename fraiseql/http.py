@@ -20,9 +20,11 @@ from urllib.parse import parse_qs
 
 from graphql import GraphQLSchema, OperationType
 
+from fraiseql.errors import OperationalError
 from fraiseql.execute import Executor, dumps
 from fraiseql.plan import Limits, LRUCache
 from fraiseql.schema import build_schema
+from fraiseql.sources import check_sources
 from fraiseql.types import Registry
 
 logger = logging.getLogger("fraiseql.http")
@@ -159,19 +161,28 @@ class GraphQLApp:
                 return
 
     async def startup(self) -> None:
-        """Open the pool of `database_url`; a database that is down does not stop the server."""
-        if self.pool is not None or self.database_url is None:
-            return
-        from fraiseql.db import create_pool
+        """Open the pool of `database_url`, then check every type's sql_source against the
+        database (`fraiseql.SchemaError` naming the type, view, column or field). A database
+        that is down does not stop the server; the check then waits for the next start."""
+        if self.pool is None and self.database_url is not None:
+            from fraiseql.db import create_pool
 
-        try:
-            self.pool = await create_pool(self.database_url, **self.pool_options)
-        except Exception as exc:
-            # Serve anyway: requests get errors naming the database problem until it is back.
-            logger.warning(
-                "fraiseql: database unavailable at startup (%s); connecting on demand", exc
-            )
-            self.pool = await create_pool(self.database_url, **{**self.pool_options, "min_size": 0})
+            try:
+                self.pool = await create_pool(self.database_url, **self.pool_options)
+            except Exception as exc:
+                # Serve anyway: requests get errors naming the database problem until it is back.
+                logger.warning(
+                    "fraiseql: database unavailable at startup (%s); connecting on demand", exc
+                )
+                self.pool = await create_pool(
+                    self.database_url, **{**self.pool_options, "min_size": 0}
+                )
+                return
+        if self.pool is not None:
+            try:
+                await check_sources(self.executor.schema, self.pool)
+            except OperationalError as exc:  # down after all: serve, as above
+                logger.warning("fraiseql: cannot check the sql_sources (%s)", exc)
 
     async def shutdown(self) -> None:
         """Close the pool this app opened."""

@@ -221,6 +221,7 @@ class RootField:
     selection: Any = None  # the native Selection built from `tree`
     info_head: tuple[Any, ...] = ()  # GraphQLResolveInfo's first fields, built with `selection`
     core: bool = False  # answered by graphql-core (with the other such roots)
+    object_type: Any = None  # the named type it returns: a Repository without a view reads it
 
 
 @dataclass
@@ -443,7 +444,15 @@ def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) 
         else:
             out.append(
                 RootField(
-                    key, prefix, name, fdef, nodes, info.fn, tree, argument_plan(fdef, nodes[0])
+                    key,
+                    prefix,
+                    name,
+                    fdef,
+                    nodes,
+                    info.fn,
+                    tree,
+                    argument_plan(fdef, nodes[0]),
+                    object_type=_named(fdef.type),
                 )
             )
     core = [node for root in out if root.core for node in root.nodes]

@@ -45,6 +45,7 @@ __all__ = [
     "BY_HINT",
     "by_name",
     "enum_scalar",
+    "for_column",
     "for_value",
     "decode_document",
     "leaf_text",
@@ -239,6 +240,16 @@ SCALARS: tuple[Scalar, ...] = (
 
 BY_HINT: dict[Any, Scalar] = {hint: s for s in SCALARS for hint in s.python}
 _BY_NAME: dict[str, Scalar] = {s.name: s for s in SCALARS}
+# A column type -> the first scalar accepting it (ID is a naming convention, not a storage
+# type): how a read model's value filters when no GraphQL type declares it.
+_BY_COLUMN: dict[str, Scalar] = {
+    t: s for s in reversed(SCALARS) if s.name != "ID" for t in s.pg_types or ()
+} | {"json": _BY_NAME["JSON"], "jsonb": _BY_NAME["JSON"]}
+
+
+def for_column(pg_type: str | None) -> Scalar | None:
+    """The scalar a stored value of a column of this type (pg_type.typname) compares as."""
+    return _BY_COLUMN.get(pg_type) if pg_type else None
 
 
 def by_name(name: str) -> Scalar | None:

@@ -39,12 +39,14 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
     Undefined,
     validate_schema,
 )
 
-from fraiseql.scalars import BY_HINT, JSONScalar, decode_document
+from fraiseql.current import current_type
+from fraiseql.scalars import BY_HINT, JSONScalar, Scalar, by_name, decode_document, enum_scalar
 from fraiseql.types import OperationDef, Registry, TypeDef, get_registry, to_camel
 
 # ---------------------------------------------------------------- field metadata
@@ -112,32 +114,39 @@ def _as_instance(cls: builtins.type, source: Any) -> Any:
     return source
 
 
-def _computed_resolver(cls: builtins.type, fn: Callable[..., Any]) -> Callable[..., Any]:
+def _resolver(fn: Callable[..., Any], bind: Callable[[Any], tuple[Any, ...]]) -> Callable[..., Any]:
+    """graphql-core's resolver of a user function called as `fn(*bind(source), info, **args)`.
+
+    While it runs, `current_type` names the field's object type, so a Repository called
+    without a view reads that type's sql_source (as on the fast path).
+    """
     if inspect.iscoroutinefunction(fn):
 
         async def resolve_async(source: Any, info: Any, **args: Any) -> Any:
-            return plain_value(await fn(_as_instance(cls, source), info, **args))
+            token = current_type.set(_named(info.return_type))
+            try:
+                return plain_value(await fn(*bind(source), info, **args))
+            finally:
+                current_type.reset(token)
 
         return resolve_async
 
     def resolve(source: Any, info: Any, **args: Any) -> Any:
-        return plain_value(fn(_as_instance(cls, source), info, **args))
+        token = current_type.set(_named(info.return_type))
+        try:
+            return plain_value(fn(*bind(source), info, **args))
+        finally:
+            current_type.reset(token)
 
     return resolve
+
+
+def _computed_resolver(cls: builtins.type, fn: Callable[..., Any]) -> Callable[..., Any]:
+    return _resolver(fn, lambda source: (_as_instance(cls, source),))
 
 
 def _root_resolver(fn: Callable[..., Any]) -> Callable[..., Any]:
-    if inspect.iscoroutinefunction(fn):
-
-        async def resolve_async(_root: Any, info: Any, **args: Any) -> Any:
-            return plain_value(await fn(info, **args))
-
-        return resolve_async
-
-    def resolve(_root: Any, info: Any, **args: Any) -> Any:
-        return plain_value(fn(info, **args))
-
-    return resolve
+    return _resolver(fn, lambda _root: ())
 
 
 # ---------------------------------------------------------------- the builder
@@ -346,3 +355,32 @@ def build_schema(registry: Registry | None = None) -> GraphQLSchema:
     if errors:
         raise TypeError("fraiseql: invalid schema:\n  " + "\n  ".join(errors))
     return schema
+
+
+def stored_fields(object_type: GraphQLObjectType) -> dict[str, Scalar | None]:
+    """The document keys a type's stored fields read -> the scalar of each (None for objects
+    and lists): what a filter on the type's sql_source may name, and how it compares."""
+    out: dict[str, Scalar | None] = {}
+    for fdef in object_type.fields.values():
+        info = (fdef.extensions or {}).get("fraiseql")
+        if not isinstance(info, FieldInfo) or info.src_key is None:
+            continue
+        gql = fdef.type.of_type if isinstance(fdef.type, GraphQLNonNull) else fdef.type
+        out[info.src_key] = None if isinstance(gql, GraphQLList) else scalar_of(gql)
+    return out
+
+
+def scalar_of(gql: Any) -> Scalar | None:
+    """The registry entry of a named GraphQL type (None for object types)."""
+    if isinstance(gql, GraphQLEnumType):
+        return enum_scalar(gql)
+    return by_name(gql.name) if isinstance(gql, GraphQLScalarType) else None
+
+
+def object_type_of(cls: builtins.type, registry: Registry | None = None) -> GraphQLObjectType:
+    """The graphql-core object type of a `@fraiseql.type` class (outside any schema)."""
+    registry = registry or get_registry()
+    typedef = registry.types.get(cls) if isinstance(cls, builtins.type) else None
+    if typedef is None or typedef.is_input:
+        raise TypeError(f"fraiseql: {cls!r} is not a @fraiseql.type class")
+    return _Builder(registry).object_type(typedef)

@@ -76,6 +76,7 @@ class ViewInfo:
     # Keys of the document declared by the view's GraphQL type or read model -> their scalar
     # (None: an embedded object or list, or a computed value of unknown type).
     fields: dict[str, Scalar | None] = field(default_factory=dict)
+    declared_by: set[str] = field(default_factory=set)  # GraphQL types whose fields are in
     # Equality lookups (no where, no order_by): (keys, has limit, has offset) -> SQL, built once.
     lookup_sql: dict[tuple[tuple[str, ...], bool, bool], str] = field(
         default_factory=dict, repr=False
