@@ -47,7 +47,7 @@ from fraiseql.plan import (
     compile_roots,
 )
 from fraiseql.current import current_selection, current_type
-from fraiseql.scalars import leaf_text
+from fraiseql.scalars import StoredFloat, leaf_text
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
@@ -102,6 +102,19 @@ def dumps(value: Any) -> bytes:
         return "".join(_encode_decimals(value, 0)).encode()
 
 
+def exact_numbers(data: Any) -> Any:
+    """graphql-core's result data with each stored Float as its digits (a Decimal, which
+    `dumps` writes as a number): what the rewriter writes for the same document."""
+    kind = type(data)
+    if kind is dict:
+        return {k: exact_numbers(v) for k, v in data.items()}
+    if kind is list:
+        return [exact_numbers(v) for v in data]
+    if kind is StoredFloat:
+        return Decimal(data.text)
+    return data
+
+
 def format_response(
     data: Any, errors: list[GraphQLError] | None, *, with_data: bool = True
 ) -> bytes:
@@ -110,7 +123,7 @@ def format_response(
     if errors:
         out["errors"] = [e.formatted for e in errors]
     if with_data:
-        out["data"] = data
+        out["data"] = exact_numbers(data)
     return dumps(out)
 
 
@@ -340,7 +353,7 @@ class Executor:
             parts += (
                 b"," if i else b"",
                 r.prefix,
-                dumps(core.data[r.key]) if r.core else next(fast),
+                dumps(exact_numbers(core.data[r.key])) if r.core else next(fast),
             )  # type: ignore[union-attr, arg-type]
         parts.append(b"}}")
         return Response(b"".join(parts), core is not None and bool(core.errors))

@@ -10,7 +10,8 @@ column types and JSON kinds a stored value of it may come from (the start-up che
 Numbers keep their stored text on both paths: the rewriter copies a JSON number verbatim,
 and the Repository decodes documents for graphql-core with `decimal.Decimal` for every
 non-integer (`decode_document`), which the Decimal scalar writes back digit for digit
-(`14.00` stays `"14.00"`: the database's scale is data).
+(`14.00` stays `"14.00"`: the database's scale is data), JSON values and Float fields
+(`StoredFloat`) as numbers with those digits.
 """
 
 from __future__ import annotations
@@ -49,12 +50,16 @@ __all__ = [
     "for_value",
     "decode_document",
     "leaf_text",
+    "stored_float",
+    "StoredFloat",
 ]
 
 # The rewriter's flag writing a stored JSON number as a string (fraiseql.FIELD_ID).
 _NUMBER_AS_STRING: int = native.ID
 
-_INTEGER_TYPES = frozenset({"int2", "int4", "int8"})
+# GraphQL's Int is 32-bit: an int8 column holds values it cannot represent (use ID or Float).
+_INT_TYPES = frozenset({"int2", "int4"})
+_INTEGER_TYPES = _INT_TYPES | {"int8"}
 _NUMBER_TYPES = _INTEGER_TYPES | {"float4", "float8", "numeric"}
 _TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "name", "citext"})
 # A pg enum type has its own name: the start-up check reports it under this one.
@@ -101,6 +106,24 @@ def leaf_text(value: Any) -> str | None:
         if isinstance(value, kind):
             return text(value)
     return None
+
+
+class StoredFloat(float):
+    """A Float read from a stored document (or given as int/Decimal), with its digits:
+    graphql-core's Float passes float instances through, and the response writes `text`
+    (as the rewriter copies the stored number), not Python's repr (`100`, not `100.0`)."""
+
+    __slots__ = ("text",)
+    text: str
+
+
+def stored_float(value: Any) -> Any:
+    """A Float field's value with its digits kept (other values unchanged)."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return value
+    out = StoredFloat(value)
+    out.text = decimal_text(value) if isinstance(value, Decimal) else str(value)
+    return out
 
 
 def decode_document(raw: bytes) -> Any:
@@ -214,7 +237,7 @@ _STRING = frozenset({"string"})
 _NUMBER = frozenset({"number"})
 
 SCALARS: tuple[Scalar, ...] = (
-    Scalar("Int", GraphQLInt, (int,), 0, "numeric", True, True, _INTEGER_TYPES, _NUMBER),
+    Scalar("Int", GraphQLInt, (int,), 0, "numeric", True, True, _INT_TYPES, _NUMBER),
     Scalar("Float", GraphQLFloat, (float,), 0, "numeric", True, True, _NUMBER_TYPES, _NUMBER),
     Scalar("String", GraphQLString, (str,), 0, "text", False, True, _TEXT_TYPES, _STRING),
     Scalar(

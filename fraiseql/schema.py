@@ -34,6 +34,7 @@ from graphql import (
     GraphQLEnumValue,
     GraphQLError,
     GraphQLField,
+    GraphQLFloat,
     GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLList,
@@ -46,7 +47,15 @@ from graphql import (
 )
 
 from fraiseql.current import current_type
-from fraiseql.scalars import BY_HINT, JSONScalar, Scalar, by_name, decode_document, enum_scalar
+from fraiseql.scalars import (
+    BY_HINT,
+    JSONScalar,
+    Scalar,
+    by_name,
+    decode_document,
+    enum_scalar,
+    stored_float,
+)
 from fraiseql.types import OperationDef, Registry, TypeDef, get_registry, to_camel
 
 # ---------------------------------------------------------------- field metadata
@@ -102,6 +111,19 @@ def _stored_resolver(key: str) -> Callable[..., Any]:
         if isinstance(source, dict):
             return source.get(key)
         return getattr(source, key, None)
+
+    return resolve
+
+
+def _stored_float_resolver(key: str) -> Callable[..., Any]:
+    # A Float (or list of Floats) keeps the stored number's digits: see scalars.StoredFloat.
+    get = _stored_resolver(key)
+
+    def resolve(source: Any, info: Any, **_: Any) -> Any:
+        value = get(source, info)
+        if isinstance(value, list):
+            return [stored_float(v) for v in value]
+        return stored_float(value)
 
     return resolve
 
@@ -230,9 +252,11 @@ class _Builder:
         for py_name, hint in self.hints(td.cls, td.name).items():
             if py_name.startswith("_") or typing.get_origin(hint) is typing.ClassVar:
                 continue
+            gql = self.gql_type(hint, f"{td.name}.{py_name}", is_input=False)
+            stored = _stored_float_resolver if _named(gql) is GraphQLFloat else _stored_resolver
             fields[to_camel(py_name)] = GraphQLField(
-                self.gql_type(hint, f"{td.name}.{py_name}", is_input=False),
-                resolve=_stored_resolver(py_name),
+                gql,
+                resolve=stored(py_name),
                 extensions={"fraiseql": FieldInfo(src_key=py_name)},
             )
         for py_name, fn in td.resolvers.items():
