@@ -167,26 +167,28 @@ def _check_value(gql: Any, found: DocField, here: str) -> list[str]:
         item = inner.of_type.of_type if isinstance(inner.of_type, GraphQLNonNull) else inner.of_type
         if isinstance(item, GraphQLObjectType):
             if found.kind != "many":
-                return [f"{here} is a list of {item.name} but the document holds {_kind(found)}"]
+                return [f"{here} is declared [{item.name}] but the document holds {_kind(found)}"]
             return _check_fields(item, found.fields, here)
         if found.kind == "value" and found.pg_type and found.pg_type.startswith("_"):
             return _check_value(inner.of_type, DocField("value", found.pg_type[1:]), here)
         if found.kind == "value" and found.pg_type in ("json", "jsonb", None):
             return []
-        return [f"{here} is a list but the document holds {_kind(found)}"]
+        return [f"{here} is declared a list but the document holds {_kind(found)}"]
     if isinstance(inner, GraphQLObjectType):
         if found.kind != "one":
-            return [f"{here} is an object {inner.name} but the document holds {_kind(found)}"]
+            return [f"{here} is declared {inner.name} but the document holds {_kind(found)}"]
         return _check_fields(inner, found.fields, here)
     scalar = scalar_of(inner)
+    if scalar is not None and scalar.pg_types is None:
+        return []  # JSON: any stored value, embeds included
     if found.kind != "value":
-        return [f"{here} is a {inner.name} but the document holds {_kind(found)}"]
-    if scalar is None or scalar.pg_types is None or found.pg_type is None:
+        return [f"{here} is declared {inner.name} but the document holds {_kind(found)}"]
+    if scalar is None or found.pg_type is None:
         return []
     if found.pg_type in scalar.pg_types or found.pg_type in ("json", "jsonb"):
         return []
     return [
-        f"{here} is a {inner.name} but its column is {found.pg_type} "
+        f"{here} is declared {inner.name} but its column is {found.pg_type} "
         f"(compatible: {', '.join(sorted(scalar.pg_types))})"
     ]
 
