@@ -18,8 +18,8 @@ import asyncio
 import enum as py_enum
 import json
 from decimal import Decimal
-from json.encoder import c_make_encoder, encode_basestring
 from inspect import isawaitable
+from json.encoder import c_make_encoder, encode_basestring
 from types import CoroutineType
 from typing import Any, NamedTuple
 
@@ -37,6 +37,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, is_awaitable
 
 from fraiseql._native import native as _native
+from fraiseql.current import current_selection, current_type
 from fraiseql.plan import (
     Limits,
     LRUCache,
@@ -46,7 +47,6 @@ from fraiseql.plan import (
     build_plan,
     compile_roots,
 )
-from fraiseql.current import current_selection, current_type
 from fraiseql.scalars import StoredFloat, leaf_text
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry

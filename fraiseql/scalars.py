@@ -5,7 +5,7 @@ hints that map to it (schema.py), how the response writes a stored value (the re
 flags the planner compiles, and graphql-core's `serialize` on the other path), how a filter
 value is bound and compared in SQL (where.py), the text a Python value is sent as
 (db/adapt.py) and written as in a response (execute.dumps), whether it is ordered, and which
-column types and JSON kinds a stored value of it may come from (the start-up check).
+column types a stored value of it may come from (the start-up check).
 
 Numbers keep their stored text on both paths: the rewriter copies a JSON number verbatim,
 and the Repository decodes documents for graphql-core with `decimal.Decimal` for every
@@ -73,13 +73,14 @@ class Scalar:
     name: str
     graphql: Any  # GraphQLScalarType (or the GraphQLEnumType of an enum)
     python: tuple[Any, ...]  # the type hints that map to it
-    flags: int  # rewriter flags of a stored leaf, so it writes what `serialize` writes
-    sql_type: str  # a filter value is bound as this type; a JSONB path's text is cast to it
+    # rewriter flags of a stored leaf, so that it writes what `serialize` writes
+    flags: int = 0
+    sql_type: str = "text"  # a filter value is bound as this; a JSONB path's text cast to it
     # eq/neq/in on a JSONB path compare JSON values (`->` as jsonb), not the path's text
-    json_equality: bool
-    ordered: bool  # gt/gte/lt/lte and ORDER BY make sense
-    pg_types: frozenset[str] | None  # column types its stored values may come from; None: any
-    json_kinds: frozenset[str] | None  # jsonb_typeof of a stored value (null aside); None: any
+    json_equality: bool = False
+    ordered: bool = False  # gt/gte/lt/lte and ORDER BY make sense
+    # column types (pg_type.typname) its stored values may come from; None: any
+    pg_types: frozenset[str] | None = None
 
 
 # ---------------------------------------------------------------- writing values
@@ -233,32 +234,54 @@ JSONScalar = GraphQLScalarType(
 
 # ---------------------------------------------------------------- the registry
 
-_STRING = frozenset({"string"})
-_NUMBER = frozenset({"number"})
+_NUMERIC = {"sql_type": "numeric", "json_equality": True, "ordered": True}
 
 SCALARS: tuple[Scalar, ...] = (
-    Scalar("Int", GraphQLInt, (int,), 0, "numeric", True, True, _INT_TYPES, _NUMBER),
-    Scalar("Float", GraphQLFloat, (float,), 0, "numeric", True, True, _NUMBER_TYPES, _NUMBER),
-    Scalar("String", GraphQLString, (str,), 0, "text", False, True, _TEXT_TYPES, _STRING),
+    Scalar("Int", GraphQLInt, (int,), pg_types=_INT_TYPES, **_NUMERIC),
+    Scalar("Float", GraphQLFloat, (float,), pg_types=_NUMBER_TYPES, **_NUMERIC),
+    Scalar("String", GraphQLString, (str,), sql_type="text", ordered=True, pg_types=_TEXT_TYPES),
     Scalar(
-        "Boolean", GraphQLBoolean, (bool,), 0, "boolean", True, False, frozenset({"bool"}),
-        frozenset({"boolean"}),
-    ),  # fmt: skip
+        "Boolean",
+        GraphQLBoolean,
+        (bool,),
+        sql_type="boolean",
+        json_equality=True,
+        pg_types=frozenset({"bool"}),
+    ),
     Scalar(
-        "ID", GraphQLID, (ID,), _NUMBER_AS_STRING, "text", False, False,
-        _INTEGER_TYPES | _TEXT_TYPES | {"uuid"}, frozenset({"string", "number"}),
-    ),  # fmt: skip
-    Scalar("UUID", UUIDScalar, (uuid.UUID,), 0, "uuid", False, False, frozenset({"uuid"}), _STRING),
+        "ID",
+        GraphQLID,
+        (ID,),
+        flags=_NUMBER_AS_STRING,
+        sql_type="text",
+        pg_types=_INTEGER_TYPES | _TEXT_TYPES | {"uuid"},
+    ),
+    Scalar("UUID", UUIDScalar, (uuid.UUID,), sql_type="uuid", pg_types=frozenset({"uuid"})),
     Scalar(
-        "DateTime", DateTimeScalar, (dt.datetime,), 0, "timestamptz", False, True,
-        frozenset({"timestamptz", "timestamp"}), _STRING,
-    ),  # fmt: skip
-    Scalar("Date", DateScalar, (dt.date,), 0, "date", False, True, frozenset({"date"}), _STRING),
+        "DateTime",
+        DateTimeScalar,
+        (dt.datetime,),
+        sql_type="timestamptz",
+        ordered=True,
+        pg_types=frozenset({"timestamptz", "timestamp"}),
+    ),
     Scalar(
-        "Decimal", DecimalScalar, (Decimal,), _NUMBER_AS_STRING, "numeric", True, True,
-        _NUMBER_TYPES, frozenset({"number", "string"}),
-    ),  # fmt: skip
-    Scalar("JSON", JSONScalar, (dict, JSON), 0, "jsonb", True, False, None, None),
+        "Date",
+        DateScalar,
+        (dt.date,),
+        sql_type="date",
+        ordered=True,
+        pg_types=frozenset({"date"}),
+    ),
+    Scalar(
+        "Decimal",
+        DecimalScalar,
+        (Decimal,),
+        flags=_NUMBER_AS_STRING,
+        pg_types=_NUMBER_TYPES,
+        **_NUMERIC,
+    ),
+    Scalar("JSON", JSONScalar, (dict, JSON), sql_type="jsonb", json_equality=True, pg_types=None),
 )
 
 BY_HINT: dict[Any, Scalar] = {hint: s for s in SCALARS for hint in s.python}
@@ -286,12 +309,7 @@ def enum_scalar(gql_enum: Any) -> Scalar:
         gql_enum.name,
         gql_enum,
         (getattr(gql_enum, "py_enum", None),),
-        0,
-        "text",
-        False,
-        False,
-        _TEXT_TYPES | {PG_ENUM},
-        _STRING,
+        pg_types=_TEXT_TYPES | {PG_ENUM},
     )
 
 

@@ -139,7 +139,9 @@ def declare_api() -> None:
         return await Repository(info.context["db"], info.context).find_one(id=id)
 
     @fraiseql.query
-    async def authors(info, email_like: str | None = None, min_age: int | None = None) -> list[Author]:
+    async def authors(
+        info, email_like: str | None = None, min_age: int | None = None
+    ) -> list[Author]:
         where: dict[str, Any] = {}
         if email_like is not None:
             where["email"] = {"like": email_like}
@@ -204,7 +206,10 @@ def test_find_one_without_a_view_reads_the_types_sql_source(api, runner, pool) -
 def test_decimal_keeps_its_scale_on_both_paths(api, runner, pool) -> None:
     """Defect 1: 14.00 was "14.00" on the fast path and "14.0" through graphql-core."""
     fast = both(api, runner, pool, "{ author(id: 1) { rating books { price } } }")
-    assert fast == b'{"data":{"author":{"rating":"14.00","books":[{"price":"14.00"},{"price":"0.50"}]}}}'
+    assert (
+        fast
+        == b'{"data":{"author":{"rating":"14.00","books":[{"price":"14.00"},{"price":"0.50"}]}}}'
+    )
     # a computed field sends the whole query through graphql-core: same digits
     core = both(api, runner, pool, "{ author(id: 1) { rating initial books { price label } } }")
     assert b'"rating":"14.00"' in core and b'"label":"Notes (14.00)"' in core
@@ -340,8 +345,14 @@ def test_startup_names_a_missing_or_wrong_column(dsn: str) -> None:
             id: int
 
     message = startup_error(dsn, declare)
-    assert "type Author (sql_source 'qm_author'): column 'doc' of view 'qm_author' does not exist" in message
-    assert "type Row (sql_source 'tb_author'): column 'name' of view 'tb_author' is text, not json/jsonb" in message
+    assert (
+        "type Author (sql_source 'qm_author'): column 'doc' of view 'qm_author' does not exist"
+        in message
+    )
+    assert (
+        "type Row (sql_source 'tb_author'): column 'name' of view 'tb_author' is text, not json/jsonb"
+        in message
+    )
 
 
 def test_startup_names_a_field_absent_from_the_document(dsn: str) -> None:
@@ -364,7 +375,10 @@ def test_startup_names_a_field_absent_from_the_document(dsn: str) -> None:
         "type Author (sql_source 'qm_author'), column 'data': field Author.nickname "
         "(document key 'nickname') is not in the document" in message
     )
-    assert "field Author.books (document key 'books'): field Book.isbn (document key 'isbn') is not in the document" in message
+    assert (
+        "field Author.books (document key 'books'): field Book.isbn (document key 'isbn') "
+        "is not in the document" in message
+    )
 
 
 def test_startup_names_an_incompatible_field_type(dsn: str) -> None:
@@ -379,10 +393,21 @@ def test_startup_names_an_incompatible_field_type(dsn: str) -> None:
             email: list[str]  # text, not a list
 
     message = startup_error(dsn, declare)
-    assert "field Author.name (document key 'name') is declared Int but its column is text" in message
-    assert "field Author.rating (document key 'rating') is declared Int but its column is numeric" in message
-    assert "field Author.joined (document key 'joined') is declared Date but its column is timestamptz" in message
-    assert "Author.email (document key 'email') is declared a list but the document holds a text value" in message
+    assert (
+        "field Author.name (document key 'name') is declared Int but its column is text" in message
+    )
+    assert (
+        "field Author.rating (document key 'rating') is declared Int but its column is numeric"
+        in message
+    )
+    assert (
+        "field Author.joined (document key 'joined') is declared Date but its column is timestamptz"
+        in message
+    )
+    assert (
+        "Author.email (document key 'email') is declared a list but the document holds a text value"
+        in message
+    )
     assert "Author.books" not in message
 
 
@@ -395,7 +420,10 @@ def test_startup_checks_a_table_read_whole(dsn: str) -> None:
             pages: int
 
     message = startup_error(dsn, declare)
-    assert "type Book (sql_source 'tb_book'), read whole (no column 'data'): field Book.pages" in message
+    assert (
+        "type Book (sql_source 'tb_book'), read whole (no column 'data'): field Book.pages"
+        in message
+    )
 
 
 def test_startup_failure_stops_the_asgi_lifespan(dsn: str) -> None:

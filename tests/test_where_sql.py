@@ -242,7 +242,10 @@ def test_hostile_values_only_ever_become_parameters() -> None:
         ("data.a-b", "invalid JSON key in field 'data.a-b'"),
         ("data..a", "invalid JSON key in field 'data..a'"),
         ("data.a.", "invalid JSON key in field 'data.a.'"),
-        ("nosuch", "field 'nosuch' does not exist in view 'qm_user': neither a column (columns: data, email,"),
+        (
+            "nosuch",
+            "field 'nosuch' does not exist in view 'qm_user': neither a column (columns: data, email,",
+        ),
         ("id.x", "column 'id' of view 'qm_user' is int4, not json/jsonb, so it has no path"),
         ("email.x", "is text, not json/jsonb"),
     ],
