@@ -19,7 +19,7 @@ import graphql
 import pytest
 
 import fraiseql
-from fraiseql.cqrs import Many, ReadModel, install
+from fraiseql.cqrs import DeclarationError, Many, ReadModel, install
 from fraiseql.execute import format_response
 from fraiseql.repository import FilterError, Repository
 
@@ -455,3 +455,60 @@ def test_startup_failure_stops_the_asgi_lifespan(dsn: str) -> None:
     run(main())
     assert sent[0]["type"] == "lifespan.startup.failed"
     assert "type Ghost (sql_source 'qm_nope'): view 'qm_nope' does not exist" in sent[0]["message"]
+
+
+# ---------------------------------------------------------------- a read model's own type
+
+
+def test_a_read_model_gives_its_graphql_type(dsn: str) -> None:
+    """`@model.graphql_type`: the relation and column come from the model, the names are
+    checked against its document at import, the types against its columns at start-up."""
+    fraiseql.reset_registry()
+
+    @AUTHOR.graphql_type
+    class Author:
+        id: int
+        name: str
+        rating: Decimal | None
+
+    typedef = fraiseql.get_registry().types[Author]
+    assert (typedef.sql_source, typedef.jsonb_column) == ("qm_author", "data")
+    row = AUTHOR.graphql_type(form="tv")(type("AuthorRow", (), {"__annotations__": {"id": int}}))
+    assert fraiseql.get_registry().types[row].sql_source == "tv_author"
+
+    @fraiseql.query
+    async def author(info, id: int) -> Author:
+        return await Repository(info.context["db"], info.context).find_one(id=id)
+
+    app = fraiseql.create_app(database_url=dsn)
+    fraiseql.reset_registry()
+
+    async def main() -> bytes:
+        await app.startup()  # the check passes
+        try:
+            return await app.executor.execute(
+                "{ author(id: 1) { name rating } }", context={"db": app.pool}
+            )
+        finally:
+            await app.shutdown()
+
+    assert run(main()) == b'{"data":{"author":{"name":"Ada","rating":"14.00"}}}'
+
+
+def test_a_read_model_type_refuses_a_key_its_document_lacks() -> None:
+    fraiseql.reset_registry()
+    try:
+        with pytest.raises(
+            DeclarationError,
+            match=r"Author.nickname is not a key of its document \(keys: age, books",
+        ):
+
+            @AUTHOR.graphql_type
+            class Author:
+                id: int
+                nickname: str
+
+        with pytest.raises(DeclarationError, match="form 'mv' is not among its forms"):
+            AUTHOR.graphql_type(form="mv")
+    finally:
+        fraiseql.reset_registry()
