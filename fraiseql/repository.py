@@ -20,7 +20,7 @@ is a FilterError before the query runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any
 
 from graphql import GraphQLObjectType
@@ -107,7 +107,8 @@ class Repository:
     def _source(self, view: View) -> tuple[str, str, Any]:
         """(view name, document column, the GraphQL type or class it came from, if any)."""
         if type(view) is str:
-            return view, self._json_column_for(view), None
+            column = self._jsonb_column
+            return view, column if type(column) is str else self._json_column_for(view), None
         origin: Any = current_type.get() if view is None else view
         if view is None and origin is None:
             raise FilterError(
@@ -210,18 +211,25 @@ class Repository:
             params.append(check_count("offset", offset))
         return sql, params
 
-    async def _documents(self, sql: str, params: list[Any], many: bool) -> Any:
+    def _documents(self, sql: str, params: list[Any], many: bool) -> Awaitable[Any]:
+        # Not a coroutine itself: the fast path awaits fetch_json's directly.
         selection = current_selection.get()
         if selection is not None:  # the fast path: the field's fragment, rewritten in C
-            return await self.db.fetch_json(
+            return self.db.fetch_json(
                 sql, *params, selection=selection, many=many, context=self.context
             )
         if current_type.get() is not None:  # graphql-core's path: numbers kept exact
-            raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
-            return decode_document(raw)
+            return self._exact_documents(sql, params, many)
         if many:
-            return [r[0] for r in await self.db.fetch(sql, *params, context=self.context)]
-        return await self.db.fetchval(sql, *params, context=self.context)
+            return self._rows(sql, params)
+        return self.db.fetchval(sql, *params, context=self.context)
+
+    async def _exact_documents(self, sql: str, params: list[Any], many: bool) -> Any:
+        raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
+        return decode_document(raw)
+
+    async def _rows(self, sql: str, params: list[Any]) -> list[Any]:
+        return [r[0] for r in await self.db.fetch(sql, *params, context=self.context)]
 
     async def find_one(self, view: View = None, /, **eq: Any) -> Any:
         """The one document matching field = value for each keyword, or None.
