@@ -85,13 +85,6 @@ def dsn(pg_server: Any, pg_dsn: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def runner() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture(scope="module")
 def pool(dsn: str, runner: asyncio.AbstractEventLoop) -> Iterator[Any]:
     pool = runner.run_until_complete(fraiseql.create_pool(dsn, min_size=1, max_size=2))
     yield pool

@@ -77,13 +77,6 @@ def test_every_registered_scalar_is_covered() -> None:
 
 
 @pytest.fixture(scope="module")
-def runner() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture(scope="module")
 def api(pg_server: Any, pg_dsn: str, runner: asyncio.AbstractEventLoop) -> Iterator[Any]:
     dsn = pg_dsn if pg_server is None else pg_server.create_database("scalar_conformance")
 
