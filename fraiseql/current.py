@@ -26,6 +26,6 @@ current_type: ContextVar[Any] = ContextVar("fraiseql_current_type", default=None
 """The graphql-core object type the field being resolved returns (on both paths).
 
 A Repository call without a view reads that type's `sql_source`; while it is set and no
-selection is, documents are decoded for graphql-core with exact numbers
+selection is, documents are decoded for graphql-core with their numbers' stored digits
 (`fraiseql.scalars.decode_document`).
 """

@@ -10,8 +10,8 @@ Outside GraphQL, results are Python dicts (the stored document's keys). Inside t
 fast path the executor sets `current_selection` to the field's compiled `fraiseql.Selection`;
 then `find_one`/`find` return the raw JSON fragment as bytes, rewritten in C straight from
 libpq's buffer (camelCase, selected fields, __typename). On graphql-core's path (a mutation,
-a computed field) they return dicts decoded with exact numbers, so that both paths write a
-stored `14.00` alike.
+a computed field) they return dicts whose non-integers keep their stored digits
+(`fraiseql.scalars.StoredFloat`, a float), so that both paths write a stored `14.00` alike.
 
 Filters name columns of the view, keys of its document declared by its GraphQL type or its
 `fraiseql.cqrs` read model ("email"), or JSONB paths ("data.author.name"); any other name
@@ -218,7 +218,7 @@ class Repository:
             return self.db.fetch_json(
                 sql, *params, selection=selection, many=many, context=self.context
             )
-        if current_type.get() is not None:  # graphql-core's path: numbers kept exact
+        if current_type.get() is not None:  # graphql-core's path: stored digits kept
             return self._exact_documents(sql, params, many)
         if many:
             return self._rows(sql, params)

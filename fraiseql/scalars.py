@@ -8,10 +8,10 @@ value is bound and compared in SQL (where.py), the text a Python value is sent a
 column types a stored value of it may come from (the start-up check).
 
 Numbers keep their stored text on both paths: the rewriter copies a JSON number verbatim,
-and the Repository decodes documents for graphql-core with `decimal.Decimal` for every
-non-integer (`decode_document`), which the Decimal scalar writes back digit for digit
-(`14.00` stays `"14.00"`: the database's scale is data), JSON values and Float fields
-(`StoredFloat`) as numbers with those digits.
+and the Repository decodes documents for graphql-core with every non-integer as a
+`StoredFloat` (`decode_document`): a float to Python code, whose digits the Decimal scalar
+writes back as they are (`14.00` stays `"14.00"`: the database's scale is data), and a
+Float field or a JSON value as a number with those digits (`100` stays `100`).
 """
 
 from __future__ import annotations
@@ -110,26 +110,42 @@ def leaf_text(value: Any) -> str | None:
 
 
 class StoredFloat(float):
-    """A Float read from a stored document (or given as int/Decimal), with its digits:
-    graphql-core's Float passes float instances through, and the response writes `text`
-    (as the rewriter copies the stored number), not Python's repr (`100`, not `100.0`)."""
+    """A number with the digits it was stored with (`text`): a float to Python code (its
+    arithmetic gives plain floats), written back as `text` by both paths, not as Python's
+    repr (`14.00`, not `14.0`; `100`, not `100.0`). graphql-core's Float passes float
+    instances through; `execute.exact_numbers` then turns them into their digits."""
 
     __slots__ = ("text",)
-    text: str
+
+    def __new__(cls, text: str) -> StoredFloat:
+        out = super().__new__(cls, text)
+        out.text = text
+        return out
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return StoredFloat, (self.text,)
 
 
 def stored_float(value: Any) -> Any:
-    """A Float field's value with its digits kept (other values unchanged)."""
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+    """A Float field's value with its digits kept (an int or Decimal given by a resolver
+    too); other values unchanged."""
+    if isinstance(value, StoredFloat) or isinstance(value, bool):
         return value
-    out = StoredFloat(value)
-    out.text = decimal_text(value) if isinstance(value, Decimal) else str(value)
-    return out
+    if isinstance(value, int):
+        return StoredFloat(str(value))
+    if isinstance(value, Decimal) and value.is_finite():
+        return StoredFloat(decimal_text(value))
+    return value
 
 
 def decode_document(raw: bytes) -> Any:
-    """A stored document as Python data for graphql-core, non-integers as Decimal (exact)."""
-    return json.loads(raw, parse_float=Decimal)
+    """A stored document as Python data for graphql-core, each non-integer a StoredFloat."""
+    return json.loads(raw, parse_float=StoredFloat)
 
 
 # ---------------------------------------------------------------- custom scalars
@@ -179,6 +195,8 @@ def _decimal_serialize(value: Any) -> str:
     # The stored number's digits, as the rewriter's FIELD_ID flag writes them.
     if isinstance(value, str):
         return value
+    if isinstance(value, StoredFloat):
+        return value.text
     if isinstance(value, Decimal) and value.is_finite():
         return decimal_text(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):

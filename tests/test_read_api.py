@@ -106,6 +106,10 @@ def declare_api() -> None:
         def label(self, info) -> str:  # a computed field: graphql-core answers its query
             return f"{self.title} ({self.price})"
 
+        @fraiseql.field
+        def half(self, info) -> float:  # stored numbers are floats to Python code
+            return self.price / 2
+
     @fraiseql.type(sql_source="qm_author")
     class Author:
         id: int
@@ -204,8 +208,10 @@ def test_decimal_keeps_its_scale_on_both_paths(api, runner, pool) -> None:
         == b'{"data":{"author":{"rating":"14.00","books":[{"price":"14.00"},{"price":"0.50"}]}}}'
     )
     # a computed field sends the whole query through graphql-core: same digits
-    core = both(api, runner, pool, "{ author(id: 1) { rating initial books { price label } } }")
-    assert b'"rating":"14.00"' in core and b'"label":"Notes (14.00)"' in core
+    core = both(
+        api, runner, pool, "{ author(id: 1) { rating initial books { price label half } } }"
+    )
+    assert b'"rating":"14.00"' in core and b'"label":"Notes (14.00)","half":7.0' in core
     # a Float's digits as stored, too: 100, not 100.0; no exponent
     floats = both(api, runner, pool, "{ authors { initial books { weight } } }")
     assert b'"weight":100}' in floats and b'"weight":1.1}' in floats
