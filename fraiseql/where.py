@@ -155,6 +155,20 @@ class _Field:
     def is_path(self) -> bool:
         return bool(self.path)
 
+    def typed(self, scalar: Scalar) -> str:
+        """The path's value as `scalar` compares it: its text, cast to the scalar's SQL type."""
+        return self.text if scalar.sql_type == "text" else f"({self.text})::{scalar.sql_type}"
+
+
+def _sort_key(f: _Field) -> str:
+    # A declared key sorts as its scalar (dates chronologically, whatever their offsets);
+    # a bare path as jsonb orders values.
+    if f.scalar is None or not f.is_path:
+        return f.sql
+    if not f.scalar.ordered:
+        raise FilterError(f"field {f.name!r} is {f.scalar.name}, which has no order")
+    return f.typed(f.scalar)
+
 
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str):
@@ -233,9 +247,14 @@ class SQLBuilder:
             ):
                 raise FilterError(f"{where} takes a list of values, got {value!r}")
             values = list(value)
-            if f.is_path:
+            scalar = f.scalar
+            if f.is_path and (scalar is None or scalar.json_equality):
                 p = self.param([_json_text(v, where) for v in values])
                 test = f"{f.json} = ANY({p}::jsonb[])"
+            elif f.is_path and scalar is not None:  # a declared key: compared as its scalar
+                if scalar.sql_type == "text":
+                    values = [_text(v, where) for v in values]
+                test = f"{f.typed(scalar)} = ANY({self.param(values)}::{scalar.sql_type}[])"
             else:
                 test = f"{f.sql} = ANY({self.param(values)})"
             return test if op == "in" else f"NOT coalesce({test}, false)"
@@ -269,8 +288,7 @@ class SQLBuilder:
             return f"{f.json} {sql_op} {self.param(_json_text(value, where))}::jsonb"
         if scalar.sql_type == "text":
             return f"{f.text} {sql_op} {self.param(_text(value, where))}"
-        cast = scalar.sql_type
-        return f"({f.text})::{cast} {sql_op} {self.param(value)}::{cast}"
+        return f"{f.typed(scalar)} {sql_op} {self.param(value)}::{scalar.sql_type}"
 
     # -- ORDER BY --
 
@@ -294,7 +312,7 @@ class SQLBuilder:
                 raise FilterError(
                     f"order_by direction for {name!r} must be 'asc' or 'desc', got {direction!r}"
                 )
-            items.append(f"{_Field(self.view, name).sql} {direction.upper()}")
+            items.append(f"{_sort_key(_Field(self.view, name))} {direction.upper()}")
         return ", ".join(items)
 
     def limit(self, limit: Any, offset: Any) -> str:
