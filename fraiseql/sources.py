@@ -89,7 +89,10 @@ async def _document(db: Any, desc: dict[str, Any]) -> dict[str, DocField]:
 
 async def _expression_type(db: Any, table: str, template: str) -> str | None:
     # The type of a computed value, even over an empty table: the outer join keeps a row.
-    expr = Sql(template).render("t0")
+    # The template comes from fraiseql's catalog; it is checked again as on declaration.
+    sql_field = Sql(template)
+    sql_field.columns(f"computed field of {table}")
+    expr = sql_field.render("t0")
     sql = (
         f"SELECT (SELECT {_TYPE_NAME} FROM pg_type t WHERE t.oid = pg_typeof(s.v)) "
         f"FROM (VALUES (1)) AS one(x) LEFT JOIN LATERAL "

@@ -19,7 +19,7 @@ import graphql
 import pytest
 
 import fraiseql
-from fraiseql.cqrs import DeclarationError, Many, ReadModel, install
+from fraiseql.cqrs import DeclarationError, Many, ReadModel, Sql, install
 from fraiseql.execute import format_response
 from fraiseql.repository import FilterError, Repository
 
@@ -64,6 +64,13 @@ AUTHOR = ReadModel(
     },
     forms=("qm", "tv"),
 )
+# computed values: their types come from PostgreSQL (pg_typeof), even over an empty table
+CARD = ReadModel(
+    "card",
+    table="tb_book",
+    fields={"id": "id", "label": Sql("{title} || ' ' || {price}"), "double": Sql("{price} * 2")},
+    forms=("tv",),
+)
 
 
 def run(coro: Any) -> Any:
@@ -77,7 +84,7 @@ def dsn(pg_server: Any, pg_dsn: str) -> str:
     async def setup() -> None:
         conn = await fraiseql.connect(dsn)
         await conn.execute(SCHEMA_SQL)
-        await install(conn, [AUTHOR])
+        await install(conn, [AUTHOR, CARD])
         await conn.close()
 
     run(setup())
@@ -408,6 +415,33 @@ def test_startup_names_an_incompatible_field_type(dsn: str) -> None:
         in message
     )
     assert "Author.books" not in message
+
+
+def test_startup_checks_computed_values_by_their_sql_type(dsn: str) -> None:
+    def declare() -> None:
+        @fraiseql.type(sql_source="tv_card")
+        class Card:
+            id: int
+            label: str
+            double: Decimal
+
+    assert startup_error(dsn, declare) is None
+
+    def declare_wrong() -> None:
+        @fraiseql.type(sql_source="tv_card")
+        class Card:
+            id: int
+            label: int
+            double: str
+
+    message = startup_error(dsn, declare_wrong)
+    assert (
+        "field Card.label (document key 'label') is declared Int but its column is text" in message
+    )
+    assert (
+        "field Card.double (document key 'double') is declared String but its column is numeric"
+        in message
+    )
 
 
 def test_startup_checks_a_table_read_whole(dsn: str) -> None:
