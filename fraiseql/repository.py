@@ -68,9 +68,10 @@ def _class_typedef(cls: Any) -> TypeDef | None:
 
 def _object_type(origin: Any) -> GraphQLObjectType | None:
     """The GraphQL object type of a resolved field's type or of a `@fraiseql.type` class."""
-    if origin is None or isinstance(origin, GraphQLObjectType):
+    if isinstance(origin, GraphQLObjectType):
         return origin
-    return object_type_of(origin)
+    # a class named by the caller; else a field returning a scalar: no type to learn from
+    return object_type_of(origin) if isinstance(origin, type) else None
 
 
 class Repository:
@@ -143,12 +144,14 @@ class Repository:
                 for key, found in (document or {}).items():
                     info.fields[key] = for_column(found.pg_type)
             self.db.view_cache[(view, column)] = info
-        gtype = _object_type(origin if origin is not None else current_type.get())
-        if gtype is not None and gtype.name not in info.declared_by:
+        origin = origin if origin is not None else current_type.get()
+        name = getattr(origin, "name", None) or getattr(origin, "__name__", None)
+        if origin is not None and name not in info.declared_by:  # once per type and view
+            gtype = _object_type(origin)
             typedef = _typedef(gtype)
             if typedef is not None and typedef.sql_source == view:
                 info.fields.update(stored_fields(gtype))  # the GraphQL type names the scalars
-            info.declared_by.add(gtype.name)
+            info.declared_by.add(name)
         return info
 
     def clear_catalog_cache(self) -> None:

@@ -132,6 +132,10 @@ def declare_api() -> None:
         def initial(self, info) -> str:
             return self.name[0]
 
+        @fraiseql.field
+        async def peers(self, info) -> int:  # a Repository call inside a computed scalar
+            return await Repository(info.context["db"], info.context).count("qm_author")
+
     @fraiseql.type(sql_source="qm_plain")
     class Plain:
         id: int
@@ -205,6 +209,9 @@ def test_find_one_without_a_view_reads_the_types_sql_source(api, runner, pool) -
     assert author["name"] == "Ada" and author["born"] == "1815-12-10"
     assert [b["title"] for b in author["books"]] == ["Notes", "Engines"]
     assert both(api, runner, pool, "{ author(id: 99) { id } }") == b'{"data":{"author":null}}'
+    assert both(api, runner, pool, "{ author(id: 1) { peers } }") == (
+        b'{"data":{"author":{"peers":3}}}'
+    )
 
 
 def test_decimal_keeps_its_scale_on_both_paths(api, runner, pool) -> None:
