@@ -20,7 +20,7 @@ is a FilterError before the query runs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphql import GraphQLObjectType
@@ -214,34 +214,31 @@ class Repository:
             params.append(check_count("offset", offset))
         return sql, params
 
-    def _documents(self, sql: str, params: list[Any], many: bool) -> Awaitable[Any]:
-        # Not a coroutine itself: the fast path awaits fetch_json's directly.
-        selection = current_selection.get()
-        if selection is not None:  # the fast path: the field's fragment, rewritten in C
-            return self.db.fetch_json(
-                sql, *params, selection=selection, many=many, context=self.context
-            )
+    async def _documents(self, sql: str, params: list[Any], many: bool) -> Any:
+        # Outside the fast path (which find/find_one serve themselves, one frame less).
         if current_type.get() is not None:  # graphql-core's path: stored digits kept
-            return self._exact_documents(sql, params, many)
+            raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
+            return decode_document(raw)
         if many:
-            return self._rows(sql, params)
-        return self.db.fetchval(sql, *params, context=self.context)
-
-    async def _exact_documents(self, sql: str, params: list[Any], many: bool) -> Any:
-        raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
-        return decode_document(raw)
-
-    async def _rows(self, sql: str, params: list[Any]) -> list[Any]:
-        return [r[0] for r in await self.db.fetch(sql, *params, context=self.context)]
+            return [r[0] for r in await self.db.fetch(sql, *params, context=self.context)]
+        return await self.db.fetchval(sql, *params, context=self.context)
 
     async def find_one(self, view: View = None, /, **eq: Any) -> Any:
         """The one document matching field = value for each keyword, or None.
         With a GraphQL selection active: JSON bytes (b"null" when none)."""
-        source = self._source(view)
+        column = self._jsonb_column  # a view name and one column: _source's answer, inline
+        source = (
+            (view, column, None)
+            if type(view) is str and type(column) is str
+            else self._source(view)
+        )
         cached = self._cached_select(source, 1, None, eq)
         sql, params = (
             cached if cached is not None else await self._select(source, None, None, 1, None, eq)
         )
+        selection = current_selection.get()
+        if selection is not None:  # the fast path: the field's fragment, rewritten in C
+            return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)
         return await self._documents(sql, params, False)
 
     async def find(
@@ -256,13 +253,23 @@ class Repository:
     ) -> Any:
         """Documents matching `where` and the keyword equalities, as a list of dicts.
         With a GraphQL selection active: one JSON array as bytes."""
-        source = self._source(view)
+        column = self._jsonb_column  # a view name and one column: _source's answer, inline
+        source = (
+            (view, column, None)
+            if type(view) is str and type(column) is str
+            else self._source(view)
+        )
         cached = None if where or order_by else self._cached_select(source, limit, offset, eq)
         sql, params = (
             cached
             if cached is not None
             else await self._select(source, where, order_by, limit, offset, eq)
         )
+        selection = current_selection.get()
+        if selection is not None:  # the fast path: the fragments, rewritten in C
+            return await self.db.fetch_json(
+                sql, *params, selection=selection, many=True, context=self.context
+            )
         return await self._documents(sql, params, True)
 
     async def _aggregate(self, view: View, where: Any, eq: Mapping[str, Any], exists: bool) -> Any:
