@@ -7,12 +7,12 @@ concurrent resolvers do not interfere.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["current_selection", "current_type"]
+__all__ = ["Field", "current_field", "current_selection"]
 
 current_selection: ContextVar[Any] = ContextVar("fraiseql_current_selection", default=None)
-"""The hook for the GraphQL executor's fast path.
+"""A hook for code that drives the rewriter itself (fraiseql's executor sets `current_field`).
 
 Set it to the compiled `fraiseql.Selection` of the field being resolved (and reset it
 afterwards, e.g. `token = current_selection.set(sel); try: ... finally:
@@ -22,10 +22,19 @@ JSON array as bytes: ready to be spliced into the response without parsing. `cou
 `exists` are unaffected.
 """
 
-current_type: ContextVar[Any] = ContextVar("fraiseql_current_type", default=None)
-"""The graphql-core object type the field being resolved returns (on both paths).
 
-A Repository call without a view reads that type's `sql_source`; while it is set and no
-selection is, documents are decoded for graphql-core with their numbers' stored digits
+class Field(NamedTuple):
+    """The field being resolved, as the executor sets it (one context variable per call)."""
+
+    selection: Any  # its compiled Selection on the fast path; None on graphql-core's
+    object_type: Any  # the named graphql-core type it returns
+
+
+current_field: ContextVar[Field | None] = ContextVar("fraiseql_current_field", default=None)
+"""The field being resolved, set by the executor on both paths.
+
+A Repository call without a view reads the `sql_source` of its `object_type`; with its
+`selection` set, find/find_one return the rewritten JSON (as with `current_selection`);
+with none, documents are decoded for graphql-core with their numbers' stored digits
 (`fraiseql.scalars.decode_document`).
 """

@@ -37,7 +37,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, is_awaitable
 
 from fraiseql._native import native as _native
-from fraiseql.current import current_selection, current_type
+from fraiseql.current import Field, current_field
 from fraiseql.plan import (
     Limits,
     LRUCache,
@@ -310,6 +310,7 @@ class Executor:
         for root in variant.roots if variant else ():
             if root.tree is not None:
                 root.selection = to_native(root.tree)
+                root.field = Field(root.selection, root.object_type)
                 # The request-independent part of the GraphQLResolveInfo this root gets.
                 root.info_head = (
                     root.field_name,
@@ -369,8 +370,7 @@ class Executor:
         info = tuple.__new__(GraphQLResolveInfo, (*root.info_head, coerced, context, is_awaitable))
         # While set, Repository.find_one/find return this field's fragment, rewritten in C,
         # from the sql_source of the field's type unless they name a view.
-        token = current_selection.set(root.selection)
-        type_token = current_type.set(root.object_type)
+        token = current_field.set(root.field)
         try:
             value = root.fn(info, **args)  # type: ignore[misc]
             if type(value) is CoroutineType or isawaitable(value):
@@ -381,8 +381,7 @@ class Executor:
         except Exception as exc:
             raise _NeedsGraphQLCore from exc
         finally:
-            current_type.reset(type_token)
-            current_selection.reset(token)
+            current_field.reset(token)
 
     def _fragment(self, root: RootField, value: Any) -> bytes:
         # bytes: the fragment the Repository rewrote; Python data: rewritten here, alike.

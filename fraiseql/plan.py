@@ -222,6 +222,7 @@ class RootField:
     info_head: tuple[Any, ...] = ()  # GraphQLResolveInfo's first fields, built with `selection`
     core: bool = False  # answered by graphql-core (with the other such roots)
     object_type: Any = None  # the named type it returns: a Repository without a view reads it
+    field: Any = None  # fraiseql.current.Field(selection, object_type), built with `selection`
 
 
 @dataclass

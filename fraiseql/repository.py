@@ -7,7 +7,7 @@
     users = await repo.find(User, where={"email": {"eq": "a@b.c"}})   # or name the type
 
 Outside GraphQL, results are Python dicts (the stored document's keys). Inside the GraphQL
-fast path the executor sets `current_selection` to the field's compiled `fraiseql.Selection`;
+fast path the executor sets `current_field` with the field's compiled `fraiseql.Selection`;
 then `find_one`/`find` return the raw JSON fragment as bytes, rewritten in C straight from
 libpq's buffer (camelCase, selected fields, __typename). On graphql-core's path (a mutation,
 a computed field) they return dicts whose non-integers keep their stored digits
@@ -25,7 +25,7 @@ from typing import Any
 
 from graphql import GraphQLObjectType
 
-from fraiseql.current import current_selection, current_type
+from fraiseql.current import current_field, current_selection
 from fraiseql.db import ContextDB
 from fraiseql.scalars import decode_document, for_column
 from fraiseql.schema import object_type_of, stored_fields
@@ -40,7 +40,7 @@ from fraiseql.where import (
     quote_relation,
 )
 
-__all__ = ["Repository", "current_selection", "current_type", "FilterError"]
+__all__ = ["Repository", "current_field", "current_selection", "FilterError"]
 
 View = str | type | None
 """A view name, a `@fraiseql.type` class (its sql_source), or None: the type of the field
@@ -57,6 +57,11 @@ def _has_none(values: Iterable[Any]) -> bool:
 def _typedef(gtype: GraphQLObjectType | None) -> TypeDef | None:
     typedef = (gtype.extensions or {}).get("fraiseql") if gtype is not None else None
     return typedef if isinstance(typedef, TypeDef) else None
+
+
+def _current_type() -> Any:
+    field = current_field.get()
+    return None if field is None else field.object_type
 
 
 def _class_typedef(cls: Any) -> TypeDef | None:
@@ -110,7 +115,7 @@ class Repository:
         if type(view) is str:
             column = self._jsonb_column
             return view, column if type(column) is str else self._json_column_for(view), None
-        origin: Any = current_type.get() if view is None else view
+        origin: Any = _current_type() if view is None else view
         if view is None and origin is None:
             raise FilterError(
                 "a Repository call without a view name reads the sql_source of the type of "
@@ -126,11 +131,8 @@ class Repository:
             )
         return typedef.sql_source, typedef.jsonb_column or DEFAULT_JSONB_COLUMN, origin
 
-    def _cached_view(self, view: str, column: str) -> ViewInfo | None:
-        return self.db.view_cache.get((view, column))  # the per-request hot path: one dict get
-
     async def _view(self, view: str, column: str, origin: Any = None) -> ViewInfo:
-        info = self._cached_view(view, column)
+        info = self.db.view_cache.get((view, column))
         if info is None:
             relation = quote_relation(view)
             quote_ident(column, "jsonb column name")
@@ -144,7 +146,7 @@ class Repository:
                 for key, found in (document or {}).items():
                     info.fields[key] = for_column(found.pg_type)
             self.db.view_cache[(view, column)] = info
-        origin = origin if origin is not None else current_type.get()
+        origin = origin if origin is not None else _current_type()
         name = getattr(origin, "name", None) or getattr(origin, "__name__", None)
         if origin is not None and name not in info.declared_by:  # once per type and view
             gtype = _object_type(origin)
@@ -193,11 +195,11 @@ class Repository:
         return sql + tail, b.params
 
     def _cached_select(
-        self, source: tuple[str, str, Any], limit: Any, offset: Any, eq: Mapping[str, Any]
+        self, view: str, column: str, limit: Any, offset: Any, eq: Mapping[str, Any]
     ) -> tuple[str, list[Any]] | None:
         """The SQL and parameters of an equality lookup (no where, no order_by) whose SQL was
         built before, or None: the per-request hot path, without SQLBuilder or a coroutine."""
-        info = self._cached_view(source[0], source[1])
+        info = self.db.view_cache.get((view, column))  # the per-request hot path: a dict get
         sql = (
             None
             if info is None
@@ -214,32 +216,34 @@ class Repository:
             params.append(check_count("offset", offset))
         return sql, params
 
-    async def _documents(self, sql: str, params: list[Any], many: bool) -> Any:
-        # Outside the fast path (which find/find_one serve themselves, one frame less).
-        if current_type.get() is not None:  # graphql-core's path: stored digits kept
-            raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
-            return decode_document(raw)
-        if many:
-            return [r[0] for r in await self.db.fetch(sql, *params, context=self.context)]
-        return await self.db.fetchval(sql, *params, context=self.context)
+    async def _exact_documents(self, sql: str, params: list[Any], many: bool) -> Any:
+        # graphql-core's path: the documents with their numbers' stored digits
+        raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
+        return decode_document(raw)
 
     async def find_one(self, view: View = None, /, **eq: Any) -> Any:
         """The one document matching field = value for each keyword, or None.
         With a GraphQL selection active: JSON bytes (b"null" when none)."""
-        column = self._jsonb_column  # a view name and one column: _source's answer, inline
-        source = (
-            (view, column, None)
-            if type(view) is str and type(column) is str
-            else self._source(view)
-        )
-        cached = self._cached_select(source, 1, None, eq)
+        column, origin = self._jsonb_column, None  # a view name and one column: inline
+        if type(view) is not str or type(column) is not str:
+            view, column, origin = self._source(view)
+        cached = self._cached_select(view, column, 1, None, eq)
         sql, params = (
-            cached if cached is not None else await self._select(source, None, None, 1, None, eq)
+            cached
+            if cached is not None
+            else await self._select((view, column, origin), None, None, 1, None, eq)
         )
-        selection = current_selection.get()
-        if selection is not None:  # the fast path: the field's fragment, rewritten in C
-            return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)
-        return await self._documents(sql, params, False)
+        field = current_field.get()
+        if field is None:  # outside the executor: a manual selection, or Python data
+            selection = current_selection.get()
+            if selection is None:
+                return await self.db.fetchval(sql, *params, context=self.context)
+        else:
+            selection = field.selection
+            if selection is None:
+                return await self._exact_documents(sql, params, False)
+        # the fast path: the field's fragment, rewritten in C
+        return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)
 
     async def find(
         self,
@@ -253,24 +257,28 @@ class Repository:
     ) -> Any:
         """Documents matching `where` and the keyword equalities, as a list of dicts.
         With a GraphQL selection active: one JSON array as bytes."""
-        column = self._jsonb_column  # a view name and one column: _source's answer, inline
-        source = (
-            (view, column, None)
-            if type(view) is str and type(column) is str
-            else self._source(view)
-        )
-        cached = None if where or order_by else self._cached_select(source, limit, offset, eq)
+        column, origin = self._jsonb_column, None  # a view name and one column: inline
+        if type(view) is not str or type(column) is not str:
+            view, column, origin = self._source(view)
+        cached = None if where or order_by else self._cached_select(view, column, limit, offset, eq)
         sql, params = (
             cached
             if cached is not None
-            else await self._select(source, where, order_by, limit, offset, eq)
+            else await self._select((view, column, origin), where, order_by, limit, offset, eq)
         )
-        selection = current_selection.get()
-        if selection is not None:  # the fast path: the fragments, rewritten in C
-            return await self.db.fetch_json(
-                sql, *params, selection=selection, many=True, context=self.context
-            )
-        return await self._documents(sql, params, True)
+        field = current_field.get()
+        if field is None:  # outside the executor: a manual selection, or Python data
+            selection = current_selection.get()
+            if selection is None:
+                return [r[0] for r in await self.db.fetch(sql, *params, context=self.context)]
+        else:
+            selection = field.selection
+            if selection is None:
+                return await self._exact_documents(sql, params, True)
+        # the fast path: the fragments, rewritten in C
+        return await self.db.fetch_json(
+            sql, *params, selection=selection, many=True, context=self.context
+        )
 
     async def _aggregate(self, view: View, where: Any, eq: Mapping[str, Any], exists: bool) -> Any:
         info = await self._view(*self._source(view))

@@ -46,7 +46,7 @@ from graphql import (
     validate_schema,
 )
 
-from fraiseql.current import current_type
+from fraiseql.current import Field, current_field
 from fraiseql.scalars import (
     BY_HINT,
     JSONScalar,
@@ -139,26 +139,26 @@ def _as_instance(cls: builtins.type, source: Any) -> Any:
 def _resolver(fn: Callable[..., Any], bind: Callable[[Any], tuple[Any, ...]]) -> Callable[..., Any]:
     """graphql-core's resolver of a user function called as `fn(*bind(source), info, **args)`.
 
-    While it runs, `current_type` names the field's object type, so a Repository called
-    without a view reads that type's sql_source (as on the fast path).
+    While it runs, `current_field` names the field's type, so a Repository called without a
+    view reads that type's sql_source (as on the fast path).
     """
     if inspect.iscoroutinefunction(fn):
 
         async def resolve_async(source: Any, info: Any, **args: Any) -> Any:
-            token = current_type.set(_named(info.return_type))
+            token = current_field.set(Field(None, _named(info.return_type)))
             try:
                 return plain_value(await fn(*bind(source), info, **args))
             finally:
-                current_type.reset(token)
+                current_field.reset(token)
 
         return resolve_async
 
     def resolve(source: Any, info: Any, **args: Any) -> Any:
-        token = current_type.set(_named(info.return_type))
+        token = current_field.set(Field(None, _named(info.return_type)))
         try:
             return plain_value(fn(*bind(source), info, **args))
         finally:
-            current_type.reset(token)
+            current_field.reset(token)
 
     return resolve
 

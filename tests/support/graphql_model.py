@@ -14,7 +14,7 @@ from decimal import Decimal
 from uuid import UUID
 
 import fraiseql
-from fraiseql.current import current_selection
+from fraiseql.current import current_field
 from fraiseql.execute import dumps
 
 
@@ -155,7 +155,8 @@ def declare(store: Store) -> None:
     async def stored_user(info, id: int) -> User | None:
         # What the Repository does: the stored text, rewritten in C on the fast path.
         store.calls += 1
-        selection = current_selection.get()
+        field = current_field.get()
+        selection = None if field is None else field.selection
         doc = store.document(id)
         return doc if selection is None else fraiseql.rewrite(doc, selection)
 
