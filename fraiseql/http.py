@@ -417,7 +417,9 @@ def create_app(
     `database_url` opens a pool at startup (`pool_options` go to `fraiseql.db.create_pool`),
     or pass an open `pool`; resolvers find it in
     `info.context["db"]`, next to `"request"` and whatever `context_getter(request)` returns.
-    Each limit can be set to None to disable it.
+    Each limit can be set to None to disable it. Start-up (`await app.startup()`, run by
+    the ASGI lifespan) checks every type's sql_source against the database and raises
+    `fraiseql.SchemaError` naming what does not match.
     """
     limits = Limits(
         max_depth=max_depth,
