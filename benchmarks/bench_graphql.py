@@ -78,13 +78,13 @@ async def in_process(dsn: str, users: int, n: int, rounds: int) -> list[dict[str
             (
                 "user(id) with posts",
                 USER_QUERY,
-                await repo._select("qm_user", None, None, 1, None, {"id": 1}),
+                await repo._select(repo._source("qm_user"), None, None, 1, None, {"id": 1}),
                 False,
             ),
             (
                 "users(limit: 10)",
                 USERS_QUERY,
-                await repo._select("qm_user", None, None, 10, None, {}),
+                await repo._select(repo._source("qm_user"), None, None, 10, None, {}),
                 True,
             ),
         ):

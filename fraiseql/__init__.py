@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from fraiseql.http import create_app
     from fraiseql.plan import Limits
     from fraiseql.schema import build_schema
+    from fraiseql.sources import SchemaError
 
 # The GraphQL layer's public names -> the module that defines them (None: the module itself).
 _GRAPHQL_LAYER: dict[str, tuple[str, str | None]] = {
@@ -64,6 +65,7 @@ _GRAPHQL_LAYER: dict[str, tuple[str, str | None]] = {
     "http": ("fraiseql.http", None),
     "Limits": ("fraiseql.plan", "Limits"),
     "build_schema": ("fraiseql.schema", "build_schema"),
+    "SchemaError": ("fraiseql.sources", "SchemaError"),
 }
 
 
@@ -125,6 +127,7 @@ __all__ = [
     "Executor",
     "Limits",
     "Registry",
+    "SchemaError",
     "build_schema",
     "create_app",
     "enum",

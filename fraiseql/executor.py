@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import enum as py_enum
 import json
+from decimal import Decimal
 from inspect import isawaitable
+from json.encoder import c_make_encoder, encode_basestring
 from types import CoroutineType
 from typing import Any, NamedTuple
 
@@ -35,6 +37,7 @@ from graphql.pyutils import Path
 
 from fraiseql import graphql_compat
 from fraiseql._native import native as _native
+from fraiseql.current import Field, current_field
 from fraiseql.masking import format_errors
 from fraiseql.plan import (
     Limits,
@@ -45,7 +48,7 @@ from fraiseql.plan import (
     build_plan,
     compile_roots,
 )
-from fraiseql.repository import current_selection
+from fraiseql.scalars import StoredFloat, leaf_text
 from fraiseql.schema import build_schema
 from fraiseql.types import Registry, get_registry
 
@@ -53,22 +56,67 @@ _WRAPPED = graphql_compat.WRAPPED_VARIABLES
 _make_info = graphql_compat.make_info
 
 
+class _JSONNumber(str):
+    """A Decimal's digits, written into the response as a JSON number (not a string)."""
+
+    __slots__ = ()
+
+
+class _HasDecimal(Exception):
+    """The value holds a Decimal: encode it again with the number-writing encoder."""
+
+
 def _leaf(value: Any) -> Any:
-    # As the schema's scalars serialize them: ISO 8601 dates, enum values (the fast path only
-    # takes enums whose values are their names), UUID and Decimal as strings.
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+    # Python values that are not JSON, written as the scalar registry says: ISO 8601 dates,
+    # UUID as text, enums by value (the fast path only takes enums whose values are their
+    # names), a Decimal as a number with its digits (as a stored JSON number is copied).
     if isinstance(value, py_enum.Enum):
         return value.value
-    return str(value)
+    text = leaf_text(value)
+    return str(value) if text is None else text
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_leaf)
+def _leaf_no_decimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        raise _HasDecimal
+    return _leaf(value)
+
+
+def _leaf_decimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _JSONNumber(leaf_text(value))
+    return _leaf(value)
+
+
+def _string(text: str) -> str:
+    return text if type(text) is _JSONNumber else encode_basestring(text)
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_leaf_no_decimal)
+# The C encoder with a string hook, since no stdlib encoder writes a number's own digits;
+# a hook call per string, so only for values holding a Decimal.
+_encode_decimals = c_make_encoder(None, _leaf_decimal, _string, None, ":", ",", False, False, True)
 
 
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes of resolver data (datetime, date, UUID, Decimal, enums included)."""
-    return _ENCODER.encode(value).encode()
+    try:
+        return _ENCODER.encode(value).encode()
+    except _HasDecimal:
+        return "".join(_encode_decimals(value, 0)).encode()
+
+
+def exact_numbers(data: Any) -> Any:
+    """graphql-core's result data with each stored Float as its digits (a Decimal, which
+    `dumps` writes as a number): what the rewriter writes for the same document."""
+    kind = type(data)
+    if kind is dict:
+        return {k: exact_numbers(v) for k, v in data.items()}
+    if kind is list:
+        return [exact_numbers(v) for v in data]
+    if kind is StoredFloat:
+        return Decimal(data.text)
+    return data
 
 
 def format_response(
@@ -85,7 +133,7 @@ def format_response(
     if errors:
         out["errors"] = format_errors(errors, debug=debug, request_id=request_id)
     if with_data:
-        out["data"] = data
+        out["data"] = exact_numbers(data)
     return dumps(out)
 
 
@@ -323,6 +371,7 @@ class Executor:
         for root in variant.roots if variant else ():
             if root.tree is not None:
                 root.selection = to_native(root.tree)
+                root.field = Field(root.selection, root.object_type)
                 # The request-independent part of the GraphQLResolveInfo this root gets.
                 root.info_before, root.info_after = graphql_compat.info_parts(
                     field_name=root.field_name,
@@ -374,7 +423,7 @@ class Executor:
             parts += (
                 b"," if i else b"",
                 r.prefix,
-                dumps(core.data[r.key]) if r.core else next(fast),
+                dumps(exact_numbers(core.data[r.key])) if r.core else next(fast),
             )  # type: ignore[union-attr, arg-type]
         parts.append(b"}}")
         return Response(b"".join(parts), core is not None and bool(core.errors))
@@ -388,8 +437,9 @@ class Executor:
         if args is None:  # raises the error graphql-core gives, if there is one
             args = get_argument_values(root.field_def, root.nodes[0], values)
         info = _make_info((*root.info_before, values, context, *root.info_after))
-        # While set, Repository.find_one/find return this field's fragment, rewritten in C.
-        token = current_selection.set(root.selection)
+        # While set, Repository.find_one/find return this field's fragment, rewritten in C,
+        # from the sql_source of the field's type unless they name a view.
+        token = current_field.set(root.field)
         try:
             value = root.fn(info, **args)  # type: ignore[misc]
             if type(value) is CoroutineType or isawaitable(value):
@@ -400,7 +450,7 @@ class Executor:
         except Exception as exc:
             raise _NeedsGraphQLCore from exc
         finally:
-            current_selection.reset(token)
+            current_field.reset(token)
 
     def _fragment(self, root: RootField, value: Any) -> bytes:
         # bytes: the fragment the Repository rewrote; Python data: rewritten here, alike.

@@ -26,11 +26,13 @@ from graphql import GraphQLSchema, OperationType
 
 from fraiseql import bounded_json
 from fraiseql.accept import negotiate
+from fraiseql.errors import OperationalError
 from fraiseql.executor import Executor, dumps
 from fraiseql.graphiql import check_assets, graphiql_page
 from fraiseql.masking import internal_error
 from fraiseql.plan import Limits, LRUCache
 from fraiseql.schema import build_schema
+from fraiseql.sources import check_sources
 from fraiseql.types import Registry
 
 logger = logging.getLogger("fraiseql.http")
@@ -175,15 +177,23 @@ class GraphQLApp:
                 return
 
     async def startup(self) -> None:
-        """Open the pool of `database_url` now, for hosts that run it from their own lifespan.
+        """Open the pool of `database_url` now, then check every type's sql_source against
+        the database (`fraiseql.SchemaError` naming the type, view, column or field); the ASGI
+        lifespan runs it, and hosts that run their own lifespan await it there.
 
-        Optional: without it the first request opens the pool. A database that is down does
-        not stop the host: requests answer 503 and retry opening until it is back.
+        Without it the first request opens the pool (unchecked). A database that is down
+        does not stop the host: requests answer 503 and retry opening until it is back, and
+        the check waits for the next start.
         """
         try:
-            await self._db()
+            pool = await self._db()
         except HTTPError:
-            pass  # logged by _open_pool; the next request tries again
+            return  # logged by _open_pool; the next request tries again
+        if pool is not None:
+            try:
+                await check_sources(self.executor.schema, pool)
+            except OperationalError as exc:  # down after all: serve, as above
+                logger.warning("fraiseql: cannot check the sql_sources (%s)", exc)
 
     async def shutdown(self) -> None:
         """Close the pool this app opened (hosts call it from their lifespan's exit)."""
@@ -506,12 +516,15 @@ def create_app(
     `database_url` opens a pool (`pool_options` go to `fraiseql.db.create_pool`) at lifespan
     startup, else on the first request, or when the host awaits `app.startup()`; or pass an
     open `pool`. Resolvers find it in `info.context["db"]`, next to `"request"` and whatever
-    `context_getter(request)` returns. `graphiql_assets` is the base URL or path from which
-    the GraphiQL page loads its four files (see fraiseql.graphiql.ASSETS) instead of unpkg.com.
-    Each limit can be set to None to disable it; `max_json_depth` bounds the nesting of the
-    JSON a client sends (body, `variables`, `extensions`). Unexpected errors are answered
-    "Internal server error" with a request id that the "fraiseql" logger's traceback shows
-    too; `debug=True` shows them in full (never in production: they may hold SQL and hosts).
+    `context_getter(request)` returns. Start-up (`await app.startup()`, run by the ASGI
+    lifespan) checks every type's sql_source against the database and raises
+    `fraiseql.SchemaError` naming what does not match. `graphiql_assets` is the base URL or
+    path from which the GraphiQL page loads its four files (see fraiseql.graphiql.ASSETS)
+    instead of unpkg.com. Each limit can be set to None to disable it; `max_json_depth`
+    bounds the nesting of the JSON a client sends (body, `variables`, `extensions`).
+    Unexpected errors are answered "Internal server error" with a request id that the
+    "fraiseql" logger's traceback shows too; `debug=True` shows them in full (never in
+    production: they may hold SQL and hosts).
     """
     check_assets(graphiql_assets)
     limits = Limits(

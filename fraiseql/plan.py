@@ -45,9 +45,10 @@ from graphql import (
 from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL
+from fraiseql import ITEMS_NON_NULL, NON_NULL
 from fraiseql.collect import Uncollectable, collect_fields
-from fraiseql.schema import STRINGIFIED_SCALARS, FieldInfo
+from fraiseql.scalars import by_name
+from fraiseql.schema import FieldInfo
 
 Tree = tuple[str, tuple[tuple[str, "str | None", "Tree | None", int], ...]]
 
@@ -143,9 +144,8 @@ def _flags(gql: Any) -> int:
     inner = gql.of_type if isinstance(gql, GraphQLNonNull) else gql
     if isinstance(inner, GraphQLList) and isinstance(inner.of_type, GraphQLNonNull):
         flags |= ITEMS_NON_NULL
-    if _named(gql).name in STRINGIFIED_SCALARS:
-        flags |= FIELD_ID
-    return flags
+    scalar = by_name(_named(gql).name)
+    return flags | scalar.flags if scalar is not None else flags
 
 
 def compile_tree(
@@ -224,6 +224,8 @@ class RootField:
     info_before: tuple[Any, ...] = ()
     info_after: tuple[Any, ...] = ()
     core: bool = False  # answered by graphql-core (with the other such roots)
+    object_type: Any = None  # the named type it returns: a Repository without a view reads it
+    field: Any = None  # fraiseql.current.Field(selection, object_type), built with `selection`
 
 
 @dataclass
@@ -459,7 +461,15 @@ def _compile_roots(
         else:
             out.append(
                 RootField(
-                    key, prefix, name, fdef, nodes, info.fn, tree, argument_plan(fdef, nodes[0])
+                    key,
+                    prefix,
+                    name,
+                    fdef,
+                    nodes,
+                    info.fn,
+                    tree,
+                    argument_plan(fdef, nodes[0]),
+                    object_type=_named(fdef.type),
                 )
             )
     core = [node for root in out if root.core for node in root.nodes]

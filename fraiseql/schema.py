@@ -20,156 +20,43 @@ reads to decide whether a selection can be served from stored JSON.
 from __future__ import annotations
 
 import builtins
-import datetime as dt
 import enum as py_enum
 import inspect
-import json
 import types as py_types
 import typing
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from graphql import (
     GraphQLArgument,
-    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLEnumValue,
     GraphQLError,
     GraphQLField,
     GraphQLFloat,
-    GraphQLID,
     GraphQLInputField,
     GraphQLInputObjectType,
-    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
-    GraphQLString,
     Undefined,
     validate_schema,
-    value_from_ast_untyped,
 )
 
-from fraiseql.types import ID, JSON, OperationDef, Registry, TypeDef, get_registry, to_camel
-
-# ---------------------------------------------------------------- custom scalars
-
-
-def _iso_serialize(kind: builtins.type, name: str) -> Callable[[Any], str]:
-    def serialize(value: Any) -> str:
-        if isinstance(value, str):  # already ISO text, as stored in JSON
-            return value
-        if isinstance(value, kind):
-            return value.isoformat()
-        raise GraphQLError(f"{name} cannot represent value: {value!r}")
-
-    return serialize
-
-
-def _iso_parse(kind: Any, name: str) -> Callable[[Any], Any]:
-    def parse(value: Any) -> Any:
-        if not isinstance(value, str):
-            raise GraphQLError(f"{name} expects an ISO 8601 string, got {value!r}")
-        try:
-            return kind.fromisoformat(value)
-        except ValueError as exc:
-            raise GraphQLError(f"{name} cannot parse {value!r}: {exc}") from None
-
-    return parse
-
-
-def _literal(parse_value: Callable[[Any], Any]) -> Callable[..., Any]:
-    return lambda node, variables=None: parse_value(value_from_ast_untyped(node, variables))
-
-
-def _uuid_serialize(value: Any) -> str:
-    if isinstance(value, (str, uuid.UUID)):
-        return str(value)
-    raise GraphQLError(f"UUID cannot represent value: {value!r}")
-
-
-def _uuid_parse(value: Any) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise GraphQLError(f"UUID cannot parse {value!r}") from None
-
-
-def _decimal_serialize(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
-        return str(value)
-    raise GraphQLError(f"Decimal cannot represent value: {value!r}")
-
-
-def _decimal_parse(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise GraphQLError(f"Decimal expects a number or a numeric string, got {value!r}")
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        raise GraphQLError(f"Decimal cannot parse {value!r}") from None
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _scalar(
-    name: str, description: str, serialize: Callable[[Any], Any], parse: Callable[[Any], Any]
-) -> GraphQLScalarType:
-    return GraphQLScalarType(
-        name,
-        description=description,
-        serialize=serialize,
-        parse_value=parse,
-        parse_literal=_literal(parse),
-    )
-
-
-DateTimeScalar = _scalar(
-    "DateTime",
-    "ISO 8601 date and time.",
-    _iso_serialize(dt.datetime, "DateTime"),
-    _iso_parse(dt.datetime, "DateTime"),
+from fraiseql.current import Field, current_field
+from fraiseql.scalars import (
+    BY_HINT,
+    JSONScalar,
+    Scalar,
+    by_name,
+    decode_document,
+    enum_scalar,
+    stored_float,
 )
-DateScalar = _scalar(
-    "Date", "ISO 8601 date.", _iso_serialize(dt.date, "Date"), _iso_parse(dt.date, "Date")
-)
-UUIDScalar = _scalar("UUID", "A UUID in its canonical text form.", _uuid_serialize, _uuid_parse)
-DecimalScalar = _scalar(
-    "Decimal", "Exact decimal number, as a string.", _decimal_serialize, _decimal_parse
-)
-JSONScalar = GraphQLScalarType(
-    "JSON",
-    description="Any JSON value, as stored.",
-    serialize=_identity,
-    parse_value=_identity,
-    parse_literal=value_from_ast_untyped,
-)
-
-_SCALARS: dict[Any, GraphQLScalarType] = {
-    int: GraphQLInt,
-    float: GraphQLFloat,
-    str: GraphQLString,
-    bool: GraphQLBoolean,
-    ID: GraphQLID,
-    dt.datetime: DateTimeScalar,
-    dt.date: DateScalar,
-    uuid.UUID: UUIDScalar,
-    Decimal: DecimalScalar,
-    dict: JSONScalar,
-    JSON: JSONScalar,
-}
-
-# Scalars whose stored JSON numbers must be emitted as strings to match their serializer.
-STRINGIFIED_SCALARS = frozenset({"ID", "Decimal"})
+from fraiseql.types import OperationDef, Registry, TypeDef, get_registry, to_camel
 
 # ---------------------------------------------------------------- field metadata
 
@@ -216,7 +103,7 @@ class _Enum(GraphQLEnumType):
 def plain_value(value: Any) -> Any:
     """A resolver result as Python data: JSON bytes (a stored document) are decoded."""
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return json.loads(bytes(value))
+        return decode_document(bytes(value))
     return value
 
 
@@ -230,6 +117,19 @@ def _stored_resolver(key: str) -> Callable[..., Any]:
     return resolve
 
 
+def _stored_float_resolver(key: str) -> Callable[..., Any]:
+    # A Float (or list of Floats) keeps the stored number's digits: see scalars.StoredFloat.
+    get = _stored_resolver(key)
+
+    def resolve(source: Any, info: Any, **_: Any) -> Any:
+        value = get(source, info)
+        if isinstance(value, list):
+            return [stored_float(v) for v in value]
+        return stored_float(value)
+
+    return resolve
+
+
 def _as_instance(cls: builtins.type, source: Any) -> Any:
     if isinstance(source, dict):
         obj = object.__new__(cls)
@@ -238,32 +138,39 @@ def _as_instance(cls: builtins.type, source: Any) -> Any:
     return source
 
 
-def _computed_resolver(cls: builtins.type, fn: Callable[..., Any]) -> Callable[..., Any]:
+def _resolver(fn: Callable[..., Any], bind: Callable[[Any], tuple[Any, ...]]) -> Callable[..., Any]:
+    """graphql-core's resolver of a user function called as `fn(*bind(source), info, **args)`.
+
+    While it runs, `current_field` names the field's type, so a Repository called without a
+    view reads that type's sql_source (as on the fast path).
+    """
     if inspect.iscoroutinefunction(fn):
 
         async def resolve_async(source: Any, info: Any, **args: Any) -> Any:
-            return plain_value(await fn(_as_instance(cls, source), info, **args))
+            token = current_field.set(Field(None, _named(info.return_type)))
+            try:
+                return plain_value(await fn(*bind(source), info, **args))
+            finally:
+                current_field.reset(token)
 
         return resolve_async
 
     def resolve(source: Any, info: Any, **args: Any) -> Any:
-        return plain_value(fn(_as_instance(cls, source), info, **args))
+        token = current_field.set(Field(None, _named(info.return_type)))
+        try:
+            return plain_value(fn(*bind(source), info, **args))
+        finally:
+            current_field.reset(token)
 
     return resolve
+
+
+def _computed_resolver(cls: builtins.type, fn: Callable[..., Any]) -> Callable[..., Any]:
+    return _resolver(fn, lambda source: (_as_instance(cls, source),))
 
 
 def _root_resolver(fn: Callable[..., Any]) -> Callable[..., Any]:
-    if inspect.iscoroutinefunction(fn):
-
-        async def resolve_async(_root: Any, info: Any, **args: Any) -> Any:
-            return plain_value(await fn(info, **args))
-
-        return resolve_async
-
-    def resolve(_root: Any, info: Any, **args: Any) -> Any:
-        return plain_value(fn(info, **args))
-
-    return resolve
+    return _resolver(fn, lambda _root: ())
 
 
 # ---------------------------------------------------------------- the builder
@@ -311,8 +218,9 @@ class _Builder:
         return inner if nullable else GraphQLNonNull(inner)
 
     def named_type(self, hint: Any, where: str, *, is_input: bool) -> Any:
-        if hint in _SCALARS:
-            return _SCALARS[hint]
+        scalar = BY_HINT.get(hint)
+        if scalar is not None:
+            return scalar.graphql
         if isinstance(hint, builtins.type) and issubclass(hint, py_enum.Enum):
             return self.enum_type(hint)
         typedef = self.registry.types.get(hint) if isinstance(hint, builtins.type) else None
@@ -346,9 +254,11 @@ class _Builder:
         for py_name, hint in self.hints(td.cls, td.name).items():
             if py_name.startswith("_") or typing.get_origin(hint) is typing.ClassVar:
                 continue
+            gql = self.gql_type(hint, f"{td.name}.{py_name}", is_input=False)
+            stored = _stored_float_resolver if _named(gql) is GraphQLFloat else _stored_resolver
             fields[to_camel(py_name)] = GraphQLField(
-                self.gql_type(hint, f"{td.name}.{py_name}", is_input=False),
-                resolve=_stored_resolver(py_name),
+                gql,
+                resolve=stored(py_name),
                 extensions={"fraiseql": FieldInfo(src_key=py_name)},
             )
         for py_name, fn in td.resolvers.items():
@@ -471,3 +381,32 @@ def build_schema(registry: Registry | None = None) -> GraphQLSchema:
     if errors:
         raise TypeError("fraiseql: invalid schema:\n  " + "\n  ".join(errors))
     return schema
+
+
+def stored_fields(object_type: GraphQLObjectType) -> dict[str, Scalar | None]:
+    """The document keys a type's stored fields read -> the scalar of each (None for objects
+    and lists): what a filter on the type's sql_source may name, and how it compares."""
+    out: dict[str, Scalar | None] = {}
+    for fdef in object_type.fields.values():
+        info = (fdef.extensions or {}).get("fraiseql")
+        if not isinstance(info, FieldInfo) or info.src_key is None:
+            continue
+        gql = fdef.type.of_type if isinstance(fdef.type, GraphQLNonNull) else fdef.type
+        out[info.src_key] = None if isinstance(gql, GraphQLList) else scalar_of(gql)
+    return out
+
+
+def scalar_of(gql: Any) -> Scalar | None:
+    """The registry entry of a named GraphQL type (None for object types)."""
+    if isinstance(gql, GraphQLEnumType):
+        return enum_scalar(gql)
+    return by_name(gql.name) if isinstance(gql, GraphQLScalarType) else None
+
+
+def object_type_of(cls: builtins.type, registry: Registry | None = None) -> GraphQLObjectType:
+    """The graphql-core object type of a `@fraiseql.type` class (outside any schema)."""
+    registry = registry or get_registry()
+    typedef = registry.types.get(cls) if isinstance(cls, builtins.type) else None
+    if typedef is None or typedef.is_input:
+        raise TypeError(f"fraiseql: {cls!r} is not a @fraiseql.type class")
+    return _Builder(registry).object_type(typedef)

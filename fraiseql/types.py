@@ -43,7 +43,7 @@ class TypeDef:
     name: str
     is_input: bool = False
     sql_source: str | None = None
-    jsonb_column: str = "data"
+    jsonb_column: str | None = None  # None: "data" when the view has it, else the whole row
     resolvers: dict[str, Callable[..., Any]] = dataclass_field(default_factory=dict)
     description: str | None = None
 
@@ -119,7 +119,9 @@ def reset_registry() -> None:
     _default_registry.clear()
 
 
-def _declare_type(cls: type, *, is_input: bool, sql_source: str | None, jsonb_column: str) -> type:
+def _declare_type(
+    cls: type, *, is_input: bool, sql_source: str | None, jsonb_column: str | None
+) -> type:
     resolvers = {
         attr: value
         for attr, value in vars(cls).items()
@@ -145,17 +147,20 @@ def _declare_type(cls: type, *, is_input: bool, sql_source: str | None, jsonb_co
 def type(cls: type[T], /) -> type[T]: ...
 @overload
 def type(
-    *, sql_source: str | None = None, jsonb_column: str = "data"
+    *, sql_source: str | None = None, jsonb_column: str | None = None
 ) -> Callable[[type[T]], type[T]]: ...
 
 
 def type(  # noqa: A001 - the public name is fraiseql.type
-    cls: type | None = None, /, *, sql_source: str | None = None, jsonb_column: str = "data"
+    cls: type | None = None, /, *, sql_source: str | None = None, jsonb_column: str | None = None
 ) -> Any:
     """Declare a GraphQL object type whose fields are the class's annotations.
 
     `sql_source` names the read model (`qm_user`, `mv_user`, `tv_user`) holding the
-    documents, `jsonb_column` the column holding each document.
+    documents: a Repository call without a view name reads it, and the app's start-up
+    checks it exists (`fraiseql.SchemaError` otherwise). `jsonb_column` names the column
+    holding each document; left out, it is "data" when the view has that column, and the
+    whole row (its columns being the fields) when it has not.
     """
     if cls is not None:
         return _declare_type(cls, is_input=False, sql_source=None, jsonb_column=jsonb_column)
@@ -166,7 +171,7 @@ def type(  # noqa: A001 - the public name is fraiseql.type
 
 def input(cls: type[T]) -> type[T]:  # noqa: A001 - the public name is fraiseql.input
     """Declare a GraphQL input type; resolvers receive instances of the class."""
-    return _declare_type(cls, is_input=True, sql_source=None, jsonb_column="data")
+    return _declare_type(cls, is_input=True, sql_source=None, jsonb_column=None)
 
 
 def enum(cls: type[T]) -> type[T]:

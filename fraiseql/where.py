@@ -1,8 +1,11 @@
 """Filters and orderings -> parameterized SQL for one view.
 
-Every identifier is checked against a strict pattern and quoted; field names must be
-columns of the view (JSONB paths start at a json/jsonb column: "data.author.name");
+Every identifier is checked against a strict pattern and quoted; a field name is a column
+of the view, a key of its document declared by the view's GraphQL type or read model
+("email" for data->'email'), or a JSONB path from a json/jsonb column ("data.author.name");
 every value is a bind parameter. Nothing the caller passes is pasted into SQL unchecked.
+A declared field compares as its scalar says (scalars.py: numbers numerically, dates
+chronologically); a bare path by the Python type of the value.
 
     where = {"or": [{"id": {"in": [1, 2]}}, {"data.first_name": {"ilike": "a%"}}],
              "not": {"email": {"isnull": True}}}
@@ -10,13 +13,13 @@ every value is a bind parameter. Nothing the caller passes is pasted into SQL un
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from fraiseql.scalars import Scalar, for_value, leaf_text
 
 __all__ = ["FilterError", "ViewInfo", "SQLBuilder", "quote_ident", "quote_relation", "OPERATORS"]
 
@@ -70,6 +73,10 @@ class ViewInfo:
     name: str
     columns: dict[str, str]
     json_column: str | None = None  # the JSONB document column, or None: row_to_json
+    # Keys of the document declared by the view's GraphQL type or read model -> their scalar
+    # (None: an embedded object or list, or a computed value of unknown type).
+    fields: dict[str, Scalar | None] = field(default_factory=dict)
+    declared_by: set[str] = field(default_factory=set)  # GraphQL types whose fields are in
     # Equality lookups (no where, no order_by): (keys, has limit, has offset) -> SQL, built once.
     lookup_sql: dict[tuple[tuple[str, ...], bool, bool], str] = field(
         default_factory=dict, repr=False
@@ -88,11 +95,10 @@ def _json_text(value: Any, where: str) -> str:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+    text = leaf_text(value)
+    if text is None:
+        raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+    return text
 
 
 def check_count(word: str, value: Any) -> int:
@@ -103,7 +109,8 @@ def check_count(word: str, value: Any) -> int:
 
 
 class _Field:
-    """A column (t."col") or a path into a JSON column (t."data"->'a'->'b')."""
+    """A column (t."col"), a declared document key or a path into a JSON column
+    (t."data"->'a'->'b'), with the scalar it compares as when that is declared."""
 
     def __init__(self, view: ViewInfo, name: Any) -> None:
         if not isinstance(name, str):
@@ -111,11 +118,19 @@ class _Field:
         parts = name.split(".")
         column = parts[0]
         quote_ident(column, "field name")
+        self.scalar: Scalar | None = None
         if column not in view.columns:
-            raise FilterError(
-                f"field {column!r} does not exist in view {view.name!r} "
-                f"(columns: {', '.join(sorted(view.columns))})"
-            )
+            if column not in view.fields or view.json_column is None:
+                declared = sorted(view.fields) if view.json_column else []
+                raise FilterError(
+                    f"field {column!r} does not exist in view {view.name!r}: neither a column "
+                    f"(columns: {', '.join(sorted(view.columns))}) nor a declared field of its "
+                    f"document (fields: {', '.join(declared) or 'none declared'})"
+                )
+            if len(parts) == 1:
+                self.scalar = view.fields[column]
+            parts = [view.json_column, *parts]
+            column = view.json_column
         self.name = name
         self.column_type = view.columns[column]
         self.path = parts[1:]
@@ -139,6 +154,26 @@ class _Field:
     @property
     def is_path(self) -> bool:
         return bool(self.path)
+
+    def typed(self, scalar: Scalar) -> str:
+        """The path's value as `scalar` compares it: its text, cast to the scalar's SQL type."""
+        return self.text if scalar.sql_type == "text" else f"({self.text})::{scalar.sql_type}"
+
+
+def _sort_key(f: _Field) -> str:
+    # A declared key sorts as its scalar (dates chronologically, whatever their offsets);
+    # a bare path as jsonb orders values.
+    if f.scalar is None or not f.is_path:
+        return f.sql
+    if not f.scalar.ordered:
+        raise FilterError(f"field {f.name!r} is {f.scalar.name}, which has no order")
+    return f.typed(f.scalar)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise FilterError(f"{where}: expected a string, got {value!r}")
+    return value
 
 
 class SQLBuilder:
@@ -212,9 +247,14 @@ class SQLBuilder:
             ):
                 raise FilterError(f"{where} takes a list of values, got {value!r}")
             values = list(value)
-            if f.is_path:
+            scalar = f.scalar
+            if f.is_path and (scalar is None or scalar.json_equality):
                 p = self.param([_json_text(v, where) for v in values])
                 test = f"{f.json} = ANY({p}::jsonb[])"
+            elif f.is_path and scalar is not None:  # a declared key: compared as its scalar
+                if scalar.sql_type == "text":
+                    values = [_text(v, where) for v in values]
+                test = f"{f.typed(scalar)} = ANY({self.param(values)}::{scalar.sql_type}[])"
             else:
                 test = f"{f.sql} = ANY({self.param(values)})"
             return test if op == "in" else f"NOT coalesce({test}, false)"
@@ -239,19 +279,16 @@ class SQLBuilder:
         return self._path_compare(f, op, sql_op, value, where)
 
     def _path_compare(self, f: _Field, op: str, sql_op: str, value: Any, where: str) -> str:
-        if isinstance(value, str):
-            return f"{f.text} {sql_op} {self.param(value)}"
-        if op in ("eq", "neq") or isinstance(value, bool):
-            if isinstance(value, bool) and op not in ("eq", "neq"):
-                raise FilterError(f"{where}: booleans can only be compared with eq/neq")
+        scalar = f.scalar or for_value(value)
+        if scalar is None and op not in ("eq", "neq"):
+            raise FilterError(f"{where}: cannot compare a JSON value with {type(value).__name__}")
+        if scalar is not None and op not in ("eq", "neq") and not scalar.ordered:
+            raise FilterError(f"{where}: {scalar.name} values can only be compared with eq/neq")
+        if scalar is None or (op in ("eq", "neq") and scalar.json_equality):
             return f"{f.json} {sql_op} {self.param(_json_text(value, where))}::jsonb"
-        if isinstance(value, (int, float, decimal.Decimal)):
-            return f"({f.text})::numeric {sql_op} {self.param(value)}::numeric"
-        if isinstance(value, datetime.datetime):
-            return f"({f.text})::timestamptz {sql_op} {self.param(value)}::timestamptz"
-        if isinstance(value, datetime.date):
-            return f"({f.text})::date {sql_op} {self.param(value)}::date"
-        raise FilterError(f"{where}: cannot compare a JSON value with {type(value).__name__}")
+        if scalar.sql_type == "text":
+            return f"{f.text} {sql_op} {self.param(_text(value, where))}"
+        return f"{f.typed(scalar)} {sql_op} {self.param(value)}::{scalar.sql_type}"
 
     # -- ORDER BY --
 
@@ -275,7 +312,7 @@ class SQLBuilder:
                 raise FilterError(
                     f"order_by direction for {name!r} must be 'asc' or 'desc', got {direction!r}"
                 )
-            items.append(f"{_Field(self.view, name).sql} {direction.upper()}")
+            items.append(f"{_sort_key(_Field(self.view, name))} {direction.upper()}")
         return ", ".join(items)
 
     def limit(self, limit: Any, offset: Any) -> str:

@@ -24,6 +24,7 @@ import fraiseql
 from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL, graphql_compat
 from fraiseql.executor import format_response
 from fraiseql.plan import Limits, build_plan, compile_roots
+from fraiseql.schema import plain_value
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def python_rewrite(value: Any, tree: Any) -> Any:
         v = value.get(src_key)
         if child is not None:
             v = python_rewrite(v, child)
-        elif flags & FIELD_ID and isinstance(v, (int, float)) and not isinstance(v, bool):
+        elif flags & FIELD_ID and isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
             v = str(v)
         out[out_key] = v
     return out
@@ -139,7 +140,7 @@ def test_compiled_trees_select_what_graphql_core_selects(model: Any) -> None:
                 args = graphql.execution.values.get_argument_values(
                     root.field_def, root.nodes[0], values
                 )
-            value = asyncio.run(root.fn(None, **args))
+            value = plain_value(asyncio.run(root.fn(None, **args)))  # stored text decoded
             data[root.key] = python_rewrite(value, root.tree)
         assert list(data.items()) == list(result.data.items()), query
         compiled += 1
@@ -187,6 +188,20 @@ def test_fast_path_decisions(model: Any) -> None:
 def test_hand_written_cases_cover_errors() -> None:
     messages = " ".join(q for q, _, _ in HAND_WRITTEN)
     assert "failing" in messages and "brokenUser" in messages
+
+
+def test_stored_decimal_keeps_its_scale(model: Any) -> None:
+    """A Decimal stored as 20.50 is "20.50" on the fast path and through graphql-core (it was
+    "20.5" there), with or without a computed field in the query."""
+    store, schema, executor = model
+    for query in (
+        "{ storedUser(id: 2) { balance score } }",
+        "{ storedUser(id: 2) { balance score fullName } }",
+    ):
+        store.reset()
+        got = asyncio.run(executor.execute(query))
+        assert got == asyncio.run(reference(schema, (query, None, None)))
+        assert got.startswith(b'{"data":{"storedUser":{"balance":"20.50","score":3'), got
 
 
 def test_python_values_in_resolver_data() -> None:

@@ -57,14 +57,6 @@ def dsn(pg_server: Any, pg_dsn: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def runner() -> Iterator[asyncio.AbstractEventLoop]:
-    """One event loop for the module: the pool lives across tests (Python 3.10 has no Runner)."""
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture(scope="module")
 def api(dsn: str, runner: asyncio.AbstractEventLoop) -> Iterator[tuple[Any, Any, Any]]:
     declare_seed_api()
     schema = fraiseql.build_schema()

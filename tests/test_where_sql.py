@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from fraiseql.scalars import by_name
 from fraiseql.where import (
     MAX_DEPTH,
     OPERATORS,
@@ -105,10 +106,11 @@ def test_list_pattern_contains_and_null_operators_on_columns(
             "t.\"data\"->'a' IS DISTINCT FROM $1::jsonb",
             ["[1, null]"],
         ),
+        # dates and times compare chronologically, equality too (not as JSON text)
         (
             {"data.a": {"eq": datetime.date(2024, 1, 5)}},
-            "t.\"data\"->'a' = $1::jsonb",
-            ['"2024-01-05"'],
+            "(t.\"data\"->>'a')::date = $1::date",
+            [datetime.date(2024, 1, 5)],
         ),
         # ordering comparisons cast the text to the operand's type
         ({"data.n": {"gt": 5}}, "(t.\"data\"->>'n')::numeric > $1::numeric", [5]),
@@ -241,7 +243,10 @@ def test_hostile_values_only_ever_become_parameters() -> None:
         ("data.a-b", "invalid JSON key in field 'data.a-b'"),
         ("data..a", "invalid JSON key in field 'data..a'"),
         ("data.a.", "invalid JSON key in field 'data.a.'"),
-        ("nosuch", "field 'nosuch' does not exist in view 'qm_user' (columns: data, email,"),
+        (
+            "nosuch",
+            "field 'nosuch' does not exist in view 'qm_user': neither a column (columns: data, email,",
+        ),
         ("id.x", "column 'id' of view 'qm_user' is int4, not json/jsonb, so it has no path"),
         ("email.x", "is text, not json/jsonb"),
     ],
@@ -276,8 +281,8 @@ def test_non_string_field_names_are_refused() -> None:
         ({"email": {"contains": 5}}, "on a text column takes a string, got 5"),
         ({"tags": {"contains": "a"}}, "on array column takes a list, got 'a'"),
         ({"id": {"gt": None}}, "operator 'gt' needs a value, got None"),
-        ({"data.a": {"gt": True}}, "booleans can only be compared with eq/neq"),
-        ({"data.a": {"lt": [1]}}, "cannot compare a JSON value with list"),
+        ({"data.a": {"gt": True}}, "Boolean values can only be compared with eq/neq"),
+        ({"data.a": {"lt": [1]}}, "JSON values can only be compared with eq/neq"),
         ({"data.a": {"eq": object()}}, "is not JSON-serializable"),
         ({"data.a": {"in": [{1, 2}]}}, "is not JSON-serializable"),
         ([{"id": 1}], "a filter must be a non-empty dict, got [{'id': 1}]"),
@@ -359,3 +364,81 @@ def test_identifiers_and_relations_are_checked_then_quoted() -> None:
             quote_relation(bad)
     with pytest.raises(FilterError, match="invalid identifier 'x-y'"):
         quote_ident("x-y")
+
+
+# ---------------------------------------------------------------- declared document keys
+
+
+def declared_view() -> ViewInfo:
+    """qm_user whose document keys a GraphQL type or read model declared."""
+    info = view()
+    info.fields = {
+        "first_name": by_name("String"),
+        "age": by_name("Int"),
+        "joined": by_name("DateTime"),
+        "active": by_name("Boolean"),
+        "posts": None,  # an embedded list
+    }
+    return info
+
+
+@pytest.mark.parametrize(
+    "where, sql, params",
+    [
+        ({"first_name": {"eq": "x"}}, "t.\"data\"->>'first_name' = $1", ["x"]),
+        ({"first_name": "x"}, "t.\"data\"->>'first_name' = $1", ["x"]),
+        # numbers: equality of JSON values, order numerically
+        ({"age": {"eq": 5}}, "t.\"data\"->'age' = $1::jsonb", ["5"]),
+        ({"age": {"gte": 5}}, "(t.\"data\"->>'age')::numeric >= $1::numeric", [5]),
+        # a declared DateTime compares chronologically, even given as text
+        (
+            {"joined": {"lt": "2025-01-01T00:00:00Z"}},
+            "(t.\"data\"->>'joined')::timestamptz < $1::timestamptz",
+            ["2025-01-01T00:00:00Z"],
+        ),
+        (
+            {"joined": {"in": ["2025-01-01T00:00:00Z"]}},
+            "(t.\"data\"->>'joined')::timestamptz = ANY($1::timestamptz[])",
+            [["2025-01-01T00:00:00Z"]],
+        ),
+        (
+            {"first_name": {"nin": ["a", "b"]}},
+            "NOT coalesce(t.\"data\"->>'first_name' = ANY($1::text[]), false)",
+            [["a", "b"]],
+        ),
+        ({"active": {"eq": True}}, "t.\"data\"->'active' = $1::jsonb", ["true"]),
+        # an embedded key filters by path under it
+        ({"posts.title": {"eq": "x"}}, "t.\"data\"->'posts'->>'title' = $1", ["x"]),
+        # a column still wins over a document key
+        ({"email": {"eq": "x"}}, 't."email" = $1', ["x"]),
+    ],
+)
+def test_declared_document_keys_compare_as_their_scalar(
+    where: dict, sql: str, params: list
+) -> None:
+    builder = SQLBuilder(declared_view())
+    assert (builder.where(where), builder.params) == (sql, params)
+
+
+def test_declared_keys_order_as_their_scalar() -> None:
+    builder = SQLBuilder(declared_view())
+    assert builder.order_by([("joined", "desc"), "age", "first_name"]) == (
+        "(t.\"data\"->>'joined')::timestamptz DESC, (t.\"data\"->>'age')::numeric ASC, "
+        "t.\"data\"->>'first_name' ASC"
+    )
+    with pytest.raises(FilterError, match="field 'active' is Boolean, which has no order"):
+        builder.order_by(["active"])
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ({"nick": {"eq": "x"}}, "fields: active, age, first_name, joined, posts"),
+        ({"first_name": {"eq": 5}}, "expected a string, got 5"),
+        ({"active": {"gt": True}}, "Boolean values can only be compared with eq/neq"),
+    ],
+)
+def test_declared_keys_refuse_what_they_cannot_compare(where: dict, message: str) -> None:
+    builder = SQLBuilder(declared_view())
+    with pytest.raises(FilterError, match=re.escape(message)):
+        builder.where(where)

@@ -16,6 +16,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from fraiseql.types import type as graphql_type_decorator
 
 __all__ = ["DeclarationError", "Many", "One", "ReadModel", "Sql", "FORMS"]
 
@@ -209,6 +212,38 @@ class ReadModel:
     @property
     def root(self) -> _Node:
         return _Node(self.table, self.fields, self.embed, self.key)
+
+    def graphql_type(self, cls: type | None = None, /, *, form: str | None = None) -> Any:
+        """Declare the GraphQL type of this model's documents: `@user.graphql_type` on a class.
+
+        The type reads the model's relation (`form`, else the fastest it has: qm_, mv_, tv_)
+        and its "data" column, so neither is written again; each annotation must name a key
+        of the document (a DeclarationError at import otherwise; computed `@fraiseql.field`s
+        aside), and app start-up checks each one's type against the columns behind it.
+        """
+        chosen = form or next(f for f in ("qm", "mv", "tv") if f in self.forms)
+        if chosen not in self.forms:
+            raise DeclarationError(
+                f"read model {self.name}: form {chosen!r} is not among its forms {self.forms!r}"
+            )
+        relation = self.relation(chosen)
+        sql_source = relation if self.schema == "public" else f"{self.schema}.{relation}"
+
+        def declare(cls: type) -> type:
+            desc = self.describe()
+            keys = {k for k, _ in desc["fields"]} | set(desc["embed"])
+            declared = [n for n in getattr(cls, "__annotations__", {}) if not n.startswith("_")]
+            unknown = [n for n in declared if n not in keys]
+            if unknown:
+                raise DeclarationError(
+                    f"read model {self.name}: {cls.__name__}.{unknown[0]} is not a key of its "
+                    f"document (keys: {', '.join(sorted(keys))})"
+                )
+            return graphql_type_decorator(sql_source=sql_source, jsonb_column="data")(cls)
+
+        if cls is not None and not isinstance(cls, type):
+            raise TypeError(f"read model {self.name}: graphql_type decorates a class, got {cls!r}")
+        return declare if cls is None else declare(cls)
 
     def relation(self, form: str) -> str:
         """Name of the relation of one form: relation('qm') == 'qm_user'."""

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import decimal
 import enum
 import json
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from fraiseql.errors import InterfaceError
+from fraiseql.values import leaf_text
 
 
 def adapt(value: Any) -> str | None:
@@ -25,10 +24,9 @@ def adapt(value: Any) -> str | None:
         return str(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "\\x" + bytes(value).hex()
-    if isinstance(value, (decimal.Decimal, uuid.UUID)):
-        return str(value)
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
+    text = leaf_text(value)  # Decimal, UUID, dates and times: as the scalar registry writes them
+    if text is not None:
+        return text
     if isinstance(value, datetime.timedelta):
         return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
     if isinstance(value, (list, tuple)):

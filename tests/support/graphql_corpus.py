@@ -20,6 +20,10 @@ HAND_WRITTEN: list[Case] = [
     ("{ user(id: 3) { score birthday bestPost { id title } } }", None, None),
     ("{ user(id: 1) { bestPost { id } } }", None, None),  # null object
     ("{ user(id: 2) { tags profile externalId balance code } }", None, None),
+    # stored text: a Decimal's scale and a Float's digits kept on both paths (20.50, 3)
+    ("{ storedUser(id: 2) { balance score code } }", None, None),
+    ("{ storedUser(id: 2) { balance score fullName } }", None, None),  # via graphql-core
+    ("{ a: storedUser(id: 4) { balance } b: storedUser(id: 3) { score } }", None, None),
     ("{ user(id: 5) { userPosts { comments { id body likes } } } }", None, None),
     ("{ users { id } }", None, None),
     ("{ users(limit: 2, offset: 1) { id firstName } }", None, None),
