@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from fraiseql import tracing
 from fraiseql._native import native
 from fraiseql.db.adapt import adapt
 from fraiseql.db.constants import (
@@ -265,7 +266,22 @@ class Connection:
         )
         return conn
 
-    async def request(
+    def request(
+        self,
+        mode: int,
+        sql: str,
+        args: tuple,
+        selection: Any = None,
+        timeout: float | None = None,
+        context: Mapping[str, Any] | None = None,
+        shared: bool = False,
+    ) -> Awaitable[Any]:
+        """`_request`'s awaitable; in a span of its own when the request is traced."""
+        running = self._request(mode, sql, args, selection, timeout, context, shared)
+        tracer = tracing.current.get()
+        return running if tracer is None else tracing.statement_span(tracer, sql, running)
+
+    async def _request(
         self,
         mode: int,
         sql: str,
