@@ -80,8 +80,14 @@ def plan_span(tracer: Any) -> Any:
 
 async def field_span(tracer: Any, key: str, name: str, resolving: Awaitable[T]) -> T:
     """Await a root field's resolution in a span of its own (its statements' parent)."""
-    attributes = {"graphql.field.name": name, "graphql.field.path": key}
-    with tracer.start_as_current_span(f"graphql.resolve {key}", attributes=attributes):
+    attributes = {"graphql.field.name": name, "graphql.field.path": key, "fraiseql.path": "fast"}
+    # An exception here hands the request over to graphql-core, whose span records the error.
+    with tracer.start_as_current_span(
+        f"graphql.resolve {key}",
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ):
         return await resolving
 
 
@@ -103,7 +109,11 @@ def root_field_middleware(tracer: Any) -> Callable[..., Any]:
         if info.path.prev is not None:  # a nested field: no span
             return resolve(root, info, **args)
         key = info.path.key
-        attributes = {"graphql.field.name": info.field_name, "graphql.field.path": key}
+        attributes = {
+            "graphql.field.name": info.field_name,
+            "graphql.field.path": key,
+            "fraiseql.path": "graphql-core",
+        }
         span = tracer.start_span(f"graphql.resolve {key}", attributes=attributes)
         try:
             with use_span(span):  # current while it runs; records an exception it raises

@@ -4,8 +4,6 @@ server after real requests against the seed's blog in PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from support.blog import blog_api_declared
+from support.extras import import_error_without
 from support.http_server import serve
 
 import fraiseql
@@ -237,18 +236,7 @@ def test_without_metrics_there_is_no_metrics_path(dsn: str) -> None:
 
 def test_missing_extra_is_a_startup_error() -> None:
     """Without prometheus-client, create_app(metrics=True) fails naming the extra."""
-    code = (
-        "import sys; sys.modules['prometheus_client'] = None\n"  # as if not installed
-        "import fraiseql\n"
-        "def hello(info) -> str: return 'hi'\n"
-        "fraiseql.query(hello)\n"
-        "try:\n"
-        "    fraiseql.create_app(metrics=True)\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == (
+    assert import_error_without("prometheus_client", "fraiseql.create_app(metrics=True)") == (
         "create_app(metrics=True) needs prometheus-client, which is not installed: "
         "pip install 'fraiseql[metrics]'"
     )
