@@ -12,6 +12,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from fraiseql.observe import Observation
+
 EXTRA = "pip install 'fraiseql[metrics]'"
 
 try:
@@ -74,8 +76,20 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.registry.register(_Collector(self))
 
-    def observe(self, operation: str, outcome: str, seconds: float) -> None:
-        """Count one GraphQL request: its operation type, its outcome, its duration."""
+    def observe(self, obs: Observation, status: int, seconds: float) -> None:
+        """Count one GraphQL request, from what the app observed and its HTTP status."""
+        plan, response = obs.plan, obs.response
+        operation = "unknown"
+        if plan is not None:
+            self.plan_lookups += 1
+            if plan.operation is not None:
+                operation = plan.operation.operation._value_  # the enum's plain attribute
+        if response is not None:
+            outcome = (
+                "rejected" if response.request_error else "error" if response.has_errors else "ok"
+            )
+        else:  # refused or failed before execution
+            outcome = "error" if status >= 500 else "rejected"
         self.requests[operation, outcome] += 1
         self.bucket_counts[operation][bisect_left(BUCKETS, seconds)] += 1
         self.duration_sums[operation] += seconds

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+from fraiseql import tracing
 
 
 class Observation:
-    """The operation a request ran (once planned) and its response (once executed)."""
+    """One GraphQL request: when it began, its span if traced, its plan (once looked up) and
+    its response (once executed); what they mean is fraiseql.metrics' and tracing's."""
 
-    __slots__ = ("operation", "name", "response")
+    __slots__ = ("started", "span", "plan", "response")
 
-    def __init__(self) -> None:
-        self.operation: str | None = None  # query, mutation, subscription: once planned
-        self.name: str | None = None
+    def __init__(self, tracer: Any) -> None:
+        self.started = time.perf_counter()
+        self.span = None if tracer is None else tracing.begin_request(tracer)
+        self.plan: Any = None  # the executor's Plan
         self.response: Any = None  # the executor's Response
-
-    def planned(self, operation: Any) -> None:
-        """The plan selected `operation` (an OperationDefinitionNode, or None)."""
-        if operation is not None:
-            self.operation = operation.operation.value
-            self.name = operation.name.value if operation.name else None
-
-    def outcome(self, status: int) -> str:
-        """ok, error (errors in the executed response, or a 5xx), rejected (refused before
-        execution: request errors, 4xx); see fraiseql.metrics.OUTCOMES."""
-        response = self.response
-        if response is not None:
-            if response.request_error:
-                return "rejected"
-            return "error" if response.has_errors else "ok"
-        return "error" if status >= 500 else "rejected"

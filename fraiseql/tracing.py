@@ -10,22 +10,26 @@ sent, whose values are bind parameters ($1, $2...): parameters are never recorde
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from inspect import isawaitable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 EXTRA = "pip install 'fraiseql[otel]'"
 INSTRUMENTATION = "fraiseql"
 
 T = TypeVar("T")
 
+logger = logging.getLogger("fraiseql")
+
 # The tracer of the request being answered; None: make no span.
 current: ContextVar[Any] = ContextVar("fraiseql_tracer", default=None)
 
 
 class Tracing:
-    """Where an app's tracer comes from: a given provider, else the global one once set."""
+    """Where an app's tracer comes from: the given provider, else the global one as the app
+    finds it at its first request (OpenTelemetry lets it be set once, before serving)."""
 
     def __init__(self, provider: Any = None) -> None:
         try:
@@ -34,43 +38,67 @@ class Tracing:
             raise ImportError(
                 f"create_app(tracing=True) needs opentelemetry-api, which is not installed: {EXTRA}"
             ) from exc
-        from fraiseql import __version__
-
         self._trace = trace
-        self._version = __version__
-        self._tracer = (
-            None if provider is None else provider.get_tracer(INSTRUMENTATION, __version__)
-        )
+        self._provider = provider
+        self._pending = True
+        self._tracer: Any = None
 
     def tracer(self) -> Any:
-        """The tracer for this request; None while no tracer provider is configured (the API's
-        default would only make no-op spans). Once set, the global provider cannot change."""
-        if self._tracer is None:
-            provider = self._trace.get_tracer_provider()
-            if isinstance(
-                provider, (self._trace.ProxyTracerProvider, self._trace.NoOpTracerProvider)
-            ):
-                return None
-            self._tracer = provider.get_tracer(INSTRUMENTATION, self._version)
+        """The tracer of this app's requests; None when no tracer provider was configured:
+        then no span is made, not even a no-op one (they would cost each request)."""
+        if self._pending:
+            self._pending = False
+            self._tracer = self._resolve()
         return self._tracer
 
+    def _resolve(self) -> Any:
+        from fraiseql import __version__
 
-def request_span(tracer: Any) -> Any:
-    """The request's span (a context manager making it current), named once planned."""
-    from opentelemetry.trace import SpanKind
+        trace, provider = self._trace, self._provider
+        if provider is None:
+            provider = trace.get_tracer_provider()
+            if isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
+                logger.warning(
+                    "fraiseql: tracing=True but no OpenTelemetry tracer provider is set "
+                    "(set it before the app serves, or pass tracer_provider=): no spans"
+                )
+                return None
+        return provider.get_tracer(INSTRUMENTATION, __version__)
 
-    return tracer.start_as_current_span("GraphQL Operation", kind=SpanKind.SERVER)
+
+class RequestSpan(NamedTuple):
+    """A request's span, current (OpenTelemetry's context) and its tracer set (`current`)."""
+
+    span: Any
+    context_token: Any
+    tracer_token: Any
 
 
-def name_request(span: Any, operation_type: str | None, name: str | None, status: int) -> None:
-    """Name the request's span `{type} {name}` (semantic conventions) once planned."""
+def begin_request(tracer: Any) -> RequestSpan:
+    """Start the request's span (named once planned) and make it the parent of the others."""
+    from opentelemetry import context, trace
+
+    span = tracer.start_span("GraphQL Operation", kind=trace.SpanKind.SERVER)
+    return RequestSpan(span, context.attach(trace.set_span_in_context(span)), current.set(tracer))
+
+
+def end_request(request: RequestSpan, plan: Any, status: int) -> None:
+    """Name the request's span `{type} {name}` (semantic conventions) and end it."""
+    from opentelemetry import context
+
+    span = request.span
     span.set_attribute("http.response.status_code", status)
-    if operation_type is None:
-        return
-    span.update_name(f"{operation_type} {name}" if name else operation_type)
-    span.set_attribute("graphql.operation.type", operation_type)
-    if name:
-        span.set_attribute("graphql.operation.name", name)
+    operation = plan.operation if plan is not None else None
+    if operation is not None:
+        kind = operation.operation.value
+        name = operation.name.value if operation.name else None
+        span.update_name(f"{kind} {name}" if name else kind)
+        span.set_attribute("graphql.operation.type", kind)
+        if name:
+            span.set_attribute("graphql.operation.name", name)
+    current.reset(request.tracer_token)
+    context.detach(request.context_token)
+    span.end()
 
 
 def plan_span(tracer: Any) -> Any:

@@ -209,22 +209,17 @@ def test_metrics_under_a_mount(dsn: str) -> None:
 
 
 def test_each_app_has_its_own_registry(dsn: str) -> None:
+    """Two apps in one process: each counts its own requests, in its own registry."""
     first, second = blog_app(dsn), blog_app(dsn)
     assert first.metrics.registry is not second.metrics.registry
-    first.metrics.observe("query", "ok", 0.001)
-    families = {
-        f.name: f.samples
-        for f in text_string_to_metric_families(second.metrics.exposition().decode())
-    }
-    assert (
-        value(
-            families["fraiseql_requests"],
-            "fraiseql_requests_total",
-            operation="query",
-            outcome="ok",
-        )
-        == 0
-    )
+    with serve(first) as base, httpx.Client(timeout=30) as client:
+        assert post(client, base + "/graphql", USER, {"id": 1}).status_code == 200
+        counted = scrape(client, base + "/metrics")["fraiseql_requests"]
+    families = text_string_to_metric_families(second.metrics.exposition().decode())
+    untouched = {f.name: f.samples for f in families}["fraiseql_requests"]
+    for samples, count in ((counted, 1), (untouched, 0)):
+        labels = {"operation": "query", "outcome": "ok"}
+        assert value(samples, "fraiseql_requests_total", **labels) == count
 
 
 def test_without_metrics_there_is_no_metrics_path(dsn: str) -> None:

@@ -171,20 +171,22 @@ def test_untraced_requests_set_no_tracer(dsn: str) -> None:
     assert r.json() == {"data": {"probe": True}} and seen == [None]
 
 
-def test_no_spans_until_a_global_provider_is_set() -> None:
-    """tracing=True without a provider makes no spans (no no-op ones either) until the
-    global provider is set; from then on its tracer is used."""
+def test_global_provider_as_found_at_the_first_request() -> None:
+    """tracing=True takes the global provider as the app finds it at its first request:
+    none set makes no spans (no no-op ones either) and logs why; one set gives its tracer."""
     code = (
+        "import logging; logging.basicConfig(format='%(message)s')\n"
         "from opentelemetry import trace\n"
         "from opentelemetry.sdk.trace import TracerProvider\n"
         "from fraiseql.tracing import Tracing\n"
-        "t = Tracing()\n"
-        "print(t.tracer())\n"
+        "early = Tracing()\n"
+        "print(early.tracer())\n"
         "trace.set_tracer_provider(TracerProvider())\n"
-        "print(type(t.tracer()).__name__)\n"
+        "print(early.tracer(), type(Tracing().tracer()).__name__)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["None", "Tracer"]
+    assert out.stdout.split() == ["None", "None", "Tracer"]
+    assert "tracing=True but no OpenTelemetry tracer provider is set" in out.stderr
 
 
 def test_missing_extra_is_a_startup_error() -> None:
