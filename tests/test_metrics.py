@@ -235,3 +235,22 @@ def test_missing_extra_is_a_startup_error() -> None:
         "create_app(metrics=True) needs prometheus-client, which is not installed: "
         "pip install 'fraiseql[metrics]'"
     )
+
+
+def test_bucketing_in_batches() -> None:
+    """Durations are bucketed a batch at a time, at FOLD_AT and at each scrape: a duration
+    equal to a bound counts in that bound's bucket (Prometheus' `le`), the rest above."""
+    from fraiseql.metrics import FOLD_AT, Metrics
+
+    metrics = Metrics(None, lambda: None)
+    durations = [BUCKETS[i % len(BUCKETS)] for i in range(FOLD_AT)] + [0.0, 11.0, BUCKETS[0]]
+    for seconds in durations:
+        metrics.observe([0.0, None, None, None], 400, seconds)
+    assert len(metrics.pending["unknown"]) == 3  # the first FOLD_AT are bucketed already
+    metrics.fold("unknown")
+    expected = [0] * (len(BUCKETS) + 1)
+    for seconds in durations:
+        expected[next((i for i, b in enumerate(BUCKETS) if seconds <= b), len(BUCKETS))] += 1
+    assert metrics.bucket_counts["unknown"] == expected
+    assert metrics.duration_sums["unknown"] == pytest.approx(sum(durations))
+    assert metrics.requests["unknown"] == [0, 0, len(durations)]  # rejected, all of them
