@@ -12,12 +12,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.routing import Mount
-from support.blog import blog_api_declared
+from support.blog import blog_api_declared, blog_database
 from support.extras import import_error_without
 from support.http_server import serve
 
 import fraiseql
-from fraiseql.demo import setup
 from fraiseql.metrics import BUCKETS
 
 USER = "query User($id: Int!) { user(id: $id) { id firstName } }"
@@ -29,9 +28,7 @@ LOCK = 4242  # the advisory lock the pool-state test holds the app's connections
 
 @pytest.fixture(scope="module")
 def dsn(pg_server: Any, pg_dsn: str) -> str:
-    dsn = pg_server.create_database("metrics_blog") if pg_server is not None else pg_dsn
-    asyncio.run(setup(dsn, users=5, posts=10))
-    return dsn
+    return blog_database(pg_server, pg_dsn, "metrics_blog")
 
 
 def blog_app(dsn: str, **options: Any) -> fraiseql.http.GraphQLApp:

@@ -16,12 +16,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from support.blog import blog_api_declared
+from support.blog import blog_api_declared, blog_database
 from support.http_server import serve
 from support.tcp_relay import address, free_port, relay, through
 
 import fraiseql
-from fraiseql.demo import setup
 
 ORIGIN = "https://app.example"
 USER_QUERY = {"query": "{ user(id: 2) { id firstName } }"}
@@ -30,9 +29,7 @@ USER_DATA = {"data": {"user": {"id": 2, "firstName": "First2"}}}
 
 @pytest.fixture(scope="module")
 def dsn(pg_server: Any, pg_dsn: str) -> str:
-    dsn = pg_server.create_database("mount_blog") if pg_server is not None else pg_dsn
-    asyncio.run(setup(dsn, users=5, posts=10))
-    return dsn
+    return blog_database(pg_server, pg_dsn, "mount_blog")
 
 
 def blog_app(dsn: str, **options: Any) -> fraiseql.http.GraphQLApp:

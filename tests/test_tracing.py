@@ -3,7 +3,6 @@ by the SDK's in-memory exporter: names, parents, attributes, and no parameter va
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,22 +14,19 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
-from support.blog import blog_api_declared
+from support.blog import blog_api_declared, blog_database
 from support.extras import import_error_without
 from support.http_server import serve
 
 import fraiseql
 from fraiseql import tracing
-from fraiseql.demo import setup
 
 SECRET = "Zelda-7f3a"  # a value sent as a variable: never in any span
 
 
 @pytest.fixture(scope="module")
 def dsn(pg_server: Any, pg_dsn: str) -> str:
-    dsn = pg_server.create_database("tracing_blog") if pg_server is not None else pg_dsn
-    asyncio.run(setup(dsn, users=5, posts=10))
-    return dsn
+    return blog_database(pg_server, pg_dsn, "tracing_blog")
 
 
 @pytest.fixture(scope="module")

@@ -266,18 +266,9 @@ class Connection:
         )
         return conn
 
-    def request(
-        self,
-        mode: int,
-        sql: str,
-        args: tuple,
-        selection: Any = None,
-        timeout: float | None = None,
-        context: Mapping[str, Any] | None = None,
-        shared: bool = False,
-    ) -> Awaitable[Any]:
-        """`_request`'s awaitable; in a span of its own when the request is traced."""
-        running = self._request(mode, sql, args, selection, timeout, context, shared)
+    def request(self, mode: int, sql: str, *rest: Any, **options: Any) -> Awaitable[Any]:
+        """`_request(mode, sql, args, ...)`'s awaitable; in a span of its own when traced."""
+        running = self._request(mode, sql, *rest, **options)
         tracer = tracing.current.get()
         return running if tracer is None else tracing.statement_span(tracer, sql, running)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import fraiseql
+from fraiseql.demo import setup
 
 BLOG_API = "fraiseql.examples.blog_api"
 
@@ -22,3 +25,11 @@ def blog_api_declared() -> Iterator[None]:
         yield
     finally:
         fraiseql.reset_registry()
+
+
+def blog_database(pg_server: Any, pg_dsn: str, name: str) -> str:
+    """The DSN of a database `name` of the suite's server loaded with a small blog (5 users,
+    10 posts); with FRAISEQL_TEST_DSN (no server of the suite's) that database instead."""
+    dsn = pg_server.create_database(name) if pg_server is not None else pg_dsn
+    asyncio.run(setup(dsn, users=5, posts=10))
+    return dsn
