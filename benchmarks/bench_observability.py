@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -101,6 +102,7 @@ def instructions(name: str, n: int) -> int:
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          __file__, "--run", name, "--requests", str(n)],
         capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},  # dict layouts, hence counts, repeat
     )  # fmt: skip
     return int(re.search(r"refs:\s+([\d,]+)", run.stderr).group(1).replace(",", ""))
 
