@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import enum as py_enum
 import json
+from collections.abc import Awaitable
 from decimal import Decimal
 from inspect import isawaitable
 from json.encoder import c_make_encoder, encode_basestring
@@ -35,7 +36,7 @@ from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path
 
-from fraiseql import graphql_compat
+from fraiseql import graphql_compat, tracing
 from fraiseql._native import native as _native
 from fraiseql.current import Field, current_field
 from fraiseql.masking import format_errors
@@ -199,6 +200,7 @@ class Executor:
         # How many requests each path answered (observability, and the tests' evidence).
         self.fast_runs = 0
         self.graphql_core_runs = 0
+        self.plan_misses = 0  # plans built: cache misses (fraiseql.metrics)
 
     def plan(self, query: str, operation_name: str | None) -> Plan:
         """The cached plan of a document, built on first use."""
@@ -208,7 +210,13 @@ class Executor:
         key = (query, operation_name)
         plan = self.plans.get(key)
         if plan is None:
-            plan = build_plan(self.schema, query, operation_name, self.limits)
+            self.plan_misses += 1
+            tracer = tracing.current.get()
+            if tracer is None:
+                plan = build_plan(self.schema, query, operation_name, self.limits)
+            else:
+                with tracing.plan_span(tracer):
+                    plan = build_plan(self.schema, query, operation_name, self.limits)
             self.plans.put(key, plan)
         self._last_plan = (query, operation_name, plan)
         return plan
@@ -285,7 +293,7 @@ class Executor:
                 roots = variant.roots
                 if len(roots) == 1 and variant.core_document is None:  # inlined: the common case
                     root = roots[0]
-                    fragment = await self._resolve(root, coerced, values, context)
+                    fragment = await self._root(root, coerced, values, context)
                     self.fast_runs += 1
                     # One join: the fragment (tens of KB for lists) is copied once.
                     return b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
@@ -311,12 +319,14 @@ class Executor:
     async def _graphql_core(
         self, document: DocumentNode, variables: Any, operation_name: str | None, context: Any
     ) -> ExecutionResult:
+        tracer = tracing.current.get()
         result: Any = graphql_execute(
             self.schema,
             document,
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
+            middleware=None if tracer is None else [tracing.root_field_middleware(tracer)],
         )
         if isawaitable(result):
             result = await result
@@ -399,7 +409,7 @@ class Executor:
         masking: _Masking,
     ) -> Response:
         roots = variant.roots
-        jobs = [self._resolve(r, coerced, values, context) for r in roots if not r.core]
+        jobs = [self._root(r, coerced, values, context) for r in roots if not r.core]
         if variant.core_document is not None:
             name = plan.operation.name.value if plan.operation.name else None  # type: ignore[union-attr]
             jobs.append(self._graphql_core(variant.core_document, variables, name, context))
@@ -427,6 +437,16 @@ class Executor:
             )  # type: ignore[union-attr, arg-type]
         parts.append(b"}}")
         return Response(b"".join(parts), core is not None and bool(core.errors))
+
+    def _root(
+        self, root: RootField, coerced: dict[str, Any], values: Any, context: Any
+    ) -> Awaitable[bytes]:
+        """The fragment of one fast root field; in a span of its own when traced."""
+        resolving = self._resolve(root, coerced, values, context)
+        tracer = tracing.current.get()
+        if tracer is None:
+            return resolving
+        return tracing.field_span(tracer, root.key, root.field_name, resolving)
 
     async def _resolve(
         self, root: RootField, coerced: dict[str, Any], values: Any, context: Any

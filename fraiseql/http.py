@@ -16,6 +16,7 @@ import asyncio
 import functools
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from inspect import isawaitable
@@ -25,11 +26,13 @@ from urllib.parse import parse_qs
 from graphql import GraphQLSchema, OperationType
 
 from fraiseql import bounded_json
+from fraiseql import tracing as _tracing
 from fraiseql.accept import negotiate
 from fraiseql.errors import OperationalError
 from fraiseql.executor import Executor, dumps
 from fraiseql.graphiql import check_assets, graphiql_page
 from fraiseql.masking import internal_error
+from fraiseql.observe import PLAN, RESPONSE, SPAN, STARTED, Observation
 from fraiseql.plan import Limits, LRUCache
 from fraiseql.schema import build_schema
 from fraiseql.sources import check_sources
@@ -125,6 +128,9 @@ class GraphQLApp:
         max_body_bytes: int = 1 << 20,
         max_json_depth: int = bounded_json.MAX_JSON_DEPTH,
         pool_options: Mapping[str, Any] | None = None,
+        metrics: bool = False,
+        metrics_path: str = "/metrics",
+        tracing: _tracing.Tracing | None = None,
     ) -> None:
         self.executor = executor
         self.pool_options = dict(pool_options or {})
@@ -142,6 +148,13 @@ class GraphQLApp:
         self._unopened = self._new_pool() if pool is None and database_url is not None else None
         self._opening: asyncio.Task[Any] | None = None
         self._outage = False  # the last attempt to open failed: warn once per outage
+        self.metrics_path = metrics_path
+        self.metrics = None
+        if metrics:
+            from fraiseql.metrics import Metrics  # raises naming the extra when it is missing
+
+            self.metrics = Metrics(executor, lambda: self.pool)
+        self.tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -259,6 +272,10 @@ class GraphQLApp:
         root, path = _mount_path(scope)
         if path == self.health_path:
             return await self._health()
+        if self.metrics is not None and path == self.metrics_path:
+            from fraiseql.metrics import CONTENT_TYPE
+
+            return 200, CONTENT_TYPE, self.metrics.exposition(), {}
         if path != self.path:
             raise HTTPError(404, f"Not found: {root}{path}; GraphQL is served at {root}{self.path}")
         headers = _headers(scope)
@@ -269,15 +286,42 @@ class GraphQLApp:
             and _wants_page(headers.get("accept"))
         ):
             return 200, HTML_TYPE, graphiql_page(root + self.path, self.graphiql_assets), {}
-        # Every answer of the endpoint, request errors included, in the negotiated type.
-        media = _media_type(headers.get("accept"))
+        # Observed (metrics, a traced request) right here: no coroutine more per request.
+        tracer = self.tracing.tracer() if self.tracing is not None else None
+        obs = None
+        if self.metrics is not None or tracer is not None:
+            span = None if tracer is None else _tracing.begin_request(tracer)
+            obs = [time.perf_counter(), span, None, None]  # see fraiseql.observe
+        answer = None
         try:
-            return await self._endpoint(scope, receive, headers, media)
-        except Exception as exc:
-            return self._failure(exc, media)
+            # Every answer of the endpoint, request errors included, in the negotiated type.
+            media = _media_type(headers.get("accept"))
+            try:
+                answer = await self._endpoint(scope, receive, headers, media, obs)
+            except Exception as exc:
+                answer = self._failure(exc, media)
+        except HTTPError as exc:  # nothing acceptable: said in application/json
+            answer = self._failure(exc, JSON_TYPE)
+        finally:
+            if obs is not None:
+                self._observed(obs, answer)
+        return answer
+
+    def _observed(self, obs: Observation, answer: Any) -> None:
+        """Count the request and end its span; `answer` None: it was cancelled."""
+        status = 499 if answer is None else answer[0]  # 499: the client went away
+        if obs[SPAN] is not None:
+            _tracing.end_request(obs[SPAN], obs[PLAN], status)
+        if self.metrics is not None:
+            self.metrics.observe(obs, status, time.perf_counter() - obs[STARTED])
 
     async def _endpoint(
-        self, scope: Scope, receive: Receive, headers: dict[str, str], media: str
+        self,
+        scope: Scope,
+        receive: Receive,
+        headers: dict[str, str],
+        media: str,
+        obs: Observation | None,
     ) -> tuple[int, str, bytes, dict[str, str]]:
         path = scope["path"]
         method = scope["method"]
@@ -293,7 +337,7 @@ class GraphQLApp:
             k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
         }
         request = Request(method, path, headers, query_params, scope.get("client"), scope)
-        return await self._graphql(request, params, media)
+        return await self._graphql(request, params, media, obs)
 
     async def _health(self) -> tuple[int, str, bytes, dict[str, str]]:
         try:
@@ -351,10 +395,12 @@ class GraphQLApp:
     # ------------------------------------------------------------ GraphQL
 
     async def _graphql(
-        self, request: Request, params: dict[str, Any], media: str
+        self, request: Request, params: dict[str, Any], media: str, obs: Observation | None
     ) -> tuple[int, str, bytes, dict[str, str]]:
         query, variables, operation_name = self._request_parameters(params)
         plan = self.executor.plan(query, operation_name)
+        if obs is not None:
+            obs[PLAN] = plan
         if (
             request.method == "GET"
             and plan.operation is not None
@@ -370,6 +416,8 @@ class GraphQLApp:
             db = await self._db()
         context = await self._context(request, db)
         response = await self.executor.run(query, variables, operation_name, context)
+        if obs is not None:
+            obs[RESPONSE] = response
         status = 400 if response.request_error and media == GRAPHQL_RESPONSE else 200
         return status, media, response.body, {}
 
@@ -509,6 +557,10 @@ def create_app(
     cache_size: int = 1000,
     pool_options: Mapping[str, Any] | None = None,
     debug: bool = False,
+    metrics: bool = False,
+    metrics_path: str = "/metrics",
+    tracing: bool = False,
+    tracer_provider: Any = None,
 ) -> GraphQLApp:
     """An ASGI app serving the declared schema at `path` (and `health_path`), both relative
     to the mount point when a host mounts it (`app.mount("/api", fraiseql_app)`).
@@ -524,9 +576,15 @@ def create_app(
     bounds the nesting of the JSON a client sends (body, `variables`, `extensions`).
     Unexpected errors are answered "Internal server error" with a request id that the
     "fraiseql" logger's traceback shows too; `debug=True` shows them in full (never in
-    production: they may hold SQL and hosts).
+    production: they may hold SQL and hosts). `metrics=True` serves Prometheus metrics at
+    `metrics_path` (the `metrics` extra, see fraiseql.metrics); `tracing=True` makes
+    OpenTelemetry spans (the `otel` extra, see fraiseql.tracing) through `tracer_provider`,
+    else the global provider once one is set.
     """
     check_assets(graphiql_assets)
+    if tracer_provider is not None and not tracing:
+        raise ValueError("tracer_provider is given but tracing is off: pass tracing=True too")
+    traced = _tracing.Tracing(tracer_provider) if tracing else None
     limits = Limits(
         max_depth=max_depth,
         max_aliases=max_aliases,
@@ -549,4 +607,7 @@ def create_app(
         max_body_bytes=max_body_bytes,
         max_json_depth=max_json_depth,
         pool_options=pool_options,
+        metrics=metrics,
+        metrics_path=metrics_path,
+        tracing=traced,
     )

@@ -17,11 +17,14 @@ from typing import Any
 
 import graphql
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from support.graphql_corpus import CORPUS, HAND_WRITTEN, Case
 from support.graphql_model import Store, declare
 
 import fraiseql
-from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL, graphql_compat
+from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL, graphql_compat, tracing
 from fraiseql.executor import format_response
 from fraiseql.plan import Limits, build_plan, compile_roots
 from fraiseql.schema import plain_value
@@ -76,6 +79,32 @@ def test_same_response_as_graphql_core(model: Any, case: Case) -> None:
     # Run again: the second run is served from the plan cache.
     store.reset()
     assert asyncio.run(executor.execute(*case, request_id=REQUEST_ID)) == expected
+
+
+def test_same_response_when_traced(model: Any) -> None:
+    """Tracing changes no byte: every case traced (spans on both paths, each root field's
+    through graphql-core's middleware on its side) answers as graphql-core does untraced."""
+    store, schema, _ = model
+    executor = fraiseql.Executor(schema)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("conformance")
+
+    async def traced(case: Case) -> bytes:
+        token = tracing.current.set(tracer)  # as the app sets it for a traced request
+        try:
+            return await executor.execute(*case, request_id=REQUEST_ID)
+        finally:
+            tracing.current.reset(token)
+
+    for case in CORPUS:
+        store.reset()
+        expected = asyncio.run(reference(schema, case))
+        store.reset()
+        assert asyncio.run(traced(case)) == expected, case
+    paths = {span.attributes.get("fraiseql.path") for span in exporter.get_finished_spans()}
+    assert {"fast", "graphql-core"} <= paths
 
 
 def test_fast_path_served_most_of_the_corpus(model: Any) -> None:

@@ -7,11 +7,8 @@ arrive together; hosts may instead open and close it from their own lifespan.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import re
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,35 +16,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from support.blog import blog_api_declared, blog_database
 from support.http_server import serve
 from support.tcp_relay import address, free_port, relay, through
 
 import fraiseql
-from fraiseql.demo import setup
 
 ORIGIN = "https://app.example"
 USER_QUERY = {"query": "{ user(id: 2) { id firstName } }"}
 USER_DATA = {"data": {"user": {"id": 2, "firstName": "First2"}}}
-BLOG_API = "fraiseql.examples.blog_api"
 
 
 @pytest.fixture(scope="module")
 def dsn(pg_server: Any, pg_dsn: str) -> str:
-    dsn = pg_server.create_database("mount_blog") if pg_server is not None else pg_dsn
-    asyncio.run(setup(dsn, users=5, posts=10))
-    return dsn
-
-
-@contextmanager
-def blog_api_declared() -> Iterator[None]:
-    """The seed's blog API declared afresh in the default registry, reset afterwards."""
-    fraiseql.reset_registry()
-    sys.modules.pop(BLOG_API, None)  # importing it again declares it again
-    importlib.import_module(BLOG_API)
-    try:
-        yield
-    finally:
-        fraiseql.reset_registry()
+    return blog_database(pg_server, pg_dsn, "mount_blog")
 
 
 def blog_app(dsn: str, **options: Any) -> fraiseql.http.GraphQLApp:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from fraiseql import tracing
 from fraiseql._native import native
 from fraiseql.db.adapt import adapt
 from fraiseql.db.constants import (
@@ -265,7 +266,13 @@ class Connection:
         )
         return conn
 
-    async def request(
+    def request(self, mode: int, sql: str, *rest: Any, **options: Any) -> Awaitable[Any]:
+        """`_request(mode, sql, args, ...)`'s awaitable; in a span of its own when traced."""
+        running = self._request(mode, sql, *rest, **options)
+        tracer = tracing.current.get()
+        return running if tracer is None else tracing.statement_span(tracer, sql, running)
+
+    async def _request(
         self,
         mode: int,
         sql: str,

@@ -440,6 +440,18 @@ class Pool:
     def size(self) -> int:
         return self._size
 
+    def connection_states(self) -> dict[str, int]:
+        """How many connections are idle, shared (pipelined reads in flight), busy (held by
+        one task: acquire, transaction, or retiring) and opening; for metrics."""
+        shared = sum(1 for conn in self._shared if conn.inflight)
+        is_open = len(self._shared) + len(self._held)
+        return {
+            "idle": len(self._shared) - shared,
+            "shared": shared,
+            "busy": len(self._held),
+            "opening": max(self._size - is_open, 0),
+        }
+
     def with_context(self, context: Mapping[str, Any]) -> ContextDB:
         """A view of the pool that applies `context` to every request (row-level security)."""
         return ContextDB(self, context)
