@@ -35,6 +35,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path, is_awaitable
 
 from fraiseql._native import native as _native
+from fraiseql.errors import PoolOverloadedError
 from fraiseql.masking import format_errors
 from fraiseql.plan import (
     Limits,
@@ -92,6 +93,14 @@ class Response(NamedTuple):
     body: bytes
     has_errors: bool = False
     request_error: bool = False
+
+
+def _refuse_if_overloaded(errors: list[GraphQLError] | None) -> None:
+    """A field the pool refused for overload refuses the whole request (an HTTP 503): it
+    is retried as a whole, never answered in part."""
+    for error in errors or ():
+        if isinstance(error.original_error, PoolOverloadedError):
+            raise error.original_error
 
 
 def _request_error(errors: list[GraphQLError]) -> Response:
@@ -176,6 +185,7 @@ class Executor:
 
         `debug` (default: the executor's) shows unexpected errors in full instead of masking
         them; `request_id` is the id masked errors and their log lines carry (made up if None).
+        Raises PoolOverloadedError when the pool refused a field for overload.
         """
         out = await self._run(query, variables, operation_name, context, debug, request_id)
         return out if type(out) is bytes else out.body  # type: ignore[union-attr]
@@ -296,6 +306,7 @@ class Executor:
         masking: _Masking,
     ) -> Response:
         result = await self._graphql_core(document, variables, operation_name, context)
+        _refuse_if_overloaded(result.errors)
         body = format_response(result.data, result.errors, **masking._asdict())
         return Response(body, bool(result.errors))
 
@@ -356,6 +367,7 @@ class Executor:
         fast = iter(results)
         parts: list[bytes] = []
         if core is not None and core.errors:
+            _refuse_if_overloaded(core.errors)
             errors = format_errors(core.errors, **masking._asdict())
             parts += (b'{"errors":', dumps(errors), b',"data":{')
         else:
