@@ -7,6 +7,7 @@ cancel lands on the next request instead, and run cancels under load.
 
 import asyncio
 import random
+import threading
 import time
 
 import pytest
@@ -15,6 +16,7 @@ import fraiseql
 from fraiseql import db
 
 SLOW = "SELECT pg_sleep(30)"
+LOCK = 4242
 
 
 def run(coro):
@@ -78,21 +80,23 @@ def test_cancelled_running_read_is_cancelled_on_the_server(dsn):
 def test_cancel_of_a_queued_read_reaches_it_when_it_runs(dsn):
     async def body():
         admin = await db.connect(dsn)
-        await admin.execute("SELECT pg_advisory_lock(4242)")
+        await admin.execute(f"SELECT pg_advisory_lock({LOCK})")
         async with fraiseql.create_pool(dsn, min_size=1, max_size=1, pipeline_stall=60) as pool:
             first = asyncio.ensure_future(
-                pool.fetchval("SELECT 'first' FROM pg_advisory_xact_lock_shared(4242)")
+                pool.fetchval(f"SELECT 'first' FROM pg_advisory_xact_lock_shared({LOCK})")
             )
             queued = asyncio.ensure_future(pool.fetchval(SLOW))
             last = asyncio.ensure_future(pool.fetchval("SELECT 'last'"))
             await _until(
-                lambda: _running(admin, "SELECT 'first' FROM pg_advisory_xact_lock_shared(4242)"),
+                lambda: _running(
+                    admin, f"SELECT 'first' FROM pg_advisory_xact_lock_shared({LOCK})"
+                ),
                 "the first read waiting for the lock",
             )
             queued.cancel()  # behind `first`: a cancel now would hit `first`, not it
             with pytest.raises(asyncio.CancelledError):
                 await queued
-            await admin.execute("SELECT pg_advisory_unlock(4242)")
+            await admin.execute(f"SELECT pg_advisory_unlock({LOCK})")
             assert await first == "first"
             assert await last == "last"
             assert await _running(admin, SLOW) == []
@@ -106,24 +110,60 @@ def test_a_cancel_that_lands_on_the_next_read_is_retried(dsn):
     async def body():
         admin = await db.connect(dsn)
         await admin.execute("DROP SEQUENCE IF EXISTS victim_runs; CREATE SEQUENCE victim_runs")
-        victim_sql = "SELECT nextval('victim_runs'), pg_sleep(0.5)"
+        await admin.execute(f"SELECT pg_advisory_lock({LOCK})")
+        # nextval first (not rolled back): it counts the victim's runs
+        victim_sql = f"SELECT nextval('victim_runs'), pg_advisory_xact_lock_shared({LOCK})"
         async with fraiseql.create_pool(dsn, min_size=1, max_size=1, pipeline_stall=60) as pool:
             target = asyncio.ensure_future(pool.fetchval("SELECT 'target'"))
             victim = asyncio.ensure_future(pool.fetchrow(victim_sql))
             for _ in range(3):
                 await asyncio.sleep(0)  # both sent
-            # The server finishes the target and starts the victim while the loop, blocked,
+            # The server answers the target and starts the victim while this loop, blocked,
             # has not read the target's result: the target still looks like the one running.
-            time.sleep(0.2)
+            started = _blocking(_until_started(dsn, victim_sql))
             target.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await target
+            await _until(lambda: _restarted(admin, victim_sql, started), "the victim sent again")
+            await admin.execute(f"SELECT pg_advisory_unlock({LOCK})")
             row = await victim  # no QueryCanceledError: the cancel hit it, then it ran again
-            assert row[0] == 2  # nextval is not rolled back: the first run was the one cancelled
+            assert row[0] == 2
         await admin.execute("DROP SEQUENCE victim_runs")
         await admin.close()
 
     run(body())
+
+
+def _blocking(coro):
+    """Runs coro to completion in a thread of its own, blocking this thread's event loop."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(coro)))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+async def _until_started(dsn, sql):
+    """When the pool's session started running sql (it waits for the test's lock)."""
+    admin = await db.connect(dsn)
+    try:
+        await _until(lambda: _running(admin, sql), f"{sql!r} running")
+        return await _query_start(admin, sql)
+    finally:
+        await admin.close()
+
+
+async def _query_start(admin, sql):
+    return await admin.fetchval(
+        "SELECT query_start FROM pg_stat_activity WHERE application_name = 'fraiseql' "
+        "AND datname = current_database() AND state = 'active' AND query = $1",
+        sql,
+    )
+
+
+async def _restarted(admin, sql, started):
+    now = await _query_start(admin, sql)
+    return now is not None and now != started
 
 
 def test_a_statement_timeout_is_not_retried(dsn):

@@ -238,9 +238,10 @@ class Connection:
         self._abandoned = queued
 
     async def _cancels_taken_all(self) -> None:
-        """Wait until the server has taken every cancel sent so far."""
+        """Wait until the server has taken every cancel sent so far. asyncio.wait, not
+        gather or await: a waiter cancelled meanwhile must not cancel the cancels."""
         while self._cancelling:
-            await asyncio.gather(*self._cancelling, return_exceptions=True)
+            await asyncio.wait(self._cancelling)
 
     # -- for the pool and transactions --
 
