@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from support.databases import own_database, run
 
 import fraiseql
 from fraiseql import db
@@ -19,15 +20,9 @@ SLOW = "SELECT pg_sleep(30)"
 LOCK = 4242
 
 
-def run(coro):
-    return asyncio.run(coro)
-
-
 @pytest.fixture(scope="module")
 def dsn(pg_server, pg_dsn):
-    if pg_server is None:
-        return pg_dsn
-    return pg_server.create_database("pool_cancel_db")
+    return own_database(pg_server, pg_dsn, "pool_cancel_db")
 
 
 async def _running(admin, sql):

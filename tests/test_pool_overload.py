@@ -10,6 +10,7 @@ import json
 
 import httpx
 import pytest
+from support.databases import own_database, run
 from support.http_server import serve
 
 import fraiseql
@@ -21,15 +22,9 @@ LOCK = 4343
 LOCKED_SQL = f"SELECT $1::int FROM pg_advisory_xact_lock_shared({LOCK})"
 
 
-def run(coro):
-    return asyncio.run(coro)
-
-
 @pytest.fixture(scope="module")
 def dsn(pg_server, pg_dsn):
-    if pg_server is None:
-        return pg_dsn
-    return pg_server.create_database("pool_overload_db")
+    return own_database(pg_server, pg_dsn, "pool_overload_db")
 
 
 async def _settle():
