@@ -109,10 +109,12 @@ def test_a_cancel_that_lands_on_the_next_read_is_retried(dsn):
         # nextval first (not rolled back): it counts the victim's runs
         victim_sql = f"SELECT nextval('victim_runs'), pg_advisory_xact_lock_shared({LOCK})"
         async with fraiseql.create_pool(dsn, min_size=1, max_size=1, pipeline_stall=60) as pool:
-            target = asyncio.ensure_future(pool.fetchval("SELECT 'target'"))
+            # the target's sleep keeps its answer away while these few loop turns send both
+            target = asyncio.ensure_future(pool.fetchval("SELECT 'target' FROM pg_sleep(0.2)"))
             victim = asyncio.ensure_future(pool.fetchrow(victim_sql))
             for _ in range(3):
-                await asyncio.sleep(0)  # both sent
+                await asyncio.sleep(0)
+            assert not target.done()
             # The server answers the target and starts the victim while this loop, blocked,
             # has not read the target's result: the target still looks like the one running.
             started = _blocking(_until_started(dsn, victim_sql))
