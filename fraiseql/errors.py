@@ -13,6 +13,7 @@ __all__ = [
     "InterfaceError",
     "OperationalError",
     "PoolTimeoutError",
+    "PoolOverloadedError",
     "QueryCanceledError",
     "TransactionRollbackError",
     "ProgrammingError",
@@ -92,6 +93,10 @@ class OperationalError(DatabaseError):
 
 class PoolTimeoutError(OperationalError, TimeoutError):
     """No pooled connection became free within the acquire timeout."""
+
+
+class PoolOverloadedError(OperationalError):
+    """max_waiting requests already wait for room in the pool: this one fails at once."""
 
 
 class QueryCanceledError(OperationalError):

@@ -39,6 +39,7 @@ from graphql.pyutils import Path
 from fraiseql import graphql_compat, tracing
 from fraiseql._native import native as _native
 from fraiseql.current import Field, current_field
+from fraiseql.errors import PoolOverloadedError
 from fraiseql.masking import format_errors
 from fraiseql.plan import (
     Limits,
@@ -146,6 +147,14 @@ class Response(NamedTuple):
     request_error: bool = False
 
 
+def _refuse_if_overloaded(errors: list[GraphQLError] | None) -> None:
+    """A field the pool refused for overload refuses the whole request (an HTTP 503): it
+    is retried as a whole, never answered in part."""
+    for error in errors or ():
+        if isinstance(error.original_error, PoolOverloadedError):
+            raise error.original_error
+
+
 def _request_error(errors: list[GraphQLError]) -> Response:
     return Response(format_response(None, errors, with_data=False), True, True)
 
@@ -235,6 +244,7 @@ class Executor:
 
         `debug` (default: the executor's) shows unexpected errors in full instead of masking
         them; `request_id` is the id masked errors and their log lines carry (made up if None).
+        Raises PoolOverloadedError when the pool refused a field for overload.
         """
         out = await self._run(query, variables, operation_name, context, debug, request_id)
         return out if type(out) is bytes else out.body  # type: ignore[union-attr]
@@ -364,6 +374,7 @@ class Executor:
         masking: _Masking,
     ) -> Response:
         result = await self._graphql_core(document, variables, operation_name, context)
+        _refuse_if_overloaded(result.errors)
         body = format_response(result.data, result.errors, **masking._asdict())
         return Response(body, bool(result.errors))
 
@@ -425,6 +436,7 @@ class Executor:
         fast = iter(results)
         parts: list[bytes] = []
         if core is not None and core.errors:
+            _refuse_if_overloaded(core.errors)
             errors = format_errors(core.errors, **masking._asdict())
             parts += (b'{"errors":', dumps(errors), b',"data":{')
         else:

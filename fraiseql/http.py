@@ -28,7 +28,7 @@ from graphql import GraphQLSchema, OperationType
 from fraiseql import bounded_json
 from fraiseql import tracing as _tracing
 from fraiseql.accept import negotiate
-from fraiseql.errors import OperationalError
+from fraiseql.errors import OperationalError, PoolOverloadedError
 from fraiseql.executor import Executor, dumps
 from fraiseql.graphiql import check_assets, graphiql_page
 from fraiseql.masking import internal_error
@@ -47,6 +47,9 @@ JSON_TYPE = "application/json"
 MEDIA_TYPES = (JSON_TYPE, GRAPHQL_RESPONSE)
 HTML_TYPE = "text/html"
 DATABASE_UNAVAILABLE = "Database unavailable: could not open a connection; retry later."
+OVERLOADED = "Server overloaded: too many requests wait for a database connection; retry later."
+# Seconds an overloaded server asks clients to wait before retrying (the 503's Retry-After).
+OVERLOADED_RETRY_AFTER = 1
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -262,6 +265,10 @@ class GraphQLApp:
         """The response to a request that failed before or outside GraphQL execution."""
         if isinstance(exc, HTTPError):
             return exc.status, media, _error_body(exc.message, exc.code), exc.headers
+        if isinstance(exc, PoolOverloadedError):  # expected under overload: no traceback logged
+            detail = f" ({exc})" if self.executor.debug else ""
+            body = _error_body(OVERLOADED + detail, "OVERLOADED")
+            return 503, media, body, {"Retry-After": str(OVERLOADED_RETRY_AFTER)}
         # The server keeps serving whatever a request does; the client sees no internals.
         error = internal_error(exc, debug=self.executor.debug)
         return 500, media, dumps({"errors": [error]}), {}

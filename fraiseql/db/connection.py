@@ -46,6 +46,7 @@ from fraiseql.errors import (
     NotSupportedError,
     OperationalError,
     ProgrammingError,
+    QueryCanceledError,
     make_error,
 )
 
@@ -86,7 +87,11 @@ class Connection:
         self._settings = dict(session_settings)
         self._on_close = on_close
         self._drain_waiters: list[asyncio.Future[None]] = []
-        self._cancelling: asyncio.Future[Any] | None = None
+        self._cancelling: list[asyncio.Future[None]] = []  # PQcancel calls not returned yet
+        # Cancels sent and cancels the server has taken (PQcancel returned): a request sent
+        # while some were not taken may be hit by one meant for another (see request).
+        self._cancels_sent = self._cancels_taken = 0
+        self._abandoned: list[asyncio.Future[Any]] = []  # cancelled shared, still queued
         self._tx_depth = 0
         self._savepoint_seq = 0
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
@@ -174,6 +179,7 @@ class Connection:
             self._writing = False
         if self._pg is not None:
             self._pg.close()
+        self._abandoned.clear()
         self._wake_drain()
         if self._on_close is not None:
             on_close, self._on_close = self._on_close, None
@@ -184,6 +190,8 @@ class Connection:
     def _on_ready(self) -> None:
         self.progress_at = time.monotonic()
         self._after(self._pg.step())
+        if self._abandoned:
+            self._cancel_abandoned()
 
     def _after(self, want: int) -> None:
         if want & WANT_WRITE:
@@ -228,15 +236,48 @@ class Connection:
         return make_error(kind, sqlstate, message, detail, hint, fields)
 
     def _cancel_on_server(self) -> None:
-        """PQcancel blocks: run it in a thread; later requests wait for it (see request)."""
+        """PQcancel blocks: run it in a thread; later requests wait for it (see request).
+
+        PQcancel returns once the server has taken the cancel: from then on it can only hit
+        what the backend was running (PostgreSQL drops a cancel that finds it reading the
+        next command), so a request sent afterwards is safe from it."""
+        self._cancels_sent += 1
 
         async def cancel() -> None:
             try:
                 await self._loop.run_in_executor(None, self._pg.cancel)
             finally:
-                self._cancelling = None
+                self._cancels_taken += 1
+                self._cancelling.remove(task)
 
-        self._cancelling = asyncio.ensure_future(cancel())
+        task = asyncio.ensure_future(cancel())
+        self._cancelling.append(task)
+
+    def _cancel_shared(self, fut: asyncio.Future[Any]) -> None:
+        """A shared request was cancelled: cancel it on the server when it is the one running
+        there, else when it comes to run (requests ahead of it are other callers')."""
+        position = self._pg.position(fut)
+        if position == 0:
+            self._cancel_on_server()
+        elif position > 0:
+            self._abandoned.append(fut)
+
+    def _cancel_abandoned(self) -> None:
+        """Cancel on the server the abandoned request that has come to run; forget done ones."""
+        queued = []
+        for fut in self._abandoned:
+            position = self._pg.position(fut)
+            if position == 0:
+                self._cancel_on_server()
+            elif position > 0:
+                queued.append(fut)
+        self._abandoned = queued
+
+    async def _cancels_taken_all(self) -> None:
+        """Wait until the server has taken every cancel sent so far. asyncio.wait, not
+        gather or await: a waiter cancelled meanwhile must not cancel the cancels."""
+        while self._cancelling:
+            await asyncio.wait(self._cancelling)
 
     # -- for the pool and transactions --
 
@@ -284,9 +325,10 @@ class Connection:
     ) -> Any:
         """Send one request and wait for its result, shaped by mode (constants.MODE_*).
         shared: a pool connection several tasks pipeline on, never inside a transaction
-        block; a cancelled request is then not cancelled on the server (others share it)."""
-        if self._cancelling is not None:
-            await self._cancelling
+        block. A cancelled request is cancelled on the server when it runs there; a shared
+        request hit instead by such a cancel (meant for the one before it) is sent again."""
+        if self._cancelling:
+            await self._cancels_taken_all()
         if asyncio.get_running_loop() is not self._loop:
             raise InterfaceError(
                 "this connection belongs to another event loop (its socket is "
@@ -314,7 +356,9 @@ class Connection:
             )
         if not pg.inflight:
             self.progress_at = time.monotonic()
-        for attempt in (0, 1):
+        stale_retried = False
+        while True:
+            taken = self._cancels_taken
             fut = self._loop.create_future()
             want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, restore_sql, selection)
             if want & WANT_WRITE:
@@ -327,22 +371,33 @@ class Connection:
                 # A cached statement went stale (DDL changed its result type, DEALLOCATE ALL):
                 # the C side forgot it; outside a transaction block the request can be repeated.
                 if (
-                    attempt
+                    stale_retried
                     or not self._prepared
                     or exc.sqlstate not in _STALE_STATEMENT
                     or self._tx_depth
                     or self.transaction_status != TRANS_IDLE
                 ):
                     raise
+                stale_retried = True
+            except QueryCanceledError:
+                # Our own cancel, meant for the request before this one, may have landed here
+                # (it finished first): PostgreSQL rolled this one back, so send it again, once
+                # that cancel is taken and cannot hit the retry. Cancels all taken before this
+                # was sent cannot have hit it: that 57014 is a statement timeout, and raised.
+                if not shared or self._cancels_sent == taken:
+                    raise
+                await self._cancels_taken_all()
             except asyncio.CancelledError:
-                if not shared and not self.is_closed and pg.inflight:
-                    self._cancel_on_server()
+                if not self.is_closed and pg.inflight:
+                    if shared:
+                        self._cancel_shared(fut)
+                    else:
+                        self._cancel_on_server()
                 raise
             except OperationalError:
                 if pg.state != STATE_READY:
                     self._teardown()
                 raise
-        raise AssertionError("unreachable")
 
     async def drain(self) -> None:
         """Wait until nothing is in flight (results of cancelled requests included)."""

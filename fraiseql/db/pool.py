@@ -27,7 +27,7 @@ from fraiseql.db.context import ContextDB
 from fraiseql.db.settings import check_session_settings
 from fraiseql.db.transaction import Transaction
 from fraiseql.db.view_cache import ViewCache
-from fraiseql.errors import DatabaseError, InterfaceError, PoolTimeoutError
+from fraiseql.errors import DatabaseError, InterfaceError, PoolOverloadedError, PoolTimeoutError
 
 _log = logging.getLogger("fraiseql")
 
@@ -47,6 +47,7 @@ class Pool:
     connections are noticed when the server closes them (the socket is always watched) or
     when a request fails: no health-check round trip per checkout. Connections lost below
     min_size are replaced by one background task (see _refill); beyond it, on demand.
+    Requests waiting for room are bounded by max_waiting (see _admit).
     """
 
     def __init__(
@@ -65,7 +66,10 @@ class Pool:
         prepared_statements: bool = True,
         pipeline_depth: int = 32,
         pipeline_stall: float = 0.005,
+        max_waiting: int | None = 1000,
     ) -> None:
+        if max_waiting is not None and max_waiting < 0:
+            raise InterfaceError(f"need max_waiting >= 0 or None, got {max_waiting}")
         if pipeline_depth < 1 or pipeline_stall <= 0:
             raise InterfaceError(
                 f"need pipeline_depth >= 1 and pipeline_stall > 0, got "
@@ -89,6 +93,8 @@ class Pool:
         self._settings = check_session_settings(session_settings)
         self.pipeline_depth = pipeline_depth
         self.pipeline_stall = pipeline_stall
+        self.max_waiting = max_waiting
+        self._waiting = 0  # requests waiting for room: see _admit
         self._shared: list[Connection] = []  # open and not held by a task
         self._held: set[Connection] = set()
         self._size = 0  # open + opening
@@ -221,28 +227,48 @@ class Pool:
 
         asyncio.ensure_future(close_when_drained())
 
+    def _timed_out(self) -> PoolTimeoutError:
+        return PoolTimeoutError(
+            f"no connection free within {self.acquire_timeout}s "
+            f"(pool max_size={self.max_size}, all in use)"
+        )
+
+    def _admit(self) -> None:
+        """A request is about to wait for room (for a connection, or behind full or stalled
+        pipelines): beyond max_waiting such requests it fails at once, so that an overloaded
+        server answers quickly instead of queueing until its clients give up."""
+        if self.max_waiting is not None and self._waiting >= self.max_waiting:
+            raise PoolOverloadedError(
+                f"pool overloaded: {self._waiting} requests already wait for a connection "
+                f"(max_waiting={self.max_waiting}, max_size={self.max_size}); retry later"
+            )
+
     async def _wait(self, deadline: float) -> None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise PoolTimeoutError(
-                f"no connection free within {self.acquire_timeout}s "
-                f"(pool max_size={self.max_size}, all in use)"
-            )
+            raise self._timed_out()
+        self._admit()
         fut = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)
+        self._waiting += 1
         try:
             await asyncio.wait_for(fut, remaining)
         except asyncio.TimeoutError:
-            raise PoolTimeoutError(
-                f"no connection free within {self.acquire_timeout}s "
-                f"(pool max_size={self.max_size}, all in use)"
-            ) from None
+            raise self._timed_out() from None
+        finally:
+            self._waiting -= 1
 
     def _check_open(self) -> None:
         if self._closed:
             raise InterfaceError("the pool is closed")
 
     # -- shared (pipelined) requests --
+
+    def _has_room(self, conn: Connection, now: float) -> bool:
+        """Its pipeline is below pipeline_depth and moving (empty, or progress within
+        pipeline_stall seconds): a request sent there does not wait behind others for long."""
+        n = conn.inflight
+        return n < self.pipeline_depth and (n == 0 or now - conn.progress_at < self.pipeline_stall)
 
     def _idle_shared(self) -> Connection | None:
         """Fast path: the busiest shared connection whose pipeline is below pipeline_depth and
@@ -252,15 +278,10 @@ class Pool:
         if self._closed:
             return None
         now = time.monotonic()
-        depth, stall = self.pipeline_depth, self.pipeline_stall
         best, most = None, -1
         for conn in self._shared:
             n = conn.inflight
-            if (
-                most < n < depth
-                and (n == 0 or now - conn.progress_at < stall)
-                and not self._expired(conn)
-            ):
+            if n > most and self._has_room(conn, now) and not self._expired(conn):
                 best, most = conn, n
         return best
 
@@ -300,6 +321,7 @@ class Pool:
                 return max(self._shared, key=lambda c: c.progress_at)
             await self._wait(deadline)
             self._check_open()
+            self._wake()  # a connection given back serves every waiting read: wake the next
 
     async def _grow(self) -> None:
         """Open one more shared connection in the background (errors surface on use)."""
@@ -324,8 +346,19 @@ class Pool:
         timeout: float | None,
         context: Mapping[str, Any] | None,
     ) -> Any:
-        conn = self._idle_shared() or await self._shared_conn()
-        return await conn.request(mode, sql, args, selection, timeout, context, shared=True)
+        conn = self._idle_shared()
+        queued = False
+        if conn is None:
+            conn = await self._shared_conn()
+            queued = not self._has_room(conn, time.monotonic())
+            if queued:  # behind full or stalled pipelines: it waits like an acquire
+                self._admit()
+                self._waiting += 1
+        try:
+            return await conn.request(mode, sql, args, selection, timeout, context, shared=True)
+        finally:
+            if queued:
+                self._waiting -= 1
 
     async def fetch(
         self,
@@ -452,6 +485,11 @@ class Pool:
             "opening": max(self._size - is_open, 0),
         }
 
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for room now (see max_waiting)."""
+        return self._waiting
+
     def with_context(self, context: Mapping[str, Any]) -> ContextDB:
         """A view of the pool that applies `context` to every request (row-level security)."""
         return ContextDB(self, context)
@@ -522,6 +560,7 @@ def create_pool(
     prepared_statements: bool = True,
     pipeline_depth: int = 32,
     pipeline_stall: float = 0.005,
+    max_waiting: int | None = 1000,
 ) -> Pool:
     """A connection pool: `pool = await create_pool(dsn)` or `async with create_pool(dsn) as pool`.
 
@@ -534,6 +573,9 @@ def create_pool(
     min_size connections stay open: lost ones are reopened in the background, with back-off
     while the server refuses (one warning per outage on the "fraiseql" logger).
     prepared_statements=False is for transaction poolers (PgBouncer before 1.21): see connect().
+    At most max_waiting requests (None: no bound) wait for room at a time, for a connection
+    or behind full or stalled pipelines; further ones raise PoolOverloadedError at once (the
+    HTTP app answers 503 with Retry-After).
     """
     return Pool(
         dsn,
@@ -549,4 +591,5 @@ def create_pool(
         prepared_statements=prepared_statements,
         pipeline_depth=pipeline_depth,
         pipeline_stall=pipeline_stall,
+        max_waiting=max_waiting,
     )

@@ -334,6 +334,13 @@ size_t fq_pgconn_inflight(const fq_pgconn *c)
     return c->reqs.count - c->ndone;
 }
 
+uint64_t fq_pgconn_running(const fq_pgconn *c)
+{
+    if (c->ndone >= c->reqs.count)
+        return 0;
+    return ((const fq_req *)fq_ring_at(&c->reqs, c->ndone))->seq;
+}
+
 size_t fq_pgconn_statements(const fq_pgconn *c)
 {
     return c->nstmts;

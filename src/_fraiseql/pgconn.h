@@ -58,6 +58,10 @@ PGconn *fq_pgconn_pg(const fq_pgconn *c); /* NULL once closed */
  * broke; valid until the next call on c. */
 const char *fq_pgconn_error(const fq_pgconn *c);
 size_t fq_pgconn_inflight(const fq_pgconn *c);
+/* Seq of the request the server runs now (the oldest not complete, our own DEALLOCATEs
+ * included): a cancel sent now lands on it, or on a later one if it finishes first.
+ * 0 when nothing is in flight. */
+uint64_t fq_pgconn_running(const fq_pgconn *c);
 size_t fq_pgconn_statements(const fq_pgconn *c);
 /* 1 once a statement this connection prepared, and still holds as prepared, was missing
  * on the server: the server session changed under the connection (a transaction pooler

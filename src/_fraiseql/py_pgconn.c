@@ -424,6 +424,20 @@ static PyObject *PGConn_cancel(PGConn *self, PyObject *unused)
     return PyBool_FromLong(ok);
 }
 
+/* position(fut) -> int: 0 when the server runs fut's request now (a cancel would reach
+ * it), > 0 while others run before it, -1 when it is no longer in flight. */
+static PyObject *PGConn_position(PGConn *self, PyObject *fut)
+{
+    for (size_t i = 0; i < self->pending.count; i++) {
+        const pending *pd = fq_ring_at(&self->pending, i);
+        if (pd->fut != fut)
+            continue;
+        /* at the head, yet behind one of our DEALLOCATEs: not running yet */
+        return PyLong_FromSize_t(i > 0 || fq_pgconn_running(self->c) != pd->seq ? i + 1 : 0);
+    }
+    return PyLong_FromLong(-1);
+}
+
 /* Closes the connection; requests still in flight fail with a connection error. */
 static PyObject *PGConn_close(PGConn *self, PyObject *unused)
 {
@@ -507,6 +521,8 @@ static PyMethodDef PGConn_methods[] = {
      "Read, flush, settle the futures of completed requests; returns want."},
     {"cancel", (PyCFunction)PGConn_cancel, METH_NOARGS,
      "Ask the server to cancel the running query (blocking: call from a thread)."},
+    {"position", (PyCFunction)PGConn_position, METH_O,
+     "position(fut): 0 if the server runs its request now, > 0 if queued, -1 if done."},
     {"close", (PyCFunction)PGConn_close, METH_NOARGS, "Close; pending requests fail."},
     {NULL, NULL, 0, NULL},
 };

@@ -101,7 +101,13 @@ static void test_pipeline_isolates_failures(const char *dsn)
     s[1] = send1(c, "SELECT * FROM no_such_table_here", 0, NULL);
     s[2] = send1(c, "SELECT 'ok'", 0, NULL);
     CHECK(fq_pgconn_inflight(c) == 3);
-    collect(c, 3, r, got);
+    CHECK(fq_pgconn_running(c) == s[0]);
+    collect(c, 1, r, got);
+    /* the oldest not complete: a cancel now would reach it (one step may complete more) */
+    size_t left = fq_pgconn_inflight(c);
+    CHECK(fq_pgconn_running(c) == (left == 2 ? s[1] : left == 1 ? s[2] : 0));
+    collect(c, 2, r + 1, got + 1);
+    CHECK(fq_pgconn_running(c) == 0);
     CHECK(got[0] == s[0] && got[1] == s[1] && got[2] == s[2]);
     CHECK(strcmp(value(r[0]), "42") == 0);
     CHECK(PQresultStatus(r[1]) == PGRES_FATAL_ERROR);
@@ -122,7 +128,9 @@ static void test_statement_cache_is_bounded(const char *dsn)
         snprintf(sql, sizeof(sql), "SELECT %d + $1::int", i);
         snprintf(want, sizeof(want), "%d", i + 1);
         const char *one[] = {"1"};
-        send1(c, sql, 1, one);
+        uint64_t seq = send1(c, sql, 1, one);
+        /* from the fifth statement on, our DEALLOCATE of the oldest runs first */
+        CHECK((fq_pgconn_running(c) == seq) == (i < 4));
         CHECK(next_value_is(c, want));
         CHECK(fq_pgconn_statements(c) <= 4);
     }

@@ -1,24 +1,36 @@
-"""Databases and roles on the suite's PostgreSQL for one test module."""
+"""What the database test modules share: running a coroutine, a database of their own (with
+a schema), and roles on the suite's PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 from fraiseql import db
 
 
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+def own_database(pg_server: Any, pg_dsn: str, name: str) -> str:
+    """A fresh database `name` on the suite's server (pg_dsn itself when the suite was given
+    an outside server)."""
+    return pg_dsn if pg_server is None else pg_server.create_database(name)
+
+
 def database_with(pg_server: Any, pg_dsn: str, name: str, schema: str) -> str:
     """DSN of a new database `name` on the suite's embedded server, holding `schema` (an SQL
     script); with FRAISEQL_TEST_DSN (pg_server None) the script runs in that DSN's database."""
-    dsn = pg_dsn if pg_server is None else pg_server.create_database(name)
+    dsn = own_database(pg_server, pg_dsn, name)
 
     async def setup() -> None:
         conn = await db.connect(dsn)
         await conn.execute(schema)
         await conn.close()
 
-    asyncio.run(setup())
+    run(setup())
     return dsn
 
 
