@@ -121,6 +121,25 @@ def stored_float(value: Any) -> Any:
     return value
 
 
+def _keep_stored_floats() -> None:
+    """graphql-core 3.3's Float makes every float a plain float (3.2 passes float instances
+    through), which would write a stored `3` as `3.0` where the fast path copies `3`. Float
+    is a reserved name that no schema may redefine, so its output coercion lets our own
+    StoredFloat through, as 3.2 does; every other value still goes through graphql-core's."""
+    coerce = getattr(GraphQLFloat, "coerce_output_value", None)
+    if coerce is None or getattr(coerce, "keeps_stored_floats", False):
+        return
+
+    def coerce_output_value(value: Any) -> Any:
+        return value if type(value) is StoredFloat else coerce(value)
+
+    coerce_output_value.keeps_stored_floats = True  # type: ignore[attr-defined]
+    GraphQLFloat.coerce_output_value = coerce_output_value  # type: ignore[method-assign]
+
+
+_keep_stored_floats()
+
+
 def decode_document(raw: bytes) -> Any:
     """A stored document as Python data for graphql-core, each non-integer a StoredFloat."""
     return json.loads(raw, parse_float=StoredFloat)
