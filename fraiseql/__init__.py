@@ -33,6 +33,7 @@ from fraiseql.errors import (  # noqa: E402
     PoolTimeoutError,
     ProgrammingError,
     QueryCanceledError,
+    TransactionOutcomeUnknownError,
     TransactionRollbackError,
 )
 from fraiseql.types import (  # noqa: E402
@@ -119,6 +120,7 @@ __all__ = [
     "ProgrammingError",
     "QueryCanceledError",
     "TransactionRollbackError",
+    "TransactionOutcomeUnknownError",
     # GraphQL
     "ID",
     "JSON",

@@ -96,6 +96,7 @@ class Connection:
         self.created_at = time.monotonic()
         self.host: str | None = None
         self.port: str | None = None
+        self._open_args: tuple[str, dict[str, Any]] = ("", {})  # for sibling()
 
     # -- connect / close --
 
@@ -255,6 +256,17 @@ class Connection:
         """A connected Connection, for connect() and the pool: session_settings already
         checked; on_close(conn) runs once when the connection closes, whatever the reason."""
         conn = cls(asyncio.get_running_loop(), session_settings=session_settings, on_close=on_close)
+        conn._open_args = (
+            dsn,
+            {
+                "session_settings": session_settings,
+                "connect_timeout": connect_timeout,
+                "statement_timeout": statement_timeout,
+                "server_settings": server_settings,
+                "max_statements": max_statements,
+                "prepared_statements": prepared_statements,
+            },
+        )
         await conn._connect(
             dsn,
             connect_timeout=connect_timeout,
@@ -264,6 +276,12 @@ class Connection:
             prepared_statements=prepared_statements,
         )
         return conn
+
+    async def sibling(self) -> Connection:
+        """A new connection opened as this one was (outside any pool): the transaction
+        asks it what became of a COMMIT this one lost."""
+        dsn, kw = self._open_args
+        return await Connection.open(dsn, **kw)
 
     async def request(
         self,
