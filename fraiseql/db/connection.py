@@ -305,6 +305,7 @@ class Connection:
             )
         pg = self._pg
         if pg is None or pg.state != STATE_READY:
+            self._teardown()  # broken since its last request: out of the pool
             raise InterfaceError(
                 f"connection to {self.host}:{self.port} is closed"
                 + (f": {pg.error}" if pg is not None else "")
@@ -327,8 +328,12 @@ class Connection:
             self.progress_at = time.monotonic()
         for attempt in (0, 1):
             fut = self._loop.create_future()
-            want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, restore_sql, selection)
-            if want & WANT_WRITE:
+            try:
+                want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, restore_sql, selection)
+            except OperationalError:
+                self._teardown()  # broken while sending: the pool must forget it
+                raise
+            if want != WANT_READ:  # 0: broken while flushing; only _after fails what is pending
                 self._after(want)
             try:
                 return await fut
