@@ -284,7 +284,7 @@ def report(tally: Tally, samples: list[tuple], stop_s: float, args: argparse.Nam
     # per fault: its end to the last failed read before the next fault began
     ends = [
         (e, nxt[0])
-        for (_, e, _), nxt in zip(tally.faults, [*tally.faults[1:], (1e18,)], strict=True)
+        for (_, e, _), nxt in zip(tally.faults, [*tally.faults[1:], (1e18,)], strict=False)
     ]
     worst = max(
         (max((t - e for t in tally.read_failures if e <= t < nxt), default=0.0) for e, nxt in ends),

@@ -329,7 +329,9 @@ class Connection:
         for attempt in (0, 1):
             fut = self._loop.create_future()
             try:
-                want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, restore_sql, selection)
+                want = pg.send(
+                    fut, mode, sql, args, prefix_sql, prefix_args, restore_sql, selection
+                )
             except OperationalError:
                 self._teardown()  # broken while sending: the pool must forget it
                 raise
