@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,server,bench,lint
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test test-browser build lint sql-reference test-asan test-c test-graphql-core fuzz bench bench-core count-core clean
+.PHONY: demo test test-browser build lint sql-reference test-asan test-c test-graphql-core fuzz bench bench-core count-core soak soak-faults clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -64,6 +64,17 @@ demo: build
 # fails when those files differ from what the generator emits.
 sql-reference: build
 	$(PY) scripts/sql_reference.py
+
+# The demo at saturation over HTTP for SOAK_SECONDS; soak-faults the same under faults
+# (terminated backends, one PostgreSQL restart); each exits 1 when a check fails.
+SOAK_SECONDS ?= 60
+soak: build
+	$(PY) benchmarks/soak.py --seconds $(SOAK_SECONDS)
+
+# The same load under faults. Not in CI yet: one request in ~34,000 still gets no answer
+# (a pending request on a broken connection not yet found), which also delays SIGTERM.
+soak-faults: build
+	$(PY) benchmarks/soak.py --seconds $(SOAK_SECONDS) --faults
 
 clean:
 	rm -rf build $(VENV) .venv-asan .venv-graphql-core-* fraiseql/*.so fraiseql/.built tests/c/build benchmarks/out

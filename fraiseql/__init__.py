@@ -34,6 +34,7 @@ from fraiseql.errors import (  # noqa: E402
     PoolTimeoutError,
     ProgrammingError,
     QueryCanceledError,
+    TransactionOutcomeUnknownError,
     TransactionRollbackError,
 )
 from fraiseql.types import (  # noqa: E402
@@ -123,6 +124,7 @@ __all__ = [
     "ProgrammingError",
     "QueryCanceledError",
     "TransactionRollbackError",
+    "TransactionOutcomeUnknownError",
     # GraphQL
     "ID",
     "JSON",

@@ -16,6 +16,7 @@ __all__ = [
     "PoolOverloadedError",
     "QueryCanceledError",
     "TransactionRollbackError",
+    "TransactionOutcomeUnknownError",
     "ProgrammingError",
     "InsufficientPrivilegeError",
     "IntegrityError",
@@ -105,6 +106,15 @@ class QueryCanceledError(OperationalError):
 
 class TransactionRollbackError(OperationalError):
     """Class 40: serialization failure or deadlock; the transaction can be retried."""
+
+
+class TransactionOutcomeUnknownError(OperationalError):
+    """The connection was lost while COMMIT was in flight and no other connection could
+    learn whether the transaction committed: it may or may not have. `.xid` is its id."""
+
+    def __init__(self, message: str, *, xid: int | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.xid = xid
 
 
 class ProgrammingError(DatabaseError):

@@ -9,7 +9,8 @@ request is run again by graphql-core, which then gives the exact result the spec
 that stored JSON does not serve are answered by graphql-core alongside the fast ones.
 
 A mutation whose context["db"] is a pool runs on one connection in one transaction; any
-error in its response rolls the transaction back.
+error in its response rolls the transaction back, and a COMMIT that fails replaces the
+response with that error (TRANSACTION_OUTCOME_UNKNOWN when no one can tell whether it held).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from graphql.pyutils import Path
 from fraiseql import graphql_compat, tracing
 from fraiseql._native import native as _native
 from fraiseql.current import Field, current_field
-from fraiseql.errors import PoolOverloadedError
+from fraiseql.errors import DatabaseError, PoolOverloadedError, TransactionOutcomeUnknownError
 from fraiseql.masking import format_errors
 from fraiseql.plan import (
     Limits,
@@ -171,6 +172,12 @@ class _NeedsGraphQLCore(Exception):
 
 
 _NOT_COMPILED = object()
+
+OUTCOME_UNKNOWN_CODE = "TRANSACTION_OUTCOME_UNKNOWN"
+OUTCOME_UNKNOWN_MESSAGE = (
+    "The connection to the database was lost while the mutation was being committed, and "
+    "whether it was applied could not be learnt; check before sending it again."
+)
 
 # Compiled @include/@skip variants kept per plan; further combinations are compiled per request.
 MAX_VARIANTS = 16
@@ -362,6 +369,15 @@ class Executor:
                         raise _Rollback(response)
             except _Rollback as rollback:
                 response = rollback.response
+            except TransactionOutcomeUnknownError as exc:
+                error = GraphQLError(
+                    OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
+                )
+                error.__cause__ = exc
+                response = Response(format_response(None, [error], **masking._asdict()), True)
+            except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
+                error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
+                response = Response(format_response(None, [error], **masking._asdict()), True)
         self.graphql_core_runs += 1
         return response
 

@@ -102,6 +102,7 @@ class Connection:
         self.created_at = time.monotonic()
         self.host: str | None = None
         self.port: str | None = None
+        self._open_args: tuple[str, dict[str, Any]] = ("", {})  # for sibling()
 
     # -- connect / close --
 
@@ -297,6 +298,17 @@ class Connection:
         """A connected Connection, for connect() and the pool: session_settings already
         checked; on_close(conn) runs once when the connection closes, whatever the reason."""
         conn = cls(asyncio.get_running_loop(), session_settings=session_settings, on_close=on_close)
+        conn._open_args = (
+            dsn,
+            {
+                "session_settings": session_settings,
+                "connect_timeout": connect_timeout,
+                "statement_timeout": statement_timeout,
+                "server_settings": server_settings,
+                "max_statements": max_statements,
+                "prepared_statements": prepared_statements,
+            },
+        )
         await conn._connect(
             dsn,
             connect_timeout=connect_timeout,
@@ -306,6 +318,12 @@ class Connection:
             prepared_statements=prepared_statements,
         )
         return conn
+
+    async def sibling(self) -> Connection:
+        """A new connection opened as this one was (outside any pool): the transaction
+        asks it what became of a COMMIT this one lost."""
+        dsn, kw = self._open_args
+        return await Connection.open(dsn, **kw)
 
     def request(self, mode: int, sql: str, *rest: Any, **options: Any) -> Awaitable[Any]:
         """`_request(mode, sql, args, ...)`'s awaitable; in a span of its own when traced."""
@@ -336,6 +354,7 @@ class Connection:
             )
         pg = self._pg
         if pg is None or pg.state != STATE_READY:
+            self._teardown()  # broken since its last request: out of the pool
             raise InterfaceError(
                 f"connection to {self.host}:{self.port} is closed"
                 + (f": {pg.error}" if pg is not None else "")
@@ -360,8 +379,14 @@ class Connection:
         while True:
             taken = self._cancels_taken
             fut = self._loop.create_future()
-            want = pg.send(fut, mode, sql, args, prefix_sql, prefix_args, restore_sql, selection)
-            if want & WANT_WRITE:
+            try:
+                want = pg.send(
+                    fut, mode, sql, args, prefix_sql, prefix_args, restore_sql, selection
+                )
+            except OperationalError:
+                self._teardown()  # broken while sending: the pool must forget it
+                raise
+            if want != WANT_READ:  # 0: broken while flushing; only _after fails what is pending
                 self._after(want)
             try:
                 return await fut

@@ -1,5 +1,6 @@
 """A TCP relay from a loopback port to a server, in threads: a database that is
-unreachable (connection refused) until the relay starts, and again once it stops."""
+unreachable (connection refused) until the relay starts, and again once it stops; or one
+that drops a connection the moment the client sends a given message (`cut`)."""
 
 from __future__ import annotations
 
@@ -28,23 +29,43 @@ def through(dsn: str, port: int) -> str:
     return parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}").geturl()
 
 
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
+class Cut:
+    """Drop the first connection whose client sends `marker` (e.g. b"COMMIT\\x00", the text of
+    a Parse message): the chunk holding it is forwarded first when `forward`; with `refuse`
+    the relay then accepts no connection until the block ends."""
+
+    def __init__(self, marker: bytes, *, forward: bool, refuse: bool = False) -> None:
+        self.marker, self.forward, self.refuse = marker, forward, refuse
+        self.done = threading.Event()
+
+
+def _shutdown(*socks: socket.socket) -> None:
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _pipe(src: socket.socket, dst: socket.socket, cut: Cut | None = None) -> None:
     try:
         while data := src.recv(65536):
+            if cut is not None and not cut.done.is_set() and cut.marker in data:
+                _shutdown(src)  # first: no answer can reach the client any more
+                if cut.forward:  # the server reads it before the end of the stream
+                    dst.sendall(data)
+                cut.done.set()
+                break
             dst.sendall(data)
     except OSError:
         pass
     finally:
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        _shutdown(src, dst)
 
 
 @contextmanager
-def relay(port: int, target: tuple[str, int]) -> Iterator[None]:
-    """Forward 127.0.0.1:`port` to `target` until the block ends."""
+def relay(port: int, target: tuple[str, int], cut: Cut | None = None) -> Iterator[None]:
+    """Forward 127.0.0.1:`port` to `target` until the block ends (see Cut for `cut`)."""
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", port))
@@ -57,10 +78,13 @@ def relay(port: int, target: tuple[str, int]) -> Iterator[None]:
                 client, _ = listener.accept()
             except OSError:
                 return  # the listener was closed
+            if cut is not None and cut.refuse and cut.done.is_set():
+                client.close()
+                continue
             server = socket.create_connection(target)
             open_sockets.extend((client, server))
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+            for a, b, c in ((client, server, cut), (server, client, None)):
+                threading.Thread(target=_pipe, args=(a, b, c), daemon=True).start()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
