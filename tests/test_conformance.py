@@ -19,10 +19,10 @@ import graphql
 import pytest
 from support.graphql_corpus import CORPUS, HAND_WRITTEN, Case
 from support.graphql_model import Store, declare
+from support.graphql_reference import reference
 
 import fraiseql
 from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL, graphql_compat
-from fraiseql.executor import format_response
 from fraiseql.plan import Limits, build_plan, compile_roots
 
 
@@ -44,19 +44,6 @@ def ordered(body: bytes) -> Any:
     return json.loads(body, object_pairs_hook=list)
 
 
-async def reference(schema: graphql.GraphQLSchema, case: Case) -> bytes:
-    """graphql-core's own answer, serialized like fraiseql's responses."""
-    query, variables, operation_name = case
-    result = await graphql.graphql(
-        schema, query, variable_values=variables, operation_name=operation_name
-    )
-    # Errors without a path are request errors (parse, validation, variables): no `data`.
-    request_error = result.data is None and all(e.path is None for e in result.errors or ())
-    return format_response(
-        result.data, result.errors, with_data=not request_error, request_id=REQUEST_ID
-    )
-
-
 def test_corpus_is_large_and_varied() -> None:
     assert len(CORPUS) >= 200
     text = " ".join(q for q, _, _ in CORPUS)
@@ -68,7 +55,7 @@ def test_corpus_is_large_and_varied() -> None:
 def test_same_response_as_graphql_core(model: Any, case: Case) -> None:
     store, schema, executor = model
     store.reset()
-    expected = asyncio.run(reference(schema, case))
+    expected = asyncio.run(reference(schema, case, REQUEST_ID))
     store.reset()
     got = asyncio.run(executor.execute(*case, request_id=REQUEST_ID))
     assert got == expected, (case, got, expected)
@@ -224,7 +211,7 @@ def test_python_values_in_resolver_data() -> None:
         query = "{ thing { when day uid amount mood key } }"
         got = asyncio.run(executor.execute(query))
         assert executor.fast_runs == 1
-        expected = asyncio.run(reference(schema, (query, None, None)))
+        expected = asyncio.run(reference(schema, (query, None, None), REQUEST_ID))
         assert ordered(got) == ordered(expected)
         assert json.loads(got)["data"]["thing"]["amount"] == "12.50"
     finally:
