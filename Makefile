@@ -89,6 +89,8 @@ test-c:
 	mkdir -p tests/c/build
 	$(CC) $(CORE_CFLAGS) tests/c/test_core.c $(CORE_SRC) -o tests/c/build/test_core
 	tests/c/build/test_core
+	$(CC) $(CORE_CFLAGS) tests/c/test_pgtext.c src/_fraiseql/pgtext.c -o tests/c/build/test_pgtext
+	tests/c/build/test_pgtext
 
 # libFuzzer harnesses of the core, each seeded from its committed corpus tests/c/corpus/NAME:
 # fuzz_rewrite (the rewriter against a jansson DOM oracle) and fuzz_pgtext (the decoders of
