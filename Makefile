@@ -100,7 +100,7 @@ test-c:
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?=
 FUZZ_PACKAGES := clang libclang-rt-14-dev libjansson-dev
-FUZZ_HARNESSES := rewrite
+FUZZ_HARNESSES := rewrite pgtext
 FUZZ_CFLAGS := -g -O1 -std=c11 -Isrc/_fraiseql -DFQ_DEBUG=1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
 FUZZ_OPTS = $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) -max_len=4096 -timeout=10 -print_final_stats=1 \
