@@ -19,7 +19,7 @@ import graphql
 import pytest
 from support.graphql_corpus import CORPUS, HAND_WRITTEN, Case
 from support.graphql_model import Store, declare
-from support.graphql_reference import reference
+from support.graphql_reference import assert_same_as_graphql_core, reference
 
 import fraiseql
 from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL, graphql_compat
@@ -53,15 +53,7 @@ def test_corpus_is_large_and_varied() -> None:
 
 @pytest.mark.parametrize("case", CORPUS, ids=[f"q{i}" for i in range(len(CORPUS))])
 def test_same_response_as_graphql_core(model: Any, case: Case) -> None:
-    store, schema, executor = model
-    store.reset()
-    expected = asyncio.run(reference(schema, case, REQUEST_ID))
-    store.reset()
-    got = asyncio.run(executor.execute(*case, request_id=REQUEST_ID))
-    assert got == expected, (case, got, expected)
-    # Run again: the second run is served from the plan cache.
-    store.reset()
-    assert asyncio.run(executor.execute(*case, request_id=REQUEST_ID)) == expected
+    assert_same_as_graphql_core(model, case, REQUEST_ID)
 
 
 def test_fast_path_served_most_of_the_corpus(model: Any) -> None:

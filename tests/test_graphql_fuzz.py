@@ -10,7 +10,6 @@ and must answer byte for byte the same, errors included. The default run is dera
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.graphql_model import Store, declare
-from support.graphql_reference import reference
+from support.graphql_reference import assert_same_as_graphql_core
 
 import fraiseql
 
@@ -241,17 +240,6 @@ def broken(draw: Any, case: tuple[str, dict, str | None]) -> tuple[str, Any, str
     return text, variables, op_name
 
 
-def run_both(model: Any, case: tuple[str, Any, str | None]) -> None:
-    store, schema, executor = model
-    store.reset()
-    expected = asyncio.run(reference(schema, case, REQUEST_ID))
-    store.reset()
-    got = asyncio.run(executor.execute(*case, request_id=REQUEST_ID))
-    assert got == expected, (case, got, expected)
-    store.reset()  # the plan is cached now: the second run must answer the same
-    assert asyncio.run(executor.execute(*case, request_id=REQUEST_ID)) == expected
-
-
 SEEN: list[str] = []  # the valid documents drawn, for the coverage check that follows
 FEATURES = (
     "fragment F",
@@ -285,7 +273,7 @@ def test_generated_documents_match_graphql_core(model: Any, data: Any) -> None:
     SEEN.append(case[0] + " " + json.dumps(case[1]))
     if data.draw(st.integers(0, 3)) == 0:
         case = broken(data.draw, case)
-    run_both(model, case)
+    assert_same_as_graphql_core(model, case, REQUEST_ID)
 
 
 def test_generator_covered_the_language() -> None:

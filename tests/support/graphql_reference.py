@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import graphql
 
 from fraiseql.executor import format_response
@@ -19,3 +21,16 @@ async def reference(schema: graphql.GraphQLSchema, case: Case, request_id: str) 
     return format_response(
         result.data, result.errors, with_data=not request_error, request_id=request_id
     )
+
+
+def assert_same_as_graphql_core(model: tuple, case: Case, request_id: str) -> None:
+    """fraiseql's executor answers `case` as graphql-core does, twice (the second run from
+    the plan cache); `model` is (store, schema, executor), the store reset before each run."""
+    store, schema, executor = model
+    store.reset()
+    expected = asyncio.run(reference(schema, case, request_id))
+    store.reset()
+    got = asyncio.run(executor.execute(*case, request_id=request_id))
+    assert got == expected, (case, got, expected)
+    store.reset()
+    assert asyncio.run(executor.execute(*case, request_id=request_id)) == expected
