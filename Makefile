@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,server,bench,lint
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test test-browser build lint sql-reference test-asan test-c test-graphql-core fuzz bench bench-core count-core soak soak-faults clean
+.PHONY: demo test test-browser build lint sql-reference test-asan test-c test-graphql-core fuzz fuzz-deps fuzz-corpus bench bench-core count-core soak soak-faults clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -100,19 +100,50 @@ test-c:
 	mkdir -p tests/c/build
 	$(CC) $(CORE_CFLAGS) tests/c/test_core.c $(CORE_SRC) -o tests/c/build/test_core
 	tests/c/build/test_core
+	$(CC) $(CORE_CFLAGS) tests/c/test_pgtext.c src/_fraiseql/pgtext.c -o tests/c/build/test_pgtext
+	tests/c/build/test_pgtext
 
-# libFuzzer harness of the core against a jansson DOM oracle, bounded to FUZZ_SECONDS.
+# libFuzzer harnesses of the core, each seeded from its committed corpus tests/c/corpus/NAME:
+# fuzz_rewrite (the rewriter against a jansson DOM oracle) and fuzz_pgtext (the decoders of
+# PostgreSQL text values). `make fuzz` runs both within FUZZ_SECONDS in total; new inputs go to
+# tests/c/build/corpus/NAME, never to the committed corpus (see fuzz-corpus).
 # FUZZ_SEED=N makes the run reproducible (CI sets it); unset, every run explores afresh.
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?=
 FUZZ_PACKAGES := clang libclang-rt-14-dev libjansson-dev
-fuzz:
+FUZZ_HARNESSES := rewrite pgtext
+FUZZ_CFLAGS := -g -O1 -std=c11 -Isrc/_fraiseql -DFQ_DEBUG=1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_OPTS = $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) -max_len=4096 -timeout=10 -print_final_stats=1 \
+	-artifact_prefix=tests/c/build/
+FUZZ_SRC_rewrite := $(CORE_SRC)
+FUZZ_LIBS_rewrite := -ljansson
+FUZZ_SRC_pgtext := src/_fraiseql/pgtext.c
+FUZZ_LIBS_pgtext :=
+
+fuzz-deps:
 	@dpkg-query -W $(FUZZ_PACKAGES) >/dev/null 2>&1 || PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS) $(FUZZ_PACKAGES)
-	mkdir -p tests/c/build/corpus
-	clang -g -O1 -std=c11 -Isrc/_fraiseql -DFQ_DEBUG=1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined tests/c/fuzz_rewrite.c $(CORE_SRC) -ljansson -o tests/c/build/fuzz_rewrite
-	tests/c/build/fuzz_rewrite -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) -max_len=4096 -timeout=10 \
-		-print_final_stats=1 -artifact_prefix=tests/c/build/ tests/c/build/corpus tests/c/corpus
+
+tests/c/build/fuzz_%: tests/c/fuzz_%.c $(C_SOURCES) | fuzz-deps
+	mkdir -p tests/c/build/corpus/$*
+	clang $(FUZZ_CFLAGS) $< $(FUZZ_SRC_$*) $(FUZZ_LIBS_$*) -o $@
+
+fuzz: $(FUZZ_HARNESSES:%=tests/c/build/fuzz_%)
+	for h in $(FUZZ_HARNESSES); do \
+		tests/c/build/fuzz_$$h -max_total_time=$$(( $(FUZZ_SECONDS) / $(words $(FUZZ_HARNESSES)) )) \
+			$(FUZZ_OPTS) tests/c/build/corpus/$$h tests/c/corpus/$$h || exit 1; \
+	done
+
+# A longer run of one harness (FUZZ_CORPUS_HARNESS, FUZZ_CORPUS_SECONDS; one core), then a
+# minimizing merge (-merge=1) of what it found into the committed corpus: only inputs that add
+# coverage to tests/c/corpus/NAME are copied there, to be reviewed and committed.
+FUZZ_CORPUS_HARNESS ?= rewrite
+FUZZ_CORPUS_SECONDS ?= 900
+fuzz-corpus: tests/c/build/fuzz_$(FUZZ_CORPUS_HARNESS)
+	tests/c/build/fuzz_$(FUZZ_CORPUS_HARNESS) -max_total_time=$(FUZZ_CORPUS_SECONDS) $(FUZZ_OPTS) \
+		tests/c/build/corpus/$(FUZZ_CORPUS_HARNESS) tests/c/corpus/$(FUZZ_CORPUS_HARNESS)
+	tests/c/build/fuzz_$(FUZZ_CORPUS_HARNESS) -merge=1 $(FUZZ_OPTS) \
+		tests/c/corpus/$(FUZZ_CORPUS_HARNESS) tests/c/build/corpus/$(FUZZ_CORPUS_HARNESS)
 
 # The pytest suite against an ASan+UBSan build of the extension, installed (not in place)
 # into its own venv so the normal build is untouched. CPython itself is not instrumented:

@@ -22,10 +22,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from support.graphql_corpus import CORPUS, HAND_WRITTEN, Case
 from support.graphql_model import Store, declare
+from support.graphql_reference import assert_same_as_graphql_core, reference
 
 import fraiseql
 from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL, graphql_compat, tracing
-from fraiseql.executor import format_response
 from fraiseql.plan import Limits, build_plan, compile_roots
 from fraiseql.schema import plain_value
 
@@ -48,19 +48,6 @@ def ordered(body: bytes) -> Any:
     return json.loads(body, object_pairs_hook=list)
 
 
-async def reference(schema: graphql.GraphQLSchema, case: Case) -> bytes:
-    """graphql-core's own answer, serialized like fraiseql's responses."""
-    query, variables, operation_name = case
-    result = await graphql.graphql(
-        schema, query, variable_values=variables, operation_name=operation_name
-    )
-    # Errors without a path are request errors (parse, validation, variables): no `data`.
-    request_error = result.data is None and all(e.path is None for e in result.errors or ())
-    return format_response(
-        result.data, result.errors, with_data=not request_error, request_id=REQUEST_ID
-    )
-
-
 def test_corpus_is_large_and_varied() -> None:
     assert len(CORPUS) >= 200
     text = " ".join(q for q, _, _ in CORPUS)
@@ -70,15 +57,7 @@ def test_corpus_is_large_and_varied() -> None:
 
 @pytest.mark.parametrize("case", CORPUS, ids=[f"q{i}" for i in range(len(CORPUS))])
 def test_same_response_as_graphql_core(model: Any, case: Case) -> None:
-    store, schema, executor = model
-    store.reset()
-    expected = asyncio.run(reference(schema, case))
-    store.reset()
-    got = asyncio.run(executor.execute(*case, request_id=REQUEST_ID))
-    assert got == expected, (case, got, expected)
-    # Run again: the second run is served from the plan cache.
-    store.reset()
-    assert asyncio.run(executor.execute(*case, request_id=REQUEST_ID)) == expected
+    assert_same_as_graphql_core(model, case, REQUEST_ID)
 
 
 def test_same_response_when_traced(model: Any) -> None:
@@ -100,7 +79,7 @@ def test_same_response_when_traced(model: Any) -> None:
 
     for case in CORPUS:
         store.reset()
-        expected = asyncio.run(reference(schema, case))
+        expected = asyncio.run(reference(schema, case, REQUEST_ID))
         store.reset()
         assert asyncio.run(traced(case)) == expected, case
     paths = {span.attributes.get("fraiseql.path") for span in exporter.get_finished_spans()}
@@ -228,8 +207,8 @@ def test_stored_decimal_keeps_its_scale(model: Any) -> None:
         "{ storedUser(id: 2) { balance score fullName } }",
     ):
         store.reset()
-        got = asyncio.run(executor.execute(query))
-        assert got == asyncio.run(reference(schema, (query, None, None)))
+        got = asyncio.run(executor.execute(query, request_id=REQUEST_ID))
+        assert got == asyncio.run(reference(schema, (query, None, None), REQUEST_ID))
         assert got.startswith(b'{"data":{"storedUser":{"balance":"20.50","score":3'), got
 
 
@@ -268,7 +247,7 @@ def test_python_values_in_resolver_data() -> None:
         query = "{ thing { when day uid amount mood key } }"
         got = asyncio.run(executor.execute(query))
         assert executor.fast_runs == 1
-        expected = asyncio.run(reference(schema, (query, None, None)))
+        expected = asyncio.run(reference(schema, (query, None, None), REQUEST_ID))
         assert ordered(got) == ordered(expected)
         assert json.loads(got)["data"]["thing"]["amount"] == "12.50"
     finally:

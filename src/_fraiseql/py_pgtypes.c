@@ -5,7 +5,7 @@
 #include <datetime.h>
 #include <string.h>
 
-#include "jsonstr.h"
+#include "pgtext.h"
 
 /* ============================================================================
  * Type OIDs (pg_type.dat; stable across releases)
@@ -105,91 +105,14 @@ static PyObject *bad_value(const char *what, const char *s)
 }
 
 /* ============================================================================
- * Date and time
+ * Date and time (parsed by pgtext.c)
  * ========================================================================== */
 
-/* Reads exactly n digits. */
-static int digits(const char **p, int n, int *out)
+/* A tzinfo for an offset in seconds east of UTC (new ref), or NULL with an exception. */
+static PyObject *tz_of(int offset)
 {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char ch = (*p)[i];
-        if (ch < '0' || ch > '9')
-            return -1;
-        v = v * 10 + (ch - '0');
-    }
-    *p += n;
-    *out = v;
-    return 0;
-}
-
-static int parse_date(const char **p, int *y, int *m, int *d)
-{
-    const char *s = *p;
-    int n = 0;
-    while (s[n] >= '0' && s[n] <= '9')
-        n++;
-    if (n < 4 || n > 4) /* years beyond 9999 do not fit datetime */
-        return -1;
-    if (digits(p, 4, y) < 0 || **p != '-')
-        return -1;
-    (*p)++;
-    if (digits(p, 2, m) < 0 || **p != '-')
-        return -1;
-    (*p)++;
-    if (digits(p, 2, d) < 0)
-        return -1;
-    return strncmp(*p, " BC", 3) == 0 ? -1 : 0;
-}
-
-static int parse_time(const char **p, int *h, int *mi, int *sec, int *us)
-{
-    if (digits(p, 2, h) < 0 || **p != ':')
-        return -1;
-    (*p)++;
-    if (digits(p, 2, mi) < 0 || **p != ':')
-        return -1;
-    (*p)++;
-    if (digits(p, 2, sec) < 0)
-        return -1;
-    *us = 0;
-    if (**p == '.') {
-        (*p)++;
-        int scale = 100000;
-        while (**p >= '0' && **p <= '9') {
-            *us += (**p - '0') * scale;
-            scale /= 10;
-            (*p)++;
-        }
-    }
-    return 0;
-}
-
-/* "+HH[:MM[:SS]]" -> tzinfo (new ref), or NULL with an exception. */
-static PyObject *parse_tz(const char **p)
-{
-    int sign = **p == '-' ? -1 : 1;
-    int h, m = 0, s = 0;
-    if (**p != '+' && **p != '-')
-        return NULL;
-    (*p)++;
-    if (digits(p, 2, &h) < 0)
-        return NULL;
-    if (**p == ':') {
-        (*p)++;
-        if (digits(p, 2, &m) < 0)
-            return NULL;
-        if (**p == ':') {
-            (*p)++;
-            if (digits(p, 2, &s) < 0)
-                return NULL;
-        }
-    }
-    int offset = sign * (h * 3600 + m * 60 + s);
-    if (offset == 0) {
-        Py_INCREF(PyDateTime_TimeZone_UTC);
-        return PyDateTime_TimeZone_UTC;
-    }
+    if (offset == 0)
+        return Py_NewRef(PyDateTime_TimeZone_UTC);
     PyObject *delta = PyDelta_FromDSU(0, offset, 0);
     if (delta == NULL)
         return NULL;
@@ -198,137 +121,57 @@ static PyObject *parse_tz(const char **p)
     return tz;
 }
 
-static PyObject *decode_date(const char *s)
+static PyObject *decode_date(const char *s, size_t len)
 {
-    int y, m, d;
-    if (strcmp(s, "infinity") == 0)
-        return PyDate_FromDate(9999, 12, 31);
-    if (strcmp(s, "-infinity") == 0)
-        return PyDate_FromDate(1, 1, 1);
-    const char *p = s;
-    if (parse_date(&p, &y, &m, &d) < 0 || *p != '\0')
+    fq_pg_datetime v;
+    if (fq_pgtext_date(s, len, &v) < 0)
         return bad_value("date", s);
-    return PyDate_FromDate(y, m, d);
+    if (v.infinity)
+        return v.infinity > 0 ? PyDate_FromDate(9999, 12, 31) : PyDate_FromDate(1, 1, 1);
+    return PyDate_FromDate(v.year, v.month, v.day);
 }
 
-static PyObject *decode_time(const char *s, int with_tz)
+static PyObject *decode_time(const char *s, size_t len, int with_tz)
 {
-    int h, mi, sec, us;
-    const char *p = s;
-    if (parse_time(&p, &h, &mi, &sec, &us) < 0)
-        return bad_value("time", s);
-    if (h == 24) /* PostgreSQL allows 24:00:00 */
-        h = 23, mi = 59, sec = 59, us = 999999;
+    fq_pg_datetime v;
+    if (fq_pgtext_time(s, len, with_tz, &v) < 0)
+        return bad_value(with_tz ? "timetz" : "time", s);
     if (!with_tz)
-        return *p == '\0' ? PyTime_FromTime(h, mi, sec, us) : bad_value("time", s);
-    PyObject *tz = parse_tz(&p);
-    if (tz == NULL || *p != '\0') {
-        Py_XDECREF(tz);
-        return PyErr_Occurred() ? NULL : bad_value("timetz", s);
-    }
-    PyObject *t = PyDateTimeAPI->Time_FromTime(h, mi, sec, us, tz, PyDateTimeAPI->TimeType);
+        return PyTime_FromTime(v.hour, v.minute, v.second, v.usec);
+    PyObject *tz = tz_of(v.tz_offset);
+    if (tz == NULL)
+        return NULL;
+    PyObject *t = PyDateTimeAPI->Time_FromTime(v.hour, v.minute, v.second, v.usec, tz,
+                                               PyDateTimeAPI->TimeType);
     Py_DECREF(tz);
     return t;
 }
 
-static PyObject *decode_timestamp(const char *s, int with_tz)
+static PyObject *decode_timestamp(const char *s, size_t len, int with_tz)
 {
-    int y, mo, d, h, mi, sec, us;
-    PyObject *tz = NULL, *dt;
-    if (strcmp(s, "infinity") == 0 || strcmp(s, "-infinity") == 0) {
-        int inf = s[0] == 'i';
-        tz = with_tz ? Py_NewRef(PyDateTime_TimeZone_UTC) : Py_NewRef(Py_None);
-        dt = inf ? PyDateTimeAPI->DateTime_FromDateAndTime(9999, 12, 31, 23, 59, 59, 999999, tz,
-                                                           PyDateTimeAPI->DateTimeType)
-                 : PyDateTimeAPI->DateTime_FromDateAndTime(1, 1, 1, 0, 0, 0, 0, tz,
-                                                           PyDateTimeAPI->DateTimeType);
-        Py_DECREF(tz);
-        return dt;
-    }
-    const char *p = s;
-    if (parse_date(&p, &y, &mo, &d) < 0 || *p++ != ' ' || parse_time(&p, &h, &mi, &sec, &us) < 0)
+    fq_pg_datetime v;
+    if (fq_pgtext_timestamp(s, len, with_tz, &v) < 0)
         return bad_value(with_tz ? "timestamptz" : "timestamp", s);
-    if (with_tz) {
-        tz = parse_tz(&p);
-        if (tz == NULL)
-            return PyErr_Occurred() ? NULL : bad_value("timestamptz", s);
-    } else {
-        tz = Py_NewRef(Py_None);
-    }
-    if (*p != '\0') {
-        Py_DECREF(tz);
-        return bad_value(with_tz ? "timestamptz" : "timestamp", s);
-    }
-    dt = PyDateTimeAPI->DateTime_FromDateAndTime(y, mo, d, h, mi, sec, us, tz,
-                                                 PyDateTimeAPI->DateTimeType);
+    if (v.infinity > 0)
+        v = (fq_pg_datetime){9999, 12, 31, 23, 59, 59, 999999, 0, 0, 1};
+    else if (v.infinity < 0)
+        v = (fq_pg_datetime){1, 1, 1, 0, 0, 0, 0, 0, 0, -1};
+    PyObject *tz = with_tz ? tz_of(v.tz_offset) : Py_NewRef(Py_None);
+    if (tz == NULL)
+        return NULL;
+    PyObject *dt =
+        PyDateTimeAPI->DateTime_FromDateAndTime(v.year, v.month, v.day, v.hour, v.minute, v.second,
+                                                v.usec, tz, PyDateTimeAPI->DateTimeType);
     Py_DECREF(tz);
     return dt;
 }
 
-/* IntervalStyle=postgres: "[-]N year[s] [-]N mon[s] [-]N day[s] [-+]HH:MM:SS[.f]".
- * timedelta has no months: a month counts 30 days and a year 365 days. */
-static PyObject *decode_interval(const char *s)
+static PyObject *decode_interval(const char *s, size_t len)
 {
-    long long days = 0, secs = 0, usecs = 0;
-    const char *p = s;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (*p == '\0')
-            break;
-        const char *start = p;
-        int neg = 0;
-        if (*p == '-' || *p == '+')
-            neg = *p++ == '-';
-        long long n = 0;
-        int nd = 0;
-        while (*p >= '0' && *p <= '9' && nd < 12) {
-            n = n * 10 + (*p++ - '0');
-            nd++;
-        }
-        if (nd == 0)
-            return bad_value("interval", s);
-        if (*p == ':') { /* the time part */
-            int mi, sec, us;
-            p = start + (start[0] == '-' || start[0] == '+');
-            long long hours = 0;
-            for (int k = 0; k < 12 && *p >= '0' && *p <= '9'; k++)
-                hours = hours * 10 + (*p++ - '0');
-            if (*p++ != ':' || digits(&p, 2, &mi) < 0 || *p++ != ':' || digits(&p, 2, &sec) < 0)
-                return bad_value("interval", s);
-            us = 0;
-            if (*p == '.') {
-                p++;
-                int scale = 100000;
-                while (*p >= '0' && *p <= '9') {
-                    us += (*p++ - '0') * scale;
-                    scale /= 10;
-                }
-            }
-            long long t = hours * 3600 + mi * 60 + sec;
-            secs += neg ? -t : t;
-            usecs += neg ? -us : us;
-            continue;
-        }
-        if (neg)
-            n = -n;
-        while (*p == ' ')
-            p++;
-        if (strncmp(p, "year", 4) == 0)
-            days += n * 365;
-        else if (strncmp(p, "mon", 3) == 0)
-            days += n * 30;
-        else if (strncmp(p, "day", 3) == 0)
-            days += n;
-        else
-            return bad_value("interval", s);
-        while (*p >= 'a' && *p <= 'z')
-            p++;
-    }
-    days += secs / 86400; /* timedelta normalizes the signs of the rest */
-    if (days > 999999999 || days < -999999999)
+    fq_pg_interval v;
+    if (fq_pgtext_interval(s, len, &v) < 0)
         return bad_value("interval", s);
-    return PyDelta_FromDSU((int)days, (int)(secs % 86400), (int)usecs);
+    return PyDelta_FromDSU((int)v.days, v.seconds, v.usecs);
 }
 
 /* ============================================================================
@@ -337,19 +180,15 @@ static PyObject *decode_interval(const char *s)
 
 static PyObject *decode_bytea(const char *s, size_t len)
 {
-    if (len < 2 || s[0] != '\\' || s[1] != 'x' || len % 2 != 0)
-        return bad_value("bytea", s); /* bytea_output=hex is forced at connect */
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(len - 2) / 2);
+    long long size = fq_pgtext_bytea_size(s, len);
+    if (size < 0)
+        return bad_value("bytea", s);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
     if (out == NULL)
         return NULL;
-    char *dst = PyBytes_AS_STRING(out);
-    for (size_t i = 2; i < len; i += 2) {
-        int hi = fq_hex_digit(s[i]), lo = fq_hex_digit(s[i + 1]);
-        if (hi < 0 || lo < 0) {
-            Py_DECREF(out);
-            return bad_value("bytea", s);
-        }
-        *dst++ = (char)(hi << 4 | lo);
+    if (fq_pgtext_bytea(s, len, PyBytes_AS_STRING(out)) < 0) {
+        Py_DECREF(out);
+        return bad_value("bytea", s);
     }
     return out;
 }
@@ -379,13 +218,8 @@ PyObject *fq_pg_decode(const fq_pgconn_state *st, Oid oid, const char *s, size_t
     case OID_INT4:
     case OID_INT8:
     case OID_OID: {
-        char *end;
-        PyObject *v = PyLong_FromString(s, &end, 10);
-        if (v != NULL && *end != '\0') {
-            Py_DECREF(v);
-            return bad_value("integer", s);
-        }
-        return v;
+        long long v;
+        return fq_pgtext_int(s, len, &v) < 0 ? bad_value("integer", s) : PyLong_FromLongLong(v);
     }
     case OID_FLOAT4:
     case OID_FLOAT8: {
@@ -400,6 +234,8 @@ PyObject *fq_pg_decode(const fq_pgconn_state *st, Oid oid, const char *s, size_t
     case OID_BOOL:
         return Py_NewRef(s[0] == 't' ? Py_True : Py_False);
     case OID_NUMERIC:
+        if (fq_pgtext_numeric(s, len) < 0)
+            return bad_value("numeric", s);
         return call_with_text(st->Decimal, s, len);
     case OID_UUID:
         return call_with_text(st->UUID, s, len);
@@ -409,17 +245,17 @@ PyObject *fq_pg_decode(const fq_pgconn_state *st, Oid oid, const char *s, size_t
     case OID_BYTEA:
         return decode_bytea(s, len);
     case OID_DATE:
-        return decode_date(s);
+        return decode_date(s, len);
     case OID_TIME:
-        return decode_time(s, 0);
+        return decode_time(s, len, 0);
     case OID_TIMETZ:
-        return decode_time(s, 1);
+        return decode_time(s, len, 1);
     case OID_TIMESTAMP:
-        return decode_timestamp(s, 0);
+        return decode_timestamp(s, len, 0);
     case OID_TIMESTAMPTZ:
-        return decode_timestamp(s, 1);
+        return decode_timestamp(s, len, 1);
     case OID_INTERVAL:
-        return decode_interval(s);
+        return decode_interval(s, len);
     default: {
         Oid elem = element_oid(oid);
         if (elem != 0)
@@ -430,104 +266,63 @@ PyObject *fq_pg_decode(const fq_pgconn_state *st, Oid oid, const char *s, size_t
 }
 
 /* ============================================================================
- * Arrays: "{1,2,NULL}", '{"a b","c\"d"}', nested "{{1,2},{3,4}}", "[0:1]={...}"
+ * Arrays (tokenized by pgtext.c): nested Python lists of decoded elements
  * ========================================================================== */
-
-#define FQ_ARRAY_MAX_DEPTH 6 /* PostgreSQL's MAXDIM */
-
-typedef struct array_parser {
-    const fq_pgconn_state *st;
-    Oid elem;
-    const char *p, *end;
-    char *scratch; /* unescaped element, as long as the whole input at most */
-} array_parser;
-
-static PyObject *array_level(array_parser *ap, int depth)
-{
-    if (depth > FQ_ARRAY_MAX_DEPTH) {
-        PyErr_SetString(PyExc_ValueError, "array nested deeper than 6 levels");
-        return NULL;
-    }
-    if (ap->p >= ap->end || *ap->p != '{')
-        goto malformed;
-    ap->p++;
-    PyObject *list = PyList_New(0);
-    if (list == NULL)
-        return NULL;
-    if (ap->p < ap->end && *ap->p == '}') {
-        ap->p++;
-        return list;
-    }
-    for (;;) {
-        PyObject *item;
-        if (ap->p >= ap->end)
-            goto malformed_list;
-        if (*ap->p == '{') {
-            item = array_level(ap, depth + 1);
-        } else {
-            size_t n = 0;
-            int quoted = *ap->p == '"';
-            if (quoted) {
-                ap->p++;
-                while (ap->p < ap->end && *ap->p != '"') {
-                    if (*ap->p == '\\' && ap->p + 1 < ap->end)
-                        ap->p++;
-                    ap->scratch[n++] = *ap->p++;
-                }
-                if (ap->p >= ap->end)
-                    goto malformed_list;
-                ap->p++;
-            } else {
-                while (ap->p < ap->end && *ap->p != ',' && *ap->p != '}')
-                    ap->scratch[n++] = *ap->p++;
-            }
-            ap->scratch[n] = '\0';
-            if (!quoted && n == 4 && memcmp(ap->scratch, "NULL", 4) == 0)
-                item = Py_NewRef(Py_None);
-            else
-                item = fq_pg_decode(ap->st, ap->elem, ap->scratch, n);
-        }
-        if (item == NULL || PyList_Append(list, item) < 0) {
-            Py_XDECREF(item);
-            Py_DECREF(list);
-            return NULL;
-        }
-        Py_DECREF(item);
-        if (ap->p < ap->end && *ap->p == ',') {
-            ap->p++;
-            continue;
-        }
-        if (ap->p < ap->end && *ap->p == '}') {
-            ap->p++;
-            return list;
-        }
-        goto malformed_list;
-    }
-malformed_list:
-    Py_DECREF(list);
-malformed:
-    if (!PyErr_Occurred())
-        PyErr_SetString(PyExc_ValueError, "malformed array literal from the server");
-    return NULL;
-}
 
 static PyObject *decode_array(const fq_pgconn_state *st, Oid elem, const char *s, size_t len)
 {
-    array_parser ap = {st, elem, s, s + len, NULL};
-    if (len > 0 && s[0] == '[') { /* explicit bounds: skip to the '=' */
-        const char *eq = memchr(s, '=', len);
-        if (eq == NULL)
-            return bad_value("array", s);
-        ap.p = eq + 1;
-    }
-    ap.scratch = PyMem_Malloc(len + 1);
-    if (ap.scratch == NULL)
+    char *scratch = PyMem_Malloc(len + 1);
+    if (scratch == NULL)
         return PyErr_NoMemory();
-    PyObject *out = array_level(&ap, 1);
-    PyMem_Free(ap.scratch);
-    if (out != NULL && ap.p != ap.end) {
-        Py_DECREF(out);
-        return bad_value("array", s);
+    fq_pgarray a;
+    fq_pgarray_init(&a, s, len, scratch);
+    PyObject *root = NULL, *levels[FQ_PGARRAY_MAX_DEPTH]; /* root owned, levels borrowed */
+    int depth = 0;
+    for (;;) {
+        const char *item = NULL;
+        size_t n = 0;
+        fq_pgarray_token tok = fq_pgarray_next(&a, &item, &n);
+        PyObject *value;
+        if (tok == FQ_PGARRAY_DONE)
+            break;
+        if (tok == FQ_PGARRAY_END) {
+            depth--;
+            continue;
+        }
+        if (tok == FQ_PGARRAY_MALFORMED)
+            PyErr_SetString(PyExc_ValueError, "malformed array literal from the server");
+        else if (tok == FQ_PGARRAY_TOO_DEEP)
+            PyErr_SetString(PyExc_ValueError, "array nested deeper than 6 levels");
+        else if (tok == FQ_PGARRAY_TRAILING)
+            bad_value("array", s);
+        if (tok > FQ_PGARRAY_NULL)
+            goto error;
+        if (tok == FQ_PGARRAY_BEGIN)
+            value = PyList_New(0);
+        else if (tok == FQ_PGARRAY_NULL)
+            value = Py_NewRef(Py_None);
+        else
+            value = fq_pg_decode(st, elem, item, n);
+        if (value == NULL)
+            goto error;
+        if (depth > 0 && PyList_Append(levels[depth - 1], value) < 0) {
+            Py_DECREF(value);
+            goto error;
+        }
+        if (tok == FQ_PGARRAY_BEGIN) {
+            if (depth == 0)
+                root = value;
+            else
+                Py_DECREF(value); /* its parent holds it */
+            levels[depth++] = value;
+        } else {
+            Py_DECREF(value);
+        }
     }
-    return out;
+    PyMem_Free(scratch);
+    return root;
+error:
+    Py_XDECREF(root);
+    PyMem_Free(scratch);
+    return NULL;
 }
