@@ -18,9 +18,10 @@ Checked, exit status 1 otherwise: no unexpected answer (malformed, wrong data, a
 outside faults); no request without an answer within --timeout; every mutation answered
 with success is in tb_user and qm_user, every one answered with an error is in neither
 (an answer TRANSACTION_OUTCOME_UNKNOWN is counted apart); RSS at the end within +10% of
-its value after warm-up (the first 20% of the run); file descriptors and connections at
-the end no more than after warm-up (+2, for requests in flight; under faults, within the
-pool's max_size); and SIGTERM, sent while the load still runs, stops the server within 5 s.
+its value after warm-up (the first 20% of the run); server connections at the end within
+the pool's max_size, which it may grow to under load, and file descriptors at most that
+many (+2, requests in flight) above their warm-up value; and SIGTERM, sent while the load
+still runs, stops the server within 5 s.
 """
 
 from __future__ import annotations
@@ -280,7 +281,9 @@ def report(tally: Tally, samples: list[tuple], stop_s: float, args: argparse.Nam
     conns_first = next((s[3] for s in warm if s[3] is not None), None)
     conns_last = next((s[3] for s in reversed(warm) if s[3] is not None), None)
     total = sum(tally.by_kind.values())
-    slack = POOL_MAX if args.faults else 2  # requests in flight
+    # The pool opens connections up to its max_size as the load asks (a socket each): growth
+    # within that bound is the pool at work, past it a leak. 2 more fds: requests in flight.
+    slack = POOL_MAX + 2
     # per fault: its end to the last failed read before the next fault began
     ends = [
         (e, nxt[0])
@@ -301,14 +304,11 @@ def report(tally: Tally, samples: list[tuple], stop_s: float, args: argparse.Nam
             f"{first[1] / 1024:.1f} -> {last[1] / 1024:.1f}",
             last[1] <= first[1] * (1 + RSS_GROWTH_LIMIT),
         ),
-        # under faults the pool reopens up to max_size at its own pace: bounded, not equal
         ("open fds after warm-up -> end", f"{first[2]} -> {last[2]}", last[2] <= first[2] + slack),
         (
             "server connections after warm-up -> end",
             f"{conns_first} -> {conns_last}",
-            conns_first is not None
-            and conns_last is not None
-            and conns_last <= (POOL_MAX if args.faults else conns_first + 2),
+            conns_first is not None and conns_last is not None and conns_last <= POOL_MAX,
         ),
         ("SIGTERM to exit (s)", f"{stop_s:.2f}", stop_s <= SIGTERM_LIMIT),
     ]
