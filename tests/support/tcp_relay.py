@@ -51,10 +51,11 @@ def _pipe(src: socket.socket, dst: socket.socket, cut: Cut | None = None) -> Non
     try:
         while data := src.recv(65536):
             if cut is not None and not cut.done.is_set() and cut.marker in data:
-                _shutdown(src)  # first: no answer can reach the client any more
+                # done before the client can notice: a reconnect it makes at once is refused
+                cut.done.set()
+                _shutdown(src)  # no answer can reach the client any more
                 if cut.forward:  # the server reads it before the end of the stream
                     dst.sendall(data)
-                cut.done.set()
                 break
             dst.sendall(data)
     except OSError:
