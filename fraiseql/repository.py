@@ -233,23 +233,29 @@ class Repository:
         if (
             not where
             and not order_by
-            and key is None
             and not _has_none(eq.values())
             and all(k in info.columns for k in eq)
         ):
-            info.lookup_sql[(tuple(eq), limit is not None, offset is not None)] = sql + tail
+            info.lookup_sql[(tuple(eq), limit is not None, offset is not None, key)] = sql + tail
         return sql + tail, b.params
 
     def _cached_select(
-        self, view: str, column: str, limit: Any, offset: Any, eq: Mapping[str, Any]
+        self,
+        view: str,
+        column: str,
+        limit: Any,
+        offset: Any,
+        eq: Mapping[str, Any],
+        key: str | None = None,
     ) -> tuple[str, list[Any]] | None:
-        """The SQL and parameters of an equality lookup (no where, no order_by) whose SQL was
-        built before, or None: the per-request hot path, without SQLBuilder or a coroutine."""
+        """The SQL and parameters of an equality lookup (no where, no order_by; ordered by
+        `key` if given) whose SQL was built before, or None: the per-request hot path, without
+        SQLBuilder or a coroutine."""
         info = self.db.view_cache.get((view, column))  # the per-request hot path: a dict get
         sql = (
             None
             if info is None
-            else info.lookup_sql.get((tuple(eq), limit is not None, offset is not None))
+            else info.lookup_sql.get((tuple(eq), limit is not None, offset is not None, key))
         )
         if sql is None:
             return None
@@ -323,13 +329,20 @@ class Repository:
             view, column, origin = self._source(view)
         args = _field_arguments(LIST, view) if current_field.get() is not None else None
         if args is not None:  # the client's where/orderBy/limit/offset of a list field
-            order_by = [*order_items(args.values.get("order_by")), *(order_by or ())]
             limit, offset = list_window(args, limit, offset)
-            where = combined_where(args.values.get("where"), where)
-            source = (view, column, origin)
             key = args.generated.typedef.key
-            sql, params = await self._select(source, where, order_by, limit, offset, eq, key)
-            return await self._filtered(sql, params, True)
+            given = args.values.get("where") or args.values.get("order_by")
+            cached = (
+                None
+                if where or order_by or given
+                else self._cached_select(view, column, limit, offset, eq, key)
+            )
+            if cached is None:
+                order_by = [*order_items(args.values.get("order_by")), *(order_by or ())]
+                where = combined_where(args.values.get("where"), where)
+                source = (view, column, origin)
+                cached = await self._select(source, where, order_by, limit, offset, eq, key)
+            return await self._filtered(*cached, True)
         cached = None if where or order_by else self._cached_select(view, column, limit, offset, eq)
         sql, params = (
             cached
