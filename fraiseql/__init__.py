@@ -48,6 +48,7 @@ from fraiseql.types import (  # noqa: E402
     mutation,
     query,
     reset_registry,
+    subscription,
     type,
 )
 
@@ -143,6 +144,7 @@ __all__ = [
     "mutation",
     "query",
     "reset_registry",
+    "subscription",
     "type",
     "__version__",
 ]
