@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from graphql import GraphQLError
+
 from fraiseql import bounded_json
 from fraiseql.errors import PoolOverloadedError
 from fraiseql.executor import Response, dumps
-from fraiseql.masking import internal_error
+from fraiseql.masking import format_errors, internal_error
 from fraiseql.subscriptions import Refused, open_stream
 
 if TYPE_CHECKING:
@@ -91,40 +93,43 @@ class _Session:
         self.context: dict[str, Any] | None = None  # set by the acknowledgement
         self.operations: dict[str, asyncio.Task[None]] = {}
         self._reader: asyncio.Task[None] | None = None
+        self._expired = False  # no connection_init in time
 
     async def run(self) -> None:
+        # Timers cancel the reader rather than asyncio.wait_for wrapping it: wait_for can
+        # swallow a cancellation that arrives as its inner await completes (Python < 3.12).
+        loop = asyncio.get_running_loop()
         self._reader = asyncio.ensure_future(self._read())
+        timer = loop.call_later(self.limits.init_timeout, self._init_expired)
         try:
             await self._reader
-        except asyncio.CancelledError:  # dropped: the client stopped reading
+        except asyncio.CancelledError:  # by a timer: no connection_init, or a stuck client
             if not self._reader.cancelled():
                 raise
         finally:
+            timer.cancel()
             tasks = list(self.operations.values())
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        if self._expired:
+            await self._close(INIT_TIMEOUT, "Connection initialisation timeout")
+
+    def _init_expired(self) -> None:
+        if not self.initialised and self._reader is not None:
+            self._expired = True
+            self._reader.cancel()
 
     async def _read(self) -> None:
-        deadline = asyncio.get_running_loop().time() + self.limits.init_timeout
         try:
             while True:
-                timeout = None
-                if not self.initialised:
-                    timeout = max(0.0, deadline - asyncio.get_running_loop().time())
-                try:
-                    message = await asyncio.wait_for(self._receive(), timeout)
-                except asyncio.TimeoutError:
-                    raise _Close(INIT_TIMEOUT, "Connection initialisation timeout") from None
+                message = await self._receive()
                 if message["type"] == "websocket.disconnect":
                     return
-                if message["type"] != "websocket.receive":
-                    continue
-                await self._dispatch(self._parse(message))
+                if message["type"] == "websocket.receive":
+                    await self._dispatch(self._parse(message))
         except _Close as close:
             await self._close(close.code, close.reason)
-        except _Dropped:
-            return
 
     def _parse(self, message: dict[str, Any]) -> dict[str, Any]:
         data = message.get("text")
@@ -247,14 +252,15 @@ class _Session:
             await self._send_message(op_id, "complete")
         except asyncio.CancelledError:
             raise
-        except _Dropped:
-            return
         except PoolOverloadedError as exc:
             error = {"message": str(exc) if debug else "Server overloaded; retry later."}
             error["extensions"] = {"code": "OVERLOADED"}
             await self._send_message(op_id, "error", dumps([error]))
         except Exception as exc:  # noqa: BLE001 - the generator failed: that operation only
-            await self._send_message(op_id, "error", dumps([internal_error(exc, debug=debug)]))
+            error = (
+                exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+            )
+            await self._send_message(op_id, "error", dumps(format_errors([error], debug=debug)))
 
     # ------------------------------------------------------------ sending
 
@@ -271,25 +277,23 @@ class _Session:
 
     async def _send_text(self, text: str) -> None:
         async with self._sending:
+            timer = asyncio.get_running_loop().call_later(self.limits.send_timeout, self._drop)
             try:
-                await asyncio.wait_for(
-                    self._send({"type": "websocket.send", "text": text}), self.limits.send_timeout
-                )
-            except asyncio.TimeoutError:
-                logger.warning(
-                    "fraiseql: dropping a WebSocket client that read nothing for %ss",
-                    self.limits.send_timeout,
-                )
-                if self._reader is not None:
-                    self._reader.cancel()
-                raise _Dropped from None
+                await self._send({"type": "websocket.send", "text": text})
+            finally:
+                timer.cancel()
+
+    def _drop(self) -> None:
+        """The client read nothing for send_timeout: end the session (and its operations)."""
+        logger.warning(
+            "fraiseql: dropping a WebSocket client that read nothing for %ss",
+            self.limits.send_timeout,
+        )
+        if self._reader is not None:
+            self._reader.cancel()
 
     async def _close(self, code: int, reason: str) -> None:
         try:
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
         except Exception:  # noqa: BLE001 - the client may be gone already
             logger.debug("close %s after the client left", code)
-
-
-class _Dropped(Exception):
-    """The client stopped reading: the connection is being dropped."""
