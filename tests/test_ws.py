@@ -19,6 +19,7 @@ from support.ws_client import Client
 import fraiseql
 from fraiseql.ws import WebSocketLimits
 
+INIT = {"type": "connection_init"}
 CLOSED: list[str] = []  # subscriptions whose generator was closed (the server's thread appends)
 _lock = threading.Lock()
 
@@ -233,8 +234,8 @@ def test_too_many_operations_get_an_error_and_the_connection_carries_on(url: str
         ([{"type": "subscribe", "id": "1", "payload": {"query": "{ whoami }"}}], 4401, "Unauthorized"),
         ([{"type": "connection_init"}, {"type": "connection_init"}], 4429, "Too many initialisation"),
         ([{"type": "connection_init", "payload": {"token": "bad"}}], 4403, "Forbidden: bad token"),
-        ([{"type": "connection_init"}, {"type": "subscribe", "id": 7, "payload": {}}], 4400, "string id"),
-        ([{"type": "connection_init"}, {"type": "subscribe", "id": "1", "payload": {"query": 1}}], 4400, "needs a query"),
+        ([INIT, {"type": "subscribe", "id": 7, "payload": {}}], 4400, "string id"),
+        ([INIT, {"type": "subscribe", "id": "1", "payload": {"query": 1}}], 4400, "needs a query"),
         ([{"type": "connection_init"}, {"type": "ping"}, "x" * 5000], 4400, "5000 bytes exceeds 4000"),
         ([], 4408, "Connection initialisation timeout"),
     ],
