@@ -195,12 +195,12 @@ def blog_url(dsn: str) -> Iterator[str]:
 
 
 def test_blog_subscription_over_a_websocket_shares_one_listener(blog_url: str, dsn: str) -> None:
-    async def go() -> tuple[list[Any], list[Any], int, int]:
+    async def go() -> tuple[list[Any], list[Any], int]:
         conn = await fraiseql.connect(dsn)
         await conn.execute("UPDATE tb_user SET first_name = 'Before' WHERE id = 1")
         clients = [await Client.open(blog_url) for _ in range(3)]
         queries = [USER, USER, "subscription { user(id: 1) { __typename lastName } }"]
-        for client, query in zip(clients, queries):
+        for client, query in zip(clients, queries, strict=True):
             await client.subscribe("s", query)
         firsts = [await c.recv() for c in clients]
         await conn.execute("UPDATE tb_user SET first_name = 'After' WHERE id = 1")
@@ -209,9 +209,9 @@ def test_blog_subscription_over_a_websocket_shares_one_listener(blog_url: str, d
         for client in clients:
             await client.close()
         await conn.close()
-        return firsts, seconds, count, len(clients)
+        return firsts, seconds, count
 
-    firsts, seconds, count, _ = run(go())
+    firsts, seconds, count = run(go())
     assert firsts[0]["payload"]["data"]["user"]["firstName"] == "Before"
     assert firsts[2]["payload"] == {"data": {"user": {"__typename": "User", "lastName": "Last1"}}}
     for message in seconds:
