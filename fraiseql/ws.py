@@ -157,7 +157,7 @@ class _Session:
         elif kind == "pong":
             pass
         elif kind == "subscribe":
-            self._subscribe(message)
+            await self._subscribe(message)
         elif kind == "complete":
             op_id = message.get("id")
             if not isinstance(op_id, str):
@@ -199,7 +199,7 @@ class _Session:
             raise _Close(INTERNAL, "Internal server error") from None
         await self._send_json({"type": "connection_ack"})
 
-    def _subscribe(self, message: dict[str, Any]) -> None:
+    async def _subscribe(self, message: dict[str, Any]) -> None:
         if self.context is None:
             raise _Close(UNAUTHORIZED, "Unauthorized")
         op_id, payload = message.get("id"), message.get("payload")
@@ -215,11 +215,13 @@ class _Session:
         if op_id in self.operations:
             raise _Close(SUBSCRIBER_EXISTS, f"Subscriber for {op_id} already exists")
         if len(self.operations) >= self.limits.max_subscriptions:
+            # Answered by the reader itself: a client flooding subscribes while not reading
+            # stops being read, instead of piling up answers.
             limit = self.limits.max_subscriptions
             error = {"message": f"Too many operations on this connection: at most {limit} at once."}
-            task = asyncio.ensure_future(self._send_message(op_id, "error", dumps([error])))
-        else:
-            task = asyncio.ensure_future(self._operation(op_id, payload["query"], variables, name))
+            await self._send_message(op_id, "error", dumps([error]))
+            return
+        task = asyncio.ensure_future(self._operation(op_id, payload["query"], variables, name))
         self.operations[op_id] = task
         task.add_done_callback(lambda done: self._finished(op_id, done))
 

@@ -224,6 +224,34 @@ def test_too_many_operations_get_an_error_and_the_connection_carries_on(url: str
     assert answered == {"id": "4", "type": "next", "payload": {"data": {"whoami": None}}}
 
 
+def test_ten_thousand_subscribes_on_one_connection_are_refused_one_by_one(url: str) -> None:
+    async def go() -> tuple[int, Any]:
+        client = await Client.open(url)
+        for i in range(3):
+            await client.subscribe(
+                f"keep{i}", f'subscription {{ forever(name: "flood{i}") {{ n }} }}'
+            )
+            await client.recv()
+        for i in range(10_000):
+            await client.subscribe(str(i), "{ whoami }")
+        refused = 0
+        for _ in range(10_000):
+            message = await client.recv()
+            refused += (
+                message["type"] == "error" and "at most 3" in message["payload"][0]["message"]
+            )
+        await client.send({"type": "complete", "id": "keep0"})
+        await asyncio.get_running_loop().run_in_executor(None, wait_closed, "flood0")
+        await client.subscribe("after", "{ whoami }")
+        answer = await client.recv()
+        await client.close()
+        return refused, answer
+
+    refused, answer = run(go())
+    assert refused == 10_000
+    assert answer == {"id": "after", "type": "next", "payload": {"data": {"whoami": None}}}
+
+
 @pytest.mark.parametrize(
     ("messages", "code", "reason"),
     [
