@@ -55,6 +55,7 @@ from fraiseql.types import (  # noqa: E402
     mutation,
     query,
     reset_registry,
+    subscription,
     type,
 )
 
@@ -155,6 +156,7 @@ __all__ = [
     "mutation",
     "query",
     "reset_registry",
+    "subscription",
     "type",
     "__version__",
 ]
