@@ -836,8 +836,10 @@ FQ_INLINE int push_slots(rw *c, size_t n, int zero)
     return 0;
 }
 
+#define KIND_MISMATCH "the value's JSON kind does not match the field's scalar"
+
 /* Whether the integer literal v[0..e) (validated JSON) fits in 32 signed bits. */
-static int int32_literal(const char *v, const char *e)
+static FQ_NOINLINE int int32_literal(const char *v, const char *e)
 {
     int negative = *v == '-';
     const char *d = v + negative;
@@ -853,7 +855,7 @@ static int int32_literal(const char *v, const char *e)
 }
 
 /* Whether the non-null value v[0..e) has the JSON kind `flags` asks for (FQ_FIELD_KINDS). */
-static int kind_ok(const char *v, const char *e, unsigned flags)
+FQ_INLINE int kind_ok(const char *v, const char *e, unsigned flags)
 {
     if (flags & FQ_FIELD_STRING)
         return *v == '"';
@@ -908,8 +910,7 @@ static const char *write_leaf(rw *c, const char *v, const char *e, int depth, co
     if ((flags & FQ_FIELD_ID) && *v != '"' && *v != 'n')
         return fail_at(c, v, FQ_ERR_KIND, "expected a string or a number for an ID field", fr);
     if ((flags & FQ_FIELD_KINDS) && *v != 'n' && !kind_ok(v, e, flags))
-        return fail_at(c, v, FQ_ERR_KIND, "the value's JSON kind does not match the field's scalar",
-                       fr);
+        return fail_at(c, v, FQ_ERR_KIND, KIND_MISMATCH, fr);
     RESERVE(c, v, (size_t)(e - v));
     if (*v == '{')
         return write_value(c, v, depth, 0);
@@ -945,8 +946,11 @@ FQ_INLINE const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_fi
             return rw_array(c, s.v, child, depth, &here, direct, 1);
         return rw_value(c, s.v, child, depth, &here, direct);
     }
-    if (f->flags & (FQ_FIELD_ID | FQ_FIELD_ITEMS_NON_NULL | FQ_FIELD_KINDS))
+    if ((f->flags & (FQ_FIELD_ID | FQ_FIELD_ITEMS_NON_NULL)) ||
+        ((f->flags & FQ_FIELD_KINDS) && *s.v == '['))
         return write_leaf(c, s.v, s.e, depth, &here, f->flags);
+    if ((f->flags & FQ_FIELD_KINDS) && FQ_UNLIKELY(!kind_ok(s.v, s.e, f->flags)))
+        return fail_at(c, s.v, FQ_ERR_KIND, KIND_MISMATCH, &here);
     RESERVE(c, s.v, (size_t)(s.e - s.v));
     if (*s.v == '{' || *s.v == '[')
         return write_value(c, s.v, depth, 0);
