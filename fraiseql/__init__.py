@@ -37,6 +37,7 @@ from fraiseql.errors import (  # noqa: E402
     TransactionOutcomeUnknownError,
     TransactionRollbackError,
 )
+from fraiseql.permissions import requires  # noqa: E402
 from fraiseql.types import (  # noqa: E402
     ID,
     JSON,
@@ -142,6 +143,7 @@ __all__ = [
     "input",
     "mutation",
     "query",
+    "requires",
     "reset_registry",
     "type",
     "__version__",
