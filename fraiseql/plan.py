@@ -48,8 +48,8 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql import ITEMS_NON_NULL, NON_NULL, graphql_compat
 from fraiseql.collect import Uncollectable, collect_fields
-from fraiseql.scalars import by_name
 from fraiseql.permissions import Requirement
+from fraiseql.scalars import by_name
 from fraiseql.schema import FieldInfo
 
 Tree = tuple[str, tuple[tuple[str, "str | None", "Tree | None", int], ...]]

@@ -168,7 +168,9 @@ def test_every_kind_of_resolver_can_be_guarded() -> None:
     assert staff == b'{"data":{"thing":{"id":2,"double":10,"triple":6}}}'
     other = json.loads(asyncio.run(fraiseql.execute(query, context={"role": "guest"})))
     assert other["data"] is None  # a non-null root refused: the whole data is null
-    assert [e["message"] for e in other["errors"]] == ["Access to field 'Query.thing' is forbidden."]
+    assert [e["message"] for e in other["errors"]] == [
+        "Access to field 'Query.thing' is forbidden."
+    ]
 
 
 def test_a_subscription_source_is_guarded_when_it_starts() -> None:
