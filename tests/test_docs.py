@@ -7,7 +7,8 @@ reads a page's fenced blocks, by info string (the first word after the fence):
 - `python` whose first line is `# path/to/file.py`: written to that file in the project
   directory (a temporary one); `# path/to/file.py (continued)` appends to it.
 - any other `python`: run in one namespace shared by all such blocks, top-level `await`
-  allowed (as in `python -m asyncio`), all on one event loop; what it prints is its output.
+  allowed (as in `python -m asyncio`), all on one event loop, in the project directory; what
+  it prints is its output.
 - `sh`: run by bash in the project directory. A block whose one command starts with
   `fraiseql serve ` or `uvicorn ` starts a server instead, in the background (it replaces
   the previous one; all are stopped at the end), and the test waits until it accepts.
@@ -56,7 +57,7 @@ import fraiseql
 from fraiseql.executor import format_response
 
 DOCS = Path(__file__).parent.parent / "docs"
-PAGES = ("tutorial.md", "read-models.md", "permissions.md")  # every block of each runs
+PAGES = ("tutorial.md", "read-models.md", "permissions.md", "schema-export.md")  # all run
 # Pages whose GraphQL queries the fast path answers (the others show refusals, and such).
 FAST_PAGES = ("tutorial.md", "read-models.md")
 PLACEHOLDER_DSN = "postgresql://localhost/bookstore"
@@ -243,6 +244,7 @@ def page(
     name = request.param
     dsn = fresh_database(pg_server, pg_dsn, "docs_" + name.removesuffix(".md").replace("-", "_"))
     monkeypatch.setenv("DATABASE_URL", dsn)  # the page's Python reads it too
+    monkeypatch.chdir(tmp_path)  # and runs in the project directory, as its shell does
     fraiseql.reset_registry()
     sys.path.insert(0, str(tmp_path))  # the tutorial's `import bookstore.api`
     runner = PageRun(DOCS / name, tmp_path, dsn)
