@@ -57,9 +57,16 @@ import fraiseql
 from fraiseql.executor import format_response
 
 DOCS = Path(__file__).parent.parent / "docs"
-PAGES = ("tutorial.md", "read-models.md", "permissions.md", "schema-export.md")  # all run
+# The pages with code; every block of each runs.
+PAGES = (
+    "tutorial.md",
+    "read-models.md",
+    "permissions.md",
+    "schema-export.md",
+    "observability.md",
+)
 # Pages whose GraphQL queries the fast path answers (the others show refusals, and such).
-FAST_PAGES = ("tutorial.md", "read-models.md")
+FAST_PAGES = ("tutorial.md", "read-models.md", "observability.md")
 PLACEHOLDER_DSN = "postgresql://localhost/bookstore"
 DEFAULT_ADDRESS = "127.0.0.1:8000"
 SERVER_COMMANDS = ("fraiseql serve ", "uvicorn ")
