@@ -20,9 +20,11 @@ Any other info string fails the test: every block is either run or compared.
 
 What the test substitutes, the only differences between the page and what runs: its own
 database for the page's placeholder `postgresql://localhost/bookstore` (also set as
-DATABASE_URL for every block), and a free port for the default 127.0.0.1:8000 (servers get
-`--port N` appended). Every command resolves to this interpreter's environment. Under `make
-test-asan` (libasan preloaded), curl runs without the preload, with which it hangs.
+DATABASE_URL for every block), a PgBouncer in transaction mode in front of it (Debian's, as
+tests/test_pgbouncer.py runs it) for `postgresql://localhost:6432/bookstore` (PGBOUNCER_URL
+likewise), and a free port for the default 127.0.0.1:8000 (servers get `--port N` appended).
+Every command resolves to this interpreter's environment. Under `make test-asan` (libasan
+preloaded), curl runs without the preload, with which it hangs.
 
 Then the page's GraphQL queries (those its curl commands send) are answered once more by
 fraiseql's fast path and by graphql-core over the same schema: the page shows what either
@@ -51,6 +53,7 @@ from typing import Any
 import graphql
 import pytest
 from support.cqrs import fresh_database
+from support.pgbouncer import PgBouncer
 from support.tcp_relay import free_port
 
 import fraiseql
@@ -64,10 +67,13 @@ PAGES = (
     "permissions.md",
     "schema-export.md",
     "observability.md",
+    "pgbouncer.md",
 )
 # Pages whose GraphQL queries the fast path answers (the others show refusals, and such).
-FAST_PAGES = ("tutorial.md", "read-models.md", "observability.md")
+FAST_PAGES = ("tutorial.md", "read-models.md", "observability.md", "pgbouncer.md")
 PLACEHOLDER_DSN = "postgresql://localhost/bookstore"
+# A page naming this gets a real PgBouncer (transaction pooling) in front of its database.
+PLACEHOLDER_PGBOUNCER = "postgresql://localhost:6432/bookstore"
 DEFAULT_ADDRESS = "127.0.0.1:8000"
 SERVER_COMMANDS = ("fraiseql serve ", "uvicorn ")
 RUNNABLE = ("sql", "python", "sh")
@@ -142,8 +148,14 @@ class PageRun:
         self.loop = asyncio.new_event_loop()
         self.server: subprocess.Popen[bytes] | None = None
         self.server_log = project / "server.log"
+        self.pgbouncer: PgBouncer | None = None
+        if PLACEHOLDER_PGBOUNCER in page.read_text():
+            self.pgbouncer = PgBouncer(dsn, {"bookstore": 4}).start()
+            self.env["PGBOUNCER_URL"] = self.pgbouncer.dsn("bookstore")
 
     def substitute(self, text: str) -> str:
+        if self.pgbouncer is not None:
+            text = text.replace(PLACEHOLDER_PGBOUNCER, self.pgbouncer.dsn("bookstore"))
         return text.replace(PLACEHOLDER_DSN, self.dsn).replace(
             DEFAULT_ADDRESS, f"127.0.0.1:{self.port}"
         )
@@ -223,6 +235,8 @@ class PageRun:
     def close(self) -> None:
         self.stop_server()
         self.loop.close()
+        if self.pgbouncer is not None:
+            self.pgbouncer.close()
 
 
 def graphql_requests(blocks: list[Block]) -> list[tuple[str, dict[str, Any] | None]]:
@@ -255,6 +269,8 @@ def page(
     fraiseql.reset_registry()
     sys.path.insert(0, str(tmp_path))  # the tutorial's `import bookstore.api`
     runner = PageRun(DOCS / name, tmp_path, dsn)
+    if runner.pgbouncer is not None:  # the page's own export of it, for its Python
+        monkeypatch.setenv("PGBOUNCER_URL", runner.env["PGBOUNCER_URL"])
     try:
         yield runner
     finally:
