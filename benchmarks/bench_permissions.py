@@ -5,6 +5,8 @@ the stored JSON text itself, so the figures are the executor's own.
 
 Run: .venv/bin/python benchmarks/bench_permissions.py [--rounds 5] [--requests 20000]
 Contenders are interleaved per round; medians and ratios to the unguarded request.
+`--case N --rounds 1` runs only the Nth contender, for counting its instructions under
+callgrind (the count at two --requests values, subtracted: timings swing on a shared machine).
 """
 
 from __future__ import annotations
@@ -79,11 +81,14 @@ async def per_request(executor: Any, query: str, role: str, n: int) -> float:
     return (time.perf_counter() - start) / n * 1e6
 
 
-async def main(rounds: int, requests: int) -> None:
+async def main(rounds: int, requests: int, case: int | None) -> None:
     executor = fraiseql.Executor(fraiseql.build_schema())
     for query, role in CASES.values():  # plans cached, answers checked
         body = await executor.execute(query, context={"role": role})
         assert (b"FORBIDDEN" in body) == (role == "guest"), body
+    if case is not None:
+        await per_request(executor, *list(CASES.values())[case], requests)
+        return
     figures: dict[str, list[float]] = {name: [] for name in CASES}
     for _ in range(rounds):
         for name, (query, role) in CASES.items():
@@ -101,5 +106,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--case", type=int, choices=range(len(CASES)))
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.requests))
+    asyncio.run(main(args.rounds, args.requests, args.case))
