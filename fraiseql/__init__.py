@@ -43,6 +43,7 @@ from fraiseql.errors import (  # noqa: E402
     TransactionRollbackError,
 )
 from fraiseql.expose import expose  # noqa: E402
+from fraiseql.permissions import requires  # noqa: E402
 from fraiseql.types import (  # noqa: E402
     ID,
     JSON,
@@ -155,6 +156,7 @@ __all__ = [
     "input",
     "mutation",
     "query",
+    "requires",
     "reset_registry",
     "subscription",
     "type",

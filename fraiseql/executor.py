@@ -37,7 +37,7 @@ from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path
 
-from fraiseql import graphql_compat, tracing
+from fraiseql import graphql_compat, permissions, tracing
 from fraiseql._native import native as _native
 from fraiseql.arguments import DEFAULT_MAX_LIMIT, FieldArguments
 from fraiseql.current import Field, current_field
@@ -513,6 +513,8 @@ class Executor:
         # from the sql_source of the field's type unless they name a view.
         token = current_field.set(field)
         try:
+            if root.guards:  # a refused field: graphql-core answers, the rewriter never runs
+                await _allow_guarded_fields(root, values, context)
             value = root.fn(info, **args)  # type: ignore[misc]
             if type(value) is CoroutineType or isawaitable(value):
                 value = await value
@@ -535,6 +537,15 @@ class Executor:
         if fragment == b"null" and isinstance(root.field_def.type, GraphQLNonNull):
             raise _NeedsGraphQLCore
         return fragment
+
+
+async def _allow_guarded_fields(root: RootField, values: Any, context: Any) -> None:
+    """Asks the requirements of the fields `root` selects; raises if one refuses or fails."""
+    for guard in root.guards:
+        info = _make_info((*guard.info_before, values, context, *guard.info_after))
+        pending = permissions.check(guard.requires, info)
+        if pending is not None:
+            await pending
 
 
 def to_native(tree: Any) -> Any:

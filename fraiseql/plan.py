@@ -42,11 +42,13 @@ from graphql import (
     specified_rules,
     validate,
 )
+from graphql.pyutils import Path
 from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from fraiseql import ITEMS_NON_NULL, NON_NULL
+from fraiseql import ITEMS_NON_NULL, NON_NULL, graphql_compat
 from fraiseql.collect import Uncollectable, collect_fields
+from fraiseql.permissions import Requirement
 from fraiseql.scalars import by_name
 from fraiseql.schema import FieldInfo
 
@@ -154,11 +156,15 @@ def compile_tree(
     variables: dict[str, Any],
     object_type: GraphQLObjectType,
     field_nodes: list[FieldNode],
+    path: Path,
+    guards: list[tuple[tuple[Requirement, ...], dict[str, Any]]],
 ) -> Tree | None:
-    """The selection of `field_nodes` on `object_type` as a tuple tree.
+    """The selection of `field_nodes` on `object_type` (at `path`) as a tuple tree.
 
     None when some part is not served by stored JSON (a computed field, an enum whose stored
-    values differ from its names, introspection): the caller then uses graphql-core.
+    values differ from its names, introspection): the caller then uses graphql-core. Each
+    selected field with requirements adds to `guards` its requirements and the fixed fields
+    of its GraphQLResolveInfo (path: its first occurrence, index 0 in lists).
     """
     out = []
     sets = [node.selection_set for node in field_nodes if node.selection_set]
@@ -172,16 +178,36 @@ def compile_tree(
         info = (fdef.extensions or {}).get("fraiseql") if fdef else None
         if not isinstance(info, FieldInfo) or info.src_key is None:
             return None
+        field_path = path.add_key(key, object_type.name)
+        if info.requires:
+            fixed = {
+                "field_name": name,
+                "field_nodes": nodes,
+                "return_type": fdef.type,
+                "parent_type": object_type,
+                "path": field_path,
+            }
+            guards.append((info.requires, fixed))
         named = _named(fdef.type)
         child = None
         if isinstance(named, GraphQLObjectType):
-            child = compile_tree(schema, fragments, variables, named, nodes)
+            child_path = _item_path(field_path, fdef.type)
+            child = compile_tree(schema, fragments, variables, named, nodes, child_path, guards)
             if child is None:
                 return None
         elif isinstance(named, GraphQLEnumType) and not getattr(named, "verbatim", False):
             return None
         out.append((key, info.src_key, child, _flags(fdef.type)))
     return object_type.name, tuple(out)
+
+
+def _item_path(path: Path, gql: Any) -> Path:
+    # The path of a field's objects: index 0 at each list level, as graphql-core adds indices.
+    while isinstance(gql, (GraphQLNonNull, GraphQLList)):
+        if isinstance(gql, GraphQLList):
+            path = path.add_key(0, None)
+        gql = gql.of_type
+    return path
 
 
 def directive_variables(document: DocumentNode) -> tuple[str, ...]:
@@ -228,6 +254,17 @@ class RootField:
     field: Any = None  # fraiseql.current.Field(selection, object_type), built with `selection`
     generated: Any = None  # fraiseql.arguments.Generated of a list or connection field
     total: bool = False  # a connection whose totalCount is selected
+    guards: tuple[Guard, ...] = ()  # the requirements of fields in `tree`, asked per request
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A field of a root's tree that has requirements, and its GraphQLResolveInfo's fields
+    around (variable_values, context)."""
+
+    requires: tuple[Requirement, ...]
+    info_before: tuple[Any, ...]
+    info_after: tuple[Any, ...]
 
 
 @dataclass
@@ -454,8 +491,12 @@ def _compile_roots(
         fdef = root_type.fields.get(name)  # None for __schema and __type
         info = (fdef.extensions or {}).get("fraiseql") if fdef else None
         tree = None
+        guards: list[tuple[tuple[Requirement, ...], dict[str, Any]]] = []
         if isinstance(info, FieldInfo) and info.stored_root:
-            tree = compile_tree(schema, plan.fragments, variables, _named(fdef.type), nodes)
+            path = _item_path(Path(None, key, root_type.name), fdef.type)
+            tree = compile_tree(
+                schema, plan.fragments, variables, _named(fdef.type), nodes, path, guards
+            )
         if tree is None:
             out.append(RootField(key, prefix, name, fdef, nodes, None, None, None, core=True))  # type: ignore[arg-type]
         else:
@@ -472,6 +513,7 @@ def _compile_roots(
                     object_type=_named(fdef.type),
                     generated=info.generated,
                     total=any(src == "total_count" for _, src, _, _ in tree[1]),
+                    guards=tuple(_guard(schema, plan, *guard) for guard in guards),
                 )
             )
     core = [node for root in out if root.core for node in root.nodes]
@@ -490,6 +532,19 @@ def _compile_roots(
         )
         core_document = DocumentNode(definitions=(operation, *plan.fragments.values()))
     return Variant(out, core_document)
+
+
+def _guard(
+    schema: GraphQLSchema, plan: Plan, requires: tuple[Requirement, ...], fixed: dict[str, Any]
+) -> Guard:
+    before, after = graphql_compat.info_parts(
+        **fixed,
+        schema=schema,
+        fragments=plan.fragments,
+        root_value=None,
+        operation=plan.operation,
+    )
+    return Guard(requires, before, after)
 
 
 def _uses_variables(value: Any) -> bool:

@@ -59,6 +59,7 @@ from fraiseql.arguments import (
 from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.current import Field, current_field
 from fraiseql.filters import FilterTypes
+from fraiseql.permissions import Requirement, guard
 from fraiseql.relay import ConnectionTypes
 from fraiseql.scalars import (
     BY_HINT,
@@ -85,6 +86,8 @@ class FieldInfo:
     stored_root: bool = False
     # A list or connection root field: the arguments generated for it (fraiseql.arguments).
     generated: Generated | None = None
+    # fraiseql.requires of the field (Annotated on its hint): the fast path asks them too.
+    requires: tuple[Requirement, ...] = ()
 
 
 class _Enum(GraphQLEnumType):
@@ -234,7 +237,9 @@ class _Builder:
         module = inspect.getmodule(obj)
         globalns = dict(vars(module)) if module else {}
         try:
-            return typing.get_type_hints(obj, globalns=globalns, localns=self.names)
+            return typing.get_type_hints(
+                obj, globalns=globalns, localns=self.names, include_extras=True
+            )
         except NameError as exc:
             raise TypeError(
                 f"fraiseql: cannot resolve the type hints of {where}: {exc} "
@@ -243,6 +248,7 @@ class _Builder:
 
     def gql_type(self, hint: Any, where: str, *, is_input: bool) -> Any:
         nullable = False
+        hint = _without_annotations(hint, where)
         origin = typing.get_origin(hint)
         if origin in (typing.Union, py_types.UnionType):
             args = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -250,7 +256,8 @@ class _Builder:
                 raise TypeError(
                     f"fraiseql: {where}: unions other than `T | None` are not supported"
                 )
-            nullable, hint, origin = True, args[0], typing.get_origin(args[0])
+            hint = _without_annotations(args[0], where)
+            nullable, origin = True, typing.get_origin(hint)
         if origin is Connection:
             inner: Any = self.connection_type(self.source_typedef(hint, where), where)
         elif origin in (list, typing.List) or hint in (list, typing.List):  # noqa: UP006
@@ -352,24 +359,26 @@ class _Builder:
         for py_name, hint in self.hints(td.cls, td.name).items():
             if py_name.startswith("_") or typing.get_origin(hint) is typing.ClassVar:
                 continue
+            hint, requires = split_requirements(hint)
             gql = self.gql_type(hint, f"{td.name}.{py_name}", is_input=False)
             stored = _stored_float_resolver if _named(gql) is GraphQLFloat else _stored_resolver
             fields[to_camel(py_name)] = GraphQLField(
                 gql,
-                resolve=stored(py_name),
-                extensions={"fraiseql": FieldInfo(src_key=py_name)},
+                resolve=guard(stored(py_name), requires),
+                extensions={"fraiseql": FieldInfo(src_key=py_name, requires=requires)},
             )
         for py_name, fn in td.resolvers.items():
             where = f"{td.name}.{py_name}"
             hints = self.hints(fn, where)
             if "return" not in hints:
                 raise TypeError(f"fraiseql: {where} needs a return type hint")
+            returns, requires = split_requirements(hints["return"])
             fields[to_camel(py_name)] = GraphQLField(
-                self.gql_type(hints["return"], where, is_input=False),
+                self.gql_type(returns, where, is_input=False),
                 args=self.arguments(fn, hints, where, skip=2),
-                resolve=_computed_resolver(td.cls, fn),
+                resolve=guard(_computed_resolver(td.cls, fn), requires),
                 description=inspect.getdoc(fn),
-                extensions={"fraiseql": FieldInfo(src_key=None, fn=fn)},
+                extensions={"fraiseql": FieldInfo(src_key=None, fn=fn, requires=requires)},
             )
         return fields
 
@@ -456,6 +465,38 @@ def _named(gql: Any) -> Any:
     while isinstance(gql, (GraphQLNonNull, GraphQLList)):
         gql = gql.of_type
     return gql
+
+
+def _requirements_of(hint: Any) -> tuple[Any, tuple[Requirement, ...]]:
+    if typing.get_origin(hint) is not typing.Annotated:
+        return hint, ()
+    requires = tuple(m for m in hint.__metadata__ if isinstance(m, Requirement))
+    return (typing.get_args(hint)[0] if requires else hint), requires
+
+
+def split_requirements(hint: Any) -> tuple[Any, tuple[Requirement, ...]]:
+    """An output field's hint without its `fraiseql.requires`, and those requirements:
+    `Annotated[T, requires(p)]`, also written `Annotated[T, requires(p)] | None`."""
+    hint, requires = _requirements_of(hint)
+    if typing.get_origin(hint) in (typing.Union, py_types.UnionType):
+        args = [_requirements_of(arg) for arg in typing.get_args(hint)]
+        inner = tuple(r for _, arg_requires in args for r in arg_requires)
+        if inner:
+            hint = typing.Union[tuple(arg for arg, _ in args)]  # noqa: UP007 - built from parts
+            requires += inner
+    return hint, requires
+
+
+def _without_annotations(hint: Any, where: str) -> Any:
+    if typing.get_origin(hint) is not typing.Annotated:
+        return hint
+    if any(isinstance(m, Requirement) for m in hint.__metadata__):
+        raise TypeError(
+            f"fraiseql: {where}: fraiseql.requires in a type hint applies to a field of a "
+            "@fraiseql.type as a whole (`name: Annotated[T, fraiseql.requires(p)]`); "
+            "on a query, mutation or subscription, decorate the function"
+        )
+    return typing.get_args(hint)[0]
 
 
 def _build_input(cls: builtins.type, values: dict[str, Any]) -> Any:

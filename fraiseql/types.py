@@ -8,6 +8,7 @@ registry into a graphql-core schema, resolving type hints (forward references in
 from __future__ import annotations
 
 import builtins
+import contextlib
 import enum as py_enum
 import inspect
 from collections.abc import Callable
@@ -34,6 +35,8 @@ class Connection(Generic[T]):
 
 
 _FIELD_MARK = "__fraiseql_field__"
+# The kind of root field a function was registered as (fraiseql.requires checks it).
+OPERATION_MARK = "__fraiseql_operation__"
 
 
 def to_camel(name: str) -> str:
@@ -212,6 +215,8 @@ def _operation(kind: str, fn: F) -> F:
     get_registry().add_operation(
         kind, OperationDef(fn=fn, name=to_camel(fn.__name__), description=inspect.getdoc(fn))
     )
+    with contextlib.suppress(AttributeError):  # a bound method takes no attributes
+        setattr(fn, OPERATION_MARK, kind)
     return fn
 
 

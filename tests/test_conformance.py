@@ -20,8 +20,8 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from support.graphql_corpus import CORPUS, HAND_WRITTEN, Case
-from support.graphql_model import Store, declare
+from support.graphql_corpus import CORPUS, HAND_WRITTEN, PERMISSION_CORPUS, Case
+from support.graphql_model import ANONYMOUS, ASKED, SIGNED_IN, STAFF, Store, declare
 from support.graphql_reference import assert_same_as_graphql_core, reference
 
 import fraiseql
@@ -91,6 +91,63 @@ def test_fast_path_served_most_of_the_corpus(model: Any) -> None:
     _, _, executor = model
     assert executor.graphql_core_runs >= 40  # errors, mutations, computed fields, introspection
     assert executor.fast_runs >= 300, (executor.fast_runs, executor.graphql_core_runs)
+
+
+CONTEXTS = {"anonymous": ANONYMOUS, "signed_in": SIGNED_IN, "staff": STAFF}
+
+
+@pytest.mark.parametrize("who", CONTEXTS)
+@pytest.mark.parametrize(
+    "case", PERMISSION_CORPUS, ids=[f"p{i}" for i in range(len(PERMISSION_CORPUS))]
+)
+def test_permissions_answer_as_graphql_core(model: Any, case: Case, who: str) -> None:
+    """Fields and root fields behind fraiseql.requires, for each kind of caller: refused
+    ones null with FORBIDDEN errors (null propagation included), the same bytes on both paths."""
+    body = assert_same_as_graphql_core(model, case, REQUEST_ID, CONTEXTS[who])
+    if who == "anonymous":
+        assert b"+33" not in body and b"draft " not in body  # no guarded value written
+
+
+def test_permissions_are_asked_before_the_fast_path_runs(model: Any) -> None:
+    """Allowed: the fast path answers, the predicate asked once for the field with the real
+    info of its first occurrence. Refused: graphql-core answers, asking it per object."""
+    store, schema, _ = model
+    executor = fraiseql.Executor(schema)
+    query = "{ users(limit: 2) { id userPosts { draftNotes } } }"
+    store.reset()
+    body = asyncio.run(executor.execute(query, context=SIGNED_IN))
+    assert (executor.fast_runs, executor.graphql_core_runs) == (1, 0)
+    assert b'"draftNotes":"draft 0 of 1"' in body
+    [info] = ASKED
+    assert isinstance(info, graphql.GraphQLResolveInfo)
+    assert info.context is SIGNED_IN and info.field_name == "draftNotes"
+    assert info.parent_type.name == "Post" and str(info.return_type) == "String"
+    assert info.path.as_list() == ["users", 0, "userPosts", 0, "draftNotes"]
+    assert info.operation.operation == graphql.OperationType.QUERY
+
+    store.reset()
+    body = asyncio.run(executor.execute(query, context=ANONYMOUS))
+    assert (executor.fast_runs, executor.graphql_core_runs) == (1, 1)
+    assert b"draft " not in body and body.count(b'"FORBIDDEN"') == 3  # posts of users 1 and 2
+    paths = [info.path.as_list() for info in ASKED]
+    assert paths[0] == ["users", 0, "userPosts", 0, "draftNotes"]  # the fast path's question
+    assert sorted(paths[1:]) == [
+        ["users", 0, "userPosts", 0, "draftNotes"],
+        ["users", 1, "userPosts", 0, "draftNotes"],
+        ["users", 1, "userPosts", 1, "draftNotes"],
+    ]
+
+
+def test_no_requirement_no_guard(model: Any) -> None:
+    """A selection without guarded fields compiles to a root with nothing to ask."""
+    _, schema, _ = model
+    for query, guarded in (
+        ("{ users { id userPosts { title } } }", []),
+        ("{ users { id phone userPosts { draftNotes } } }", ["phone", "draftNotes"]),
+    ):
+        plan = build_plan(schema, query, None, Limits())
+        [root] = compile_roots(schema, plan, {}).roots
+        assert [g.info_before[0] for g in root.guards] == guarded  # field_name comes first
 
 
 def python_rewrite(value: Any, tree: Any) -> Any:

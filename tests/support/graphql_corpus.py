@@ -349,3 +349,37 @@ def generated(count: int, seed: int = 4, shape: Shape = TEST_SHAPE) -> list[Case
 
 
 CORPUS: list[Case] = HAND_WRITTEN + generated(200)
+
+# Fields and root fields behind fraiseql.requires (see graphql_model), run under each of its
+# request contexts: allowed ones take the fast path, a refusal hands the request over.
+PERMISSION_CASES: list[Case] = [
+    ("{ user(id: 1) { id phone } }", None, None),  # non-null: the null reaches the root
+    ("{ maybeUser(id: 1) { id phone } }", None, None),
+    ("{ users { id salary userPosts { id draftNotes } } }", None, None),  # async, in lists
+    ("{ user(id: 3) { bestPost { draftNotes } userPosts { draftNotes } } }", None, None),
+    ("{ user(id: 4) { userPosts { draftNotes } } }", None, None),  # null list: never asked
+    ("{ user(id: 2) { bestPost { draftNotes } } }", None, None),  # null object: never asked
+    ("{ user(id: 1) { id audit } }", None, None),  # the predicate raises: masked
+    ("{ user(id: 1) { p: phone q: phone s: salary } }", None, None),
+    ("fragment F on User { phone salary } { users(limit: 2) { id ...F } }", None, None),
+    ("query($p: Boolean!) { user(id: 1) { id phone @include(if: $p) } }", {"p": False}, None),
+    ("query($p: Boolean!) { user(id: 1) { id phone @include(if: $p) } }", {"p": True}, None),
+    ("{ staffUser(id: 1) { id phone } }", None, None),  # nullable root
+    ("{ me { id salary } }", None, None),  # non-null root, async predicate
+    ("{ a: me { id } b: user(id: 3) { id } c: maybeUser(id: 1) { salary } }", None, None),
+    ("{ user(id: 1) { id initials } }", None, None),  # computed field
+    ("{ searched: search(filter: {minId: 4}) { id salary fullName } }", None, None),
+    ("mutation { banUser(id: 1) { id status phone } }", None, None),
+]
+
+# The generated corpus with the guarded fields among the leaves.
+PERMISSION_SHAPE = Shape(
+    leaves={
+        **TEST_SHAPE.leaves,
+        "User": [*TEST_SHAPE.leaves["User"], "phone", "salary"],
+        "Post": [*TEST_SHAPE.leaves["Post"], "draftNotes"],
+    },
+    objects=TEST_SHAPE.objects,
+    roots=[*TEST_SHAPE.roots, ("staffUser(id: {n})", "User")],
+)
+PERMISSION_CORPUS: list[Case] = PERMISSION_CASES + generated(60, seed=13, shape=PERMISSION_SHAPE)

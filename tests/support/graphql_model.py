@@ -7,10 +7,12 @@ store the resolvers read and write.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated, Any
 from uuid import UUID
 
 from graphql import GraphQLError
@@ -29,6 +31,7 @@ class Store:
     def reset(self) -> None:
         self.users = copy.deepcopy(USERS)
         self.calls = 0
+        ASKED.clear()
 
     def user(self, id: int) -> dict | None:
         return next((u for u in self.users if u["id"] == id), None)
@@ -52,6 +55,7 @@ def _posts(user_id: int, n: int) -> list[dict]:
             "title": f"Post {i} of {user_id}",
             "content": 'Body \u00e9\u4e2d "quoted"\n' * (i % 2 + 1),
             "created_at": f"2025-10-{10 + i:02d}T12:00:00+00:00",
+            "draft_notes": f"draft {i} of {user_id}",
             "comments": [
                 {"id": user_id * 1000 + i * 10 + c, "body": f"c{c}", "likes": None if c % 2 else c}
                 for c in range(i % 3)
@@ -61,7 +65,7 @@ def _posts(user_id: int, n: int) -> list[dict]:
     ]
 
 
-USERS = [
+USERS: list[dict[str, Any]] = [
     {
         "id": i,
         "first_name": f"First{i}",
@@ -79,9 +83,37 @@ USERS = [
         "code": 7000 + i,
         "user_posts": _posts(i, i % 4) if i != 4 else None,
         "best_post": _posts(i, 1)[0] if i % 2 else None,
+        # read only by those fraiseql.requires lets through (see STAFF, SIGNED_IN below)
+        "phone": f"+33 1 00 00 00 0{i}",
+        "salary": None if i == 2 else i * 1000,
+        "audit": f"audit {i}",
     }
     for i in range(1, 6)
 ]
+
+
+# Request contexts the permission cases run with: the predicates below read them.
+ANONYMOUS = None
+SIGNED_IN = {"user": 2}
+STAFF = {"user": 1, "role": "staff"}
+ASKED: list[Any] = []  # the GraphQLResolveInfo of each predicate call since Store.reset()
+
+
+# Module-level, as the annotations that name them are resolved in the module's namespace.
+def is_staff(info: Any) -> bool:
+    ASKED.append(info)
+    return (info.context or {}).get("role") == "staff"
+
+
+async def signed_in(info: Any) -> bool:
+    ASKED.append(info)
+    await asyncio.sleep(0)  # a real suspension, as a predicate that reads a session does
+    return (info.context or {}).get("user") is not None
+
+
+def policy_down(info: Any) -> bool:
+    ASKED.append(info)
+    raise RuntimeError("the policy service is unreachable")
 
 
 def declare(store: Store) -> None:
@@ -117,10 +149,18 @@ def declare(store: Store) -> None:
         code: fraiseql.ID
         user_posts: list[Post] | None
         best_post: Post | None
+        phone: Annotated[str, fraiseql.requires(is_staff)]  # non-null: a refusal nulls the user
+        salary: Annotated[int | None, fraiseql.requires(signed_in)]
+        audit: Annotated[str | None, fraiseql.requires(policy_down)]
 
         @fraiseql.field
         def full_name(self, info, separator: str = " ") -> str:
             return f"{self.first_name}{separator}{self.last_name}"
+
+        @fraiseql.field
+        @fraiseql.requires(is_staff)
+        def initials(self, info) -> str:
+            return self.first_name[0] + self.last_name[0]
 
     @fraiseql.type(sql_source="tb_post")
     class Post:
@@ -129,6 +169,7 @@ def declare(store: Store) -> None:
         content: str
         created_at: datetime
         comments: list[Comment]
+        draft_notes: Annotated[str, fraiseql.requires(signed_in)] | None
 
     @fraiseql.type
     class Comment:
@@ -224,6 +265,24 @@ def declare(store: Store) -> None:
     @fraiseql.query
     async def users_by_status(info, status: Status) -> list[User]:
         return [u for u in store.users if u["status"] == status.value]
+
+    @fraiseql.query
+    @fraiseql.requires(is_staff)
+    async def staff_user(info, id: int) -> User | None:
+        return store.user(id)
+
+    @fraiseql.query
+    @fraiseql.requires(signed_in)
+    async def me(info) -> User:
+        return store.user(info.context["user"])
+
+    @fraiseql.mutation
+    @fraiseql.requires(is_staff)
+    async def ban_user(info, id: int) -> User | None:
+        user = store.user(id)
+        if user is not None:
+            user["status"] = "BANNED"
+        return user
 
     @fraiseql.mutation
     async def create_user(info, input: CreateUserInput) -> User:

@@ -14,11 +14,17 @@ from fraiseql.masking import format_errors
 from support.graphql_corpus import Case
 
 
-async def reference(schema: graphql.GraphQLSchema, case: Case, request_id: str) -> bytes:
+async def reference(
+    schema: graphql.GraphQLSchema, case: Case, request_id: str, context: Any = None
+) -> bytes:
     """The bytes fraiseql must answer `case` with: graphql-core executing `schema` itself."""
     query, variables, operation_name = case
     result = await graphql.graphql(
-        schema, query, variable_values=variables, operation_name=operation_name
+        schema,
+        query,
+        variable_values=variables,
+        operation_name=operation_name,
+        context_value=context,
     )
     # Errors without a path are request errors (parse, validation, variables): no `data`.
     request_error = result.data is None and all(e.path is None for e in result.errors or ())
@@ -27,17 +33,22 @@ async def reference(schema: graphql.GraphQLSchema, case: Case, request_id: str) 
     )
 
 
-def assert_same_as_graphql_core(model: tuple, case: Case, request_id: str) -> None:
-    """fraiseql's executor answers `case` as graphql-core does, twice (the second run from
-    the plan cache); `model` is (store, schema, executor), the store reset before each run."""
+def assert_same_as_graphql_core(
+    model: tuple, case: Case, request_id: str, context: Any = None
+) -> bytes:
+    """fraiseql's executor answers `case` (with `context`) as graphql-core does, twice (the
+    second run from the plan cache); `model` is (store, schema, executor), the store reset
+    before each run. Returns the answer."""
     store, schema, executor = model
     store.reset()
-    expected = asyncio.run(reference(schema, case, request_id))
+    expected = asyncio.run(reference(schema, case, request_id, context))
     store.reset()
-    got = asyncio.run(executor.execute(*case, request_id=request_id))
-    assert got == expected, (case, got, expected)
+    got = asyncio.run(executor.execute(*case, context=context, request_id=request_id))
+    assert got == expected, (case, context, got, expected)
     store.reset()
-    assert asyncio.run(executor.execute(*case, request_id=request_id)) == expected
+    again = asyncio.run(executor.execute(*case, context=context, request_id=request_id))
+    assert again == expected, (case, context, again, expected)
+    return got
 
 
 async def _stream_items(stream: Any, request_id: str) -> list[Any]:
@@ -112,12 +123,6 @@ def answered_alike(
     got = runner.run_until_complete(
         executor.execute(query, variables, context=context, request_id="r")
     )
-    result = runner.run_until_complete(
-        graphql.graphql(schema, query, variable_values=variables, context_value=context)
-    )
-    request_error = result.data is None and all(e.path is None for e in result.errors or ())
-    expected = format_response(
-        result.data, result.errors, with_data=not request_error, request_id="r"
-    )
+    expected = runner.run_until_complete(reference(schema, (query, variables, None), "r", context))
     assert got == expected, (query, got, expected)
     return got
