@@ -274,6 +274,13 @@ def run_wrk(url: str, body: str, users: int, connections: int, seconds: int) -> 
         ).stdout
     finally:
         os.unlink(script)
+    row = parse_wrk(out)
+    assert not row["non_2xx"], out
+    return row
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """Requests/s, requests, p50/p99 ms and non-2xx answers of `wrk --latency` output."""
 
     def latency(label: str) -> float:
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -281,9 +288,15 @@ def run_wrk(url: str, body: str, users: int, connections: int, seconds: int) -> 
         return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    assert errors is None, out
-    return {"rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99")}
+    return {
+        "rps": rps,
+        "requests": requests,
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
 
 
 def over_http(dsn: str, users: int, seconds: int, connections: list[int]) -> list[dict[str, Any]]:
