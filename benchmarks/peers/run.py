@@ -48,6 +48,7 @@ class Running:
     def __init__(self, server: Server, url: str, pid: int, log: Path) -> None:
         self.server, self.url, self.pid, self.log = server, url, pid, log
         self.cursors: dict[int, str] = {}
+        self.walk_failed: str | None = None  # why the cursors are missing
         self.client = httpx.Client(timeout=60)
 
     def ask(self, body: dict[str, Any]) -> Any:
@@ -102,6 +103,9 @@ def check(query: Query, params: list[dict[str, Any]], running: list[Running],
     answers: dict[str, list[Any]] = {}
     for r in running:
         cell = cells[(query.name, r.server.name)]
+        if query.connection and r.walk_failed:
+            cell.fail(f"no cursors: {r.walk_failed}")
+            continue
         try:
             bodies = [request(query, r.server.dialect, p, r.cursors) for p in params]
             answers[r.server.name] = [normalise(query, r.server.dialect, r.ask(b)) for b in bodies]
@@ -133,17 +137,21 @@ def time_cell(r: Running, cell: Cell, seconds: int, connections: int) -> None:
     """One wrk run of `cell` on `r`: appends requests/s, p99 and CPU per request."""
     bodies = OUT / "bodies.jsonl"
     bodies.write_text("\n".join(cell.bodies) + "\n")
-    cpu = cpu_seconds(r.pid)
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-         "-s", str(HERE / "bodies.lua"), r.url, "--", str(bodies)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    used = cpu_seconds(r.pid) - cpu
-    if out.returncode:
-        cell.fail(f"wrk failed: {out.stderr.strip()[:200]}")
+    try:
+        cpu = cpu_seconds(r.pid)
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+             "-s", str(HERE / "bodies.lua"), r.url, "--", str(bodies)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        used = cpu_seconds(r.pid) - cpu
+        row = parse_wrk(out.stdout)
+    except subprocess.CalledProcessError as exc:
+        cell.fail(f"wrk failed: {exc.stderr.strip()[:200]}")
         return
-    row = parse_wrk(out.stdout)
+    except (OSError, ValueError) as exc:  # the server gone (/proc), or wrk without figures
+        cell.fail(f"{type(exc).__name__}: {exc}"[:300])
+        return
     if row["non_2xx"] or not row["requests"]:
         cell.fail(f"{row['non_2xx']} non-2xx answers of {row['requests']} under load")
         return
@@ -176,7 +184,7 @@ def main() -> None:
             try:
                 r.walk(last_id)
             except (ValueError, KeyError, TypeError, httpx.HTTPError) as exc:
-                print(f"{r.server.name}: {exc}"[:300], file=sys.stderr)
+                r.walk_failed = f"{type(exc).__name__}: {exc}"[:400]
         for q in QUERIES:
             check(q, params[q.name], running, cells)
         for round_ in range(args.rounds):
