@@ -68,16 +68,25 @@ async def build(dsn: str, database: str, users: int, posts_per_user: int) -> str
     return target
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options naming the data set (this script's, and the runner's)."""
     p.add_argument("--dsn", default=DEFAULT_DSN, help=f"server to create it on ({DEFAULT_DSN})")
     p.add_argument("--database", default=DEFAULT_DATABASE)
     p.add_argument("--users", type=int, default=100_000)
     p.add_argument("--posts-per-user", type=int, default=20)
-    args = p.parse_args()
-    print(asyncio.run(build(args.dsn, args.database, args.users, args.posts_per_user)))
+
+
+def from_arguments(args: argparse.Namespace) -> str:
+    """The DSN of the data set `args` name, built unless there."""
+    return asyncio.run(build(args.dsn, args.database, args.users, args.posts_per_user))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_arguments(p)
+    print(from_arguments(p.parse_args()))
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def section(cells: dict[tuple[str, str], Cell], queries: list[str], servers: lis
         f"{' '.join(sys.argv[1:])}`, {when}; machine: {os.cpu_count()} cores "
         f"({platform.machine()}, shared VM, load average {os.getloadavg()[0]:.1f} at the end), "
         f"PostgreSQL at the DSN's server, database `{args.database}` ({args.users:,} users, "
-        f"20 posts each). wrk -t1 -c{args.connections}, {args.seconds} s per cell and round, "
+        f"{args.posts_per_user} posts each). wrk -t1 -c{args.connections}, {args.seconds} s per cell and round, "
         f"{args.rounds} rounds with the servers interleaved (A B C D, D C B A, ...); figures "
         f"are medians over rounds. Each server answered the same {args.bodies} request bodies "
         "per query with the same rows before it was timed. fraiseql serves the qm_user read "

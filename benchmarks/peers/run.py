@@ -1,6 +1,6 @@
 """`make bench-peers`: fraiseql against PostGraphile v5, v4 and Strawberry over HTTP.
 
-Run: .venv/bin/python benchmarks/peers/run.py [--dsn DSN] [--database fq_filters]
+Run: .venv/bin/python benchmarks/peers/run.py [dataset.py's options: --dsn, --database, ...]
      [--seconds 10] [--rounds 3] [--connections 10] [--bodies 100]
 
 Builds the data set (dataset.py: 100,000 users, kept when already loaded), starts every
@@ -17,7 +17,6 @@ Writes the table into benchmarks/RESULTS.md (report.py) and the plot benchmarks/
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
 import subprocess
@@ -32,9 +31,9 @@ import httpx
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
+import dataset  # noqa: E402
 from bench_graphql import free_port, parse_wrk, wait_listening  # noqa: E402
 from bench_serve import cpu_seconds  # noqa: E402
-from dataset import DEFAULT_DATABASE, DEFAULT_DSN, build  # noqa: E402
 from queries import QUERIES, WALK, Query, document, normalise, request  # noqa: E402
 from report import Cell, write  # noqa: E402
 from servers import SERVERS, Server, serving  # noqa: E402
@@ -163,16 +162,14 @@ def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--dsn", default=DEFAULT_DSN, help=f"PostgreSQL server ({DEFAULT_DSN})")
-    p.add_argument("--database", default=DEFAULT_DATABASE)
-    p.add_argument("--users", type=int, default=100_000)
+    dataset.add_arguments(p)
     p.add_argument("--seconds", type=int, default=10, help="wrk duration of one cell, one round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--connections", type=int, default=10)
     p.add_argument("--bodies", type=int, default=100, help="request bodies per query")
     p.add_argument("--seed", type=int, default=10)
     args = p.parse_args()
-    dsn = asyncio.run(build(args.dsn, args.database, args.users, 20))
+    dsn = dataset.from_arguments(args)
     rng = random.Random(args.seed)
     params = {q.name: [q.draw(rng, args.users) for _ in range(args.bodies)] for q in QUERIES}
     cells = {(q.name, s.name): Cell() for q in QUERIES for s in SERVERS}

@@ -70,40 +70,22 @@ def _user(row: asyncpg.Record) -> User:
 # ---------------------------------------------------------------- where, orderBy
 
 
-@strawberry.input
-class IntFilter:
-    eq: int | None = None
-    neq: int | None = None
-    in_: list[int] | None = strawberry.field(name="in", default=None)
-    gt: int | None = None
-    gte: int | None = None
-    lt: int | None = None
-    lte: int | None = None
+COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+PATTERNS = {"startswith": "{}%", "endswith": "%{}", "contains": "%{}%"}
 
 
-@strawberry.input
-class StringFilter:
-    eq: str | None = None
-    neq: str | None = None
-    in_: list[str] | None = strawberry.field(name="in", default=None)
-    gt: str | None = None
-    gte: str | None = None
-    lt: str | None = None
-    lte: str | None = None
-    startswith: str | None = None
-    endswith: str | None = None
-    contains: str | None = None
+def _filter_input(name: str, scalar: type, *operators: str) -> type:
+    """A filter input on `scalar`: the COMPARISONS, `in`, and `operators` (text patterns)."""
+    ops = [*COMPARISONS, *operators]
+    namespace: dict[str, Any] = dict.fromkeys(ops)
+    namespace["__annotations__"] = {**dict.fromkeys(ops, scalar | None), "in_": list[scalar] | None}
+    namespace["in_"] = strawberry.field(name="in", default=None)
+    return strawberry.input(type(name, (), namespace))
 
 
-@strawberry.input
-class DateTimeFilter:
-    eq: datetime | None = None
-    neq: datetime | None = None
-    in_: list[datetime] | None = strawberry.field(name="in", default=None)
-    gt: datetime | None = None
-    gte: datetime | None = None
-    lt: datetime | None = None
-    lte: datetime | None = None
+IntFilter = _filter_input("IntFilter", int)
+StringFilter = _filter_input("StringFilter", str, *PATTERNS)
+DateTimeFilter = _filter_input("DateTimeFilter", datetime)
 
 
 @strawberry.input
@@ -124,18 +106,17 @@ class OrderDirection(enum.Enum):
     DESC = "DESC"
 
 
-@strawberry.input
-class UserOrderByInput:
-    id: OrderDirection | None = None
-    first_name: OrderDirection | None = None
-    last_name: OrderDirection | None = None
-    email: OrderDirection | None = None
-    created_at: OrderDirection | None = None
-
-
 COLUMNS = ("id", "first_name", "last_name", "email", "created_at")  # identifiers come from here
-COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-PATTERNS = {"startswith": "{}%", "endswith": "%{}", "contains": "%{}%"}
+UserOrderByInput = strawberry.input(
+    type(
+        "UserOrderByInput",
+        (),
+        {
+            "__annotations__": dict.fromkeys(COLUMNS, OrderDirection | None),
+            **dict.fromkeys(COLUMNS),
+        },
+    )
+)
 
 
 def _literal(text: str) -> str:
