@@ -68,6 +68,19 @@ async def build(dsn: str, database: str, users: int, posts_per_user: int) -> str
     return target
 
 
+def server_version(dsn: str) -> str:
+    """The `server_version` of the PostgreSQL at `dsn`, for the results' machine note."""
+
+    async def ask() -> str:
+        conn = await connect(dsn)
+        try:
+            return await conn.fetchval("SHOW server_version")
+        finally:
+            await conn.close()
+
+    return asyncio.run(ask())
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options naming the data set (this script's, and the runner's)."""
     p.add_argument("--dsn", default=DEFAULT_DSN, help=f"server to create it on ({DEFAULT_DSN})")

@@ -8,7 +8,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ RESULTS = BENCHMARKS / "RESULTS.md"
 PLOT = BENCHMARKS / "peers_filters.png"
 TITLE = "## Filters against PostGraphile and Strawberry (make bench-peers)"
 CONTENDER = "fraiseql"
+TARGET_PEER, TARGET_RATIO = "PostGraphile v5", 5.0  # issue 10's target
 
 
 @dataclass
@@ -42,25 +42,43 @@ def _ratio(cells: dict[tuple[str, str], Cell], query: str, server: str) -> str:
     return f"{ours.median('rps') / theirs.median('rps'):.1f}x"
 
 
+def _against(cells: dict[tuple[str, str], Cell], queries: list[str], peer: str) -> list[str]:
+    """Per query, fraiseql against `peer` by issue 10's target (5x requests/s, lower p99)."""
+    out = [
+        f"Against {peer} (target: at least {TARGET_RATIO:g}x its requests/s at a lower p99):",
+        "",
+    ]
+    for q in queries:
+        ours, theirs = cells[(q, CONTENDER)], cells[(q, peer)]
+        if ours.failed or theirs.failed:
+            out.append(f"- {q}: not compared ({CONTENDER if ours.failed else peer} failed)")
+            continue
+        ratio = ours.median("rps") / theirs.median("rps")
+        p99 = ours.median("p99_ms"), theirs.median("p99_ms")
+        met = "met" if ratio >= TARGET_RATIO and p99[0] < p99[1] else "not met"
+        out.append(f"- {q}: {ratio:.1f}x, p99 {p99[0]:.2f} against {p99[1]:.2f} ms: {met}")
+    return out
+
+
 def section(cells: dict[tuple[str, str], Cell], queries: list[str], servers: list[str],
-            args: argparse.Namespace, started: float) -> str:  # fmt: skip
-    """The markdown of the section, title included."""
-    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
+            args: argparse.Namespace, facts: dict[str, str]) -> str:  # fmt: skip
+    """The markdown of the section, title included; `facts`: started, load, postgres."""
     lines = [
         TITLE,
         "",
-        f"Command: `make bench-peers` = `.venv/bin/python benchmarks/peers/run.py "
-        f"{' '.join(sys.argv[1:])}`, {when}; machine: {os.cpu_count()} cores "
-        f"({platform.machine()}, shared VM, load average {os.getloadavg()[0]:.1f} at the end), "
-        f"PostgreSQL at the DSN's server, database `{args.database}` ({args.users:,} users, "
-        f"{args.posts_per_user} posts each). wrk -t1 -c{args.connections}, {args.seconds} s per cell and round, "
-        f"{args.rounds} rounds with the servers interleaved (A B C D, D C B A, ...); figures "
-        f"are medians over rounds. Each server answered the same {args.bodies} request bodies "
-        "per query with the same rows before it was timed. fraiseql serves the qm_user read "
-        "model, the peers the tb_ tables (benchmarks/peers/README.md). Plot: "
-        "benchmarks/peers_filters.png.",
+        "Command: `make bench-peers` = `.venv/bin/python benchmarks/peers/run.py "
+        f"{' '.join(sys.argv[1:])}`, {facts['started']}; machine: {os.cpu_count()} cores "
+        f"({platform.machine()}, a shared VM: load average {facts['load']}), PostgreSQL "
+        f"{facts['postgres']} on the same machine, database `{args.database}` "
+        f"({args.users:,} users, {args.posts_per_user} posts each). wrk -t1 "
+        f"-c{args.connections}, {args.seconds} s per cell and round, {args.rounds} rounds with "
+        "the servers interleaved (A B C D, D C B A, ...); figures are medians over rounds. "
+        f"Each server answered the same {args.bodies} request bodies per query with the same "
+        "rows before it was timed. fraiseql serves the qm_user read model, the peers the tb_ "
+        "tables (benchmarks/peers/README.md). Plot: benchmarks/peers_filters.png.",
         "",
-        f"| query | server | requests/s | p99 ms | server CPU us/request | {CONTENDER} requests/s ÷ server's |",
+        f"| query | server | requests/s | p99 ms | server CPU us/request | "
+        f"{CONTENDER} requests/s ÷ server's |",
         "|---|---|---:|---:|---:|---:|",
     ]
     failures = []
@@ -75,6 +93,7 @@ def section(cells: dict[tuple[str, str], Cell], queries: list[str], servers: lis
                     f"| {q} | {s} | {c.median('rps'):.0f} | {c.median('p99_ms'):.2f} | "
                     f"{c.median('cpu_us'):.0f} | {_ratio(cells, q, s)} |"
                 )
+    lines += ["", *_against(cells, queries, TARGET_PEER)]
     if failures:
         lines += ["", "Failed cells (not timed):", "", *failures]
     return "\n".join(lines) + "\n"
@@ -125,9 +144,9 @@ def plot(cells: dict[tuple[str, str], Cell], queries: list[str], servers: list[s
 
 
 def write(cells: dict[tuple[str, str], Any], queries: list[str], servers: list[str],
-          args: argparse.Namespace, started: float) -> None:  # fmt: skip
+          args: argparse.Namespace, facts: dict[str, str]) -> None:  # fmt: skip
     """The section into RESULTS.md and the plot, and the section on stdout."""
-    new = section(cells, queries, servers, args, started)
+    new = section(cells, queries, servers, args, facts)
     RESULTS.write_text(replace_section(RESULTS.read_text(), new))
     plot(cells, queries, servers)
     print(new)

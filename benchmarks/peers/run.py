@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -173,7 +174,11 @@ def main() -> None:
     rng = random.Random(args.seed)
     params = {q.name: [q.draw(rng, args.users) for _ in range(args.bodies)] for q in QUERIES}
     cells = {(q.name, s.name): Cell() for q in QUERIES for s in SERVERS}
-    started = time.time()
+    facts = {
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": f"{os.getloadavg()[0]:.1f}",
+        "postgres": dataset.server_version(dsn),
+    }
     with ExitStack() as stack:
         running = start(stack, dsn, cells)
         last_id = max(p["after_id"] for ps in params.values() for p in ps if "after_id" in p)
@@ -192,7 +197,8 @@ def main() -> None:
                     if cell.failed is None:
                         time_cell(r, cell, args.seconds, args.connections)
             print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
-    write(cells, [q.name for q in QUERIES], [s.name for s in SERVERS], args, started)
+    facts["load"] += f" at the start, {os.getloadavg()[0]:.1f} at the end"
+    write(cells, [q.name for q in QUERIES], [s.name for s in SERVERS], args, facts)
 
 
 if __name__ == "__main__":
