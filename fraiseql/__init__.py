@@ -21,7 +21,7 @@ FIELD_ID: int = _native.ID
 NON_NULL: int = _native.NON_NULL
 ITEMS_NON_NULL: int = _native.ITEMS_NON_NULL
 
-from fraiseql.db import Connection, Pool, Record, connect, create_pool  # noqa: E402
+from fraiseql.db import Pool, Record, connect, create_pool  # noqa: E402
 from fraiseql.errors import (  # noqa: E402
     DatabaseError,
     DataError,
@@ -37,9 +37,11 @@ from fraiseql.errors import (  # noqa: E402
     TransactionOutcomeUnknownError,
     TransactionRollbackError,
 )
+from fraiseql.expose import expose  # noqa: E402
 from fraiseql.types import (  # noqa: E402
     ID,
     JSON,
+    Connection,
     Registry,
     enum,
     field,
@@ -106,8 +108,7 @@ __all__ = [
     "Selection",
     "rewrite",
     "to_camel",
-    # the database
-    "Connection",
+    # the database (its connections: fraiseql.db.Connection)
     "Pool",
     "Record",
     "connect",
@@ -126,6 +127,7 @@ __all__ = [
     "TransactionRollbackError",
     "TransactionOutcomeUnknownError",
     # GraphQL
+    "Connection",
     "ID",
     "JSON",
     "Executor",
@@ -136,6 +138,7 @@ __all__ = [
     "create_app",
     "enum",
     "execute",
+    "expose",
     "field",
     "get_registry",
     "http",

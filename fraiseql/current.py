@@ -28,6 +28,8 @@ class Field(NamedTuple):
 
     selection: Any  # its compiled Selection on the fast path; None on graphql-core's
     object_type: Any  # the named graphql-core type it returns
+    # the values of its generated list/connection arguments (fraiseql.arguments), if any
+    arguments: Any = None
 
 
 current_field: ContextVar[Field | None] = ContextVar("fraiseql_current_field", default=None)

@@ -120,14 +120,17 @@ def _load_and_serve(
     if uvicorn is None:
         return 0
     import fraiseql
-    from fraiseql.examples import blog_api  # noqa: F401 - declares the seed's GraphQL API
+    from fraiseql.examples import blog_api, blog_expose  # noqa: F401 - declare the API
 
     app = fraiseql.create_app(database_url=dsn)
     url = f"http://{args.host}:{args.port}/graphql"
     print(
         f"fraiseql demo: GraphQL at {url} (GraphiQL in a browser); Ctrl-C stops. Try:\n"
         f"  curl -s {url} -H 'content-type: application/json' "
-        '-d \'{"query": "{ user(id: 1) { id firstName userPosts { title } } }"}\'',
+        '-d \'{"query": "{ user(id: 1) { id firstName userPosts { title } } }"}\'\n'
+        f"  curl -s {url} -H 'content-type: application/json' "
+        '-d \'{"query": "{ allUsers(where: {firstName: {startswith: \\"A\\"}}, '
+        "orderBy: [{createdAt: DESC}], limit: 3) { id firstName createdAt } }\"}'",
         flush=True,
     )
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")

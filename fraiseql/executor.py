@@ -39,6 +39,7 @@ from graphql.pyutils import Path
 
 from fraiseql import graphql_compat, tracing
 from fraiseql._native import native as _native
+from fraiseql.arguments import DEFAULT_MAX_LIMIT, FieldArguments
 from fraiseql.current import Field, current_field
 from fraiseql.errors import DatabaseError, PoolOverloadedError, TransactionOutcomeUnknownError
 from fraiseql.masking import format_errors
@@ -203,11 +204,21 @@ class Executor:
         self,
         schema: GraphQLSchema | None = None,
         *,
+        registry: Registry | None = None,
         limits: Limits | None = None,
         cache_size: int = 1000,
         debug: bool = False,
+        max_limit: int | None = None,
     ) -> None:
-        self.schema = schema if schema is not None else build_schema()
+        if schema is None:
+            bound = DEFAULT_MAX_LIMIT if max_limit is None else max_limit
+            schema = build_schema(registry, max_limit=bound)
+        elif max_limit is not None or registry is not None:
+            raise ValueError(
+                "registry and max_limit build the schema: with a schema given, pass them to "
+                "build_schema(registry, max_limit=...)"
+            )
+        self.schema = schema
         # Unexpected errors: masked with a request id (False) or shown in full (True).
         self.debug = debug
         self.limits = limits or Limits()
@@ -485,9 +496,14 @@ class Executor:
         if args is None:  # raises the error graphql-core gives, if there is one
             args = get_argument_values(root.field_def, root.nodes[0], values)
         info = _make_info((*root.info_before, values, context, *root.info_after))
+        field = root.field
+        if root.generated is not None:  # its where/orderBy/... go to the Repository
+            args = dict(args)
+            picked = {name: args.pop(name) for name in root.generated.names if name in args}
+            field = field._replace(arguments=FieldArguments(root.generated, picked, root.total))
         # While set, Repository.find_one/find return this field's fragment, rewritten in C,
         # from the sql_source of the field's type unless they name a view.
-        token = current_field.set(root.field)
+        token = current_field.set(field)
         try:
             value = root.fn(info, **args)  # type: ignore[misc]
             if type(value) is CoroutineType or isawaitable(value):

@@ -34,7 +34,6 @@ from fraiseql.graphiql import check_assets, graphiql_page
 from fraiseql.masking import internal_error
 from fraiseql.observe import PLAN, RESPONSE, SPAN, STARTED, Observation
 from fraiseql.plan import Limits, LRUCache
-from fraiseql.schema import build_schema
 from fraiseql.sources import check_sources
 from fraiseql.types import Registry
 
@@ -562,6 +561,7 @@ def create_app(
     max_tokens: int | None = 10_000,
     introspection: bool = True,
     cache_size: int = 1000,
+    max_limit: int | None = None,
     pool_options: Mapping[str, Any] | None = None,
     debug: bool = False,
     metrics: bool = False,
@@ -580,7 +580,9 @@ def create_app(
     `fraiseql.SchemaError` naming what does not match. `graphiql_assets` is the base URL or
     path from which the GraphiQL page loads its four files (see fraiseql.graphiql.ASSETS)
     instead of unpkg.com. Each limit can be set to None to disable it; `max_json_depth`
-    bounds the nesting of the JSON a client sends (body, `variables`, `extensions`).
+    bounds the nesting of the JSON a client sends (body, `variables`, `extensions`);
+    `max_limit` (default 1000) the `limit`/`first`/`last` of generated list and connection
+    fields (a setting of the schema: with `schema=` given, pass it to `build_schema`).
     Unexpected errors are answered "Internal server error" with a request id that the
     "fraiseql" logger's traceback shows too; `debug=True` shows them in full (never in
     production: they may hold SQL and hosts). `metrics=True` serves Prometheus metrics at
@@ -600,7 +602,12 @@ def create_app(
         introspection=introspection,
     )
     executor = Executor(
-        schema or build_schema(registry), limits=limits, cache_size=cache_size, debug=debug
+        schema,
+        registry=registry,
+        limits=limits,
+        cache_size=cache_size,
+        debug=debug,
+        max_limit=max_limit,
     )
     return GraphQLApp(
         executor,

@@ -226,6 +226,8 @@ class RootField:
     core: bool = False  # answered by graphql-core (with the other such roots)
     object_type: Any = None  # the named type it returns: a Repository without a view reads it
     field: Any = None  # fraiseql.current.Field(selection, object_type), built with `selection`
+    generated: Any = None  # fraiseql.arguments.Generated of a list or connection field
+    total: bool = False  # a connection whose totalCount is selected
 
 
 @dataclass
@@ -470,6 +472,8 @@ def _compile_roots(
                     tree,
                     argument_plan(fdef, nodes[0]),
                     object_type=_named(fdef.type),
+                    generated=info.generated,
+                    total=any(src == "total_count" for _, src, _, _ in tree[1]),
                 )
             )
     core = [node for root in out if root.core for node in root.nodes]

@@ -25,22 +25,43 @@ from typing import Any
 
 from graphql import GraphQLObjectType
 
+from fraiseql import relay
+from fraiseql.arguments import (
+    CONNECTION,
+    LIST,
+    FieldArguments,
+    combined_where,
+    connection_window,
+    list_window,
+    order_items,
+)
 from fraiseql.current import current_field, current_selection
 from fraiseql.db import ContextDB
+from fraiseql.errors import DatabaseError
 from fraiseql.scalars import decode_document, for_column
 from fraiseql.schema import object_type_of, stored_fields
-from fraiseql.sources import DEFAULT_JSONB_COLUMN, read_model_document, relation_columns
+from fraiseql.sources import (
+    DEFAULT_JSONB_COLUMN,
+    DocField,
+    read_model_document,
+    relation_columns,
+)
 from fraiseql.types import TypeDef, get_registry
 from fraiseql.where import (
+    ArgumentError,
     FilterError,
+    Shape,
     SQLBuilder,
     ViewInfo,
     check_count,
     quote_ident,
     quote_relation,
+    render_order,
 )
 
-__all__ = ["Repository", "current_field", "current_selection", "FilterError"]
+__all__ = ["Repository", "current_field", "current_selection", "FilterError", "ArgumentError"]
+
+INVALID_REGEX = "2201B"  # a `matches` pattern PostgreSQL cannot compile: the client's error
 
 View = str | type | None
 """A view name, a `@fraiseql.type` class (its sql_source), or None: the type of the field
@@ -52,6 +73,26 @@ def _has_none(values: Iterable[Any]) -> bool:
         if v is None:
             return True
     return False
+
+
+def _doc_shape(found: DocField) -> Shape:
+    """How a read model's stored key filters: its column's scalar, or its embedded keys."""
+    if found.kind != "value":
+        fields = {k: _doc_shape(v) for k, v in found.fields.items()}
+        return Shape(fields=fields, many=found.kind == "many")
+    pg_type = found.pg_type or ""
+    if pg_type.startswith("_"):  # an array column: a list of values
+        return Shape(for_column(pg_type[1:]), many=True)
+    return Shape(for_column(pg_type))
+
+
+def _field_arguments(kind: str, view: str) -> FieldArguments | None:
+    """The generated arguments of the field being resolved, when they filter `view`."""
+    field = current_field.get()
+    args = None if field is None else field.arguments
+    if args is None or args.generated.kind != kind or args.generated.typedef.sql_source != view:
+        return None
+    return args  # type: ignore[no-any-return]
 
 
 def _typedef(gtype: GraphQLObjectType | None) -> TypeDef | None:
@@ -116,6 +157,9 @@ class Repository:
             column = self._jsonb_column
             return view, column if type(column) is str else self._json_column_for(view), None
         origin: Any = _current_type() if view is None else view
+        paged = (getattr(origin, "extensions", None) or {}).get("fraiseql")
+        if isinstance(paged, relay.ConnectionOf):  # a connection field: its node type's
+            origin = paged.node
         if view is None and origin is None:
             raise FilterError(
                 "a Repository call without a view name reads the sql_source of the type of "
@@ -144,7 +188,7 @@ class Repository:
                 info.json_column = column
                 document = await read_model_document(self.db, view)
                 for key, found in (document or {}).items():
-                    info.fields[key] = for_column(found.pg_type)
+                    info.fields[key] = _doc_shape(found)
             self.db.view_cache[(view, column)] = info
         origin = origin if origin is not None else _current_type()
         name = getattr(origin, "name", None) or getattr(origin, "__name__", None)
@@ -171,11 +215,12 @@ class Repository:
         limit: Any,
         offset: Any,
         eq: Mapping[str, Any],
+        key: str | None = None,
     ) -> tuple[str, list[Any]]:
         info = await self._view(*source)
         b = SQLBuilder(info)
         cond = b.where(where, eq)
-        order = b.order_by(order_by)
+        order = b.order_by(order_by, key)
         tail = b.limit(limit, offset)
         doc = f"t.{quote_ident(info.json_column)}" if info.json_column else "row_to_json(t)"
         sql = f"SELECT {doc} FROM {info.relation} AS t"
@@ -188,6 +233,7 @@ class Repository:
         if (
             not where
             and not order_by
+            and key is None
             and not _has_none(eq.values())
             and all(k in info.columns for k in eq)
         ):
@@ -220,6 +266,21 @@ class Repository:
         # graphql-core's path: the documents with their numbers' stored digits
         raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
         return decode_document(raw)
+
+    async def _filtered(self, sql: str, params: list[Any], many: bool) -> Any:
+        """Documents of a query built from a client's filters: JSON bytes on the fast path,
+        decoded documents on graphql-core's; a regex PostgreSQL refuses is the client's."""
+        field = current_field.get()
+        try:
+            if field is not None and field.selection is not None:
+                return await self.db.fetch_json(
+                    sql, *params, selection=field.selection, many=many, context=self.context
+                )
+            return await self._exact_documents(sql, params, many)
+        except DatabaseError as exc:
+            if exc.sqlstate == INVALID_REGEX:
+                raise ArgumentError(f"where: {exc.message}") from None
+            raise
 
     async def find_one(self, view: View = None, /, **eq: Any) -> Any:
         """The one document matching field = value for each keyword, or None.
@@ -260,6 +321,15 @@ class Repository:
         column, origin = self._jsonb_column, None  # a view name and one column: inline
         if type(view) is not str or type(column) is not str:
             view, column, origin = self._source(view)
+        args = _field_arguments(LIST, view) if current_field.get() is not None else None
+        if args is not None:  # the client's where/orderBy/limit/offset of a list field
+            order_by = [*order_items(args.values.get("order_by")), *(order_by or ())]
+            limit, offset = list_window(args, limit, offset)
+            where = combined_where(args.values.get("where"), where)
+            source = (view, column, origin)
+            key = args.generated.typedef.key
+            sql, params = await self._select(source, where, order_by, limit, offset, eq, key)
+            return await self._filtered(sql, params, True)
         cached = None if where or order_by else self._cached_select(view, column, limit, offset, eq)
         sql, params = (
             cached
@@ -299,3 +369,101 @@ class Repository:
     ) -> bool:
         """Whether any row matches."""
         return await self._aggregate(view, where, eq, exists=True)
+
+    async def paginate(
+        self,
+        view: View = None,
+        /,
+        where: Mapping[str, Any] | None = None,
+        order_by: Any = None,
+        **eq: Any,
+    ) -> Any:
+        """A Relay connection page of the field being resolved (its first/after/last/before,
+        where and orderBy arguments, AND `where`/`eq` given here), one JSON document built
+        by PostgreSQL: edges (cursor, node), page_info and, when selected, total_count."""
+        view, column, origin = self._source(view)
+        args = _field_arguments(CONNECTION, view)
+        if args is None:
+            raise FilterError(
+                "paginate() serves a field returning fraiseql.Connection[T] over T's "
+                f"sql_source ({view!r} is not the sql_source of the field being resolved)"
+            )
+        info = await self._view(view, column, origin)
+        sql, params = _page_sql(info, args, where, order_by, eq)
+        return await self._filtered(sql, params, False)
+
+
+def _page_sql(
+    info: ViewInfo, args: FieldArguments, where: Any, order_by: Any, eq: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
+    """One connection page as one JSON document, in one statement (see fraiseql.relay)."""
+    window = connection_window(args)
+    b = SQLBuilder(info)
+    where = combined_where(args.values.get("where"), where)
+    order = [*order_items(args.values.get("order_by")), *(order_by or ())]
+    keys = b.sort_keys(order, args.generated.typedef.key)
+    tag = relay.fingerprint(info.name, keys)
+    cond = b.where(where, eq) or "TRUE"
+    # rows strictly after `after` and before `before`, in the order of `keys`
+    bounds = []
+    if window.after is not None:
+        bounds.append(b.after(keys, relay.decode_cursor(window.after, "after", tag, keys)))
+    if window.before is not None:
+        back = [k.reversed() for k in keys]
+        bounds.append(b.after(back, relay.decode_cursor(window.before, "before", tag, keys)))
+    walk = [k.reversed() for k in keys] if window.backward else keys
+    inside = " AND ".join([cond, *bounds])
+    doc = f"t.{quote_ident(info.json_column)}" if info.json_column else "row_to_json(t)"
+    position = f"json_build_array({b.param(tag)}::text, {', '.join(k.sql for k in keys)})"
+    count = b.param(window.count)
+    page = (
+        f"SELECT {doc} AS node, {relay.cursor_sql(position)} AS c, "
+        f"row_number() OVER (ORDER BY {render_order(walk)}) AS rn "
+        f"FROM {info.relation} AS t WHERE {inside} ORDER BY {render_order(walk)} "
+        f"LIMIT {count}::int8 + 1"
+    )
+    ahead, behind = ("DESC", "ASC") if window.backward else ("ASC", "DESC")
+    more = f"count(*) > {count}::int8"
+    # the other side: rows of the filtered set outside the page's bound on that side
+    if window.backward:
+        other = _beyond_bound(b, info, cond, keys, window.before, tag, forward=True)
+        has_next, has_previous = other, more
+    else:
+        other = _beyond_bound(b, info, cond, keys, window.after, tag, forward=False)
+        has_next, has_previous = more, other
+    shown = f"FILTER (WHERE rn <= {count}::int8)"
+    fields = [
+        f"'edges', coalesce(json_agg(json_build_object('cursor', c, 'node', node) "
+        f"ORDER BY rn {ahead}) {shown}, '[]'::json)",
+        "'page_info', json_build_object("
+        f"'has_next_page', {has_next}, 'has_previous_page', {has_previous}, "
+        f"'start_cursor', (array_agg(c ORDER BY rn {ahead}) {shown})[1], "
+        f"'end_cursor', (array_agg(c ORDER BY rn {behind}) {shown})[1])",
+    ]
+    if args.total:
+        fields.append(f"'total_count', (SELECT count(*) FROM {info.relation} AS t WHERE {cond})")
+    return f"SELECT json_build_object({', '.join(fields)}) FROM ({page}) AS p", b.params
+
+
+def _beyond_bound(
+    b: SQLBuilder,
+    info: ViewInfo,
+    cond: str,
+    keys: list[Any],
+    cursor: str | None,
+    tag: str,
+    *,
+    forward: bool,
+) -> str:
+    """Whether rows exist on the far side of a cursor (at it included): the page's
+    neighbour in that direction; false when no cursor bounds that side."""
+    if cursor is None:
+        return "false"
+    walk = keys if forward else [k.reversed() for k in keys]
+    values = relay.decode_cursor(cursor, "before" if forward else "after", tag, keys)
+    # at or beyond the cursor = not strictly before it, in the walking direction
+    back = [k.reversed() for k in walk]
+    return (
+        f"EXISTS (SELECT 1 FROM {info.relation} AS t WHERE {cond} "
+        f"AND NOT coalesce({b.after(back, values)}, false))"
+    )

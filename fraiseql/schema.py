@@ -37,16 +37,29 @@ from graphql import (
     GraphQLFloat,
     GraphQLInputField,
     GraphQLInputObjectType,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     Undefined,
     validate_schema,
 )
 
+from fraiseql.arguments import (
+    CONNECTION,
+    DEFAULT_MAX_LIMIT,
+    GENERATED_NAMES,
+    LIST,
+    FieldArguments,
+    Generated,
+)
+from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.current import Field, current_field
+from fraiseql.filters import FilterTypes
+from fraiseql.relay import ConnectionTypes
 from fraiseql.scalars import (
     BY_HINT,
     JSONScalar,
@@ -56,7 +69,8 @@ from fraiseql.scalars import (
     enum_scalar,
     stored_float,
 )
-from fraiseql.types import OperationDef, Registry, TypeDef, get_registry, to_camel
+from fraiseql.types import Connection, OperationDef, Registry, TypeDef, get_registry, to_camel
+from fraiseql.where import Shape
 
 # ---------------------------------------------------------------- field metadata
 
@@ -69,6 +83,8 @@ class FieldInfo:
     fn: Callable[..., Any] | None = None  # the user's function: root fields and @field
     # A root field returning a @fraiseql.type: its value can be a rewritten fragment.
     stored_root: bool = False
+    # A list or connection root field: the arguments generated for it (fraiseql.arguments).
+    generated: Generated | None = None
 
 
 class _Enum(GraphQLEnumType):
@@ -138,16 +154,29 @@ def _as_instance(cls: builtins.type, source: Any) -> Any:
     return source
 
 
-def _resolver(fn: Callable[..., Any], bind: Callable[[Any], tuple[Any, ...]]) -> Callable[..., Any]:
+def _resolver(
+    fn: Callable[..., Any],
+    bind: Callable[[Any], tuple[Any, ...]],
+    generated: Generated | None = None,
+) -> Callable[..., Any]:
     """graphql-core's resolver of a user function called as `fn(*bind(source), info, **args)`.
 
     While it runs, `current_field` names the field's type, so a Repository called without a
-    view reads that type's sql_source (as on the fast path).
+    view reads that type's sql_source (as on the fast path), and carries the values of the
+    field's generated arguments, which the function does not take.
     """
+
+    def field_of(info: Any, args: dict[str, Any]) -> Field:
+        if generated is None:
+            return Field(None, _named(info.return_type))
+        values = {name: args.pop(name) for name in generated.names if name in args}
+        total = generated.kind == CONNECTION and _selects_total(info)
+        return Field(None, _named(info.return_type), FieldArguments(generated, values, total))
+
     if inspect.iscoroutinefunction(fn):
 
         async def resolve_async(source: Any, info: Any, **args: Any) -> Any:
-            token = current_field.set(Field(None, _named(info.return_type)))
+            token = current_field.set(field_of(info, args))
             try:
                 return plain_value(await fn(*bind(source), info, **args))
             finally:
@@ -156,7 +185,7 @@ def _resolver(fn: Callable[..., Any], bind: Callable[[Any], tuple[Any, ...]]) ->
         return resolve_async
 
     def resolve(source: Any, info: Any, **args: Any) -> Any:
-        token = current_field.set(Field(None, _named(info.return_type)))
+        token = current_field.set(field_of(info, args))
         try:
             return plain_value(fn(*bind(source), info, **args))
         finally:
@@ -165,24 +194,40 @@ def _resolver(fn: Callable[..., Any], bind: Callable[[Any], tuple[Any, ...]]) ->
     return resolve
 
 
+def _selects_total(info: Any) -> bool:
+    """Whether a connection field's selection asks for totalCount (then it is counted)."""
+    variables = getattr(info.variable_values, "coerced", info.variable_values)
+    sets = [node.selection_set for node in info.field_nodes if node.selection_set]
+    try:
+        fields = collect_fields(
+            info.schema, info.fragments, variables, _named(info.return_type), sets
+        )
+    except Uncollectable:
+        return True
+    return any(nodes[0].name.value == "totalCount" for nodes in fields.values())
+
+
 def _computed_resolver(cls: builtins.type, fn: Callable[..., Any]) -> Callable[..., Any]:
     return _resolver(fn, lambda source: (_as_instance(cls, source),))
 
 
-def _root_resolver(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return _resolver(fn, lambda _root: ())
+def _root_resolver(fn: Callable[..., Any], generated: Generated | None) -> Callable[..., Any]:
+    return _resolver(fn, lambda _root: (), generated)
 
 
 # ---------------------------------------------------------------- the builder
 
 
 class _Builder:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, max_limit: int = DEFAULT_MAX_LIMIT) -> None:
         self.registry = registry
+        self.max_limit = max_limit
         self.names = registry.lookup_names()
         self.objects: dict[builtins.type, GraphQLObjectType] = {}
         self.inputs: dict[builtins.type, GraphQLInputObjectType] = {}
         self.enums: dict[builtins.type, _Enum] = {}
+        self.filters = FilterTypes(scalar_of, _stored_info)
+        self.relay = ConnectionTypes(_page_field)
 
     # Hints are resolved lazily (inside the field thunks) so forward references work.
     def hints(self, obj: Any, where: str) -> dict[str, Any]:
@@ -206,11 +251,13 @@ class _Builder:
                     f"fraiseql: {where}: unions other than `T | None` are not supported"
                 )
             nullable, hint, origin = True, args[0], typing.get_origin(args[0])
-        if origin in (list, typing.List) or hint in (list, typing.List):  # noqa: UP006
+        if origin is Connection:
+            inner: Any = self.connection_type(self.source_typedef(hint, where), where)
+        elif origin in (list, typing.List) or hint in (list, typing.List):  # noqa: UP006
             args = typing.get_args(hint)
             if not args:
                 raise TypeError(f"fraiseql: {where}: write list[T], not a bare list")
-            inner: Any = GraphQLList(self.gql_type(args[0], where, is_input=is_input))
+            inner = GraphQLList(self.gql_type(args[0], where, is_input=is_input))
         elif origin is dict:
             inner = JSONScalar
         else:
@@ -233,6 +280,57 @@ class _Builder:
             f"fraiseql.ID, fraiseql.JSON, enums, list[T], T | None and "
             f"{'@fraiseql.input' if is_input else '@fraiseql.type'} classes)"
         )
+
+    def source_typedef(self, hint: Any, where: str) -> TypeDef:
+        """The @fraiseql.type with a sql_source that `Connection[T]` pages through."""
+        args = typing.get_args(hint)
+        typedef = self.registry.types.get(args[0]) if args else None
+        if typedef is None or typedef.is_input or typedef.sql_source is None:
+            raise TypeError(
+                f"fraiseql: {where}: Connection[T] needs T to be a @fraiseql.type with a "
+                f"sql_source, got {args[0] if args else 'no T'!r}"
+            )
+        return typedef
+
+    def connection_type(self, typedef: TypeDef, where: str) -> GraphQLObjectType:
+        return self.relay.connection(self.object_type(typedef), typedef)
+
+    def generated(self, hint: Any, fn: Callable[..., Any]) -> Generated | None:
+        """The arguments a root field of this return hint generates, if any."""
+        if typing.get_origin(hint) in (typing.Union, py_types.UnionType):
+            hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        origin = typing.get_origin(hint)
+        if origin is Connection:
+            kind = CONNECTION
+        elif origin is list:
+            kind = LIST
+        else:
+            return None
+        item = typing.get_args(hint)[0]
+        if typing.get_origin(item) in (typing.Union, py_types.UnionType):
+            item = next(a for a in typing.get_args(item) if a is not type(None))
+        typedef = self.registry.types.get(item) if isinstance(item, builtins.type) else None
+        if typedef is None or typedef.is_input or typedef.sql_source is None:
+            return None
+        declared = set(list(inspect.signature(fn).parameters)[1:])
+        names = tuple(n for n in GENERATED_NAMES[kind] if n not in declared)
+        return Generated(kind, names, typedef, self.max_limit) if names else None
+
+    def generated_arguments(self, generated: Generated) -> dict[str, GraphQLArgument]:
+        node = self.object_type(generated.typedef)
+        kinds: dict[str, Any] = {
+            "where": self.filters.where_input(node),
+            "order_by": GraphQLList(GraphQLNonNull(self.filters.order_input(node))),
+            "limit": GraphQLInt,
+            "offset": GraphQLInt,
+            "first": GraphQLInt,
+            "last": GraphQLInt,
+            "after": GraphQLString,
+            "before": GraphQLString,
+        }
+        return {
+            to_camel(name): GraphQLArgument(kinds[name], out_name=name) for name in generated.names
+        }
 
     def enum_type(self, cls: builtins.type[py_enum.Enum]) -> _Enum:
         if cls not in self.enums:
@@ -337,12 +435,17 @@ class _Builder:
                 stored = isinstance(named, GraphQLObjectType) and "fraiseql" in (
                     named.extensions or {}
                 )
+                generated = self.generated(hints["return"], op.fn) if name == "Query" else None
+                args = self.arguments(op.fn, hints, where, skip=1)
+                if generated is not None:
+                    args.update(self.generated_arguments(generated))
+                info = FieldInfo(src_key=None, fn=op.fn, stored_root=stored, generated=generated)
                 out[op.name] = GraphQLField(
                     gql,
-                    args=self.arguments(op.fn, hints, where, skip=1),
-                    resolve=_root_resolver(op.fn),
+                    args=args,
+                    resolve=_root_resolver(op.fn, generated),
                     description=op.description,
-                    extensions={"fraiseql": FieldInfo(src_key=None, fn=op.fn, stored_root=stored)},
+                    extensions={"fraiseql": info},
                 )
             return out
 
@@ -365,10 +468,18 @@ def _build_input(cls: builtins.type, values: dict[str, Any]) -> Any:
     return obj
 
 
-def build_schema(registry: Registry | None = None) -> GraphQLSchema:
-    """The graphql-core schema of everything declared; executable by graphql-core alone."""
+def build_schema(
+    registry: Registry | None = None, *, max_limit: int = DEFAULT_MAX_LIMIT
+) -> GraphQLSchema:
+    """The graphql-core schema of everything declared; executable by graphql-core alone.
+
+    `max_limit` bounds the `limit`, `first` and `last` arguments generated for list and
+    connection fields (a larger value is a GraphQL error naming the bound).
+    """
+    if isinstance(max_limit, bool) or not isinstance(max_limit, int) or max_limit < 1:
+        raise ValueError(f"max_limit must be a positive int, got {max_limit!r}")
     registry = registry or get_registry()
-    builder = _Builder(registry)
+    builder = _Builder(registry, max_limit)
     query = builder.root_type("Query", registry.queries)
     if query is None:
         raise TypeError("fraiseql: no @fraiseql.query is declared; a schema needs at least one")
@@ -383,16 +494,39 @@ def build_schema(registry: Registry | None = None) -> GraphQLSchema:
     return schema
 
 
-def stored_fields(object_type: GraphQLObjectType) -> dict[str, Scalar | None]:
-    """The document keys a type's stored fields read -> the scalar of each (None for objects
-    and lists): what a filter on the type's sql_source may name, and how it compares."""
-    out: dict[str, Scalar | None] = {}
+def _stored_info(fdef: GraphQLField) -> FieldInfo | None:
+    """The FieldInfo of a field read from the stored document; None for computed fields."""
+    info = (fdef.extensions or {}).get("fraiseql")
+    return info if isinstance(info, FieldInfo) and info.src_key is not None else None
+
+
+def _page_field(gql: Any, key: str) -> GraphQLField:
+    # a field of a connection page document (fraiseql.relay)
+    return GraphQLField(gql, resolve=_stored_resolver(key), extensions={"fraiseql": FieldInfo(key)})
+
+
+def stored_fields(
+    object_type: GraphQLObjectType, _seen: dict[str, dict[str, Shape]] | None = None
+) -> dict[str, Shape]:
+    """The document keys a type's stored fields read -> the shape of each (its scalar, or
+    the keys of an embedded object): what a filter on the type's sql_source may name, and
+    how it compares. Types that embed each other share their dicts (no endless descent)."""
+    seen = {} if _seen is None else _seen
+    if object_type.name in seen:
+        return seen[object_type.name]
+    out: dict[str, Shape] = {}
+    seen[object_type.name] = out
     for fdef in object_type.fields.values():
-        info = (fdef.extensions or {}).get("fraiseql")
-        if not isinstance(info, FieldInfo) or info.src_key is None:
+        info = _stored_info(fdef)
+        if info is None:
             continue
         gql = fdef.type.of_type if isinstance(fdef.type, GraphQLNonNull) else fdef.type
-        out[info.src_key] = None if isinstance(gql, GraphQLList) else scalar_of(gql)
+        many = isinstance(gql, GraphQLList)
+        named = _named(gql)
+        if isinstance(named, GraphQLObjectType):
+            out[info.src_key] = Shape(fields=stored_fields(named, seen), many=many)  # type: ignore[index]
+        else:
+            out[info.src_key] = Shape(scalar_of(named), many=many)  # type: ignore[index]
     return out
 
 

@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, NewType, TypeVar, overload
+from typing import Any, Generic, NewType, TypeVar, overload
 
 from fraiseql._native import native
 
@@ -25,6 +25,13 @@ JSON = NewType("JSON", object)
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Connection(Generic[T]):
+    """`-> fraiseql.Connection[User]`: a Relay connection of User documents (User having a
+    sql_source), with the arguments first/after/last/before/where/orderBy, served by
+    `Repository.paginate()` (fraiseql.relay)."""
+
 
 _FIELD_MARK = "__fraiseql_field__"
 
@@ -44,6 +51,7 @@ class TypeDef:
     is_input: bool = False
     sql_source: str | None = None
     jsonb_column: str | None = None  # None: "data" when the view has it, else the whole row
+    key: str = "id"  # the unique key: ties in orderBy, cursors, expose's `one` field
     resolvers: dict[str, Callable[..., Any]] = dataclass_field(default_factory=dict)
     description: str | None = None
 
@@ -120,7 +128,12 @@ def reset_registry() -> None:
 
 
 def _declare_type(
-    cls: type, *, is_input: bool, sql_source: str | None, jsonb_column: str | None
+    cls: type,
+    *,
+    is_input: bool,
+    sql_source: str | None,
+    jsonb_column: str | None,
+    key: str = "id",
 ) -> type:
     resolvers = {
         attr: value
@@ -136,6 +149,7 @@ def _declare_type(
             is_input=is_input,
             sql_source=sql_source,
             jsonb_column=jsonb_column,
+            key=key,
             resolvers=resolvers,
             description=inspect.getdoc(cls) if cls.__doc__ else None,
         )
@@ -147,12 +161,17 @@ def _declare_type(
 def type(cls: type[T], /) -> type[T]: ...
 @overload
 def type(
-    *, sql_source: str | None = None, jsonb_column: str | None = None
+    *, sql_source: str | None = None, jsonb_column: str | None = None, key: str = "id"
 ) -> Callable[[type[T]], type[T]]: ...
 
 
 def type(  # noqa: A001 - the public name is fraiseql.type
-    cls: type | None = None, /, *, sql_source: str | None = None, jsonb_column: str | None = None
+    cls: type | None = None,
+    /,
+    *,
+    sql_source: str | None = None,
+    jsonb_column: str | None = None,
+    key: str = "id",
 ) -> Any:
     """Declare a GraphQL object type whose fields are the class's annotations.
 
@@ -160,12 +179,14 @@ def type(  # noqa: A001 - the public name is fraiseql.type
     documents: a Repository call without a view name reads it, and the app's start-up
     checks it exists (`fraiseql.SchemaError` otherwise). `jsonb_column` names the column
     holding each document; left out, it is "data" when the view has that column, and the
-    whole row (its columns being the fields) when it has not.
+    whole row (its columns being the fields) when it has not. `key` is the unique key
+    (a column of the view, or a document key): lists are ordered by it when no orderBy is
+    given and after their orderBy (so that pages are stable), and cursors end with it.
     """
     if cls is not None:
         return _declare_type(cls, is_input=False, sql_source=None, jsonb_column=jsonb_column)
     return lambda c: _declare_type(
-        c, is_input=False, sql_source=sql_source, jsonb_column=jsonb_column
+        c, is_input=False, sql_source=sql_source, jsonb_column=jsonb_column, key=key
     )
 
 

@@ -1,14 +1,19 @@
-"""Filters and orderings -> parameterized SQL for one view.
+"""Filters, orderings and keyset positions -> parameterized SQL for one view.
 
 Every identifier is checked against a strict pattern and quoted; a field name is a column
 of the view, a key of its document declared by the view's GraphQL type or read model
 ("email" for data->'email'), or a JSONB path from a json/jsonb column ("data.author.name");
 every value is a bind parameter. Nothing the caller passes is pasted into SQL unchecked.
 A declared field compares as its scalar says (scalars.py: numbers numerically, dates
-chronologically); a bare path by the Python type of the value.
+chronologically); a bare path by the Python type of the value. A declared embedded object
+filters through its own keys ({"author": {"country": "PL"}}), a declared list of objects by
+"some element matches".
 
     where = {"or": [{"id": {"in": [1, 2]}}, {"data.first_name": {"ilike": "a%"}}],
              "not": {"email": {"isnull": True}}}
+
+Null: `neq` and `nin` match rows whose value is null or missing (they are the complement of
+`eq` and `in`), and `not` is the complement of what its filter matches, null rows included.
 """
 
 from __future__ import annotations
@@ -17,33 +22,77 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
-from fraiseql.scalars import Scalar, for_value, leaf_text
+from graphql import GraphQLError
 
-__all__ = ["FilterError", "ViewInfo", "SQLBuilder", "quote_ident", "quote_relation", "OPERATORS"]
+from fraiseql.scalars import Scalar, for_value, leaf_text
+from fraiseql.values import decimal_text
+
+__all__ = [
+    "ArgumentError",
+    "FilterError",
+    "Shape",
+    "ViewInfo",
+    "SQLBuilder",
+    "SortKey",
+    "quote_ident",
+    "quote_relation",
+    "OPERATORS",
+    "DIRECTIONS",
+    "MAX_DEPTH",
+    "MAX_IN_VALUES",
+]
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_COMPARE = {"eq": "=", "neq": "IS DISTINCT FROM", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+# literal text operators -> (LIKE or ILIKE, pattern around the escaped value)
+_LITERAL = {
+    "contains": ("LIKE", "%{}%"),
+    "icontains": ("ILIKE", "%{}%"),
+    "startswith": ("LIKE", "{}%"),
+    "istartswith": ("ILIKE", "{}%"),
+    "endswith": ("LIKE", "%{}"),
+    "iendswith": ("ILIKE", "%{}"),
+}
+_PATTERN = {"like": "LIKE", "ilike": "ILIKE", "matches": "~", "imatches": "~*"}
 OPERATORS = (
-    "eq",
-    "neq",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
+    *_COMPARE,
     "in",
     "nin",
-    "like",
-    "ilike",
-    "contains",
     "isnull",
+    *_LITERAL,
+    *_PATTERN,
+    "overlaps",
+    "haskey",
 )
-_COMPARE = {"eq": "=", "neq": "IS DISTINCT FROM", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+# order direction -> (SQL, nulls first): PostgreSQL's defaults when the nulls are not named
+DIRECTIONS = {
+    "asc": ("ASC", False),
+    "desc": ("DESC", True),
+    "asc_nulls_first": ("ASC NULLS FIRST", True),
+    "asc_nulls_last": ("ASC", False),
+    "desc_nulls_first": ("DESC", True),
+    "desc_nulls_last": ("DESC NULLS LAST", False),
+}
 MAX_DEPTH = 32
+_KEY_SCALARS = ("ID", "UUID")  # unordered, but keys: they break ties and make cursors
+MAX_IN_VALUES = 100  # `in`/`nin` values: one array parameter, bounded like every other input
+BAD_INPUT_CODE = "BAD_USER_INPUT"
 
 
 class FilterError(ValueError):
     """A filter, ordering, view or field name that cannot be turned into safe SQL."""
+
+
+class ArgumentError(FilterError, GraphQLError):
+    """A client's argument that cannot be served (a bound exceeded, a bad cursor): a GraphQL
+    error with `extensions.code` BAD_USER_INPUT, which clients see as it is worded."""
+
+    def __init__(self, message: str) -> None:
+        GraphQLError.__init__(self, message, extensions={"code": BAD_INPUT_CODE})
 
 
 def quote_ident(name: Any, what: str = "identifier") -> str:
@@ -65,6 +114,19 @@ def quote_relation(name: Any) -> str:
     return ".".join(quote_ident(p, "view name") for p in parts)
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What a document key holds, as filters see it: a value of `scalar` (None: a JSON value
+    of unknown type), or an embedded object whose keys are `fields`; `many`: a list of them."""
+
+    scalar: Scalar | None = None
+    fields: Mapping[str, Shape] | None = None
+    many: bool = False
+
+
+VALUE = Shape()  # a key whose type nothing declares
+
+
 @dataclass
 class ViewInfo:
     """A view's columns as read once from the catalog: name -> type name (pg_type.typname)."""
@@ -73,9 +135,8 @@ class ViewInfo:
     name: str
     columns: dict[str, str]
     json_column: str | None = None  # the JSONB document column, or None: row_to_json
-    # Keys of the document declared by the view's GraphQL type or read model -> their scalar
-    # (None: an embedded object or list, or a computed value of unknown type).
-    fields: dict[str, Scalar | None] = field(default_factory=dict)
+    # Keys of the document declared by the view's GraphQL type or read model -> their shape.
+    fields: dict[str, Shape] = field(default_factory=dict)
     declared_by: set[str] = field(default_factory=set)  # GraphQL types whose fields are in
     # Equality lookups (no where, no order_by): (keys, has limit, has offset) -> SQL, built once.
     lookup_sql: dict[tuple[tuple[str, ...], bool, bool], str] = field(
@@ -88,6 +149,8 @@ class ViewInfo:
 
 
 def _json_text(value: Any, where: str) -> str:
+    if isinstance(value, Decimal) and value.is_finite():
+        return decimal_text(value)  # a JSON number: jsonb compares it numerically
     try:
         return json.dumps(value, default=_json_default)
     except (TypeError, ValueError) as exc:
@@ -95,10 +158,17 @@ def _json_text(value: Any, where: str) -> str:
 
 
 def _json_default(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
     text = leaf_text(value)
     if text is None:
         raise TypeError(f"{type(value).__name__} is not JSON-serializable")
     return text
+
+
+def _plain(value: Any) -> Any:
+    """An enum member as its stored value; other values as they are."""
+    return value.value if isinstance(value, Enum) else value
 
 
 def check_count(word: str, value: Any) -> int:
@@ -108,72 +178,110 @@ def check_count(word: str, value: Any) -> int:
     return value
 
 
-class _Field:
-    """A column (t."col"), a declared document key or a path into a JSON column
-    (t."data"->'a'->'b'), with the scalar it compares as when that is declared."""
+def _like_literal(text: str) -> str:
+    # LIKE's escape character is the backslash: the value's own %, _ and \ match themselves.
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
-    def __init__(self, view: ViewInfo, name: Any) -> None:
-        if not isinstance(name, str):
-            raise FilterError(f"field names must be strings, got {name!r}")
-        parts = name.split(".")
-        column = parts[0]
-        quote_ident(column, "field name")
-        self.scalar: Scalar | None = None
-        if column not in view.columns:
-            if column not in view.fields or view.json_column is None:
-                declared = sorted(view.fields) if view.json_column else []
-                raise FilterError(
-                    f"field {column!r} does not exist in view {view.name!r}: neither a column "
-                    f"(columns: {', '.join(sorted(view.columns))}) nor a declared field of its "
-                    f"document (fields: {', '.join(declared) or 'none declared'})"
-                )
-            if len(parts) == 1:
-                self.scalar = view.fields[column]
-            parts = [view.json_column, *parts]
-            column = view.json_column
+
+class _Field:
+    """A value to filter or sort by: a column (t."col"), or a JSON value under a jsonb
+    expression (t."data"->'a'->'b', e1.v->'x'), with the shape declared for it if any."""
+
+    __slots__ = ("name", "sql", "json", "text", "column_type", "shape")
+
+    def __init__(
+        self,
+        name: str,
+        sql: str,
+        shape: Shape = VALUE,
+        column_type: str | None = None,
+        text: str | None = None,
+    ) -> None:
         self.name = name
-        self.column_type = view.columns[column]
-        self.path = parts[1:]
-        col = f"t.{quote_ident(column)}"
-        if not self.path:
-            self.sql = col
-            return
-        if not view.is_json(column):
-            raise FilterError(
-                f"field {name!r}: column {column!r} of view {view.name!r} is "
-                f"{self.column_type}, not json/jsonb, so it has no path"
-            )
-        for key in self.path:
-            quote_ident(key, f"JSON key in field {name!r}")  # validated: safe inside '...'
-        base = f"{col}::jsonb" if self.column_type == "json" else col
-        head = "".join(f"->'{k}'" for k in self.path[:-1])
-        self.json = f"{base}{head}->'{self.path[-1]}'"
-        self.text = f"{base}{head}->>'{self.path[-1]}'"
-        self.sql = self.json
+        self.sql = sql  # a column, or the jsonb value
+        self.json = None if column_type else sql
+        self.text = text  # the JSON value as text (->>), for paths
+        self.column_type = column_type
+        self.shape = shape
+
+    @property
+    def scalar(self) -> Scalar | None:
+        return self.shape.scalar
 
     @property
     def is_path(self) -> bool:
-        return bool(self.path)
+        return self.column_type is None
 
     def typed(self, scalar: Scalar) -> str:
         """The path's value as `scalar` compares it: its text, cast to the scalar's SQL type."""
         return self.text if scalar.sql_type == "text" else f"({self.text})::{scalar.sql_type}"
 
 
-def _sort_key(f: _Field) -> str:
-    # A declared key sorts as its scalar (dates chronologically, whatever their offsets);
-    # a bare path as jsonb orders values.
-    if f.scalar is None or not f.is_path:
-        return f.sql
-    if not f.scalar.ordered:
-        raise FilterError(f"field {f.name!r} is {f.scalar.name}, which has no order")
-    return f.typed(f.scalar)
+def _under(base: str, keys: Sequence[str], name: str, shape: Shape = VALUE) -> _Field:
+    """The JSON value at `keys` under the jsonb expression `base`."""
+    for key in keys:
+        quote_ident(key, f"JSON key in field {name!r}")  # validated: safe inside '...'
+    head = "".join(f"->'{k}'" for k in keys[:-1])
+    return _Field(name, f"{base}{head}->'{keys[-1]}'", shape, text=f"{base}{head}->>'{keys[-1]}'")
 
 
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise FilterError(f"{where}: expected a string, got {value!r}")
-    return value
+def _resolve(view: ViewInfo, name: Any) -> _Field:
+    """A top-level field name: a column, a column's JSON path, or a declared document key."""
+    if not isinstance(name, str):
+        raise FilterError(f"field names must be strings, got {name!r}")
+    parts = name.split(".")
+    column = parts[0]
+    quote_ident(column, "field name")
+    shape = VALUE
+    if column not in view.columns:
+        if column not in view.fields or view.json_column is None:
+            declared = sorted(view.fields) if view.json_column else []
+            raise FilterError(
+                f"field {column!r} does not exist in view {view.name!r}: neither a column "
+                f"(columns: {', '.join(sorted(view.columns))}) nor a declared field of its "
+                f"document (fields: {', '.join(declared) or 'none declared'})"
+            )
+        if len(parts) == 1:
+            shape = view.fields[column]
+        parts = [view.json_column, *parts]
+        column = view.json_column
+    column_type = view.columns[column]
+    col = f"t.{quote_ident(column)}"
+    if len(parts) == 1:
+        return _Field(name, col, shape, column_type=column_type)
+    if not view.is_json(column):
+        raise FilterError(
+            f"field {name!r}: column {column!r} of view {view.name!r} is "
+            f"{column_type}, not json/jsonb, so it has no path"
+        )
+    base = f"{col}::jsonb" if column_type == "json" else col
+    return _under(base, parts[1:], name, shape)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One ORDER BY item: its SQL value, direction, where its nulls go, and the SQL type its
+    cursor value is bound as (None: jsonb)."""
+
+    name: str
+    sql: str
+    direction: str  # "ASC" / "DESC ..." as written in ORDER BY
+    descending: bool
+    nulls_first: bool
+    sql_type: str | None
+
+    def reversed(self) -> SortKey:
+        # the same order read backwards: the direction and the nulls' side both flip
+        flipped = "DESC" if not self.descending else "ASC"
+        nulls = " NULLS FIRST" if not self.nulls_first else " NULLS LAST"
+        return SortKey(
+            self.name,
+            self.sql,
+            flipped + nulls,
+            not self.descending,
+            not self.nulls_first,
+            self.sql_type,
+        )
 
 
 class SQLBuilder:
@@ -182,6 +290,7 @@ class SQLBuilder:
     def __init__(self, view: ViewInfo) -> None:
         self.view = view
         self.params: list[Any] = []
+        self._aliases = 0
 
     def param(self, value: Any) -> str:
         self.params.append(value)
@@ -193,34 +302,64 @@ class SQLBuilder:
         """The condition (without the WHERE keyword), or '' when there is none."""
         parts = []
         if where:
-            parts.append(self._node(where, 0))
+            parts.append(self._node(where, 0, None))
         for name, value in (eq or {}).items():
-            parts.append(self._condition(_Field(self.view, name), "eq", value))
+            parts.append(self._condition(_resolve(self.view, name), "eq", value))
         return " AND ".join(parts)
 
-    def _node(self, node: Any, depth: int) -> str:
+    def _node(self, node: Any, depth: int, scope: tuple[str, Mapping[str, Shape]] | None) -> str:
+        """One filter object; `scope` (jsonb expression, its declared keys) inside an
+        embedded object, None at the view's top level."""
         if depth > MAX_DEPTH:
-            raise FilterError(f"filter nested deeper than {MAX_DEPTH} levels")
-        if not isinstance(node, Mapping) or not node:
-            raise FilterError(f"a filter must be a non-empty dict, got {node!r}")
+            raise ArgumentError(f"filter nested deeper than {MAX_DEPTH} levels")
+        if not isinstance(node, Mapping):
+            raise FilterError(f"a filter must be a dict, got {node!r}")
         parts = []
         for key, value in node.items():
             if key in ("and", "or"):
-                if not isinstance(value, Sequence) or isinstance(value, (str, bytes)) or not value:
-                    raise FilterError(f"'{key}' takes a non-empty list of filters, got {value!r}")
-                joined = f" {key.upper()} ".join(self._node(v, depth + 1) for v in value)
-                parts.append(f"({joined})")
-            elif key == "not":
-                parts.append(f"NOT ({self._node(value, depth + 1)})")
-            else:
-                f = _Field(self.view, key)
-                if isinstance(value, Mapping):
-                    if not value:
-                        raise FilterError(f"field {key!r}: empty operator dict")
-                    for op, operand in value.items():
-                        parts.append(self._condition(f, op, operand))
+                if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+                    raise FilterError(f"'{key}' takes a list of filters, got {value!r}")
+                items = [self._node(v, depth + 1, scope) for v in value]
+                if not items:  # all of nothing holds; any of nothing does not
+                    parts.append("TRUE" if key == "and" else "FALSE")
                 else:
-                    parts.append(self._condition(f, "eq", value))
+                    parts.append(f"({f' {key.upper()} '.join(items)})")
+            elif key == "not":
+                parts.append(f"NOT coalesce({self._node(value, depth + 1, scope)}, false)")
+            else:
+                parts.append(self._field_filter(self._field(key, scope), value, depth))
+        if not parts:
+            return "TRUE"
+        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+
+    def _field(self, key: Any, scope: tuple[str, Mapping[str, Shape]] | None) -> _Field:
+        if scope is None:
+            return _resolve(self.view, key)
+        base, fields = scope
+        if key not in fields:
+            raise FilterError(
+                f"field {key!r} is not a field of the embedded object "
+                f"(fields: {', '.join(sorted(fields)) or 'none'})"
+            )
+        return _under(base, [key], key, fields[key])
+
+    def _field_filter(self, f: _Field, value: Any, depth: int) -> str:
+        shape = f.shape
+        if shape.fields is not None and isinstance(value, Mapping):  # an embedded object
+            if not shape.many:
+                return self._node(value, depth + 1, (f.json, shape.fields))  # type: ignore[arg-type]
+            self._aliases += 1
+            alias = f"e{self._aliases}"
+            inner = self._node(value, depth + 1, (f"{alias}.v", shape.fields))
+            return (
+                f"EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({f.json}) "
+                f"= 'array' THEN {f.json} END) AS {alias}(v) WHERE {inner})"
+            )
+        if not isinstance(value, Mapping):
+            return self._condition(f, "eq", value)
+        parts = [self._condition(f, op, operand) for op, operand in value.items()]
+        if not parts:
+            return "TRUE"
         return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
     def _condition(self, f: _Field, op: Any, value: Any) -> str:
@@ -241,42 +380,90 @@ class SQLBuilder:
             return self._condition(f, "isnull", op == "eq")
         if value is None:
             raise FilterError(f"{where} needs a value, got None")
+        value = _plain(value)
+        if f.shape.many:
+            return self._list_condition(f, op, value, where)
         if op in ("in", "nin"):
-            if isinstance(value, (str, bytes, Mapping)) or not isinstance(
-                value, (Sequence, set, frozenset)
-            ):
-                raise FilterError(f"{where} takes a list of values, got {value!r}")
-            values = list(value)
-            scalar = f.scalar
-            if f.is_path and (scalar is None or scalar.json_equality):
-                p = self.param([_json_text(v, where) for v in values])
-                test = f"{f.json} = ANY({p}::jsonb[])"
-            elif f.is_path and scalar is not None:  # a declared key: compared as its scalar
-                if scalar.sql_type == "text":
-                    values = [_text(v, where) for v in values]
-                test = f"{f.typed(scalar)} = ANY({self.param(values)}::{scalar.sql_type}[])"
-            else:
-                test = f"{f.sql} = ANY({self.param(values)})"
-            return test if op == "in" else f"NOT coalesce({test}, false)"
-        if op in ("like", "ilike"):
-            if not isinstance(value, str):
-                raise FilterError(f"{where} takes a string pattern, got {value!r}")
-            target = f.text if f.is_path else f.sql
-            return f"{target} {op.upper()} {self.param(value)}"
-        if op == "contains":
-            if f.is_path or f.column_type == "jsonb":
-                return f"{f.sql} @> {self.param(_json_text(value, where))}::jsonb"
-            if f.column_type.startswith("_"):  # an array column
-                if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-                    raise FilterError(f"{where} on array column takes a list, got {value!r}")
-                return f"{f.sql} @> {self.param(list(value))}"
-            if not isinstance(value, str):
-                raise FilterError(f"{where} on a text column takes a string, got {value!r}")
-            return f"strpos({f.sql}, {self.param(value)}) > 0"
+            return self._membership(f, op, value, where)
+        if op in _LITERAL or op in _PATTERN:
+            return self._text_match(f, op, value, where)
+        if op in ("overlaps", "haskey"):
+            return self._json_operator(f, op, value, where)
         sql_op = _COMPARE[op]
         if not f.is_path:
             return f"{f.sql} {sql_op} {self.param(value)}"
         return self._path_compare(f, op, sql_op, value, where)
+
+    def _is_text(self, f: _Field, value: Any) -> bool:
+        """Whether `contains` on this field means a substring (else JSON/array containment)."""
+        if not f.is_path:
+            return f.column_type != "jsonb" and not (f.column_type or "").startswith("_")
+        scalar = f.scalar or for_value(value)
+        return scalar is not None and scalar.sql_type == "text" and isinstance(value, str)
+
+    def _membership(self, f: _Field, op: str, value: Any, where: str) -> str:
+        values = _values(value, where)
+        scalar = f.scalar
+        if f.is_path and (scalar is None or scalar.json_equality):
+            p = self.param([_json_text(v, where) for v in values])
+            test = f"{f.json} = ANY({p}::jsonb[])"
+        elif f.is_path and scalar is not None:  # a declared key: compared as its scalar
+            if scalar.sql_type == "text":
+                values = [_text(v, where) for v in values]
+            test = f"{f.typed(scalar)} = ANY({self.param(values)}::{scalar.sql_type}[])"
+        else:
+            test = f"{f.sql} = ANY({self.param(values)})"
+        return test if op == "in" else f"NOT coalesce({test}, false)"
+
+    def _text_match(self, f: _Field, op: str, value: Any, where: str) -> str:
+        if op == "contains" and not self._is_text(f, value):
+            return self._json_operator(f, op, value, where)
+        if not isinstance(value, str):
+            kind = "a string pattern" if op in _PATTERN else "a string"
+            raise FilterError(f"{where} takes {kind}, got {value!r}")
+        if f.is_path and f.scalar is not None and f.scalar.sql_type != "text":
+            raise FilterError(f"{where}: {f.scalar.name} fields have no text operators")
+        target = f.text if f.is_path else f.sql
+        if op in _PATTERN:
+            return f"{target} {_PATTERN[op]} {self.param(value)}"
+        sql_op, pattern = _LITERAL[op]
+        return f"{target} {sql_op} {self.param(pattern.format(_like_literal(value)))}"
+
+    def _json_operator(self, f: _Field, op: str, value: Any, where: str) -> str:
+        if not f.is_path and f.column_type is not None and f.column_type.startswith("_"):
+            if op not in ("contains", "overlaps"):
+                raise FilterError(f"{where} does not apply to an array column")
+            sql_op = "@>" if op == "contains" else "&&"
+            return f"{f.sql} {sql_op} {self.param(_values(value, where, 'on array column'))}"
+        if f.is_path and op == "overlaps":
+            return self._overlaps(f, value, where)
+        if f.is_path or f.column_type == "jsonb":
+            if op == "haskey":
+                return f"{f.sql} ? {self.param(_text(value, where))}"
+            if op == "contains":
+                return f"{f.sql} @> {self.param(_json_text(value, where))}::jsonb"
+        if op == "contains":
+            raise FilterError(f"{where} on a text column takes a string, got {value!r}")
+        raise FilterError(f"{where} applies to lists and JSON values only")
+
+    def _list_condition(self, f: _Field, op: str, value: Any, where: str) -> str:
+        # A declared list of values, compared element by element as JSON values.
+        if op in ("eq", "neq"):
+            return f"{f.json} {_COMPARE[op]} {self.param(_json_text(value, where))}::jsonb"
+        if op == "contains":
+            p = self.param(_json_text(_values(value, where), where))
+            return f"{f.json} @> {p}::jsonb"
+        if op == "overlaps":
+            return self._overlaps(f, value, where)
+        raise FilterError(f"{where}: a list field takes eq, neq, contains, overlaps or isnull")
+
+    def _overlaps(self, f: _Field, value: Any, where: str) -> str:
+        # some element of the JSON array equals one of the values (JSON equality)
+        p = self.param([_json_text(v, where) for v in _values(value, where)])
+        return (
+            f"EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({f.json}) "
+            f"= 'array' THEN {f.json} END) AS e(v) WHERE e.v = ANY({p}::jsonb[]))"
+        )
 
     def _path_compare(self, f: _Field, op: str, sql_op: str, value: Any, where: str) -> str:
         scalar = f.scalar or for_value(value)
@@ -292,13 +479,14 @@ class SQLBuilder:
 
     # -- ORDER BY --
 
-    def order_by(self, order_by: Any) -> str:
-        """'' or the ORDER BY list (without the keywords)."""
+    def sort_keys(self, order_by: Any, key: str | None = None) -> list[SortKey]:
+        """The ORDER BY items of `order_by` [(field, direction), ...], then `key` ascending
+        (the tie-breaker that makes the order total) unless it is ordered by already."""
         if not order_by:
-            return ""
-        if isinstance(order_by, (str, Mapping)) or not isinstance(order_by, Sequence):
+            order_by = []
+        elif isinstance(order_by, (str, Mapping)) or not isinstance(order_by, Sequence):
             raise FilterError(f"order_by takes a list of (field, 'asc'|'desc'), got {order_by!r}")
-        items = []
+        keys = []
         for item in order_by:
             if isinstance(item, str):
                 name, direction = item, "asc"
@@ -308,12 +496,48 @@ class SQLBuilder:
                 raise FilterError(
                     f"order_by item must be a field or (field, 'asc'|'desc'), got {item!r}"
                 )
-            if not isinstance(direction, str) or direction.lower() not in ("asc", "desc"):
+            spec = DIRECTIONS.get(direction.lower()) if isinstance(direction, str) else None
+            if spec is None:
                 raise FilterError(
                     f"order_by direction for {name!r} must be 'asc' or 'desc', got {direction!r}"
                 )
-            items.append(f"{_sort_key(_Field(self.view, name))} {direction.upper()}")
-        return ", ".join(items)
+            keys.append(_sort_key(_resolve(self.view, name), *spec))
+        if key is not None and all(k.name != key for k in keys):
+            keys.append(_sort_key(_resolve(self.view, key), *DIRECTIONS["asc"]))
+        return keys
+
+    def order_by(self, order_by: Any, key: str | None = None) -> str:
+        """'' or the ORDER BY list (without the keywords)."""
+        return render_order(self.sort_keys(order_by, key))
+
+    def after(self, keys: Sequence[SortKey], values: Sequence[Any]) -> str:
+        """Rows strictly after the position `values` (one per key) in the order of `keys`:
+        for each key, the keys before it equal and this one after (nulls where the order
+        puts them)."""
+        alternatives = []
+        for i, k in enumerate(keys):
+            terms = [self._same(keys[j], values[j]) for j in range(i)]
+            beyond = self._beyond(k, values[i])
+            if beyond is None:
+                continue
+            alternatives.append(" AND ".join([*terms, beyond]))
+        return "(" + " OR ".join(alternatives) + ")" if alternatives else "FALSE"
+
+    def _bound(self, k: SortKey, value: Any) -> str:
+        if k.sql_type is None:
+            return f"{self.param(_json_text(value, k.name))}::jsonb"
+        return f"{self.param(value)}::{k.sql_type}"
+
+    def _same(self, k: SortKey, value: Any) -> str:
+        if value is None:
+            return f"{k.sql} IS NULL"
+        return f"{k.sql} = {self._bound(k, value)}"
+
+    def _beyond(self, k: SortKey, value: Any) -> str | None:
+        if value is None:  # past the nulls: the values when nulls come first, else nothing
+            return f"{k.sql} IS NOT NULL" if k.nulls_first else None
+        test = f"{k.sql} {'<' if k.descending else '>'} {self._bound(k, value)}"
+        return test if k.nulls_first else f"({test} OR {k.sql} IS NULL)"
 
     def limit(self, limit: Any, offset: Any) -> str:
         out = ""
@@ -321,3 +545,47 @@ class SQLBuilder:
             if value is not None:
                 out += f" {word} {self.param(check_count(word.lower(), value))}"
         return out
+
+
+def render_order(keys: Sequence[SortKey]) -> str:
+    return ", ".join(f"{k.sql} {k.direction}" for k in keys)
+
+
+def _sort_key(f: _Field, direction: str, nulls_first: bool) -> SortKey:
+    # A declared key sorts as its scalar (dates chronologically, whatever their offsets);
+    # a bare path as jsonb orders values; a column as itself.
+    descending = direction.startswith("DESC")
+    if not f.is_path:
+        return SortKey(f.name, f.sql, direction, descending, nulls_first, _column_sql_type(f))
+    if f.scalar is None:
+        return SortKey(f.name, f.sql, direction, descending, nulls_first, None)
+    if not f.scalar.ordered and f.scalar.name not in _KEY_SCALARS:
+        raise FilterError(f"field {f.name!r} is {f.scalar.name}, which has no order")
+    if f.shape.many:
+        raise FilterError(f"field {f.name!r} is a list, which has no order")
+    return SortKey(f.name, f.typed(f.scalar), direction, descending, nulls_first, f.scalar.sql_type)
+
+
+def _column_sql_type(f: _Field) -> str | None:
+    # a cursor value of a column is bound as the column's own type
+    return None if f.column_type in ("json", "jsonb") else f.column_type
+
+
+def _values(value: Any, where: str, on: str = "") -> list[Any]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(
+        value, (Sequence, set, frozenset)
+    ):
+        raise FilterError(f"{where}{' ' + on if on else ''} takes a list of values, got {value!r}")
+    if len(value) > MAX_IN_VALUES:
+        raise ArgumentError(
+            f"{where} takes at most {MAX_IN_VALUES} values, got {len(value)}: "
+            "filter by a range or a key instead"
+        )
+    return [_plain(v) for v in value]
+
+
+def _text(value: Any, where: str) -> str:
+    value = _plain(value)
+    if not isinstance(value, str):
+        raise FilterError(f"{where}: expected a string, got {value!r}")
+    return value

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import graphql
 import pytest
+from support.databases import database_with, pool_on
+from support.graphql_reference import answered_alike
 
 import fraiseql
-from fraiseql.cqrs import DeclarationError, Many, ReadModel, Sql, install
-from fraiseql.executor import format_response
+from fraiseql.cqrs import DeclarationError, Many, ReadModel, Sql
 from fraiseql.repository import FilterError, Repository
 
 SCHEMA_SQL = """
@@ -79,23 +79,13 @@ def run(coro: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def dsn(pg_server: Any, pg_dsn: str) -> str:
-    dsn = pg_dsn if pg_server is None else pg_server.create_database("read_api")
-
-    async def setup() -> None:
-        conn = await fraiseql.connect(dsn)
-        await conn.execute(SCHEMA_SQL)
-        await install(conn, [AUTHOR, CARD])
-        await conn.close()
-
-    run(setup())
-    return dsn
+    return database_with(pg_server, pg_dsn, "read_api", SCHEMA_SQL, [AUTHOR, CARD])
 
 
 @pytest.fixture(scope="module")
 def pool(dsn: str, runner: asyncio.AbstractEventLoop) -> Iterator[Any]:
-    pool = runner.run_until_complete(fraiseql.create_pool(dsn, min_size=1, max_size=2))
-    yield pool
-    runner.run_until_complete(pool.close())
+    with pool_on(runner, dsn) as pool:
+        yield pool
 
 
 def declare_api() -> None:
@@ -186,14 +176,7 @@ def api(pool: Any) -> Iterator[tuple[Any, Any]]:
 def both(api: Any, runner: Any, pool: Any, query: str, variables: Any = None) -> bytes:
     """fraiseql's answer, after checking graphql-core's is the same bytes."""
     schema, executor = api
-    context = {"db": pool}
-    got = runner.run_until_complete(executor.execute(query, variables, context=context))
-    result = runner.run_until_complete(
-        graphql.graphql(schema, query, variable_values=variables, context_value=context)
-    )
-    expected = format_response(result.data, result.errors)
-    assert got == expected, (query, got, expected)
-    return got
+    return answered_alike(schema, executor, runner, {"db": pool}, query, variables)
 
 
 BOOKS = "books { id title price weight }"

@@ -4,7 +4,8 @@ a schema), and roles on the suite's PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from fraiseql import db
@@ -20,18 +21,35 @@ def own_database(pg_server: Any, pg_dsn: str, name: str) -> str:
     return pg_dsn if pg_server is None else pg_server.create_database(name)
 
 
-def database_with(pg_server: Any, pg_dsn: str, name: str, schema: str) -> str:
+def database_with(
+    pg_server: Any, pg_dsn: str, name: str, schema: str, read_models: Sequence[Any] = ()
+) -> str:
     """DSN of a new database `name` on the suite's embedded server, holding `schema` (an SQL
-    script); with FRAISEQL_TEST_DSN (pg_server None) the script runs in that DSN's database."""
+    script) and the `fraiseql.cqrs` read models given; with FRAISEQL_TEST_DSN (pg_server
+    None) the script runs in that DSN's database."""
     dsn = own_database(pg_server, pg_dsn, name)
 
     async def setup() -> None:
         conn = await db.connect(dsn)
         await conn.execute(schema)
+        if read_models:
+            from fraiseql.cqrs import install
+
+            await install(conn, list(read_models))
         await conn.close()
 
     run(setup())
     return dsn
+
+
+@contextmanager
+def pool_on(runner: asyncio.AbstractEventLoop, dsn: str) -> Iterator[Any]:
+    """A small pool on `dsn`, opened and closed on the suite's event loop."""
+    pool = runner.run_until_complete(db.create_pool(dsn, min_size=1, max_size=2))
+    try:
+        yield pool
+    finally:
+        runner.run_until_complete(pool.close())
 
 
 def login_role(role: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import graphql
 
@@ -34,3 +35,27 @@ def assert_same_as_graphql_core(model: tuple, case: Case, request_id: str) -> No
     assert got == expected, (case, got, expected)
     store.reset()
     assert asyncio.run(executor.execute(*case, request_id=request_id)) == expected
+
+
+def answered_alike(
+    schema: graphql.GraphQLSchema,
+    executor: Any,
+    runner: asyncio.AbstractEventLoop,
+    context: Any,
+    query: str,
+    variables: Any = None,
+) -> bytes:
+    """fraiseql's answer to `query`, after checking that graphql-core executing `schema` with
+    the same resolvers and context answers the same bytes (request errors without `data`)."""
+    got = runner.run_until_complete(
+        executor.execute(query, variables, context=context, request_id="r")
+    )
+    result = runner.run_until_complete(
+        graphql.graphql(schema, query, variable_values=variables, context_value=context)
+    )
+    request_error = result.data is None and all(e.path is None for e in result.errors or ())
+    expected = format_response(
+        result.data, result.errors, with_data=not request_error, request_id="r"
+    )
+    assert got == expected, (query, got, expected)
+    return got

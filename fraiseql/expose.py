@@ -1,0 +1,90 @@
+"""`fraiseql.expose`: root query fields generated for a type with a sql_source, no resolver
+written.
+
+    fraiseql.expose(User, one="user", many="users", connection="usersConnection")
+
+declares `user(id: Int!): User` (by the type's key), `users(where, orderBy, limit, offset):
+[User!]!` and `usersConnection(first, after, last, before, where, orderBy): UserConnection!`,
+each served on the fast path by the Repository from `context["db"]`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from fraiseql.types import Connection, OperationDef, get_registry
+
+__all__ = ["expose"]
+
+
+def _repository(info: Any) -> Any:
+    from fraiseql.repository import Repository  # the GraphQL layer, loaded on first use
+
+    return Repository(info.context["db"], info.context)
+
+
+def _declare(name: str, fn: Any, cls: type, annotations: dict[str, Any], doc: str) -> None:
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = cls.__module__  # hints written as text resolve where the type lives
+    fn.__annotations__ = annotations
+    params = [inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params += [
+        inspect.Parameter(arg, inspect.Parameter.KEYWORD_ONLY)
+        for arg in annotations
+        if arg != "return"
+    ]
+    fn.__signature__ = inspect.Signature(params)
+    get_registry().add_operation("query", OperationDef(fn=fn, name=name, description=doc))
+
+
+def expose(
+    cls: type,
+    *,
+    one: str | None = None,
+    many: str | None = None,
+    connection: str | None = None,
+) -> None:
+    """Declare the root fields `one` (by key), `many` (a filtered list) and `connection`
+    (a Relay connection) of a `@fraiseql.type` with a `sql_source`; give the names you want."""
+    typedef = get_registry().types.get(cls) if isinstance(cls, type) else None
+    if typedef is None or typedef.is_input or typedef.sql_source is None:
+        raise TypeError(f"fraiseql.expose needs a @fraiseql.type with a sql_source, got {cls!r}")
+    if not (one or many or connection):
+        raise TypeError("fraiseql.expose: name at least one of one=, many=, connection=")
+    key = typedef.key
+    if one:
+        hint = getattr(cls, "__annotations__", {}).get(key)
+        if hint is None:
+            raise TypeError(
+                f"fraiseql.expose: {cls.__name__} has no field {key!r} (its key) to look up by"
+            )
+
+        async def by_key(info: Any, **args: Any) -> Any:
+            return await _repository(info).find_one(**{key: args[key]})
+
+        _declare(
+            one,
+            by_key,
+            cls,
+            {key: hint, "return": f"{cls.__name__} | None"},
+            f"One {cls.__name__} by {key}.",
+        )
+    if many:
+
+        async def listing(info: Any) -> Any:
+            return await _repository(info).find()
+
+        _declare(many, listing, cls, {"return": list[cls]}, f"{cls.__name__} documents.")  # type: ignore[valid-type]
+    if connection:
+
+        async def paging(info: Any) -> Any:
+            return await _repository(info).paginate()
+
+        _declare(
+            connection,
+            paging,
+            cls,
+            {"return": Connection[cls]},  # type: ignore[valid-type]
+            f"{cls.__name__} documents, a page at a time.",
+        )
