@@ -39,7 +39,12 @@ def _ratio(cells: dict[tuple[str, str], Cell], query: str, server: str) -> str:
     ours, theirs = cells[(query, CONTENDER)], cells[(query, server)]
     if server == CONTENDER or ours.failed or theirs.failed:
         return ""
-    return f"{ours.median('rps') / theirs.median('rps'):.1f}x"
+    return _times(ours.median("rps") / theirs.median("rps"))
+
+
+def _times(ratio: float) -> str:
+    """A ratio with two significant digits at least (0.02x, 1.5x, 17.7x)."""
+    return f"{ratio:.1f}x" if ratio >= 1 else f"{ratio:.2g}x"
 
 
 def _against(cells: dict[tuple[str, str], Cell], queries: list[str], peer: str) -> list[str]:
@@ -56,7 +61,7 @@ def _against(cells: dict[tuple[str, str], Cell], queries: list[str], peer: str) 
         ratio = ours.median("rps") / theirs.median("rps")
         p99 = ours.median("p99_ms"), theirs.median("p99_ms")
         met = "met" if ratio >= TARGET_RATIO and p99[0] < p99[1] else "not met"
-        out.append(f"- {q}: {ratio:.1f}x, p99 {p99[0]:.2f} against {p99[1]:.2f} ms: {met}")
+        out.append(f"- {q}: {_times(ratio)}, p99 {p99[0]:.2f} against {p99[1]:.2f} ms: {met}")
     return out
 
 
