@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -168,6 +169,30 @@ def test_check_fails_the_server_that_differs(peers: list[run.Running]) -> None:
         "query": queries.document(email.text, "fraiseql"),
         "variables": {"email": "user7@example.com"},
     }
+
+
+def test_fraiseql_contender_answers_every_query_as_the_strawberry_peer(
+    peers: list[run.Running], dsns: Any, tmp_path: Path
+) -> None:
+    fraiseql_server = next(s for s in servers.SERVERS if s.name == "fraiseql")
+    rng = random.Random(3)
+    with ExitStack() as stack:
+        port = run.free_port()
+        proc = stack.enter_context(
+            servers.serving(fraiseql_server, port, dsns[0], tmp_path / "fraiseql.log")
+        )
+        run.wait_listening(proc, port, fraiseql_server.name)
+        ours = run.Running(fraiseql_server, f"http://127.0.0.1:{port}/graphql", proc.pid, tmp_path)
+        stack.callback(ours.client.close)
+        theirs = run.Running(peers[0].server, peers[0].url, peers[0].pid, peers[0].log)
+        for r in (ours, theirs):
+            r.walk(USERS)
+            assert len(r.cursors) == USERS
+        for q in queries.QUERIES:
+            params = [q.draw(rng, USERS) for _ in range(5)]
+            cells = {(q.name, r.server.name): report.Cell() for r in (ours, theirs)}
+            run.check(q, params, [ours, theirs], cells)
+            assert [c.failed for c in cells.values()] == [None, None], q.name
 
 
 def test_check_fails_a_server_that_errs(peers: list[run.Running]) -> None:
