@@ -13,6 +13,8 @@ CREATE INDEX "qm_user_data_gin" ON "public"."qm_user" USING gin (data);
 
 CREATE INDEX "qm_user_updated_at" ON "public"."qm_user" (updated_at);
 
+SELECT fraiseql.enable_live('"public"."qm_user"'::regclass, 'id');
+
 CREATE FUNCTION "public"."fq_user_sync"(integer[], prune boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql AS $fq$
 DECLARE
