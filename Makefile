@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test,server,bench,lint
 C_SOURCES := $(wildcard src/_fraiseql/*.c src/_fraiseql/*.h)
 
-.PHONY: demo test test-browser build lint sql-reference test-asan test-c test-graphql-core fuzz fuzz-deps fuzz-corpus bench bench-core count-core soak soak-faults clean
+.PHONY: demo test test-browser build lint sql-reference test-asan test-c test-graphql-core fuzz fuzz-deps fuzz-corpus bench bench-core bench-peers count-core soak soak-faults clean
 
 $(VENV)/.installed: pyproject.toml setup.py scripts/bootstrap.sh
 	PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS)
@@ -88,6 +88,27 @@ bench-core: $(VENV)/.installed
 	$(CC) -O3 -std=c11 -Isrc/_fraiseql -DFQ_NO_SIMD -DFQ_NO_SIMD_LABEL='"portable"' benchmarks/bench_core.c $(CORE_SRC) -o benchmarks/out/bench_core_portable
 	benchmarks/out/bench_core_sse2 benchmarks/out
 	benchmarks/out/bench_core_portable benchmarks/out
+
+# fraiseql against PostGraphile v5, v4 and Strawberry over HTTP on 100,000 users (issue 10):
+# loads the data set into PEERS_DATABASE on PEERS_DSN's server unless there, checks that every
+# server gives the same answers, then wrk per query and server (PEERS_SECONDS each) in
+# PEERS_ROUNDS interleaved rounds; writes its section of benchmarks/RESULTS.md and
+# benchmarks/peers_filters.png. The Node peers install from benchmarks/peers/ (npm ci).
+PEERS_DSN ?= postgresql://postgres@127.0.0.1:5432
+PEERS_DATABASE ?= fq_filters
+PEERS_SECONDS ?= 10
+PEERS_ROUNDS ?= 3
+PEERS_COMMANDS := wrk npm
+benchmarks/peers/node_modules/.installed: benchmarks/peers/package-lock.json benchmarks/peers/v4/package-lock.json
+	@for c in $(PEERS_COMMANDS); do command -v $$c >/dev/null || \
+		PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS) $$c || exit 1; done
+	cd benchmarks/peers && npm ci --no-audit --no-fund
+	cd benchmarks/peers/v4 && npm ci --no-audit --no-fund
+	touch $@
+
+bench-peers: build benchmarks/peers/node_modules/.installed
+	$(PY) benchmarks/peers/run.py --dsn $(PEERS_DSN) --database $(PEERS_DATABASE) \
+		--seconds $(PEERS_SECONDS) --rounds $(PEERS_ROUNDS)
 
 # Instructions per rewrite (callgrind), learned shapes on and off.
 count-core: bench-core

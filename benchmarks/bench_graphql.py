@@ -274,16 +274,32 @@ def run_wrk(url: str, body: str, users: int, connections: int, seconds: int) -> 
         ).stdout
     finally:
         os.unlink(script)
+    row = parse_wrk(out)
+    assert not row["non_2xx"], out
+    return row
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """Requests/s, requests, p50/p99 ms and non-2xx answers of `wrk --latency` output."""
+
+    def figure(pattern: str) -> re.Match[str]:
+        m = re.search(pattern, out, re.M)
+        if m is None:
+            raise ValueError(f"wrk printed no {pattern!r}: {out}")
+        return m
 
     def latency(label: str) -> float:
-        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        assert m, out
+        m = figure(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$")
         return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    assert errors is None, out
-    return {"rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99")}
+    return {
+        "rps": float(figure(r"Requests/sec:\s+([\d.]+)").group(1)),
+        "requests": int(figure(r"(\d+) requests in").group(1)),
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
 
 
 def over_http(dsn: str, users: int, seconds: int, connections: list[int]) -> list[dict[str, Any]]:
