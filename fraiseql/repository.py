@@ -462,5 +462,9 @@ def _beyond_bound(
         return "false"
     walk = keys if forward else [k.reversed() for k in keys]
     values = relay.decode_cursor(cursor, "before" if forward else "after", tag, keys)
-    # at or beyond the cursor, in the walking direction: a range of the order's index
-    return f"EXISTS (SELECT 1 FROM {info.relation} AS t WHERE {cond} AND {b.after(walk, values, at=True)})"
+    # the nearest row at or beyond the cursor in the walking direction: one row of the
+    # order's index (EXISTS would let the planner pick a sequential scan instead)
+    return (
+        f"coalesce((SELECT true FROM {info.relation} AS t WHERE {cond} AND "
+        f"{b.after(walk, values, at=True)} ORDER BY {render_order(walk)} LIMIT 1), false)"
+    )
