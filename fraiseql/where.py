@@ -528,7 +528,9 @@ class SQLBuilder:
             if beyond is not None:
                 alternatives.append(" AND ".join([*terms, beyond]))
         if at:
-            alternatives.append(" AND ".join(self._same(k, v) for k, v in zip(keys, values)))
+            alternatives.append(
+                " AND ".join(self._same(k, v) for k, v in zip(keys, values, strict=True))
+            )
         if not alternatives:
             return "FALSE"
         test = "(" + " OR ".join(alternatives) + ")"

@@ -76,7 +76,9 @@ KEYED = ReadModel(
 
 @pytest.fixture(scope="module")
 def dsn(pg_server: Any, pg_dsn: str) -> str:
-    return database_with(pg_server, pg_dsn, "read_model_indexes", SCHEMA_SQL, [MEMBER, AUTHOR, KEYED])
+    return database_with(
+        pg_server, pg_dsn, "read_model_indexes", SCHEMA_SQL, [MEMBER, AUTHOR, KEYED]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -180,12 +182,19 @@ def assert_indexed(api: Any, runner: Any, pool: Any, query: str, most: int) -> N
 def cursor_at(api: Any, runner: Any, pool: Any, order: str, where: str) -> str:
     """The cursor of the first row of `where` in `order` (a cursor names the view and the
     order, not the filter: it positions an unfiltered walk in the middle of the table)."""
-    page = both(api, runner, pool, f"{{ membersPage(first: 1{order}, where: {where}) {{ edges {{ cursor }} }} }}")
+    page = both(
+        api,
+        runner,
+        pool,
+        f"{{ membersPage(first: 1{order}, where: {where}) {{ edges {{ cursor }} }} }}",
+    )
     return page["membersPage"]["edges"][0]["cursor"]
 
 
 def test_an_indexed_equality_reads_one_row(api, runner, pool) -> None:
-    assert_indexed(api, runner, pool, '{ members(where: {email: {eq: "m500@example.com"}}) { id } }', 1)
+    assert_indexed(
+        api, runner, pool, '{ members(where: {email: {eq: "m500@example.com"}}) { id } }', 1
+    )
 
 
 def test_ranges_read_the_rows_in_range(api, runner, pool) -> None:
@@ -206,7 +215,10 @@ def test_an_order_with_a_limit_reads_the_page(api, runner, pool) -> None:
 def test_connection_pages_after_a_cursor_start_at_it(api, runner, pool, order) -> None:
     middle = cursor_at(api, runner, pool, order, "{id: {eq: 50000}}")
     fields = "edges { node { id } } pageInfo { hasNextPage hasPreviousPage }"
-    for args in (f"first: 20, after: {json.dumps(middle)}", f"last: 20, before: {json.dumps(middle)}"):
+    for args in (
+        f"first: 20, after: {json.dumps(middle)}",
+        f"last: 20, before: {json.dumps(middle)}",
+    ):
         query = f"{{ membersPage({args}{order}) {{ {fields} }} }}"
         assert_indexed(api, runner, pool, query, 25)
         page = both(api, runner, pool, query)["membersPage"]
@@ -280,7 +292,9 @@ def test_indexed_keys_filter_as_the_document_does(api, runner, pool, where) -> N
 def test_indexed_keys_order_as_the_document_does(api, runner, pool, order) -> None:
     plain, *keyed = answers(api, runner, pool, f"(orderBy: {order})")
     assert keyed == [plain] * 3 and sorted(plain) == [1, 2, 3, 4, 5, 6, 7]
-    plain, *keyed = answers(api, runner, pool, f"(orderBy: {order}, where: {{age: {{neq: 10}}}}, limit: 3)")
+    plain, *keyed = answers(
+        api, runner, pool, f"(orderBy: {order}, where: {{age: {{neq: 10}}}}, limit: 3)"
+    )
     assert keyed == [plain] * 3 and len(plain) == 3
 
 
@@ -296,7 +310,9 @@ def walk(api, runner, pool, field: str, order: str, backward: bool) -> list:
         )
         got = both(api, runner, pool, query)[f"{field}Page"]
         info = got["pageInfo"]
-        pages.append(([e["node"]["id"] for e in got["edges"]], info["hasNextPage"], info["hasPreviousPage"]))
+        pages.append(
+            ([e["node"]["id"] for e in got["edges"]], info["hasNextPage"], info["hasPreviousPage"])
+        )
         if not (info["hasPreviousPage"] if backward else info["hasNextPage"]):
             return pages
         cursor = info["startCursor"] if backward else info["endCursor"]
@@ -334,7 +350,9 @@ def test_the_generated_tables_have_the_typed_columns_and_indexes(runner, pool) -
         ("updated_at", "timestamp with time zone", True),
     ]
     definitions = runner.run_until_complete(
-        pool.fetch("SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'mv_keyed_by_%' ORDER BY 1")
+        pool.fetch(
+            "SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'mv_keyed_by_%' ORDER BY 1"
+        )
     )
     assert [d[0].split(" USING ")[1] for d in definitions] == [
         "btree (active, id)",
@@ -345,7 +363,9 @@ def test_the_generated_tables_have_the_typed_columns_and_indexes(runner, pool) -
         "btree (rating DESC NULLS LAST, id)",
     ]
     declared = runner.run_until_complete(
-        pool.fetchval("SELECT declaration->'indexed' FROM fraiseql.read_model WHERE name = 'member'")
+        pool.fetchval(
+            "SELECT declaration->'indexed' FROM fraiseql.read_model WHERE name = 'member'"
+        )
     )
     assert declared == [["email", False, None], ["joined", True, None], ["age", False, None]]
 
@@ -354,7 +374,9 @@ def test_writes_keep_the_typed_columns(runner, pool) -> None:
     async def change() -> list:
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute("UPDATE tb_author SET age = 37, email = 'ada@x.org' WHERE id = 1")
-            row = await conn.fetchrow("SELECT age, email, data->>'email' AS doc FROM qm_keyed WHERE id = 1")
+            row = await conn.fetchrow(
+                "SELECT age, email, data->>'email' AS doc FROM qm_keyed WHERE id = 1"
+            )
             raise Rollback(tuple(row))
 
     with pytest.raises(Rollback) as caught:

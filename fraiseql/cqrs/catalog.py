@@ -191,7 +191,7 @@ _UNINDEXED_TYPES = ("json", "jsonb")
 
 def _resolve_indexed(resolved: Resolved, info: _TableInfo) -> None:
     root, name = resolved.root, resolved.model.name
-    sources = {k: s for k, s in root.fields}
+    sources = dict(root.fields)
     for key, descending, nulls in resolved.declaration.get("indexed", []):
         column = sources[key]
         assert isinstance(column, str)  # declare refuses computed keys
@@ -202,7 +202,9 @@ def _resolve_indexed(resolved: Resolved, info: _TableInfo) -> None:
                 "(numbers, text, dates and times, booleans, uuid) are indexed keys"
             )
         resolved.indexed.append(
-            IndexedKey(key, column, sql_type, column in info.not_null, OrderTerm(key, descending, nulls))
+            IndexedKey(
+                key, column, sql_type, column in info.not_null, OrderTerm(key, descending, nulls)
+            )
         )
         if "tv" in resolved.model.forms and column not in info.indexed:
             resolved.warnings.append(

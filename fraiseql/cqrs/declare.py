@@ -301,7 +301,7 @@ def _indexed(indexed: str | Sequence[str], desc: dict, where: str) -> list[list]
     """The indexed keys as [[document key, descending, nulls], ...], each checked to be a
     distinct document key taken straight from a column of the root table."""
     terms = parse_order(indexed or None, f"{where}: indexed")
-    columns = {k: s for k, s in desc["fields"]}
+    columns = dict(desc["fields"])
     out = []
     for t in terms:
         here = f"{where}: indexed key {t.column!r}"
