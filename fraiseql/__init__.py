@@ -20,6 +20,11 @@ to_camel = _native.to_camel
 FIELD_ID: int = _native.ID
 NON_NULL: int = _native.NON_NULL
 ITEMS_NON_NULL: int = _native.ITEMS_NON_NULL
+# The JSON kind a leaf must have to be written as stored (else JSONError): the scalars'.
+FIELD_STRING: int = _native.STRING
+FIELD_INT: int = _native.INT
+FIELD_NUMBER: int = _native.NUMBER
+FIELD_BOOL: int = _native.BOOL
 
 from fraiseql.db import Pool, Record, connect, create_pool  # noqa: E402
 from fraiseql.errors import (  # noqa: E402
@@ -50,6 +55,7 @@ from fraiseql.types import (  # noqa: E402
     mutation,
     query,
     reset_registry,
+    subscription,
     type,
 )
 
@@ -103,6 +109,10 @@ __all__ = [
     "FIELD_ID",
     "NON_NULL",
     "ITEMS_NON_NULL",
+    "FIELD_STRING",
+    "FIELD_INT",
+    "FIELD_NUMBER",
+    "FIELD_BOOL",
     "JSONError",
     "NonNullError",
     "Selection",
@@ -146,6 +156,7 @@ __all__ = [
     "mutation",
     "query",
     "reset_registry",
+    "subscription",
     "type",
     "__version__",
 ]

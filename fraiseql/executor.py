@@ -180,6 +180,11 @@ OUTCOME_UNKNOWN_MESSAGE = (
     "whether it was applied could not be learnt; check before sending it again."
 )
 
+SUBSCRIPTION_NOT_STREAMED = (
+    "A subscription is a stream of responses: subscribe over WebSocket (graphql-transport-ws) "
+    "at the GraphQL path."
+)
+
 # Compiled @include/@skip variants kept per plan; further combinations are compiled per request.
 MAX_VARIANTS = 16
 
@@ -295,6 +300,8 @@ class Executor:
         if plan.errors:
             return _request_error(plan.errors)
         assert plan.operation is not None
+        if plan.operation.operation == OperationType.SUBSCRIPTION:  # see fraiseql.subscriptions
+            return _request_error([GraphQLError(SUBSCRIPTION_NOT_STREAMED, plan.operation)])
         if variables is not None and not isinstance(variables, dict):
             return _request_error([GraphQLError("Variables must be an object.")])
         # `values` as graphql-core passes variables to resolvers, `coerced` the plain dict.
@@ -416,6 +423,7 @@ class Executor:
         if found is not _NOT_COMPILED:
             return found  # type: ignore[return-value]
         variant = compile_roots(self.schema, plan, coerced)
+        root_type = self.schema.get_root_type(plan.operation.operation)  # type: ignore[union-attr]
         for root in variant.roots if variant else ():
             if root.tree is not None:
                 root.selection = to_native(root.tree)
@@ -425,8 +433,8 @@ class Executor:
                     field_name=root.field_name,
                     field_nodes=root.nodes,
                     return_type=root.field_def.type,
-                    parent_type=self.schema.query_type,
-                    path=Path(None, root.key, self.schema.query_type.name),  # type: ignore[union-attr]
+                    parent_type=root_type,
+                    path=Path(None, root.key, root_type.name),  # type: ignore[union-attr]
                     schema=self.schema,
                     fragments=plan.fragments,
                     root_value=None,

@@ -36,6 +36,7 @@ from fraiseql.observe import PLAN, RESPONSE, SPAN, STARTED, Observation
 from fraiseql.plan import Limits, LRUCache
 from fraiseql.sources import check_sources
 from fraiseql.types import Registry
+from fraiseql.ws import WebSocketLimits, serve_websocket
 
 logger = logging.getLogger("fraiseql.http")
 
@@ -65,6 +66,8 @@ class Request:
     query_params: dict[str, str]
     client: tuple[str, int] | None
     scope: Scope = field(repr=False)
+    # A WebSocket connection's connection_init payload (see fraiseql.ws); None over HTTP.
+    connection_params: dict[str, Any] | None = None
 
 
 class HTTPError(Exception):
@@ -133,6 +136,7 @@ class GraphQLApp:
         metrics: bool = False,
         metrics_path: str = "/metrics",
         tracing: _tracing.Tracing | None = None,
+        websocket_limits: WebSocketLimits | None = None,
     ) -> None:
         self.executor = executor
         self.pool_options = dict(pool_options or {})
@@ -157,10 +161,16 @@ class GraphQLApp:
 
             self.metrics = Metrics(executor, lambda: self.pool)
         self.tracing = tracing
+        self.websocket_limits = websocket_limits or WebSocketLimits(
+            max_message_bytes=max_body_bytes
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
+            return
+        if scope["type"] == "websocket":
+            await serve_websocket(self, scope, receive, send)
             return
         if scope["type"] != "http":
             return
@@ -568,6 +578,7 @@ def create_app(
     metrics_path: str = "/metrics",
     tracing: bool = False,
     tracer_provider: Any = None,
+    websocket_limits: WebSocketLimits | None = None,
 ) -> GraphQLApp:
     """An ASGI app serving the declared schema at `path` (and `health_path`), both relative
     to the mount point when a host mounts it (`app.mount("/api", fraiseql_app)`).
@@ -588,7 +599,8 @@ def create_app(
     production: they may hold SQL and hosts). `metrics=True` serves Prometheus metrics at
     `metrics_path` (the `metrics` extra, see fraiseql.metrics); `tracing=True` makes
     OpenTelemetry spans (the `otel` extra, see fraiseql.tracing) through `tracer_provider`,
-    else the global provider once one is set.
+    else the global provider once one is set. WebSocket clients (graphql-transport-ws, see
+    fraiseql.ws) subscribe at `path` too, within `websocket_limits`.
     """
     check_assets(graphiql_assets)
     if tracer_provider is not None and not tracing:
@@ -624,4 +636,5 @@ def create_app(
         metrics=metrics,
         metrics_path=metrics_path,
         tracing=traced,
+        websocket_limits=websocket_limits,
     )

@@ -383,8 +383,6 @@ def _check_operation_type(
     kind = op.operation.value
     if schema.get_root_type(op.operation) is None:
         return GraphQLError(f"Schema is not configured to execute {kind} operation.", op)
-    if op.operation == OperationType.SUBSCRIPTION:
-        return GraphQLError("Subscriptions are not supported.", op)
     return None
 
 
@@ -424,14 +422,14 @@ def build_plan(
 
 
 def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) -> Variant | None:
-    """The root fields of a query, each compiled when stored JSON serves it.
+    """The root fields of a query or subscription, each compiled when stored JSON serves it.
 
     None when no root field is served that way (graphql-core then runs the whole operation).
     """
     op = plan.operation
-    if op is None or op.operation != OperationType.QUERY:
+    if op is None or op.operation == OperationType.MUTATION:
         return None
-    root_type = schema.query_type
+    root_type = schema.get_root_type(op.operation)
     try:
         return _compile_roots(schema, plan, variables, op, root_type)
     except Uncollectable:

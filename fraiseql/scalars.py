@@ -55,8 +55,15 @@ __all__ = [
     "StoredFloat",
 ]
 
-# The rewriter's flag writing a stored JSON number as a string (fraiseql.FIELD_ID).
+# The rewriter's flag writing a stored JSON number as a string (fraiseql.FIELD_ID), and
+# those of the JSON kind a stored value must have to be written as it is: any other value
+# (a string in an Int field, an Int beyond 32 bits) goes to graphql-core, which coerces or
+# refuses it as the scalar says, so both paths answer alike whatever a document holds.
 _NUMBER_AS_STRING: int = native.ID
+_STRING: int = native.STRING
+_INT: int = native.INT
+_NUMBER: int = native.NUMBER
+_BOOL: int = native.BOOL
 
 # GraphQL's Int is 32-bit: an int8 column holds values it cannot represent (use ID or Float).
 _INT_TYPES = frozenset({"int2", "int4"})
@@ -252,13 +259,22 @@ JSONScalar = GraphQLScalarType(
 _NUMERIC = {"sql_type": "numeric", "json_equality": True, "ordered": True}
 
 SCALARS: tuple[Scalar, ...] = (
-    Scalar("Int", GraphQLInt, (int,), pg_types=_INT_TYPES, **_NUMERIC),
-    Scalar("Float", GraphQLFloat, (float,), pg_types=_NUMBER_TYPES, **_NUMERIC),
-    Scalar("String", GraphQLString, (str,), sql_type="text", ordered=True, pg_types=_TEXT_TYPES),
+    Scalar("Int", GraphQLInt, (int,), flags=_INT, pg_types=_INT_TYPES, **_NUMERIC),
+    Scalar("Float", GraphQLFloat, (float,), flags=_NUMBER, pg_types=_NUMBER_TYPES, **_NUMERIC),
+    Scalar(
+        "String",
+        GraphQLString,
+        (str,),
+        flags=_STRING,
+        sql_type="text",
+        ordered=True,
+        pg_types=_TEXT_TYPES,
+    ),
     Scalar(
         "Boolean",
         GraphQLBoolean,
         (bool,),
+        flags=_BOOL,
         sql_type="boolean",
         json_equality=True,
         pg_types=frozenset({"bool"}),
@@ -271,11 +287,19 @@ SCALARS: tuple[Scalar, ...] = (
         sql_type="text",
         pg_types=_INTEGER_TYPES | _TEXT_TYPES | {"uuid"},
     ),
-    Scalar("UUID", UUIDScalar, (uuid.UUID,), sql_type="uuid", pg_types=frozenset({"uuid"})),
+    Scalar(
+        "UUID",
+        UUIDScalar,
+        (uuid.UUID,),
+        flags=_STRING,
+        sql_type="uuid",
+        pg_types=frozenset({"uuid"}),
+    ),
     Scalar(
         "DateTime",
         DateTimeScalar,
         (dt.datetime,),
+        flags=_STRING,
         sql_type="timestamptz",
         ordered=True,
         pg_types=frozenset({"timestamptz", "timestamp"}),
@@ -284,6 +308,7 @@ SCALARS: tuple[Scalar, ...] = (
         "Date",
         DateScalar,
         (dt.date,),
+        flags=_STRING,
         sql_type="date",
         ordered=True,
         pg_types=frozenset({"date"}),

@@ -484,9 +484,12 @@ def build_schema(
     if query is None:
         raise TypeError("fraiseql: no @fraiseql.query is declared; a schema needs at least one")
     mutation = builder.root_type("Mutation", registry.mutations)
+    from fraiseql.subscriptions import subscription_root  # it builds on this module
+
+    subscription = subscription_root(builder, registry.subscriptions)
     # Types reachable only through nothing still belong in the schema (and in introspection).
     extra = [builder.object_type(td) for td in registry.types.values() if not td.is_input]
-    schema = GraphQLSchema(query=query, mutation=mutation, types=extra)
+    schema = GraphQLSchema(query=query, mutation=mutation, subscription=subscription, types=extra)
     # Resolve every thunk now: a bad hint then fails here, naming the field, not mid-request.
     errors = [str(e) for e in validate_schema(schema)]
     if errors:

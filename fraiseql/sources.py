@@ -134,12 +134,41 @@ async def check_sources(schema: GraphQLSchema, db: Any) -> None:
     for a read model of the fraiseql catalog (or a view read whole), every stored field
     exists with a type compatible with its GraphQL type."""
     problems: list[str] = []
+    keyed = _keyed_types(schema)
     for gtype, typedef in _source_types(schema):
         problems += await _check_type(db, gtype, typedef)
+        if typedef.name in keyed:
+            problems += await _check_key(db, gtype, typedef)
     if problems:
         raise SchemaError(
             "fraiseql: the GraphQL types do not match the database:\n  " + "\n  ".join(problems)
         )
+
+
+def _keyed_types(schema: GraphQLSchema) -> set[str]:
+    """Types listed by generated list or connection fields: they are ordered by their key."""
+    out = set()
+    for fdef in (schema.query_type.fields if schema.query_type else {}).values():
+        info = (fdef.extensions or {}).get("fraiseql")
+        if isinstance(info, FieldInfo) and info.generated is not None:
+            out.add(info.generated.typedef.name)
+    return out
+
+
+async def _check_key(db: Any, gtype: GraphQLObjectType, typedef: TypeDef) -> list[str]:
+    columns = await relation_columns(db, typedef.sql_source)  # type: ignore[arg-type]
+    stored = {
+        info.src_key
+        for fdef in gtype.fields.values()
+        if isinstance(info := (fdef.extensions or {}).get("fraiseql"), FieldInfo)
+    }
+    if not columns or typedef.key in columns or typedef.key in stored:
+        return []
+    return [
+        f"type {gtype.name} (sql_source {typedef.sql_source!r}): its key {typedef.key!r} "
+        "is neither a column of the view nor a field of the type; lists and connections "
+        "order by it (declare another with @fraiseql.type(key=...))"
+    ]
 
 
 async def _check_type(db: Any, gtype: GraphQLObjectType, typedef: TypeDef) -> list[str]:

@@ -1,7 +1,7 @@
 """Decorators that declare the GraphQL API, and the registry they fill.
 
-`@fraiseql.type`, `@fraiseql.input`, `@fraiseql.enum`, `@fraiseql.query`, `@fraiseql.mutation`
-and `@fraiseql.field` only record what they decorate; `fraiseql.build_schema()` turns the
+`@fraiseql.type`, `@fraiseql.input`, `@fraiseql.enum`, `@fraiseql.query`, `@fraiseql.mutation`,
+`@fraiseql.subscription` and `@fraiseql.field` only record what they decorate; `fraiseql.build_schema()` turns the
 registry into a graphql-core schema, resolving type hints (forward references included) then.
 """
 
@@ -58,7 +58,8 @@ class TypeDef:
 
 @dataclass
 class OperationDef:
-    """A root field: a `@fraiseql.query` or `@fraiseql.mutation` function."""
+    """A root field: a `@fraiseql.query`, `@fraiseql.mutation` or `@fraiseql.subscription`
+    function."""
 
     fn: Callable[..., Any]
     name: str
@@ -73,6 +74,7 @@ class Registry:
         self.enums: dict[type, str] = {}
         self.queries: dict[str, OperationDef] = {}
         self.mutations: dict[str, OperationDef] = {}
+        self.subscriptions: dict[str, OperationDef] = {}
         # Bumped on every change so that cached schemas and plans know they are stale.
         self.version = 0
 
@@ -82,6 +84,7 @@ class Registry:
         self.enums.clear()
         self.queries.clear()
         self.mutations.clear()
+        self.subscriptions.clear()
         self.version += 1
 
     def add_type(self, typedef: TypeDef) -> None:
@@ -95,7 +98,7 @@ class Registry:
         self.version += 1
 
     def add_operation(self, kind: str, op: OperationDef) -> None:
-        table = self.queries if kind == "query" else self.mutations
+        table = {"query": self.queries, "mutation": self.mutations}.get(kind, self.subscriptions)
         if op.name in table:
             raise ValueError(f"fraiseql: a {kind} named {op.name!r} is already registered")
         table[op.name] = op
@@ -220,6 +223,13 @@ def query(fn: F) -> F:
 def mutation(fn: F) -> F:
     """Declare a root mutation field; it runs in one transaction when a pool is configured."""
     return _operation("mutation", fn)
+
+
+def subscription(fn: F) -> F:
+    """Declare a root subscription field from `async def name(info, **args) -> AsyncIterator[T]`
+    (an async generator): each value it yields is one response, executed against the
+    subscription's selection. Served over WebSocket (see fraiseql.ws)."""
+    return _operation("subscription", fn)
 
 
 def field(fn: F) -> F:

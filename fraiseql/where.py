@@ -139,8 +139,9 @@ class ViewInfo:
     # Keys of the document declared by the view's GraphQL type or read model -> their shape.
     fields: dict[str, Shape] = field(default_factory=dict)
     declared_by: set[str] = field(default_factory=set)  # GraphQL types whose fields are in
-    # Equality lookups (no where, no order_by): (keys, has limit, has offset) -> SQL, built once.
-    lookup_sql: dict[tuple[tuple[str, ...], bool, bool], str] = field(
+    # Equality lookups (no where, no order_by): (keys, has limit, has offset, the key ordering
+    # them or None) -> SQL, built once.
+    lookup_sql: dict[tuple[tuple[str, ...], bool, bool, str | None], str] = field(
         default_factory=dict, repr=False
     )
     _json_types: frozenset = field(default=frozenset({"json", "jsonb"}), repr=False)

@@ -25,7 +25,7 @@ from support.graphql_model import Store, declare
 from support.graphql_reference import assert_same_as_graphql_core, reference
 
 import fraiseql
-from fraiseql import FIELD_ID, ITEMS_NON_NULL, NON_NULL, graphql_compat, tracing
+from fraiseql import FIELD_ID, FIELD_INT, ITEMS_NON_NULL, NON_NULL, graphql_compat, tracing
 from fraiseql.plan import Limits, build_plan, compile_roots
 from fraiseql.schema import plain_value
 
@@ -181,7 +181,7 @@ def test_fast_path_decisions(model: Any) -> None:
     assert tree == (
         "User",
         (
-            ("i", "id", None, NON_NULL),
+            ("i", "id", None, NON_NULL | FIELD_INT),
             ("code", "code", None, NON_NULL | FIELD_ID),
             (
                 "userPosts",

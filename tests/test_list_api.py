@@ -61,6 +61,12 @@ INSERT INTO qm_thing VALUES
         "meta": {"b": [1, 2]}, "day": "2024-03-01"}'),
   (3, '{"id": 3, "uid": "00000000-0000-0000-0000-00000000000a", "score": -2.25e1, "kind": "big",
         "meta": null, "day": null}');
+-- documents whose values are not of their fields' JSON kinds: graphql-core coerces or refuses
+CREATE TABLE qm_odd (id int PRIMARY KEY, data jsonb NOT NULL);
+INSERT INTO qm_odd VALUES
+  (1, '{"id": 1, "n": 5000000000, "s": 7, "f": "1.5", "b": 1, "when": 20240101, "ns": [1, "2"]}'),
+  (2, '{"id": 2, "n": -2147483648, "s": true, "f": 2, "b": "yes", "when": "x", "ns": []}'),
+  (3, '{"id": 3, "n": 7.0, "s": "ok", "f": 1e2, "b": false, "when": null, "ns": [3.5]}');
 INSERT INTO tb_book (author_id, title, price) VALUES
   (1, 'Notes', 14.00), (1, 'Engines', 0.50), (2, 'Bits', 1234.56), (4, 'Hi_there', 3.00),
   (6, 'Apples', 2.00);
@@ -128,6 +134,20 @@ def declare_api() -> None:
         kind: Kind
         meta: fraiseql.JSON | None
         day: dt.date | None
+
+    @fraiseql.type(sql_source="qm_odd")
+    class Odd:
+        id: int
+        n: int | None
+        s: str | None
+        f: float | None
+        b: bool | None
+        when: dt.datetime | None
+        ns: list[int] | None
+
+    @fraiseql.query
+    async def odd(info, id: int) -> Odd | None:
+        return await Repository(info.context["db"], info.context).find_one(id=id)
 
     @fraiseql.query
     async def things(info) -> list[Thing]:
@@ -679,3 +699,14 @@ def test_filters_and_pages_over_http(api, dsn: str) -> None:
         )
         assert bad.status_code == 200  # a field error: the request itself was fine
         assert bad.json()["errors"][0]["message"] == "limit must be between 0 and 50, got 5000"
+
+
+@pytest.mark.parametrize("field", ["n", "s", "f", "b", "when", "ns"])
+@pytest.mark.parametrize("id", [1, 2, 3])
+def test_values_of_another_kind_are_answered_as_graphql_core_answers(
+    api, runner, pool, field, id
+) -> None:
+    # The rewriter writes a value as stored only when it is of the field's JSON kind (an Int
+    # within 32 bits, a String a JSON string, ...); any other goes to graphql-core.
+    both(api, runner, pool, f"{{ odd(id: {id}) {{ id {field} }} }}")
+    both(api, runner, pool, f"{{ odds: odd(id: {id}) {{ {field} }} n: odd(id: 3) {{ n }} }}")

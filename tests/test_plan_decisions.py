@@ -19,6 +19,7 @@ import fraiseql
 from fraiseql.plan import ArgumentPlan, Limits, Variant, build_plan, compile_roots
 
 ID_FLAGS = fraiseql.NON_NULL | fraiseql.FIELD_ID  # an `id: fraiseql.ID` field
+TEXT = fraiseql.NON_NULL | fraiseql.FIELD_STRING  # String!: a JSON string, written as stored
 
 
 @pytest.fixture(scope="module")
@@ -197,14 +198,14 @@ def test_output_keys_are_aliases_or_camel_case_and_source_keys_are_stored_names(
         "User",
         (
             ("ident", "id", None, ID_FLAGS),
-            ("bestPost", "best_post", ("Post", (("t", "title", None, fraiseql.NON_NULL),)), 0),
+            ("bestPost", "best_post", ("Post", (("t", "title", None, TEXT),)), 0),
             (
                 "posts",
                 "user_posts",
                 ("Post", (("id", "id", None, ID_FLAGS),)),
                 fraiseql.ITEMS_NON_NULL,
             ),
-            ("maybeTags", "maybe_tags", None, 0),
+            ("maybeTags", "maybe_tags", None, fraiseql.FIELD_STRING),
         ),
     )
 
@@ -230,10 +231,10 @@ def test_typename_fields_have_no_source_key(schema: GraphQLSchema) -> None:
     "field, flags",
     [
         ("id", fraiseql.NON_NULL | fraiseql.FIELD_ID),  # ID!: numbers become strings
-        ("code", fraiseql.NON_NULL),  # Int!
-        ("email", 0),  # String
-        ("tags", fraiseql.NON_NULL | fraiseql.ITEMS_NON_NULL),  # [String!]!
-        ("maybeTags", 0),  # [String]
+        ("code", fraiseql.NON_NULL | fraiseql.FIELD_INT),  # Int!: a 32-bit JSON integer
+        ("email", fraiseql.FIELD_STRING),  # String
+        ("tags", fraiseql.NON_NULL | fraiseql.ITEMS_NON_NULL | fraiseql.FIELD_STRING),
+        ("maybeTags", fraiseql.FIELD_STRING),  # [String]
     ],
 )
 def test_leaf_flags_follow_the_graphql_type(schema: GraphQLSchema, field: str, flags: int) -> None:
@@ -263,13 +264,13 @@ def test_repeated_fields_merge_into_one(schema: GraphQLSchema) -> None:
         "User",
         (
             ("id", "id", None, ID_FLAGS),
-            ("email", "email", None, 0),
+            ("email", "email", None, fraiseql.FIELD_STRING),
             (
                 "bestPost",
                 "best_post",
                 (
                     "Post",
-                    (("id", "id", None, ID_FLAGS), ("title", "title", None, fraiseql.NON_NULL)),
+                    (("id", "id", None, ID_FLAGS), ("title", "title", None, TEXT)),
                 ),
                 0,
             ),

@@ -330,6 +330,23 @@ def test_startup_names_a_missing_view(dsn: str) -> None:
     )
 
 
+def test_startup_names_a_listed_types_missing_key(dsn: str) -> None:
+    def declare() -> None:
+        @fraiseql.type(sql_source="qm_plain", key="uid")
+        class Plain:
+            id: int
+            label: str
+
+        @fraiseql.query
+        async def plains(info) -> list[Plain]:  # ordered by its key: uid must exist
+            return []
+
+    assert (
+        "type Plain (sql_source 'qm_plain'): its key 'uid' is neither a column of the view "
+        "nor a field of the type" in startup_error(dsn, declare)
+    )
+
+
 def test_startup_names_a_missing_or_wrong_column(dsn: str) -> None:
     def declare() -> None:
         @fraiseql.type(sql_source="qm_author", jsonb_column="doc")

@@ -1,14 +1,16 @@
 """Unit tests of the C rewriter: one test per rule of the contract (DESIGN.md section 4)."""
 
 import json
+import re
 import sys
 
 import pytest
 
 from fraiseql import (
-    FIELD_ID as ID,
-)
-from fraiseql import (
+    FIELD_BOOL,
+    FIELD_INT,
+    FIELD_NUMBER,
+    FIELD_STRING,
     ITEMS_NON_NULL,
     NON_NULL,
     JSONError,
@@ -17,6 +19,9 @@ from fraiseql import (
     rewrite,
     to_camel,
     types,
+)
+from fraiseql import (
+    FIELD_ID as ID,
 )
 from fraiseql._native import native
 
@@ -302,7 +307,7 @@ def test_to_camel_scalars_and_whitespace() -> None:
         ("T", [("a", 1, None)], TypeError, r"field 0 \('a'\): src_key must be a str or None"),
         ("T", [("a", "a", 1)], TypeError, r"field 0 \('a'\): child must be a Selection or None"),
         ("T", [("a", "a", None, "x")], TypeError, "flags must be an int"),
-        ("T", [("a", "a", None, 8)], ValueError, "unknown flags 8"),
+        ("T", [("a", "a", None, 128)], ValueError, "unknown flags 128"),
         ("T", [("a", None, POST)], ValueError, "typename field .* cannot have a child"),
         (None, [("a", None, None)], ValueError, "typename None"),
         ("T", [("a", "a", None), ("a", "b", None)], ValueError, "duplicate out_key 'a'"),
@@ -510,3 +515,31 @@ def test_keys_holding_an_escaped_nul_are_valid_json_and_match():
     assert (
         rewrite(b'{"\\u0000e9": 2, "x": 3}', Selection("T", [("n", "\x00e9", None)])) == b'{"n":2}'
     )
+
+
+@pytest.mark.parametrize(
+    "flag, ok, refused",
+    [
+        (
+            FIELD_INT,
+            [b"0", b"-1", b"2147483647", b"-2147483648", b"123456789"],
+            [b"2147483648", b"-2147483649", b"12345678901", b"5.0", b"1e2", b"-0", b'"5"', b"true"],
+        ),
+        (FIELD_NUMBER, [b"1.5", b"-2", b"1e300", b"0"], [b'"1.5"', b"true", b"{}"]),
+        (FIELD_STRING, [b'""', b'"x"', b'"\\u00e9"'], [b"7", b"false", b"{}"]),
+        (FIELD_BOOL, [b"true", b"false"], [b"1", b'"true"', b"0"]),
+    ],
+)
+def test_kind_flags_write_only_values_of_their_kind(flag: int, ok: list, refused: list) -> None:
+    sel = Selection("T", [("v", "v", None, flag), ("l", "l", None, flag)])
+    for value in ok:
+        doc = b'{"v":' + value + b',"l":[' + value + b",null]}"
+        assert rewrite(doc, sel) == doc  # as stored, null items included
+    for value in refused:
+        for doc, path in (
+            (b'{"v":' + value + b"}", "['v']"),
+            (b'{"l":[null,' + value + b"]}", "['l', 1]"),
+        ):
+            with pytest.raises(JSONError, match=re.escape(f"response path {path}")):
+                rewrite(doc, sel)
+    assert rewrite(b'{"v":null}', sel) == b'{"v":null,"l":null}'

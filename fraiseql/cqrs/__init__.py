@@ -9,6 +9,7 @@ await install(conn, [user])      # or: fraiseql makemigrations / fraiseql migrat
 """
 
 from fraiseql.cqrs.declare import DeclarationError, Many, One, ReadModel, Sql
+from fraiseql.cqrs.live import enable_live
 from fraiseql.cqrs.migrations import MigrationError, install, make_migration, migrate
 from fraiseql.cqrs.refresh import Refresher, RefreshError, refresh
 from fraiseql.cqrs.verify import Drift, verify
@@ -23,6 +24,7 @@ __all__ = [
     "RefreshError",
     "Refresher",
     "Sql",
+    "enable_live",
     "install",
     "make_migration",
     "migrate",

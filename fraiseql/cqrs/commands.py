@@ -1,4 +1,5 @@
-"""Subcommands of `fraiseql` for read models: makemigrations, migrate, refresh, verify, advise.
+"""Subcommands of `fraiseql` for read models: makemigrations, migrate, refresh, verify, advise,
+live.
 
 Each takes --dsn (default: $DATABASE_URL). Exit status: 0 success, 1 drift found by verify,
 2 error (the message says what was wrong).
@@ -158,6 +159,14 @@ async def _advise(args: argparse.Namespace, conn: Any) -> int:
     return 0
 
 
+async def _live(args: argparse.Namespace, conn: Any) -> int:
+    from fraiseql.cqrs.live import enable_live
+
+    await enable_live(conn, args.relation, args.key)
+    print(f"{args.relation} now notifies live queries of the keys ({args.key}) it changes")
+    return 0
+
+
 def _with_dsn(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--dsn", help="PostgreSQL connection string (default: $DATABASE_URL)")
     return parser
@@ -239,3 +248,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--samples", type=int, default=300, help="reads per form (default 300)")
     p.add_argument("--no-refresh", action="store_true", help="do not time a REFRESH of the mv_")
     p.set_defaults(handler=_run(_advise))
+
+    p = _with_dsn(
+        subparsers.add_parser(
+            "live", help="make a hand-written table notify live queries (Repository.watch)"
+        )
+    )
+    p.add_argument("relation", help="table of documents, e.g. qm_profile")
+    p.add_argument("--key", default="id", help="its key column (default: id)")
+    p.set_defaults(handler=_run(_live))

@@ -286,6 +286,8 @@ def _qm(
         out.append(f'CREATE INDEX "{qm}_data_gin" ON {qm_q} USING gin (data);')
     out.append(f'CREATE INDEX "{qm}_updated_at" ON {qm_q} (updated_at);')
     out += _key_indexes(resolved, qm)
+    # Live queries learn which documents a statement changed (fraiseql.live).
+    out.append(f"SELECT fraiseql.enable_live({literal(qm_q)}::regclass, 'id');")
     out.append(f"""CREATE FUNCTION {q(schema, fn["sync"])}({key_type}[], prune boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql AS $fq$
 DECLARE

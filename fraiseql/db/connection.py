@@ -319,11 +319,16 @@ class Connection:
         )
         return conn
 
-    async def sibling(self) -> Connection:
+    async def sibling(self, on_close: Callable[[Connection], None] | None = None) -> Connection:
         """A new connection opened as this one was (outside any pool): the transaction
-        asks it what became of a COMMIT this one lost."""
+        asks it what became of a COMMIT this one lost, live queries LISTEN on it."""
         dsn, kw = self._open_args
-        return await Connection.open(dsn, **kw)
+        return await Connection.open(dsn, on_close=on_close, **kw)
+
+    @property
+    def session_settings(self) -> Mapping[str, str]:
+        """Context key -> setting applied with each call's `context=` (row-level security)."""
+        return self._settings
 
     def request(self, mode: int, sql: str, *rest: Any, **options: Any) -> Awaitable[Any]:
         """`_request(mode, sql, args, ...)`'s awaitable; in a span of its own when traced."""

@@ -486,6 +486,11 @@ class Pool:
         }
 
     @property
+    def session_settings(self) -> Mapping[str, str]:
+        """Context key -> setting applied with each call's `context=` (row-level security)."""
+        return self._settings
+
+    @property
     def waiting(self) -> int:
         """Requests waiting for room now (see max_waiting)."""
         return self._waiting

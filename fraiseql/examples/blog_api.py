@@ -1,14 +1,15 @@
 """The seed document's GraphQL API of the blog ("FraiseQL Integration"), as the seed wrote it.
 
-Importing this module declares `User`, `Post`, the queries `user(id)` and `users(limit)` and
-the mutation `createUser` in the default registry. The data is fraiseql.examples.blog's.
+Importing this module declares `User`, `Post`, the queries `user(id)` and `users(limit)`,
+the mutation `createUser` and the subscription `user(id)` in the default registry. The data is fraiseql.examples.blog's.
 Below the marker is the seed's code unmodified; above it only what the seed's snippet takes
 for granted: postponed annotations (its `User` names `Post` before `Post` is declared) and
-the import of `datetime`.
+the import of `datetime`. After the seed's code: the live query fraiseql adds.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 # ---- the seed's code, unmodified ----------------------------------------------------------
@@ -82,3 +83,11 @@ async def create_user(info, first_name: str, last_name: str, email: str) -> User
     # Now read from query model
     repo = Repository(db, info.context)
     return await repo.find_one("qm_user", id=user_id)
+
+
+# ---- live queries (fraiseql's addition to the seed) -----------------------------------------
+@fraiseql.subscription
+async def user(info, id: int) -> AsyncIterator[User | None]:  # noqa: F811 - Subscription.user
+    """The user's document now, then again after every change of it (None once deleted)."""
+    async for doc in Repository(info.context["db"], info.context).watch("qm_user", id=id):
+        yield doc

@@ -245,7 +245,7 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
         if (!PyLong_Check(it[3])) {
             PyErr_Format(PyExc_TypeError,
                          "Selection field %zd (%R): flags must be an int (ID | NON_NULL | "
-                         "ITEMS_NON_NULL), not %.100s",
+                         "ITEMS_NON_NULL | STRING | INT | NUMBER | BOOL), not %.100s",
                          i, out, Py_TYPE(it[3])->tp_name);
             return -1;
         }
@@ -255,7 +255,8 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
         if (flags < 0 || (flags & ~(long)FQ_FIELD_ALL_FLAGS)) {
             PyErr_Format(
                 PyExc_ValueError,
-                "Selection field %zd (%R): unknown flags %ld (use ID | NON_NULL | ITEMS_NON_NULL)",
+                "Selection field %zd (%R): unknown flags %ld (use ID | NON_NULL | ITEMS_NON_NULL "
+                "| STRING | INT | NUMBER | BOOL)",
                 i, out, flags);
             return -1;
         }
@@ -416,9 +417,11 @@ PyDoc_STRVAR(
     "A compiled GraphQL selection for rewrite(). fields: a sequence of\n"
     "(out_key, src_key, child[, flags]): out_key is the response key, src_key the key in the\n"
     "stored JSON (None: write typename as a string), child a Selection for objects and lists\n"
-    "of objects or None for leaves, flags ID | NON_NULL | ITEMS_NON_NULL (ID: numbers\n"
-    "become strings; NON_NULL: a null or missing value raises NonNullError; ITEMS_NON_NULL:\n"
-    "so does a null item of the field's list). shapes=False: never learn key layouts (same\n"
+    "of objects or None for leaves, flags ID | NON_NULL | ITEMS_NON_NULL | STRING | INT |\n"
+    "NUMBER | BOOL (ID: numbers become strings; NON_NULL: a null or missing value raises\n"
+    "NonNullError; ITEMS_NON_NULL: so does a null item of the field's list; STRING, INT (32\n"
+    "bits), NUMBER, BOOL: a non-null value of another JSON kind raises JSONError, so that\n"
+    "GraphQL's coercion decides). shapes=False: never learn key layouts (same\n"
     "output and errors; the root's setting applies to its children); the default is False\n"
     "when FRAISEQL_SHAPES=0 was set at import.");
 
@@ -590,6 +593,10 @@ int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st)
     if (PyModule_AddIntConstant(module, "ID", FQ_FIELD_ID) < 0 ||
         PyModule_AddIntConstant(module, "NON_NULL", FQ_FIELD_NON_NULL) < 0 ||
         PyModule_AddIntConstant(module, "ITEMS_NON_NULL", FQ_FIELD_ITEMS_NON_NULL) < 0 ||
+        PyModule_AddIntConstant(module, "STRING", FQ_FIELD_STRING) < 0 ||
+        PyModule_AddIntConstant(module, "INT", FQ_FIELD_INT) < 0 ||
+        PyModule_AddIntConstant(module, "NUMBER", FQ_FIELD_NUMBER) < 0 ||
+        PyModule_AddIntConstant(module, "BOOL", FQ_FIELD_BOOL) < 0 ||
         PyModule_AddIntConstant(module, "MAX_DEPTH", FQ_MAX_DEPTH) < 0)
         return -1;
     return PyModule_AddFunctions(module, rewrite_methods);

@@ -836,8 +836,37 @@ FQ_INLINE int push_slots(rw *c, size_t n, int zero)
     return 0;
 }
 
+/* Whether the integer literal v[0..e) (validated JSON) fits in 32 signed bits. */
+static int int32_literal(const char *v, const char *e)
+{
+    int negative = *v == '-';
+    const char *d = v + negative;
+    for (const char *p = d; p < e; p++)
+        if (!is_digit(*p))
+            return 0; /* a fraction or an exponent: not an integer literal */
+    size_t n = (size_t)(e - d);
+    if (negative && n == 1 && *d == '0')
+        return 0; /* -0: GraphQL writes 0 */
+    if (n != 10)
+        return n < 10;
+    return memcmp(d, negative ? "2147483648" : "2147483647", 10) <= 0;
+}
+
+/* Whether the non-null value v[0..e) has the JSON kind `flags` asks for (FQ_FIELD_KINDS). */
+static int kind_ok(const char *v, const char *e, unsigned flags)
+{
+    if (flags & FQ_FIELD_STRING)
+        return *v == '"';
+    if (flags & FQ_FIELD_BOOL)
+        return *v == 't' || *v == 'f';
+    if (*v != '-' && !is_digit(*v))
+        return 0;
+    return !(flags & FQ_FIELD_INT) || int32_literal(v, e);
+}
+
 /* A leaf with flags (v..e validated): under FQ_FIELD_ID numbers become JSON strings;
- * under FQ_FIELD_ITEMS_NON_NULL a null item of the list fails; lists map item-wise. */
+ * under FQ_FIELD_ITEMS_NON_NULL a null item of the list fails; under a kind flag a value
+ * of another kind fails; lists map item-wise. */
 static const char *write_leaf(rw *c, const char *v, const char *e, int depth, const frame *fr,
                               unsigned flags)
 {
@@ -878,6 +907,9 @@ static const char *write_leaf(rw *c, const char *v, const char *e, int depth, co
     }
     if ((flags & FQ_FIELD_ID) && *v != '"' && *v != 'n')
         return fail_at(c, v, FQ_ERR_KIND, "expected a string or a number for an ID field", fr);
+    if ((flags & FQ_FIELD_KINDS) && *v != 'n' && !kind_ok(v, e, flags))
+        return fail_at(c, v, FQ_ERR_KIND, "the value's JSON kind does not match the field's scalar",
+                       fr);
     RESERVE(c, v, (size_t)(e - v));
     if (*v == '{')
         return write_value(c, v, depth, 0);
@@ -913,7 +945,7 @@ FQ_INLINE const char *emit_value(rw *c, const fq_selection *sel, const fq_sel_fi
             return rw_array(c, s.v, child, depth, &here, direct, 1);
         return rw_value(c, s.v, child, depth, &here, direct);
     }
-    if (f->flags & (FQ_FIELD_ID | FQ_FIELD_ITEMS_NON_NULL))
+    if (f->flags & (FQ_FIELD_ID | FQ_FIELD_ITEMS_NON_NULL | FQ_FIELD_KINDS))
         return write_leaf(c, s.v, s.e, depth, &here, f->flags);
     RESERVE(c, s.v, (size_t)(s.e - s.v));
     if (*s.v == '{' || *s.v == '[')

@@ -25,7 +25,15 @@
 #define FQ_FIELD_ID 1u             /* a JSON number is written as a JSON string (GraphQL ID) */
 #define FQ_FIELD_NON_NULL 2u       /* a null or missing value fails with FQ_ERR_NONNULL */
 #define FQ_FIELD_ITEMS_NON_NULL 4u /* a null item of the field's list fails with FQ_ERR_NONNULL */
-#define FQ_FIELD_ALL_FLAGS (FQ_FIELD_ID | FQ_FIELD_NON_NULL | FQ_FIELD_ITEMS_NON_NULL)
+/* The JSON kind a non-null leaf (or list item) must have, else FQ_ERR_KIND: what the field's
+ * scalar writes as it is stored; any other value is the general path's to coerce or refuse. */
+#define FQ_FIELD_STRING 8u  /* a JSON string */
+#define FQ_FIELD_INT 16u    /* a JSON integer within GraphQL Int's 32 bits */
+#define FQ_FIELD_NUMBER 32u /* a JSON number */
+#define FQ_FIELD_BOOL 64u   /* true or false */
+#define FQ_FIELD_KINDS (FQ_FIELD_STRING | FQ_FIELD_INT | FQ_FIELD_NUMBER | FQ_FIELD_BOOL)
+#define FQ_FIELD_ALL_FLAGS                                                                         \
+    (FQ_FIELD_ID | FQ_FIELD_NON_NULL | FQ_FIELD_ITEMS_NON_NULL | FQ_FIELD_KINDS)
 
 /* Most distinct source keys or fields in one level. */
 #define FQ_SELECTION_MAX_FIELDS 32767

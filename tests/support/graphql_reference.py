@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from inspect import isawaitable
 from typing import Any
 
 import graphql
 
 from fraiseql.executor import format_response
+from fraiseql.masking import format_errors
 from support.graphql_corpus import Case
 
 
@@ -35,6 +38,65 @@ def assert_same_as_graphql_core(model: tuple, case: Case, request_id: str) -> No
     assert got == expected, (case, got, expected)
     store.reset()
     assert asyncio.run(executor.execute(*case, request_id=request_id)) == expected
+
+
+async def _stream_items(stream: Any, request_id: str) -> list[Any]:
+    items: list[Any] = []
+    try:
+        async for body in stream:
+            items.append(body)
+    except Exception as exc:  # noqa: BLE001 - a generator's failure ends both streams alike
+        items.append(("raised", type(exc).__name__, str(exc)))
+    return items
+
+
+async def stream_reference(schema: graphql.GraphQLSchema, case: Case, request_id: str) -> Any:
+    """graphql-core's subscribe() of `case`: ("refused", errors) or the response bodies (and
+    the error that ended the stream, if one did), serialized as fraiseql serializes them."""
+    query, variables, operation_name = case
+    try:
+        document = graphql.parse(query)
+    except graphql.GraphQLError as exc:
+        return "refused", format_errors([exc], request_id=request_id)
+    errors = graphql.validate(schema, document)
+    if errors:
+        return "refused", format_errors(errors, request_id=request_id)
+    result = graphql.subscribe(
+        schema, document, variable_values=variables, operation_name=operation_name
+    )
+    if isawaitable(result):
+        result = await result
+    if isinstance(result, graphql.ExecutionResult):
+        return "refused", format_errors(result.errors or [], request_id=request_id)
+
+    async def bodies() -> Any:
+        async for item in result:
+            yield format_response(item.data, item.errors, request_id=request_id)
+
+    return await _stream_items(bodies(), request_id)
+
+
+async def fraiseql_stream(executor: Any, case: Case, request_id: str) -> Any:
+    """What fraiseql.subscriptions.open_stream answers `case` with, in stream_reference's terms."""
+    from fraiseql.subscriptions import Refused, open_stream
+
+    opened = await open_stream(executor, *case, request_id=request_id)
+    if isinstance(opened, Refused):
+        return "refused", opened.errors
+    if hasattr(opened, "body"):  # a Response: request errors
+        return "refused", json.loads(opened.body)["errors"]
+    return await _stream_items(opened, request_id)
+
+
+def assert_stream_same_as_graphql_core(model: tuple, case: Case, request_id: str) -> None:
+    """fraiseql streams `case` as graphql-core's subscribe() does, twice (plan cached)."""
+    store, schema, executor = model
+    store.reset()
+    expected = asyncio.run(stream_reference(schema, case, request_id))
+    for _ in range(2):
+        store.reset()
+        got = asyncio.run(fraiseql_stream(executor, case, request_id))
+        assert got == expected, (case, got, expected)
 
 
 def answered_alike(

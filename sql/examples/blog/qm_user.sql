@@ -19,6 +19,8 @@ CREATE INDEX "qm_user_by_email" ON "public"."qm_user" ("email" ASC, id);
 
 CREATE INDEX "qm_user_by_created_at" ON "public"."qm_user" ("created_at" DESC, id);
 
+SELECT fraiseql.enable_live('"public"."qm_user"'::regclass, 'id');
+
 CREATE FUNCTION "public"."fq_user_sync"(integer[], prune boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql AS $fq$
 DECLARE

@@ -1,0 +1,253 @@
+"""Subscriptions: the Subscription root type, and each subscription run as a stream of responses.
+
+A `@fraiseql.subscription` is an async generator function; every value it yields is one
+response, executed against the operation's selection. When that selection is all stored JSON
+the values take the queries' fast path (`Executor._fragment`: a Repository's rewritten bytes
+as they are, Python data through the C rewriter); otherwise, or when a value needs null
+propagation, graphql-core executes that value, so each response is byte for byte what
+graphql-core's `subscribe()` gives for the same values.
+
+While the generator runs, `current_field` names the subscription's field, as for a query's
+resolver: `Repository.watch` then yields fragments rewritten for its selection.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import typing
+from collections.abc import AsyncIterable, AsyncIterator
+from inspect import isawaitable
+from typing import Any, NamedTuple
+
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    OperationType,
+    subscribe,
+)
+from graphql import execute as graphql_execute
+from graphql.execution.values import get_argument_values, get_variable_values
+
+from fraiseql import graphql_compat
+from fraiseql.current import Field, current_field
+from fraiseql.executor import Executor, Response, format_response
+from fraiseql.masking import format_errors
+from fraiseql.schema import FieldInfo, _Builder, _named, plain_value
+from fraiseql.types import OperationDef
+
+# The hints of an async generator function's return: AsyncIterator[T], AsyncGenerator[T, None]...
+_STREAMS = (
+    collections.abc.AsyncIterator,
+    collections.abc.AsyncIterable,
+    collections.abc.AsyncGenerator,
+)
+
+
+class Refused(NamedTuple):
+    """A subscription that produced no stream: its errors, formatted (a protocol `error`)."""
+
+    errors: list[dict[str, Any]]
+
+
+# ---------------------------------------------------------------- the schema
+
+
+def _item_hint(hint: Any, where: str) -> Any:
+    if typing.get_origin(hint) not in _STREAMS or not typing.get_args(hint):
+        raise TypeError(
+            f"fraiseql: {where} must be an async generator annotated -> AsyncIterator[T], "
+            f"got -> {hint!r}"
+        )
+    return typing.get_args(hint)[0]
+
+
+def _event(event: Any, info: Any, **_: Any) -> Any:
+    # Each value the generator yielded is the field's value (graphql-core's per-event root).
+    return plain_value(event)
+
+
+def _source(fn: Any) -> Any:
+    """graphql-core's `subscribe` resolver of a user function: its stream, run with
+    `current_field` naming the field's type (no selection: graphql-core executes the values)."""
+
+    def resolve(_root: Any, info: Any, **args: Any) -> Any:
+        field = Field(None, _named(info.return_type))
+        source = fn(info, **args)
+        if isawaitable(source):
+            return _awaited(source, field)
+        return stream_of(source, field)
+
+    return resolve
+
+
+async def _awaited(source: Any, field: Field) -> Any:
+    return stream_of(await source, field)
+
+
+def stream_of(source: Any, field: Field) -> Any:
+    """`source` iterated with `current_field` set; a value that is not an async iterable is
+    returned as it is, for graphql-core to refuse in its own words."""
+    if not isinstance(source, AsyncIterable):
+        return source
+    return _with_field(source, field)
+
+
+async def _with_field(source: AsyncIterable[Any], field: Field) -> AsyncIterator[Any]:
+    # Async generators run in their consumer's context: the variable is set around each step.
+    iterator = aiter(source)
+    try:
+        while True:
+            token = current_field.set(field)
+            try:
+                value = await anext(iterator)
+            except StopAsyncIteration:
+                return
+            finally:
+                current_field.reset(token)
+            yield value
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def subscription_root(builder: _Builder, ops: dict[str, OperationDef]) -> GraphQLObjectType | None:
+    """The Subscription root type of the declared subscriptions (None when there are none)."""
+    if not ops:
+        return None
+
+    def fields() -> dict[str, GraphQLField]:
+        out: dict[str, GraphQLField] = {}
+        for op in ops.values():
+            where = f"Subscription.{op.name}"
+            hints = builder.hints(op.fn, where)
+            if "return" not in hints:
+                raise TypeError(f"fraiseql: {where} needs a return type hint")
+            gql = builder.gql_type(_item_hint(hints["return"], where), where, is_input=False)
+            named = _named(gql)
+            stored = isinstance(named, GraphQLObjectType) and "fraiseql" in (named.extensions or {})
+            out[op.name] = GraphQLField(
+                gql,
+                args=builder.arguments(op.fn, hints, where, skip=1),
+                resolve=_event,
+                subscribe=_source(op.fn),
+                description=op.description,
+                extensions={"fraiseql": FieldInfo(src_key=None, fn=op.fn, stored_root=stored)},
+            )
+        return out
+
+    return GraphQLObjectType("Subscription", fields)
+
+
+# ---------------------------------------------------------------- execution
+
+
+async def open_stream(
+    executor: Executor,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+    context: Any = None,
+    *,
+    debug: bool | None = None,
+    request_id: str | None = None,
+) -> Response | Refused | AsyncIterator[bytes]:
+    """One operation of a WebSocket client: a query or mutation answers one Response; a
+    subscription a stream of response bodies, or Refused when it has none (request errors,
+    a failing or non-generator resolver). The stream raises what its generator raises."""
+    plan = executor.plan(query, operation_name)
+    if (
+        plan.errors
+        or plan.operation is None
+        or plan.operation.operation != OperationType.SUBSCRIPTION
+    ):
+        return await executor.run(
+            query, variables, operation_name, context, debug=debug, request_id=request_id
+        )
+    masking = {"debug": executor.debug if debug is None else debug, "request_id": request_id}
+    if variables is not None and not isinstance(variables, dict):
+        return Refused(format_errors([GraphQLError("Variables must be an object.")], **masking))
+    values = get_variable_values(
+        executor.schema, plan.operation.variable_definitions or (), variables or {}
+    )
+    if isinstance(values, list):
+        return Refused(format_errors(values, **masking))
+    coerced = values.coerced if graphql_compat.WRAPPED_VARIABLES else values
+    variant = executor._variant(plan, coerced)
+    if variant is not None and len(variant.roots) == 1 and not variant.roots[0].core:
+        root = variant.roots[0]
+        args = root.args.values(coerced) if root.args is not None else None
+        try:
+            if args is None:
+                args = get_argument_values(root.field_def, root.nodes[0], values)
+            info = graphql_compat.make_info((*root.info_before, values, context, *root.info_after))
+            token = current_field.set(root.field)
+            try:
+                source = root.fn(info, **args)  # type: ignore[misc]
+                if isawaitable(source):
+                    source = await source
+            finally:
+                current_field.reset(token)
+        except Exception:  # noqa: BLE001 - graphql-core runs it again and words the error
+            source = None
+        if isinstance(source, AsyncIterable):
+            return _fast_events(
+                executor, plan.document, root, stream_of(source, root.field), variables,
+                operation_name, context, masking,
+            )  # fmt: skip
+    result = subscribe(
+        executor.schema,
+        plan.document,  # type: ignore[arg-type]
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+    )
+    if isawaitable(result):
+        result = await result
+    if isinstance(result, ExecutionResult):
+        return Refused(format_errors(result.errors or [], **masking))
+    return _core_events(result, masking)
+
+
+async def _core_events(results: Any, masking: dict[str, Any]) -> AsyncIterator[bytes]:
+    try:
+        async for result in results:
+            yield format_response(result.data, result.errors, **masking)
+    finally:
+        await results.aclose()
+
+
+async def _fast_events(
+    executor: Executor,
+    document: Any,
+    root: Any,
+    source: AsyncIterator[Any],
+    variables: Any,
+    operation_name: str | None,
+    context: Any,
+    masking: dict[str, Any],
+) -> AsyncIterator[bytes]:
+    try:
+        async for event in source:
+            try:
+                fragment = executor._fragment(root, event)
+            except Exception:  # noqa: BLE001 - null propagation, a rewriter error: graphql-core
+                # A fragment the rewriter made can only fail by being null.
+                value = None if isinstance(event, bytes) else event
+                result = graphql_execute(
+                    executor.schema,
+                    document,
+                    root_value=value,
+                    context_value=context,
+                    variable_values=variables,
+                    operation_name=operation_name,
+                )
+                if isawaitable(result):
+                    result = await result
+                yield format_response(result.data, result.errors, **masking)
+            else:
+                yield b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
+    finally:
+        await source.aclose()  # type: ignore[attr-defined]
