@@ -43,6 +43,7 @@ from fraiseql.schema import object_type_of, stored_fields
 from fraiseql.sources import (
     DEFAULT_JSONB_COLUMN,
     DocField,
+    not_null_columns,
     read_model_document,
     relation_columns,
 )
@@ -183,7 +184,7 @@ class Repository:
             columns = await relation_columns(self.db, view)
             if not columns:
                 raise FilterError(f"view {view!r} does not exist (or has no columns)")
-            info = ViewInfo(relation, view, columns)
+            info = ViewInfo(relation, view, columns, not_null=await not_null_columns(self.db, view))
             if info.is_json(column):
                 info.json_column = column
                 document = await read_model_document(self.db, view)
@@ -496,9 +497,9 @@ def _beyond_bound(
         return "false"
     walk = keys if forward else [k.reversed() for k in keys]
     values = relay.decode_cursor(cursor, "before" if forward else "after", tag, keys)
-    # at or beyond the cursor = not strictly before it, in the walking direction
-    back = [k.reversed() for k in walk]
+    # the nearest row at or beyond the cursor in the walking direction: one row of the
+    # order's index (EXISTS would let the planner pick a sequential scan instead)
     return (
-        f"EXISTS (SELECT 1 FROM {info.relation} AS t WHERE {cond} "
-        f"AND NOT coalesce({b.after(back, values)}, false))"
+        f"coalesce((SELECT true FROM {info.relation} AS t WHERE {cond} AND "
+        f"{b.after(walk, values, at=True)} ORDER BY {render_order(walk)} LIMIT 1), false)"
     )

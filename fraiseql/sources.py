@@ -20,7 +20,14 @@ from fraiseql.schema import FieldInfo, scalar_of
 from fraiseql.types import TypeDef
 from fraiseql.where import FilterError, quote_relation
 
-__all__ = ["DocField", "SchemaError", "check_sources", "read_model_document", "relation_columns"]
+__all__ = [
+    "DocField",
+    "SchemaError",
+    "check_sources",
+    "not_null_columns",
+    "read_model_document",
+    "relation_columns",
+]
 
 DEFAULT_JSONB_COLUMN = "data"
 
@@ -32,6 +39,11 @@ SELECT a.attname::text AS name, {_TYPE_NAME} AS type
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
+"""
+
+_NOT_NULL_SQL = """
+SELECT a.attname::text FROM pg_attribute a
+WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull
 """
 
 # The declaration of the read model a relation is a form of; NULL when it is none.
@@ -63,6 +75,11 @@ async def relation_columns(db: Any, relation: str) -> dict[str, str]:
     """Column name -> type name (pg_type.typname, "enum" for enum types); {} when absent."""
     rows = await db.fetch(_COLUMNS_SQL, quote_relation(relation))
     return {r["name"]: r["type"] for r in rows}
+
+
+async def not_null_columns(db: Any, relation: str) -> frozenset[str]:
+    """The columns declared NOT NULL (none for a view: PostgreSQL does not track them)."""
+    return frozenset(r[0] for r in await db.fetch(_NOT_NULL_SQL, quote_relation(relation)))
 
 
 async def read_model_document(db: Any, relation: str) -> dict[str, DocField] | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -135,6 +135,7 @@ class ViewInfo:
     name: str
     columns: dict[str, str]
     json_column: str | None = None  # the JSONB document column, or None: row_to_json
+    not_null: frozenset[str] = frozenset()  # columns declared NOT NULL (keyset bounds need it)
     # Keys of the document declared by the view's GraphQL type or read model -> their shape.
     fields: dict[str, Shape] = field(default_factory=dict)
     declared_by: set[str] = field(default_factory=set)  # GraphQL types whose fields are in
@@ -270,6 +271,7 @@ class SortKey:
     descending: bool
     nulls_first: bool
     sql_type: str | None
+    nullable: bool = True  # False for a NOT NULL column: no null branch in keyset bounds
 
     def reversed(self) -> SortKey:
         # the same order read backwards: the direction and the nulls' side both flip
@@ -282,6 +284,7 @@ class SortKey:
             not self.descending,
             not self.nulls_first,
             self.sql_type,
+            self.nullable,
         )
 
 
@@ -502,27 +505,41 @@ class SQLBuilder:
                 raise FilterError(
                     f"order_by direction for {name!r} must be 'asc' or 'desc', got {direction!r}"
                 )
-            keys.append(_sort_key(_resolve(self.view, name), *spec))
+            keys.append(self._sort_key(name, spec))
         if key is not None and all(k.name != key for k in keys):
-            keys.append(_sort_key(_resolve(self.view, key), *DIRECTIONS["asc"]))
+            keys.append(self._sort_key(key, DIRECTIONS["asc"]))
         return keys
+
+    def _sort_key(self, name: Any, spec: tuple[str, bool]) -> SortKey:
+        key = _sort_key(_resolve(self.view, name), *spec)
+        return replace(key, nullable=False) if name in self.view.not_null else key
 
     def order_by(self, order_by: Any, key: str | None = None) -> str:
         """'' or the ORDER BY list (without the keywords)."""
         return render_order(self.sort_keys(order_by, key))
 
-    def after(self, keys: Sequence[SortKey], values: Sequence[Any]) -> str:
-        """Rows strictly after the position `values` (one per key) in the order of `keys`:
-        for each key, the keys before it equal and this one after (nulls where the order
-        puts them)."""
+    def after(self, keys: Sequence[SortKey], values: Sequence[Any], at: bool = False) -> str:
+        """Rows strictly after the position `values` (one per key) in the order of `keys`
+        (`at`: or at it): for each key, the keys before it equal and this one after (nulls
+        where the order puts them)."""
         alternatives = []
         for i, k in enumerate(keys):
             terms = [self._same(keys[j], values[j]) for j in range(i)]
             beyond = self._beyond(k, values[i])
-            if beyond is None:
-                continue
-            alternatives.append(" AND ".join([*terms, beyond]))
-        return "(" + " OR ".join(alternatives) + ")" if alternatives else "FALSE"
+            if beyond is not None:
+                alternatives.append(" AND ".join([*terms, beyond]))
+        if at:
+            alternatives.append(
+                " AND ".join(self._same(k, v) for k, v in zip(keys, values, strict=True))
+            )
+        if not alternatives:
+            return "FALSE"
+        test = "(" + " OR ".join(alternatives) + ")"
+        first, value = keys[0], values[0]
+        if len(alternatives) == 1 or value is None or (first.nullable and not first.nulls_first):
+            return test
+        # Implied by the test, and a range an index on the first key starts the scan at.
+        return f"{first.sql} {'<=' if first.descending else '>='} {self._bound(first, value)} AND {test}"
 
     def _bound(self, k: SortKey, value: Any) -> str:
         if k.sql_type is None:
@@ -538,7 +555,7 @@ class SQLBuilder:
         if value is None:  # past the nulls: the values when nulls come first, else nothing
             return f"{k.sql} IS NOT NULL" if k.nulls_first else None
         test = f"{k.sql} {'<' if k.descending else '>'} {self._bound(k, value)}"
-        return test if k.nulls_first else f"({test} OR {k.sql} IS NULL)"
+        return test if k.nulls_first or not k.nullable else f"({test} OR {k.sql} IS NULL)"
 
     def limit(self, limit: Any, offset: Any) -> str:
         out = ""

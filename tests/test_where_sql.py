@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -519,11 +520,22 @@ def test_sort_keys_name_directions_nulls_and_end_with_the_key() -> None:
 def test_keyset_positions_compare_key_by_key_with_nulls_where_the_order_puts_them() -> None:
     builder = SQLBuilder(declared_view())
     keys = builder.sort_keys([("age", "desc")], key="id")
+    # led by the bound the first key's value implies, which an index on it starts a scan at
     assert builder.after(keys, [30, 7]) == (
+        "(t.\"data\"->>'age')::numeric <= $4::numeric AND "
         "((t.\"data\"->>'age')::numeric < $1::numeric OR "
         '(t."data"->>\'age\')::numeric = $2::numeric AND (t."id" > $3::int4 OR t."id" IS NULL))'
     )
-    assert builder.params == [30, 30, 7]
+    assert builder.params == [30, 30, 7, 30]
+    # a NOT NULL column has no null branch, so ASC too is led by its bound
+    strict = SQLBuilder(replace(declared_view(), not_null=frozenset({"id", "email"})))
+    by_email = strict.sort_keys([("email", "asc")], key="id")
+    assert strict.after(by_email, ["a@b", 7]) == (
+        't."email" >= $4::text AND (t."email" > $1::text OR t."email" = $2::text AND t."id" > $3::int4)'
+    )
+    assert strict.after(by_email, ["a@b", 7], at=True).endswith(
+        ' OR t."email" = $8::text AND t."id" = $9::int4)'
+    )
     # DESC puts nulls first: after a null age come the ages, and the nulls with a greater id
     builder = SQLBuilder(declared_view())
     assert builder.after(keys, [None, 7]) == (

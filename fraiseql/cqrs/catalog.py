@@ -12,7 +12,7 @@ from typing import Any
 
 from fraiseql.cqrs.declare import DeclarationError, OrderTerm, ReadModel, Sql
 
-__all__ = ["Node", "Resolved", "resolve"]
+__all__ = ["IndexedKey", "Node", "Resolved", "resolve"]
 
 
 @dataclass
@@ -44,6 +44,17 @@ class Node:
             yield from child.walk()
 
 
+@dataclass(frozen=True)
+class IndexedKey:
+    """A document key served as a typed column beside `data`, read in one order."""
+
+    key: str  # the document key, and the column's name in tv_/mv_/qm_
+    column: str  # the root table's column it is taken from
+    sql_type: str  # that column's type, as format_type writes it
+    not_null: bool
+    order: OrderTerm  # the index's order of the key (the id follows, ascending)
+
+
 @dataclass
 class Resolved:
     """A declaration checked against the catalog."""
@@ -53,6 +64,7 @@ class Resolved:
     declaration: dict
     version: str
     warnings: list[str] = field(default_factory=list)
+    indexed: list[IndexedKey] = field(default_factory=list)
 
     @property
     def source_tables(self) -> list[tuple[str, str]]:
@@ -71,7 +83,11 @@ class _TableInfo:
         unique: set[str],
         fks: list[tuple[str, str, str, str]],
         indexed: set[str],
+        not_null: set[str],
+        enums: set[str],
     ) -> None:
+        self.not_null = not_null
+        self.enums = enums  # columns of enum types
         self.indexed = indexed  # columns leading some index
         self.columns = columns  # name -> SQL type
         self.pk = pk
@@ -82,7 +98,11 @@ class _TableInfo:
 _TABLE_SQL = """
 SELECT c.oid,
        (SELECT array_agg(a.attname::text || ':' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
-          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
+          FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       (SELECT array_agg(a.attname::text) FROM pg_attribute a
+          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull) AS not_null,
+       (SELECT array_agg(a.attname::text) FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e') AS enums
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
 """
@@ -131,7 +151,10 @@ class _Catalog:
                 row["oid"],
             )
         }
-        info = self.cache[schema, table] = _TableInfo(columns, pk, unique, fks, indexed)
+        not_null, enums = set(row["not_null"] or []), set(row["enums"] or [])
+        info = self.cache[schema, table] = _TableInfo(
+            columns, pk, unique, fks, indexed, not_null, enums
+        )
         return info
 
 
@@ -156,8 +179,39 @@ async def resolve(conn: Any, model: ReadModel) -> Resolved:
                 f"no index on {node.schema}.{node.table} ({node.fk}): every document build scans the table; "
                 f"create one, e.g. CREATE INDEX ON {node.schema}.{node.table} ({node.fk})"
             )
+    _resolve_indexed(resolved, catalog.cache[root.schema, root.table])
     await _check_expressions(conn, resolved)
     return resolved
+
+
+# Column types that compare and order unlike their document value as filters read it (an
+# enum orders by declaration, JSON and arrays as structures).
+_UNINDEXED_TYPES = ("json", "jsonb")
+
+
+def _resolve_indexed(resolved: Resolved, info: _TableInfo) -> None:
+    root, name = resolved.root, resolved.model.name
+    sources = dict(root.fields)
+    for key, descending, nulls in resolved.declaration.get("indexed", []):
+        column = sources[key]
+        assert isinstance(column, str)  # declare refuses computed keys
+        sql_type = info.columns[column]
+        if sql_type in _UNINDEXED_TYPES or sql_type.endswith("[]") or column in info.enums:
+            raise DeclarationError(
+                f"read model {name}: indexed key {key!r} is {sql_type}: only scalar columns "
+                "(numbers, text, dates and times, booleans, uuid) are indexed keys"
+            )
+        resolved.indexed.append(
+            IndexedKey(
+                key, column, sql_type, column in info.not_null, OrderTerm(key, descending, nulls)
+            )
+        )
+        if "tv" in resolved.model.forms and column not in info.indexed:
+            resolved.warnings.append(
+                f"no index on {root.schema}.{root.table} ({column}): tv_{name} filters and sorts "
+                f"by {key} scanning the table; create one, e.g. CREATE INDEX ON "
+                f"{root.schema}.{root.table} ({column}, {root.key})"
+            )
 
 
 async def _resolve_node(

@@ -191,6 +191,12 @@ class ReadModel:
     refreshed), "qm" (a table kept in sync by statement-level triggers). `notify=True` makes
     writes to the source tables NOTIFY, which the debounced refresher of mv_ needs; it is
     opt-in because every notifying commit takes PostgreSQL's global notify lock.
+
+    `indexed` names the document keys clients filter and sort by, each with the order it is
+    read in: `indexed=("email", "created_at DESC")`. Each becomes a typed column beside
+    `data` (qm_ and mv_ fill it from the same row as the document; tv_ exposes the table's
+    column, so its indexes serve) with a btree on (key, id) in mv_ and qm_: equality, ranges,
+    `orderBy` that key (or its reverse) with ties by id, and keyset pages are index scans.
     """
 
     name: str
@@ -202,6 +208,7 @@ class ReadModel:
     schema: str = "public"
     gin: bool = True  # GIN index on the documents of mv_/qm_; each qm_ write pays for it
     notify: bool = False  # mv_: source tables NOTIFY on writes, for the debounced refresher
+    indexed: str | Sequence[str] = ()  # document keys read as typed, indexed columns
 
     def __post_init__(self) -> None:
         if isinstance(self.forms, str):
@@ -270,17 +277,48 @@ class ReadModel:
 
     def describe(self) -> dict:
         """A canonical, JSON-able form of the declaration (checked on the way); hashed as its version."""
+        desc = _describe(self.root, self.schema, f"read model {self.name}", [])
+        indexed = _indexed(self.indexed, desc, f"read model {self.name}")
         return (
-            _describe(self.root, self.schema, f"read model {self.name}", [])
+            desc
             | {"name": self.name, "schema": self.schema, "forms": sorted(self.forms)}
             | ({} if self.gin else {"gin": False})
             | ({"notify": True} if self.notify else {})
+            | ({"indexed": indexed} if indexed else {})
         )
 
     def version(self) -> str:
         """Hash of the declaration: a change of shape, forms or schema gives a new version."""
         text = json.dumps(self.describe(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# Columns every qm_ table has: a document key of these names cannot become a column.
+RESERVED_COLUMNS = ("id", "version", "data", "updated_at")
+
+
+def _indexed(indexed: str | Sequence[str], desc: dict, where: str) -> list[list]:
+    """The indexed keys as [[document key, descending, nulls], ...], each checked to be a
+    distinct document key taken straight from a column of the root table."""
+    terms = parse_order(indexed or None, f"{where}: indexed")
+    columns = dict(desc["fields"])
+    out = []
+    for t in terms:
+        here = f"{where}: indexed key {t.column!r}"
+        if t.column in RESERVED_COLUMNS:
+            raise DeclarationError(
+                f"{here} is a column every read model has ({', '.join(RESERVED_COLUMNS)}): "
+                "the key is indexed already; another key cannot take its name"
+            )
+        if t.column not in columns:
+            keys = ", ".join(k for k, s in desc["fields"] if isinstance(s, str))
+            raise DeclarationError(f"{here} is not a field of the document (fields: {keys})")
+        if not isinstance(columns[t.column], str):
+            raise DeclarationError(f"{here} is a computed Sql field; index a column's field")
+        if any(o[0] == t.column for o in out):
+            raise DeclarationError(f"{here} is declared twice")
+        out.append([t.column, t.descending, t.nulls])
+    return out
 
 
 def _describe(node: _Node, schema: str, where: str, path: list[int]) -> dict:

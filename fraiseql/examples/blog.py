@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS tb_user (
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- Serves tv_user's indexed created_at (email has its UNIQUE index).
+CREATE INDEX IF NOT EXISTS tb_user_created_at ON tb_user (created_at DESC, id);
 CREATE TABLE IF NOT EXISTS tb_post (
     id         serial PRIMARY KEY,
     user_id    int NOT NULL REFERENCES tb_user (id) ON DELETE CASCADE,
@@ -79,6 +81,7 @@ user = ReadModel(
     },
     forms=("tv", "mv", "qm"),
     notify=True,  # mv_user can be refreshed debounced (fraiseql refresh mv_user --debounce 1)
+    indexed=("email", "created_at DESC"),  # the demo's filters and orders: index scans
 )
 
 post = ReadModel(

@@ -3,11 +3,15 @@
 -- builder, tv, mv, qm, catalog.
 
 CREATE MATERIALIZED VIEW "public"."mv_user" AS
-    SELECT t."id" AS id, "public"."fq_user_doc"(t."id") AS data FROM "public"."tb_user" AS t;
+    SELECT t."id" AS id, "public"."fq_user_doc"(t."id") AS data, t."email" AS "email", t."created_at" AS "created_at" FROM "public"."tb_user" AS t;
 
 CREATE UNIQUE INDEX "mv_user_id" ON "public"."mv_user" (id);
 
 CREATE INDEX "mv_user_data_gin" ON "public"."mv_user" USING gin (data);
+
+CREATE INDEX "mv_user_by_email" ON "public"."mv_user" ("email" ASC, id);
+
+CREATE INDEX "mv_user_by_created_at" ON "public"."mv_user" ("created_at" DESC, id);
 
 CREATE FUNCTION "public"."fq_user_notify"() RETURNS trigger
 LANGUAGE plpgsql AS $fq$

@@ -6,12 +6,18 @@ CREATE TABLE "public"."qm_user" (
     id integer PRIMARY KEY,
     version bigint NOT NULL DEFAULT 1,
     data jsonb NOT NULL,
+    "email" text NOT NULL,
+    "created_at" timestamp with time zone NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE INDEX "qm_user_data_gin" ON "public"."qm_user" USING gin (data);
 
 CREATE INDEX "qm_user_updated_at" ON "public"."qm_user" (updated_at);
+
+CREATE INDEX "qm_user_by_email" ON "public"."qm_user" ("email" ASC, id);
+
+CREATE INDEX "qm_user_by_created_at" ON "public"."qm_user" ("created_at" DESC, id);
 
 SELECT fraiseql.enable_live('"public"."qm_user"'::regclass, 'id');
 
@@ -30,9 +36,9 @@ BEGIN
         DELETE FROM "public"."qm_user" AS q WHERE q.id = ANY (v_keys)
             AND NOT EXISTS (SELECT 1 FROM "public"."tb_user" AS t WHERE t."id" = q.id);
     END IF;
-    INSERT INTO "public"."qm_user" AS q (id, data)
-        SELECT d.id, d.data FROM "public"."fq_user_docs"(v_keys) AS d
-        ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, version = q.version + 1, updated_at = now()
+    INSERT INTO "public"."qm_user" AS q (id, data, "email", "created_at")
+        SELECT id, data, "email", "created_at" FROM "public"."fq_user_docs"(v_keys)
+        ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, "email" = EXCLUDED."email", "created_at" = EXCLUDED."created_at", version = q.version + 1, updated_at = now()
         WHERE q.data IS DISTINCT FROM EXCLUDED.data;
 END
 $fq$;
@@ -43,9 +49,9 @@ BEGIN
     -- TRUNCATE and backfill: rebuild everything, other writers of qm_user wait (readers do not).
     LOCK TABLE "public"."qm_user" IN EXCLUSIVE MODE;
     DELETE FROM "public"."qm_user" AS q WHERE NOT EXISTS (SELECT 1 FROM "public"."tb_user" AS t WHERE t."id" = q.id);
-    INSERT INTO "public"."qm_user" AS q (id, data)
-        SELECT t."id" AS id, "public"."fq_user_doc"(t."id") AS data FROM "public"."tb_user" AS t
-        ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, version = q.version + 1, updated_at = now()
+    INSERT INTO "public"."qm_user" AS q (id, data, "email", "created_at")
+        SELECT t."id" AS id, "public"."fq_user_doc"(t."id") AS data, t."email" AS "email", t."created_at" AS "created_at" FROM "public"."tb_user" AS t
+        ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, "email" = EXCLUDED."email", "created_at" = EXCLUDED."created_at", version = q.version + 1, updated_at = now()
         WHERE q.data IS DISTINCT FROM EXCLUDED.data;
 END
 $fq$;

@@ -3,4 +3,4 @@
 -- builder, tv, mv, qm, catalog.
 
 CREATE VIEW "public"."tv_user" AS
-    SELECT t."id" AS id, "public"."fq_user_doc"(t."id") AS data FROM "public"."tb_user" AS t;
+    SELECT t."id" AS id, "public"."fq_user_doc"(t."id") AS data, t."email" AS "email", t."created_at" AS "created_at" FROM "public"."tb_user" AS t;
