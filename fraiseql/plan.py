@@ -477,17 +477,21 @@ def _compile_roots(
         len(root.nodes) for root in out if root.fn is not None or root.core
     ):
         return None
-    core_document = None
-    if core:
-        operation = OperationDefinitionNode(
-            operation=op.operation,
-            name=op.name,
-            variable_definitions=op.variable_definitions,
-            directives=op.directives,
-            selection_set=SelectionSetNode(selections=tuple(core)),
-        )
-        core_document = DocumentNode(definitions=(operation, *plan.fragments.values()))
-    return Variant(out, core_document)
+    return Variant(out, restricted_document(plan, core) if core else None)
+
+
+def restricted_document(plan: Plan, nodes: list[FieldNode]) -> DocumentNode:
+    """The plan's operation with only these root field nodes (and every fragment)."""
+    op = plan.operation
+    assert op is not None
+    operation = OperationDefinitionNode(
+        operation=op.operation,
+        name=op.name,
+        variable_definitions=op.variable_definitions,
+        directives=op.directives,
+        selection_set=SelectionSetNode(selections=tuple(nodes)),
+    )
+    return DocumentNode(definitions=(operation, *plan.fragments.values()))
 
 
 def _uses_variables(value: Any) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 
 from graphql import GraphQLObjectType
 
+from fraiseql._native import native
 from fraiseql.current import current_field, current_selection
 from fraiseql.db import ContextDB
 from fraiseql.scalars import decode_document, for_column
@@ -217,7 +218,10 @@ class Repository:
         return sql, params
 
     async def _exact_documents(self, sql: str, params: list[Any], many: bool) -> Any:
-        # graphql-core's path: the documents with their numbers' stored digits
+        # graphql-core's path: the documents with their numbers' stored digits. Also the
+        # fast path's when a document holds a null where the schema forbids one
+        #: the executor has graphql-core complete them, which
+        # propagates the null, so the resolver runs once (the read is repeated).
         raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
         return decode_document(raw)
 
@@ -243,7 +247,12 @@ class Repository:
             if selection is None:
                 return await self._exact_documents(sql, params, False)
         # the fast path: the field's fragment, rewritten in C
-        return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)
+        try:
+            return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)
+        except native.NonNullError:
+            if field is None:
+                raise
+            return await self._exact_documents(sql, params, False)  # see _exact_documents
 
     async def find(
         self,
@@ -276,9 +285,14 @@ class Repository:
             if selection is None:
                 return await self._exact_documents(sql, params, True)
         # the fast path: the fragments, rewritten in C
-        return await self.db.fetch_json(
-            sql, *params, selection=selection, many=True, context=self.context
-        )
+        try:
+            return await self.db.fetch_json(
+                sql, *params, selection=selection, many=True, context=self.context
+            )
+        except native.NonNullError:
+            if field is None:
+                raise
+            return await self._exact_documents(sql, params, True)  # see _exact_documents
 
     async def _aggregate(self, view: View, where: Any, eq: Mapping[str, Any], exists: bool) -> Any:
         info = await self._view(*self._source(view))
