@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 
 from graphql import ExecutionResult, GraphQLError
 
-
 # The order in which outcomes happened, across requests (only their relative order counts).
 _sequence = itertools.count()
 
