@@ -28,6 +28,7 @@ from graphql import GraphQLSchema, OperationType
 from fraiseql import bounded_json
 from fraiseql import tracing as _tracing
 from fraiseql.accept import negotiate
+from fraiseql.disconnect import DisconnectWatch
 from fraiseql.errors import OperationalError, PoolOverloadedError
 from fraiseql.executor import Executor, dumps
 from fraiseql.graphiql import check_assets, graphiql_page
@@ -158,6 +159,7 @@ class GraphQLApp:
 
             self.metrics = Metrics(executor, lambda: self.pool)
         self.tracing = tracing
+        self._disconnects = DisconnectWatch()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -169,6 +171,11 @@ class GraphQLApp:
             status, ctype, body, headers = await self._handle(scope, receive)
         except Exception as exc:  # before the media type is known: application/json
             status, ctype, body, headers = self._failure(exc, JSON_TYPE)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and self._disconnects.client_gone(task):
+                return  # the client went away: its query was cancelled, nobody to answer
+            raise
         raw_headers = [
             (b"content-type", f"{ctype}; charset=utf-8".encode()),
             (b"content-length", str(len(body)).encode()),
@@ -344,7 +351,7 @@ class GraphQLApp:
             k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
         }
         request = Request(method, path, headers, query_params, scope.get("client"), scope)
-        return await self._graphql(request, params, media, obs)
+        return await self._graphql(request, params, media, obs, receive)
 
     async def _health(self) -> tuple[int, str, bytes, dict[str, str]]:
         try:
@@ -402,7 +409,12 @@ class GraphQLApp:
     # ------------------------------------------------------------ GraphQL
 
     async def _graphql(
-        self, request: Request, params: dict[str, Any], media: str, obs: Observation | None
+        self,
+        request: Request,
+        params: dict[str, Any],
+        media: str,
+        obs: Observation | None,
+        receive: Receive,
     ) -> tuple[int, str, bytes, dict[str, str]]:
         query, variables, operation_name = self._request_parameters(params)
         plan = self.executor.plan(query, operation_name)
@@ -422,7 +434,18 @@ class GraphQLApp:
         if db is None and not plan.errors:  # request errors are answered without the database
             db = await self._db()
         context = await self._context(request, db)
-        response = await self.executor.run(query, variables, operation_name, context)
+        # A query is cancelled if its client goes away meanwhile; a mutation runs to its end.
+        op = plan.operation
+        task = (
+            self._disconnects.enter(receive)
+            if op is not None and op.operation == OperationType.QUERY
+            else None
+        )
+        try:
+            response = await self.executor.run(query, variables, operation_name, context)
+        finally:
+            if task is not None:
+                self._disconnects.leave(task)
         if obs is not None:
             obs[RESPONSE] = response
         status = 400 if response.request_error and media == GRAPHQL_RESPONSE else 200
