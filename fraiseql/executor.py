@@ -299,6 +299,10 @@ class Executor:
             if isinstance(values, list):
                 return _request_error(values)
         coerced = values.coerced if _WRAPPED else values
+        if plan.cost is not None:  # list sizes from variables: priced before anything runs
+            error = plan.cost.check(coerced)
+            if error is not None:
+                return _request_error([error])
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
             masking = self._masking(debug, request_id)
             return await self._run_mutation(plan, variables, operation_name, context, masking)

@@ -583,6 +583,7 @@ def create_app(
     max_aliases: int | None = 30,
     max_fields: int | None = 500,
     max_tokens: int | None = 10_000,
+    max_cost: int | None = Limits.max_cost,
     introspection: bool = True,
     cache_size: int = 1000,
     pool_options: Mapping[str, Any] | None = None,
@@ -602,7 +603,8 @@ def create_app(
     lifespan) checks every type's sql_source against the database and raises
     `fraiseql.SchemaError` naming what does not match. `graphiql_assets` is the base URL or
     path from which the GraphiQL page loads its four files (see fraiseql.graphiql.ASSETS)
-    instead of unpkg.com. Each limit can be set to None to disable it; `max_json_depth`
+    instead of unpkg.com. Each limit can be set to None to disable it (`max_cost`: see
+    fraiseql.cost); `max_json_depth`
     bounds the nesting of the JSON a client sends (body, `variables`, `extensions`).
     Unexpected errors are answered "Internal server error" with a request id that the
     "fraiseql" logger's traceback shows too; `debug=True` shows them in full (never in
@@ -620,6 +622,7 @@ def create_app(
         max_aliases=max_aliases,
         max_fields=max_fields,
         max_tokens=max_tokens,
+        max_cost=max_cost,
         introspection=introspection,
     )
     executor = Executor(

@@ -47,6 +47,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql import ITEMS_NON_NULL, NON_NULL
 from fraiseql.collect import Uncollectable, collect_fields
+from fraiseql.cost import DEFAULT_LIST_SIZE, Cost, price
 from fraiseql.scalars import by_name
 from fraiseql.schema import FieldInfo
 
@@ -55,13 +56,16 @@ Tree = tuple[str, tuple[tuple[str, "str | None", "Tree | None", int], ...]]
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-document limits, checked before validation; each None disables that check."""
+    """Per-document limits, checked before validation (the cost after: it needs the
+    schema's list types, see fraiseql.cost); each None disables that check."""
 
     max_depth: int | None = 15
     max_aliases: int | None = 30
     max_fields: int | None = 500
     max_tokens: int | None = 10_000
     introspection: bool = True
+    max_cost: int | None = 20_000
+    default_list_size: int = DEFAULT_LIST_SIZE  # the size of a list without limit/first
 
 
 # ---------------------------------------------------------------- limits
@@ -354,6 +358,7 @@ class Plan:
     errors: list[GraphQLError] | None = None  # request errors: parse, limits, validation
     directive_vars: tuple[str, ...] = ()
     variables: VariablePlan | None = None  # None: graphql-core coerces the variables
+    cost: Cost | None = None  # checked per request: list sizes from variables
     # directive variable values -> root fields of the fast path, or None: use graphql-core
     variants: dict[tuple[bool, ...], Variant | None] = field(default_factory=dict)
 
@@ -412,12 +417,18 @@ def build_plan(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    cost = None
+    if limits.max_cost is not None:
+        cost = price(schema, operation, fragments, limits.max_cost, limits.default_list_size)
+        if isinstance(cost, GraphQLError):
+            return Plan(errors=[cost])
     return Plan(
         document=document,
         operation=operation,
         fragments=fragments,
         directive_vars=directive_variables(document),
         variables=variable_plan(schema, operation),
+        cost=cost,
     )
 
 
