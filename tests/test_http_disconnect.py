@@ -103,9 +103,7 @@ def test_disconnect_cancels_the_running_query(dsn: str, base: str, method: str) 
             sock = _send(base, request)
             await _until(lambda: _active(admin, SLEEP), "the query running", 20)
             sock.close()  # the client goes away, 30 s before the query would end
-            await _until(
-                lambda: _active_none(admin), "the query gone from pg_stat_activity", 1.0
-            )
+            await _until(lambda: _active_none(admin), "the query gone from pg_stat_activity", 1.0)
         finally:
             await admin.close()
 
