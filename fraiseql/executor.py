@@ -54,7 +54,7 @@ from fraiseql.plan import (
 )
 from fraiseql.replay import Outcome, RootFailed, merge_errors, middleware
 from fraiseql.scalars import StoredFloat, leaf_text
-from fraiseql.schema import build_schema
+from fraiseql.schema import build_schema, plain_value
 from fraiseql.types import Registry, get_registry
 
 _WRAPPED = graphql_compat.WRAPPED_VARIABLES
@@ -544,8 +544,9 @@ class Executor:
             return value
         try:
             return self._fragment(root, value)
-        except Exception as exc:  # graphql-core completes the value (null propagation)
-            raise RootFailed(Outcome.now(None, value, at_call)) from exc
+        except Exception as exc:  # graphql-core completes the value (null propagation),
+            # as its resolver hands it over (a fragment can only fail as b"null": None)
+            raise RootFailed(Outcome.now(None, plain_value(value), at_call)) from exc
 
     def _fragment(self, root: RootField, value: Any) -> bytes:
         # bytes: the fragment the Repository rewrote; Python data: rewritten here, alike.

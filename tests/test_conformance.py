@@ -312,6 +312,11 @@ def test_failing_roots_run_once_and_answer_as_graphql_core() -> None:
             return None
 
         @fraiseql.query
+        async def no_document(info) -> Item:
+            called(info)
+            return b"null"  # what the Repository's fast path returns for no row
+
+        @fraiseql.query
         async def broken(info) -> Item | None:
             called(info)
             return {"id": 7, "name": None}  # a null in a non-null field
@@ -327,6 +332,7 @@ def test_failing_roots_run_once_and_answer_as_graphql_core() -> None:
             "{ failing(id: 1) { id } }",
             "{ failingRequired { id } }",
             "{ missingRequired { id } }",
+            "{ noDocument { id } item(id: 1) { id } }",
             "{ broken { id name } }",
             "{ a: item(id: 1) { id } f: failing(id: 2) { id } b: item(id: 3) { name } }",
             "{ a: item(id: 1) { id } f: failingRequired { id } b: item(id: 3) { id } }",
