@@ -12,6 +12,7 @@ when it happened: at the call, or after an await, the awaited ones in the order 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -73,22 +74,14 @@ def middleware(outcomes: dict[str, Outcome]) -> Callable[..., Any]:
     return replaying
 
 
-def _nulled_at(result: ExecutionResult | None, index: dict[str, int]) -> int | None:
-    """The position of the root whose error nulled `result`'s data (graphql-core collects no
-    error after that one, so it is the last), or None when the data stands."""
-    if result is None or result.data is not None or not result.errors:
-        return None
-    path = result.errors[-1].path
-    return index.get(path[0], -1) if path else -1
-
-
 def merge_errors(
     keys: list[str], replayed: ExecutionResult | None, core: ExecutionResult | None
 ) -> tuple[list[GraphQLError], bool]:
-    """The errors of the replayed roots and of the roots graphql-core answered alongside, in
-    root order (graphql-core's order when they fail in the same step), and whether the data
-    is null. Once a non-null root has nulled the data, the other run's errors of the roots
-    after it are dropped, as graphql-core drops errors after the data is nulled."""
+    """The errors of the replayed roots and of the roots graphql-core answered alongside, and
+    whether the data is null. Each run's errors keep their order, the two merged by root
+    (graphql-core's order when they fail in the same step). graphql-core adds the error that
+    nulls the data (a non-null root's) last, after those of the roots settled meanwhile: so
+    does the merge, with the first such error when both runs nulled."""
     if core is None or not core.errors:
         assert replayed is not None
         return list(replayed.errors or ()), replayed.data is None
@@ -99,10 +92,12 @@ def merge_errors(
     def position(error: GraphQLError) -> int:
         return index.get(error.path[0], -1) if error.path else -1
 
-    cut_replayed, cut_core = _nulled_at(core, index), _nulled_at(replayed, index)
-    errors = [
-        e for e in replayed.errors or () if cut_replayed is None or position(e) <= cut_replayed
+    nulling = [run.errors[-1] for run in (replayed, core) if run.data is None and run.errors]
+    runs = [
+        [e for e in run.errors or () if all(e is not n for n in nulling)]
+        for run in (replayed, core)
     ]
-    errors += [e for e in core.errors if cut_core is None or position(e) <= cut_core]
-    errors.sort(key=position)
-    return errors, replayed.data is None or core.data is None
+    errors = list(heapq.merge(*runs, key=position))
+    if nulling:
+        errors.append(min(nulling, key=position))
+    return errors, bool(nulling)
