@@ -3,10 +3,10 @@
 Fast path: every root field of a query returns a `@fraiseql.type` whose whole selection is
 stored JSON. Its resolver runs with a real `GraphQLResolveInfo`; what it returns (the bytes
 the Repository rewrote, or Python data that the C rewriter rewrites) is spliced into the
-response by concatenation. When a root resolver raises or a null needs propagation, the
-request is run again by graphql-core, which then gives the exact result the spec asks for
-(queries only: mutations never take the fast path, so nothing is written twice). Root fields
-that stored JSON does not serve are answered by graphql-core alongside the fast ones.
+response by concatenation. When a root resolver raises or a null needs propagation,
+graphql-core answers those roots from what their resolvers did (fraiseql.replay: no
+resolver runs twice), which gives the exact result the spec asks for. Root fields that
+stored JSON does not serve are answered by graphql-core alongside the fast ones.
 
 A mutation whose context["db"] is a pool runs on one connection in one transaction; any
 error in its response rolls the transaction back, and a COMMIT that fails replaces the
@@ -51,9 +51,11 @@ from fraiseql.plan import (
     Variant,
     build_plan,
     compile_roots,
+    restricted_document,
 )
+from fraiseql.replay import Outcome, RootFailed, merge_errors, middleware
 from fraiseql.scalars import StoredFloat, leaf_text
-from fraiseql.schema import build_schema
+from fraiseql.schema import build_schema, plain_value
 from fraiseql.types import Registry, get_registry
 
 _WRAPPED = graphql_compat.WRAPPED_VARIABLES
@@ -166,10 +168,6 @@ class _Masking(NamedTuple):
 
     debug: bool
     request_id: str | None
-
-
-class _NeedsGraphQLCore(Exception):
-    """Raised inside the fast path when only graphql-core can produce the exact result."""
 
 
 _NOT_COMPILED = object()
@@ -319,27 +317,35 @@ class Executor:
             if isinstance(values, list):
                 return _request_error(values)
         coerced = values.coerced if _WRAPPED else values
+        if plan.cost is not None:  # list sizes from variables: priced before anything runs
+            error = plan.cost.check(coerced)
+            if error is not None:
+                return _request_error([error])
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
             masking = self._masking(debug, request_id)
             return await self._run_mutation(plan, variables, operation_name, context, masking)
         variant = self._variant(plan, coerced)
+        if variant is not None and variant.guarded:
+            # A refused field: graphql-core answers the whole request, asking per field, so
+            # the rewriter never writes its value; asked before any resolver runs.
+            if not await _allowed(variant, values, context):
+                variant = None
         if variant is not None:
-            try:
-                roots = variant.roots
-                if len(roots) == 1 and variant.core_document is None:  # inlined: the common case
-                    root = roots[0]
+            roots = variant.roots
+            if len(roots) == 1 and variant.core_document is None:  # inlined: the common case
+                root = roots[0]
+                try:
                     fragment = await self._root(root, coerced, values, context)
-                    self.fast_runs += 1
-                    # One join: the fragment (tens of KB for lists) is copied once.
-                    return b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
-                masking = self._masking(debug, request_id)
-                response = await self._run_fast(
-                    plan, variant, coerced, values, variables, context, masking
-                )
+                except Exception as exc:
+                    return await self._replay(
+                        plan, variant, [exc], None, variables, context, debug, request_id
+                    )
                 self.fast_runs += 1
-                return response
-            except _NeedsGraphQLCore:
-                pass
+                # One join: the fragment (tens of KB for lists) is copied once.
+                return b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
+            return await self._run_fast(
+                plan, variant, coerced, values, variables, context, debug, request_id
+            )
         self.graphql_core_runs += 1
         return await self._run_graphql_core(
             plan.document, variables, operation_name, context, self._masking(debug, request_id)
@@ -352,8 +358,14 @@ class Executor:
     # ------------------------------------------------------------ graphql-core path
 
     async def _graphql_core(
-        self, document: DocumentNode, variables: Any, operation_name: str | None, context: Any
+        self,
+        document: DocumentNode,
+        variables: Any,
+        operation_name: str | None,
+        context: Any,
+        replaying: list[Any] | None = None,
     ) -> ExecutionResult:
+        # replaying: the fast path's failed roots, already traced there
         tracer = tracing.current.get()
         result: Any = graphql_execute(
             self.schema,
@@ -361,7 +373,9 @@ class Executor:
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
-            middleware=None if tracer is None else [tracing.root_field_middleware(tracer)],
+            middleware=replaying
+            if replaying or tracer is None
+            else [tracing.root_field_middleware(tracer)],
         )
         if isawaitable(result):
             result = await result
@@ -440,6 +454,8 @@ class Executor:
                     root_value=None,
                     operation=plan.operation,
                 )
+        if variant is not None:
+            variant.guarded = any(root.guards for root in variant.roots)
         if len(plan.variants) < MAX_VARIANTS:  # 2**n combinations must not grow memory unbounded
             plan.variants[key] = variant
         return variant
@@ -452,38 +468,71 @@ class Executor:
         values: Any,
         variables: Any,
         context: Any,
-        masking: _Masking,
+        debug: bool | None,
+        request_id: str | None,
     ) -> Response:
         roots = variant.roots
         jobs = [self._root(r, coerced, values, context) for r in roots if not r.core]
         if variant.core_document is not None:
-            name = plan.operation.name.value if plan.operation.name else None  # type: ignore[union-attr]
-            jobs.append(self._graphql_core(variant.core_document, variables, name, context))
+            jobs.append(self._graphql_core(variant.core_document, variables, _name(plan), context))
         results = await asyncio.gather(*jobs, return_exceptions=True)
         for item in results:
-            if isinstance(item, BaseException):
-                if isinstance(item, Exception):
-                    raise _NeedsGraphQLCore from item
+            if isinstance(item, BaseException) and not isinstance(item, Exception):
                 raise item
         core: ExecutionResult | None = results.pop() if variant.core_document is not None else None  # type: ignore[assignment]
-        if core is not None and core.data is None:
-            raise _NeedsGraphQLCore  # a non-null root failed: the whole data is null
-        fast = iter(results)
-        parts: list[bytes] = []
-        if core is not None and core.errors:
-            _refuse_if_overloaded(core.errors)
-            errors = format_errors(core.errors, **masking._asdict())
-            parts += (b'{"errors":', dumps(errors), b',"data":{')
-        else:
-            parts.append(b'{"data":{')
-        for i, r in enumerate(roots):
-            parts += (
-                b"," if i else b"",
-                r.prefix,
-                dumps(exact_numbers(core.data[r.key])) if r.core else next(fast),
-            )  # type: ignore[union-attr, arg-type]
-        parts.append(b"}}")
-        return Response(b"".join(parts), core is not None and bool(core.errors))
+        if isinstance(core, Exception):
+            raise core
+        if any(isinstance(item, Exception) for item in results) or (
+            core is not None and core.data is None
+        ):
+            return await self._replay(
+                plan, variant, results, core, variables, context, debug, request_id
+            )
+        self.fast_runs += 1
+        errors = core.errors if core is not None else None
+        _refuse_if_overloaded(errors)
+        body = _assemble(roots, results, core, errors, self._masking(debug, request_id))
+        return Response(body, bool(errors))
+
+    async def _replay(
+        self,
+        plan: Plan,
+        variant: Variant,
+        results: list[Any],
+        core: ExecutionResult | None,
+        variables: Any,
+        context: Any,
+        debug: bool | None,
+        request_id: str | None,
+    ) -> Response:
+        """The answer when fast roots failed (`results`: each fast root's fragment or
+        exception) or graphql-core's roots nulled the data: the failed roots are answered by
+        graphql-core from their recorded outcomes (see fraiseql.replay), never run again."""
+        self.graphql_core_runs += 1
+        fast = [r for r in variant.roots if not r.core]
+        outcomes = {
+            r.key: item.outcome if isinstance(item, RootFailed) else Outcome.now(item, None, True)
+            for r, item in zip(fast, results, strict=True)
+            if isinstance(item, Exception)
+        }
+        replayed = None
+        if outcomes:
+            document = restricted_document(
+                plan, [node for r in fast if r.key in outcomes for node in r.nodes]
+            )
+            replayed = await self._graphql_core(
+                document, variables, _name(plan), context, [middleware(outcomes)]
+            )
+        errors, nulled = merge_errors([r.key for r in variant.roots], replayed, core)
+        _refuse_if_overloaded(errors)
+        masking = self._masking(debug, request_id)
+        if nulled:
+            return Response(format_response(None, errors, **masking._asdict()), True)
+        pieces = [  # the failed roots' data as graphql-core completed it
+            replayed.data[r.key] if isinstance(item, Exception) else item  # type: ignore[union-attr]
+            for r, item in zip(fast, results, strict=True)
+        ]
+        return Response(_assemble(variant.roots, pieces, core, errors, masking), True)
 
     def _root(
         self, root: RootField, coerced: dict[str, Any], values: Any, context: Any
@@ -512,19 +561,23 @@ class Executor:
         # While set, Repository.find_one/find return this field's fragment, rewritten in C,
         # from the sql_source of the field's type unless they name a view.
         token = current_field.set(field)
+        at_call = True  # whether what it did happened at the call (see fraiseql.replay)
         try:
-            if root.guards:  # a refused field: graphql-core answers, the rewriter never runs
-                await _allow_guarded_fields(root, values, context)
             value = root.fn(info, **args)  # type: ignore[misc]
             if type(value) is CoroutineType or isawaitable(value):
+                at_call = False
                 value = await value
-            if type(value) is bytes and value != b"null":  # the Repository's fragment, as is
-                return value
-            return self._fragment(root, value)
         except Exception as exc:
-            raise _NeedsGraphQLCore from exc
+            raise RootFailed(Outcome.now(exc, None, at_call)) from exc
         finally:
             current_field.reset(token)
+        if type(value) is bytes and value != b"null":  # the Repository's fragment, as is
+            return value
+        try:
+            return self._fragment(root, value)
+        except Exception as exc:  # graphql-core completes the value (null propagation),
+            # as its resolver hands it over (a fragment can only fail as b"null": None)
+            raise RootFailed(Outcome.now(None, plain_value(value), at_call)) from exc
 
     def _fragment(self, root: RootField, value: Any) -> bytes:
         # bytes: the fragment the Repository rewrote; Python data: rewritten here, alike.
@@ -535,17 +588,58 @@ class Executor:
         else:
             fragment = _native.rewrite(dumps(value), root.selection)
         if fragment == b"null" and isinstance(root.field_def.type, GraphQLNonNull):
-            raise _NeedsGraphQLCore
+            raise _NullInNonNull
         return fragment
 
 
-async def _allow_guarded_fields(root: RootField, values: Any, context: Any) -> None:
-    """Asks the requirements of the fields `root` selects; raises if one refuses or fails."""
-    for guard in root.guards:
-        info = _make_info((*guard.info_before, values, context, *guard.info_after))
-        pending = permissions.check(guard.requires, info)
-        if pending is not None:
-            await pending
+async def _allowed(variant: Variant, values: Any, context: Any) -> bool:
+    """Whether every requirement of the fields the roots select allows (one that refuses or
+    fails is graphql-core's to word, where it is asked again)."""
+    try:
+        for root in variant.roots:
+            for guard in root.guards:
+                info = _make_info((*guard.info_before, values, context, *guard.info_after))
+                pending = permissions.check(guard.requires, info)
+                if pending is not None:
+                    await pending
+    except Exception:  # noqa: BLE001 - a refusal or a failing predicate
+        return False
+    return True
+
+
+class _NullInNonNull(Exception):
+    """A non-null root's value is null: graphql-core words the error."""
+
+
+def _name(plan: Plan) -> str | None:
+    return plan.operation.name.value if plan.operation.name else None  # type: ignore[union-attr]
+
+
+def _assemble(
+    roots: list[RootField],
+    results: list[Any],
+    core: ExecutionResult | None,
+    errors: list[GraphQLError] | None,
+    masking: _Masking,
+) -> bytes:
+    """The response of the roots in order: each fast root's piece (`results`: its fragment,
+    or for a replayed one the data graphql-core gave it) or graphql-core's data for the
+    roots it answered; `errors` first when present."""
+    parts: list[bytes] = []
+    if errors:
+        parts += (b'{"errors":', dumps(format_errors(errors, **masking._asdict())), b',"data":{')
+    else:
+        parts.append(b'{"data":{')
+    fast = iter(results)
+    for i, r in enumerate(roots):
+        if r.core:
+            piece = dumps(exact_numbers(core.data[r.key]))  # type: ignore[union-attr]
+        else:
+            item = next(fast)
+            piece = item if type(item) is bytes else dumps(exact_numbers(item))
+        parts += (b"," if i else b"", r.prefix, piece)
+    parts.append(b"}}")
+    return b"".join(parts)
 
 
 def to_native(tree: Any) -> Any:

@@ -28,6 +28,7 @@ from graphql import GraphQLSchema, OperationType
 from fraiseql import bounded_json
 from fraiseql import tracing as _tracing
 from fraiseql.accept import negotiate
+from fraiseql.disconnect import DisconnectWatch
 from fraiseql.errors import OperationalError, PoolOverloadedError
 from fraiseql.executor import Executor, dumps
 from fraiseql.graphiql import check_assets, graphiql_page
@@ -164,6 +165,7 @@ class GraphQLApp:
         self.websocket_limits = websocket_limits or WebSocketLimits(
             max_message_bytes=max_body_bytes
         )
+        self._disconnects = DisconnectWatch()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -178,6 +180,11 @@ class GraphQLApp:
             status, ctype, body, headers = await self._handle(scope, receive)
         except Exception as exc:  # before the media type is known: application/json
             status, ctype, body, headers = self._failure(exc, JSON_TYPE)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and self._disconnects.client_gone(task):
+                return  # the client went away: its query was cancelled, nobody to answer
+            raise
         raw_headers = [
             (b"content-type", f"{ctype}; charset=utf-8".encode()),
             (b"content-length", str(len(body)).encode()),
@@ -353,7 +360,7 @@ class GraphQLApp:
             k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
         }
         request = Request(method, path, headers, query_params, scope.get("client"), scope)
-        return await self._graphql(request, params, media, obs)
+        return await self._graphql(request, params, media, obs, receive)
 
     async def _health(self) -> tuple[int, str, bytes, dict[str, str]]:
         try:
@@ -411,7 +418,12 @@ class GraphQLApp:
     # ------------------------------------------------------------ GraphQL
 
     async def _graphql(
-        self, request: Request, params: dict[str, Any], media: str, obs: Observation | None
+        self,
+        request: Request,
+        params: dict[str, Any],
+        media: str,
+        obs: Observation | None,
+        receive: Receive,
     ) -> tuple[int, str, bytes, dict[str, str]]:
         query, variables, operation_name = self._request_parameters(params)
         plan = self.executor.plan(query, operation_name)
@@ -431,7 +443,18 @@ class GraphQLApp:
         if db is None and not plan.errors:  # request errors are answered without the database
             db = await self._db()
         context = await self._context(request, db)
-        response = await self.executor.run(query, variables, operation_name, context)
+        # A query is cancelled if its client goes away meanwhile; a mutation runs to its end.
+        op = plan.operation
+        task = (
+            self._disconnects.enter(receive)
+            if op is not None and op.operation == OperationType.QUERY
+            else None
+        )
+        try:
+            response = await self.executor.run(query, variables, operation_name, context)
+        finally:
+            if task is not None:
+                self._disconnects.leave(task)
         if obs is not None:
             obs[RESPONSE] = response
         status = 400 if response.request_error and media == GRAPHQL_RESPONSE else 200
@@ -569,6 +592,7 @@ def create_app(
     max_aliases: int | None = 30,
     max_fields: int | None = 500,
     max_tokens: int | None = 10_000,
+    max_cost: int | None = Limits.max_cost,
     introspection: bool = True,
     cache_size: int = 1000,
     max_limit: int | None = None,
@@ -590,10 +614,11 @@ def create_app(
     lifespan) checks every type's sql_source against the database and raises
     `fraiseql.SchemaError` naming what does not match. `graphiql_assets` is the base URL or
     path from which the GraphiQL page loads its four files (see fraiseql.graphiql.ASSETS)
-    instead of unpkg.com. Each limit can be set to None to disable it; `max_json_depth`
-    bounds the nesting of the JSON a client sends (body, `variables`, `extensions`);
-    `max_limit` (default 1000) the `limit`/`first`/`last` of generated list and connection
-    fields (a setting of the schema: with `schema=` given, pass it to `build_schema`).
+    instead of unpkg.com. Each limit can be set to None to disable it (`max_cost`: see
+    fraiseql.cost); `max_json_depth` bounds the nesting of the JSON a client sends (body,
+    `variables`, `extensions`); `max_limit` (default 1000) the `limit`/`first`/`last` of
+    generated list and connection fields (a setting of the schema: with `schema=` given,
+    pass it to `build_schema`).
     Unexpected errors are answered "Internal server error" with a request id that the
     "fraiseql" logger's traceback shows too; `debug=True` shows them in full (never in
     production: they may hold SQL and hosts). `metrics=True` serves Prometheus metrics at
@@ -611,6 +636,7 @@ def create_app(
         max_aliases=max_aliases,
         max_fields=max_fields,
         max_tokens=max_tokens,
+        max_cost=max_cost,
         introspection=introspection,
     )
     executor = Executor(

@@ -48,6 +48,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from fraiseql import ITEMS_NON_NULL, NON_NULL, graphql_compat
 from fraiseql.collect import Uncollectable, collect_fields
+from fraiseql.cost import DEFAULT_LIST_SIZE, Cost, price
 from fraiseql.permissions import Requirement
 from fraiseql.scalars import by_name
 from fraiseql.schema import FieldInfo
@@ -57,13 +58,16 @@ Tree = tuple[str, tuple[tuple[str, "str | None", "Tree | None", int], ...]]
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-document limits, checked before validation; each None disables that check."""
+    """Per-document limits, checked before validation (the cost after: it needs the
+    schema's list types, see fraiseql.cost); each None disables that check."""
 
     max_depth: int | None = 15
     max_aliases: int | None = 30
     max_fields: int | None = 500
     max_tokens: int | None = 10_000
     introspection: bool = True
+    max_cost: int | None = 20_000
+    default_list_size: int = DEFAULT_LIST_SIZE  # the size of a list without limit/first
 
 
 # ---------------------------------------------------------------- limits
@@ -274,6 +278,7 @@ class Variant:
     roots: list[RootField]
     # The operation restricted to the roots that graphql-core answers, if there are any.
     core_document: DocumentNode | None
+    guarded: bool = False  # some root selects fields with requirements (fraiseql.requires)
 
 
 @dataclass(frozen=True)
@@ -393,6 +398,7 @@ class Plan:
     errors: list[GraphQLError] | None = None  # request errors: parse, limits, validation
     directive_vars: tuple[str, ...] = ()
     variables: VariablePlan | None = None  # None: graphql-core coerces the variables
+    cost: Cost | None = None  # checked per request: list sizes from variables
     # directive variable values -> root fields of the fast path, or None: use graphql-core
     variants: dict[tuple[bool, ...], Variant | None] = field(default_factory=dict)
 
@@ -449,12 +455,18 @@ def build_plan(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    cost = None
+    if limits.max_cost is not None:
+        cost = price(schema, operation, fragments, limits.max_cost, limits.default_list_size)
+        if isinstance(cost, GraphQLError):
+            return Plan(errors=[cost])
     return Plan(
         document=document,
         operation=operation,
         fragments=fragments,
         directive_vars=directive_variables(document),
         variables=variable_plan(schema, operation),
+        cost=cost,
     )
 
 
@@ -521,17 +533,21 @@ def _compile_roots(
         len(root.nodes) for root in out if root.fn is not None or root.core
     ):
         return None
-    core_document = None
-    if core:
-        operation = OperationDefinitionNode(
-            operation=op.operation,
-            name=op.name,
-            variable_definitions=op.variable_definitions,
-            directives=op.directives,
-            selection_set=SelectionSetNode(selections=tuple(core)),
-        )
-        core_document = DocumentNode(definitions=(operation, *plan.fragments.values()))
-    return Variant(out, core_document)
+    return Variant(out, restricted_document(plan, core) if core else None)
+
+
+def restricted_document(plan: Plan, nodes: list[FieldNode]) -> DocumentNode:
+    """The plan's operation with only these root field nodes (and every fragment)."""
+    op = plan.operation
+    assert op is not None
+    operation = OperationDefinitionNode(
+        operation=op.operation,
+        name=op.name,
+        variable_definitions=op.variable_definitions,
+        directives=op.directives,
+        selection_set=SelectionSetNode(selections=tuple(nodes)),
+    )
+    return DocumentNode(definitions=(operation, *plan.fragments.values()))
 
 
 def _guard(

@@ -26,6 +26,7 @@ from typing import Any
 from graphql import GraphQLObjectType
 
 from fraiseql import relay
+from fraiseql._native import native
 from fraiseql.arguments import (
     CONNECTION,
     LIST,
@@ -270,9 +271,26 @@ class Repository:
         return sql, params
 
     async def _exact_documents(self, sql: str, params: list[Any], many: bool) -> Any:
-        # graphql-core's path: the documents with their numbers' stored digits
+        # graphql-core's path: the documents with their numbers' stored digits. Also the
+        # fast path's when a document does not fit the selection (_rewritten): the executor
+        # has graphql-core complete them, so the resolver runs once (the read is repeated).
         raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
         return decode_document(raw)
+
+    async def _rewritten(
+        self, sql: str, params: list[Any], selection: Any, many: bool, field: Any
+    ) -> Any:
+        """The documents rewritten in C for `selection`; inside the executor, when one does
+        not fit it (a null where the schema forbids one, a value of another JSON kind), the
+        documents themselves, which graphql-core then completes (see _exact_documents)."""
+        try:
+            return await self.db.fetch_json(
+                sql, *params, selection=selection, many=many, context=self.context
+            )
+        except (native.NonNullError, native.JSONError):
+            if field is None:
+                raise
+            return await self._exact_documents(sql, params, many)
 
     async def _filtered(self, sql: str, params: list[Any], many: bool) -> Any:
         """Documents of a query built from a client's filters: JSON bytes on the fast path,
@@ -280,9 +298,7 @@ class Repository:
         field = current_field.get()
         try:
             if field is not None and field.selection is not None:
-                return await self.db.fetch_json(
-                    sql, *params, selection=field.selection, many=many, context=self.context
-                )
+                return await self._rewritten(sql, params, field.selection, many, field)
             return await self._exact_documents(sql, params, many)
         except DatabaseError as exc:
             if exc.sqlstate == INVALID_REGEX:
@@ -311,7 +327,7 @@ class Repository:
             if selection is None:
                 return await self._exact_documents(sql, params, False)
         # the fast path: the field's fragment, rewritten in C
-        return await self.db.fetch_json(sql, *params, selection=selection, context=self.context)
+        return await self._rewritten(sql, params, selection, False, field)
 
     async def find(
         self,
@@ -360,9 +376,7 @@ class Repository:
             if selection is None:
                 return await self._exact_documents(sql, params, True)
         # the fast path: the fragments, rewritten in C
-        return await self.db.fetch_json(
-            sql, *params, selection=selection, many=True, context=self.context
-        )
+        return await self._rewritten(sql, params, selection, True, field)
 
     async def watch(self, view: View = None, /, **eq: Any) -> AsyncIterator[Any]:
         """The document `find_one(view, **eq)` reads, then the new one after each change

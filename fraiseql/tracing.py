@@ -109,14 +109,24 @@ def plan_span(tracer: Any) -> Any:
 async def field_span(tracer: Any, key: str, name: str, resolving: Awaitable[T]) -> T:
     """Await a root field's resolution in a span of its own (its statements' parent)."""
     attributes = {"graphql.field.name": name, "graphql.field.path": key, "fraiseql.path": "fast"}
-    # An exception here hands the request over to graphql-core, whose span records the error.
+    # A failed root is answered by graphql-core from its outcome (fraiseql.replay), in no span
+    # of its own: this one records what the resolver raised, as graphql-core's span would.
     with tracer.start_as_current_span(
         f"graphql.resolve {key}",
         attributes=attributes,
         record_exception=False,
         set_status_on_exception=False,
-    ):
-        return await resolving
+    ) as span:
+        try:
+            return await resolving
+        except Exception as exc:
+            error = getattr(getattr(exc, "outcome", None), "error", None)
+            if error is not None:
+                from opentelemetry.trace import Status, StatusCode
+
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            raise
 
 
 async def statement_span(tracer: Any, sql: str, running: Awaitable[T]) -> T:

@@ -309,3 +309,112 @@ def test_python_values_in_resolver_data() -> None:
         assert json.loads(got)["data"]["thing"]["amount"] == "12.50"
     finally:
         fraiseql.reset_registry()
+
+
+def test_failing_roots_run_once_and_answer_as_graphql_core() -> None:
+    """A root that raises, or whose value needs null propagation, is answered from what its
+    resolver did: each resolver runs once per field and request, and the response (errors,
+    their order, paths, locations, null propagation) is graphql-core's, byte for byte."""
+    fraiseql.reset_registry()
+    calls: dict[str, int] = {}
+
+    def called(info: Any) -> None:
+        calls[info.path.key] = calls.get(info.path.key, 0) + 1
+
+    try:
+
+        @fraiseql.type(sql_source="v_item")
+        class Item:
+            id: int
+            name: str
+
+            @fraiseql.field
+            def label(self, info) -> str:
+                return f"item {self['id']}"
+
+        @fraiseql.query
+        async def item(info, id: int) -> Item | None:
+            called(info)
+            return {"id": id, "name": f"n{id}"}
+
+        @fraiseql.query
+        async def required_item(info, id: int) -> Item:
+            called(info)
+            return {"id": id, "name": f"n{id}"}
+
+        @fraiseql.query
+        async def failing(info, id: int) -> Item | None:
+            called(info)
+            raise ValueError(f"no item {id}")
+
+        @fraiseql.query
+        async def failing_later(info, id: int) -> Item | None:
+            called(info)
+            await asyncio.sleep(0)
+            raise graphql.GraphQLError(f"item {id} is not yours")
+
+        @fraiseql.query
+        async def failing_required(info) -> Item:
+            called(info)
+            raise RuntimeError("required item failed")
+
+        @fraiseql.query
+        def failing_at_call(info) -> Item | None:
+            called(info)
+            raise graphql.GraphQLError("refused at the call")
+
+        @fraiseql.query
+        async def missing_required(info) -> Item:
+            called(info)
+            return None
+
+        @fraiseql.query
+        async def no_document(info) -> Item:
+            called(info)
+            return b"null"  # what the Repository's fast path returns for no row
+
+        @fraiseql.query
+        async def broken(info) -> Item | None:
+            called(info)
+            return {"id": 7, "name": None}  # a null in a non-null field
+
+        @fraiseql.query
+        async def items(info) -> list[Item]:
+            called(info)
+            return [{"id": 1, "name": "a"}, {"id": 2, "name": None}]
+
+        schema = fraiseql.build_schema()
+        executor = fraiseql.Executor(schema)
+        cases = [
+            "{ failing(id: 1) { id } }",
+            "{ failingRequired { id } }",
+            "{ missingRequired { id } }",
+            "{ noDocument { id } item(id: 1) { id } }",
+            "{ broken { id name } }",
+            "{ a: item(id: 1) { id } f: failing(id: 2) { id } b: item(id: 3) { name } }",
+            "{ a: item(id: 1) { id } f: failingRequired { id } b: item(id: 3) { id } }",
+            "{ f: failing(id: 1) { id } g: failing(id: 2) { id } r: failingRequired { id } }",
+            "{ l: failingLater(id: 1) { id } f: failing(id: 2) { id } s: failingAtCall { id } }",
+            "{ item(id: 1) { id } broken { id name } items { id name } }",
+            "{ r: requiredItem(id: 1) { id } m: missingRequired { id } i: item(id: 2) { id } }",
+            "{ __typename failing(id: 4) { id } item(id: 5) { id } }",
+            # next to roots graphql-core answers (a computed field): both sides' errors merged
+            "{ f: failing(id: 1) { id } c: item(id: 2) { label } b: broken { id name } }",
+            "{ c: item(id: 2) { label } f: failingRequired { id } i: item(id: 3) { id } }",
+            "{ i: item(id: 1) { id } c: requiredItem(id: 2) { label } }",
+            # a non-null root of graphql-core's nulls the data: its error comes last
+            "{ m: missingRequired { label } b: broken { id name } f: failing(id: 1) { id } }",
+            "{ b: broken { id name } m: missingRequired { id } c: item(id: 1) { label } }",
+            "query Q($id: Int!) { failing(id: $id) { id } item(id: $id) { id } }",
+        ]
+        for query in cases:
+            variables = {"id": 9} if "$id" in query else None
+            expected = asyncio.run(reference(schema, (query, variables, None), REQUEST_ID))
+            for _ in range(2):  # the second from the plan cache
+                calls.clear()
+                got = asyncio.run(executor.execute(query, variables, request_id=REQUEST_ID))
+                assert got == expected, (query, got, expected)
+                assert calls and set(calls.values()) == {1}, (query, calls)
+        assert b'"errors"' in expected and executor.fast_runs == 0
+    finally:
+        fraiseql.reset_registry()

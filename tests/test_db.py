@@ -551,3 +551,38 @@ def test_listen_notify_delivers_to_listeners_until_removed(dsn):
             await conn.add_listener("", on_notify)
 
     run(_with_conn(dsn, body))
+
+
+def test_an_error_that_cannot_be_built_fails_its_request_alone(dsn):
+    """Building a request's exception fails (here the error factory raises): that failure is
+    its outcome, and the requests pipelined with it are answered, never left waiting."""
+
+    class Refusing(db.Connection):
+        def _error(self, kind, sqlstate, message, *rest):
+            if sqlstate == "22012":
+                raise LookupError("cannot build this error")
+            return super()._error(kind, sqlstate, message, *rest)
+
+    async def body():
+        conn = await Refusing.open(
+            dsn,
+            session_settings={},
+            connect_timeout=10,
+            statement_timeout=None,
+            server_settings=None,
+            max_statements=16,
+            prepared_statements=True,
+        )
+        try:
+            jobs = [
+                conn.fetchval("SELECT 1 / 0"),
+                conn.fetchval("SELECT 2"),
+                conn.fetchval("SELECT 3"),
+            ]
+            first, *rest = await asyncio.wait_for(asyncio.gather(*jobs, return_exceptions=True), 10)
+            assert isinstance(first, LookupError) and rest == [2, 3]
+            assert await conn.fetchval("SELECT 4") == 4
+        finally:
+            await conn.close()
+
+    asyncio.run(body())

@@ -26,6 +26,7 @@ from support.tcp_relay import address, free_port, relay, through
 import fraiseql
 from fraiseql.demo import setup
 from fraiseql.executor import format_response
+from fraiseql.repository import Repository
 
 USERS, POSTS = 40, 300
 # Both sides word masked errors with this id (a fresh one per request otherwise).
@@ -247,3 +248,60 @@ def test_database_down_then_back(dsn: str) -> None:
             assert r.status_code == 200 and r.json() == {"data": {"user": {"id": 1}}}
             r = c.get(base + "/health")
             assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_stored_null_in_non_null_field_reads_once_per_resolver(
+    dsn: str, runner: asyncio.AbstractEventLoop
+) -> None:
+    """A stored document without a non-null field (firstName) needs null propagation: the
+    Repository hands graphql-core the documents, so each resolver runs once, and the answer
+    is graphql-core's."""
+    declare_seed_api()
+    calls: list[str] = []
+    user_type = sys.modules["fraiseql.examples.blog_api"].User
+
+    async def counted_user(info: Any, id: int) -> Any:
+        calls.append(info.path.key)
+        return await Repository(info.context["db"], info.context).find_one("qm_user", id=id)
+
+    async def counted_users(info: Any) -> Any:
+        calls.append(info.path.key)
+        return await Repository(info.context["db"], info.context).find(
+            "qm_user", where={"id": {"gte": 900_001}}
+        )
+
+    counted_user.__annotations__["return"] = user_type | None
+    counted_users.__annotations__["return"] = list[user_type]
+    fraiseql.query(counted_user)
+    fraiseql.query(counted_users)
+    schema = fraiseql.build_schema()
+    executor = fraiseql.Executor(schema)
+
+    async def run() -> None:
+        async with fraiseql.create_pool(dsn, max_size=2) as pool:
+            doc = await pool.fetchval("SELECT data FROM qm_user WHERE id = 1")
+            await pool.execute(
+                "INSERT INTO qm_user (id, data) VALUES ($1, $2::jsonb - 'first_name')",
+                900_001,
+                doc,
+            )
+            try:
+                context = {"db": pool}
+                for query in (
+                    "{ counted: countedUser(id: 900001) { id firstName } user(id: 1) { id } }",
+                    "{ countedUsers { id firstName } }",
+                ):
+                    calls.clear()
+                    got = await executor.execute(query, context=context, request_id=REQUEST_ID)
+                    assert calls == [query.split()[1].rstrip(":")], calls
+                    result = await graphql.graphql(schema, query, context_value=context)
+                    expected = format_response(result.data, result.errors, request_id=REQUEST_ID)
+                    assert got == expected, (got, expected)
+                    assert b"Cannot return null for non-nullable field User.firstName" in got
+            finally:
+                await pool.execute("DELETE FROM qm_user WHERE id = $1", 900_001)
+
+    try:
+        runner.run_until_complete(run())
+    finally:
+        fraiseql.reset_registry()

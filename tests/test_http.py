@@ -384,6 +384,12 @@ def test_operation_name_required_with_several_operations(client: httpx.Client, u
             "query Deep { __schema { types { fields { type { ofType { ofType { name } } } } } } }",
             "Operation 'Deep' exceeds the maximum query depth: 7 > 5.",
         ),
+        (
+            "{ users(limit: 1000) { id userPosts { id title } } }",
+            "The operation exceeds the maximum query cost: 32000 > 20000 (each field counts "
+            "once per item of the lists it is in: a list counts its `limit` or `first` "
+            "argument, else 10 items; ask for fewer).",
+        ),
     ],
 )
 def test_limits(client: httpx.Client, url: str, query: str, message: str | None) -> None:
@@ -392,6 +398,19 @@ def test_limits(client: httpx.Client, url: str, query: str, message: str | None)
         assert r.status_code == 200 and "errors" not in r.json()
     else:
         assert r.status_code == 400 and error_message(r) == message
+
+
+def test_cost_from_variables(client: httpx.Client, url: str) -> None:
+    query = "query($n: Int!) { users(limit: $n) { id } }"
+    r = post(client, url, {"query": query, "variables": {"n": 2}})
+    assert r.status_code == 200 and r.json() == {"data": {"users": [{"id": 1}, {"id": 2}]}}
+    r = post(client, url, {"query": query, "variables": {"n": 20_000}})
+    assert r.status_code == 400
+    assert error_message(r).startswith(
+        "The operation exceeds the maximum query cost: 40000 > 20000 ("
+    )
+    r = post(client, url, {"query": query, "variables": {"n": 1}})  # the plan stays usable
+    assert r.status_code == 200 and r.json() == {"data": {"users": [{"id": 1}]}}
 
 
 def test_oversized_body(client: httpx.Client, url: str) -> None:

@@ -162,3 +162,82 @@ def test_executor_alternating_documents_keep_their_own_plans(schema: Any) -> Non
         assert asyncio.run(executor.execute(two)) == b'{"data":{"user":{"id":2}}}'
         assert asyncio.run(executor.execute(one, operation_name="X")).startswith(b'{"errors":')
     assert len(executor.plans) == 1
+
+
+def cost_error(schema: Any, query: str, variables: Any = None, **limits: Any) -> str | None:
+    """The cost error of `query` (priced with the plan, or per request from `variables`)."""
+    plan = build_plan(schema, query, None, Limits(**limits))
+    if plan.errors:
+        return plan.errors[0].message
+    error = plan.cost.check(variables or {}) if plan.cost is not None else None
+    return error.message if error is not None else None
+
+
+def cost_of(schema: Any, query: str, variables: Any = None) -> int:
+    """The price of `query`: the bound at which it is refused, found by the error's text."""
+    message = cost_error(schema, query, variables, max_cost=0)
+    if message is None:
+        return 0
+    return int(message.split("maximum query cost: ")[1].split(" > ")[0])
+
+
+def test_cost_multiplies_by_list_sizes(schema: Any) -> None:
+    # users(limit) is a list: its size times (itself + its selection); userPosts, a list
+    # without limit/first, counts 10; comments inside it 10 more.
+    assert cost_of(schema, "{ user(id: 1) { id } }") == 2
+    assert cost_of(schema, "{ users(limit: 3) { id } }") == 3 * 2
+    assert cost_of(schema, "{ users { id } }") == 10 * 2  # the argument's default (10)
+    assert cost_of(schema, "{ users(limit: 1000) { id userPosts { id title } } }") == 1000 * (
+        1 + 1 + 10 * 3
+    )
+    assert cost_of(schema, "{ user(id: 1) { userPosts { comments { id } } } }") == 1 + 10 * (
+        1 + 10 * 2
+    )
+    # fragments and inline fragments count their fields where they are spread
+    fragment = "fragment F on User { id email } { users(limit: 2) { ...F ... on User { id } } }"
+    assert cost_of(schema, fragment) == 2 * (1 + 3)
+    # introspection costs nothing: its size is the schema's
+    assert cost_of(schema, get_introspection_query()) == 0
+    assert cost_of(schema, "{ __typename __schema { types { name } } }") == 1
+
+
+def test_cost_limit_refuses_before_running(schema: Any) -> None:
+    query = "{ users(limit: 1000) { id userPosts { id title } } }"
+    assert cost_error(schema, query) == (
+        "The operation exceeds the maximum query cost: 32000 > 20000 (each field counts once "
+        "per item of the lists it is in: a list counts its `limit` or `first` argument, else 10 "
+        "items; ask for fewer)."
+    )
+    assert cost_error(schema, query, max_cost=None) is None  # off
+    assert cost_error(schema, query, max_cost=32_000) is None
+    assert "else 3 items" in cost_error(
+        schema, "{ user(id: 1) { userPosts { id } } }", None, max_cost=1, default_list_size=3
+    )
+
+
+def test_cost_from_variables_is_priced_per_request(schema: Any) -> None:
+    query = "query Q($n: Int = 5) { users(limit: $n) { id userPosts { id } } }"
+    plan = build_plan(schema, query, None, Limits())
+    assert plan.cost is not None and not plan.errors  # priced per request, not cached
+    assert cost_of(schema, query, {"n": 5}) == 5 * (1 + 1 + 10 * 2)
+    assert cost_error(schema, query, {"n": 1000}) == (
+        "Operation 'Q' exceeds the maximum query cost: 22000 > 20000 (each field counts once "
+        "per item of the lists it is in: a list counts its `limit` or `first` argument, else 10 "
+        "items; ask for fewer)."
+    )
+    # a plan whose sizes are literals is priced once: nothing is left to check per request
+    assert build_plan(schema, "{ users(limit: 2) { id } }", None, Limits()).cost is None
+
+
+def test_cost_limit_in_the_executor(schema: Any) -> None:
+    executor = fraiseql.Executor(schema)
+    query = "query($n: Int!) { users(limit: $n) { id userPosts { id } } }"
+    ok = asyncio.run(executor.execute(query, {"n": 1}))
+    assert b'"errors"' not in ok
+    refused = asyncio.run(executor.execute(query, {"n": 10_000}))
+    assert (
+        refused.startswith(
+            b'{"errors":[{"message":"The operation exceeds the maximum query cost: 220000 > 20000'
+        )
+        and b'"data"' not in refused
+    )

@@ -190,7 +190,12 @@ class Connection:
 
     def _on_ready(self) -> None:
         self.progress_at = time.monotonic()
-        self._after(self._pg.step())
+        try:
+            want = self._pg.step()
+        except BaseException:  # a future it could not settle: fail the others, leave the pool
+            self._teardown()
+            raise
+        self._after(want)
         if self._abandoned:
             self._cancel_abandoned()
 

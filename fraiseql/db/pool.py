@@ -429,6 +429,7 @@ class Pool:
                 self._held.add(conn)
                 await conn.drain()  # shared reads sent before the handover finish first
                 if conn.is_closed:
+                    conn.terminate()  # out of the pool, if its break left it there
                     continue
                 return conn
             if self._size < self.max_size:
@@ -449,6 +450,7 @@ class Pool:
                 conn.terminate()
                 return
         if conn.is_closed:
+            conn.terminate()  # out of the pool, if its break left it there
             return
         if self._expired(conn) or self._closed:
             conn.terminate()

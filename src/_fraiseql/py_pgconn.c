@@ -178,11 +178,24 @@ static PyObject *as_data_error(PGConn *self, const pending *pd, PyObject *exc)
     return data_error;
 }
 
-/* Pops every completed request from the core and settles its future. */
+/* The exception being raised, normalized and cleared (NULL when there is none). */
+static PyObject *pending_exception(void)
+{
+    PyObject *type, *val, *tb;
+    PyErr_Fetch(&type, &val, &tb);
+    PyErr_NormalizeException(&type, &val, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return val;
+}
+
+/* Pops every completed request from the core and settles its future; -1 (the first error
+ * set) when some future could not be settled, after settling all the others. */
 static int resolve_done(PGConn *self)
 {
     uint64_t seq;
     PGresult *res;
+    PyObject *err_type = NULL, *err_value = NULL, *err_tb = NULL;
     int rc = 0;
     while (fq_pgconn_pop(self->c, &seq, &res)) {
         if (self->pending.count == 0 || ((pending *)fq_ring_at(&self->pending, 0))->seq != seq) {
@@ -196,25 +209,29 @@ static int resolve_done(PGConn *self)
                              NULL, NULL, NULL);
         else if (PQresultStatus(res) == PGRES_FATAL_ERROR)
             exc = server_error(self, res);
-        else if ((value = convert(self, &pd, res)) == NULL) {
+        else if ((value = convert(self, &pd, res)) == NULL)
             /* a decoding failure belongs to this request, not to the caller of step() */
-            PyObject *type, *val, *tb;
-            PyErr_Fetch(&type, &val, &tb);
-            PyErr_NormalizeException(&type, &val, &tb);
-            Py_XDECREF(type);
-            Py_XDECREF(tb);
-            exc = as_data_error(self, &pd, val);
-        }
+            exc = as_data_error(self, &pd, pending_exception());
         PQclear(res);
-        if ((value == NULL && exc == NULL) || settle(self, pd.fut, value, exc) < 0)
+        if (value == NULL && exc == NULL) /* building its error failed: that is its error */
+            exc = pending_exception();
+        /* A future left unsettled would wait forever: on failure, settle the others first. */
+        if ((exc == NULL && value == NULL) || settle(self, pd.fut, value, exc) < 0) {
+            if (rc == 0)
+                PyErr_Fetch(&err_type, &err_value, &err_tb);
+            else
+                PyErr_Clear();
             rc = -1;
+        }
         Py_XDECREF(value);
         Py_XDECREF(exc);
         Py_DECREF(pd.fut);
         Py_DECREF(pd.selection);
-        if (rc < 0)
-            break;
     }
+    if (rc < 0 && err_type == NULL)
+        PyErr_SetString(PyExc_SystemError, "a request's future could not be settled");
+    else if (rc < 0)
+        PyErr_Restore(err_type, err_value, err_tb);
     return rc;
 }
 
@@ -368,8 +385,14 @@ static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nar
         goto error;
     }
     if (pending_push(self, seq, fut, sel, (int)mode) < 0) {
-        /* the request is on the wire: without its future the queues would disagree */
+        /* the request is on the wire: without its future the queues would disagree; the
+         * requests before it fail now rather than wait for a step that never comes */
         fq_pgconn_close(self->c);
+        PyObject *type, *val, *tb;
+        PyErr_Fetch(&type, &val, &tb);
+        if (resolve_done(self) < 0)
+            PyErr_Clear();
+        PyErr_Restore(type, val, tb);
         goto error;
     }
     result = PyLong_FromLong(fq_pgconn_want(self->c));
