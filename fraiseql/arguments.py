@@ -101,7 +101,7 @@ def list_window(
         limit = max(limit - client_offset, 0)
     if client_limit is not None:
         limit = client_limit if limit is None else min(limit, client_limit)
-    return limit, offset
+    return (bound if limit is None else limit), offset  # a list never holds more than the bound
 
 
 def connection_window(args: FieldArguments) -> Window:

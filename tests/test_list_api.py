@@ -710,3 +710,13 @@ def test_values_of_another_kind_are_answered_as_graphql_core_answers(
     # within 32 bits, a String a JSON string, ...); any other goes to graphql-core.
     both(api, runner, pool, f"{{ odd(id: {id}) {{ id {field} }} }}")
     both(api, runner, pool, f"{{ odds: odd(id: {id}) {{ {field} }} n: odd(id: 3) {{ n }} }}")
+
+
+def test_a_list_without_limit_holds_at_most_max_limit(runner, pool) -> None:
+    declare_api()
+    try:
+        executor = fraiseql.Executor(fraiseql.build_schema(max_limit=4))
+    finally:
+        fraiseql.reset_registry()
+    out = runner.run_until_complete(executor.execute("{ authors { id } }", context={"db": pool}))
+    assert json.loads(out) == {"data": {"authors": [{"id": i} for i in (1, 2, 3, 4)]}}
