@@ -3,10 +3,11 @@
 A field costs 1, times the size of each list it is in: a list field multiplies itself and
 its selection by its `limit`, `first` or `last` argument (a literal or a variable), else by
 that argument's default, else by the field's max_limit when its arguments are generated
-(fraiseql.arguments: it returns at most that many), else by DEFAULT_LIST_SIZE. So `users(limit: 1000) { userPosts { id } }`
-costs 1000 * (1 + 10 * (1 + 1)) = 21,000. Every field is priced as if included (@include and
-@skip ignored: an upper bound), fragments on every type they may apply to are added, and
-introspection (`__schema`, `__type`) costs nothing: its size is the schema's, not the data's.
+(fraiseql.arguments: it returns at most that many), else by DEFAULT_LIST_SIZE. So
+`users(limit: 1000) { userPosts { id } }` costs 1000 * (1 + 10 * (1 + 1)) = 21,000. Every
+field is priced as if included (@include and @skip ignored: an upper bound), fragments on
+every type they may apply to are added, and introspection (`__schema`, `__type`) costs
+nothing: its size is the schema's, not the data's.
 
 A document whose sizes are all literals or defaults is priced once, with its plan; one whose
 sizes come from variables is priced per request (Cost.check), before its resolvers run.
