@@ -2,8 +2,8 @@
 
 A field costs 1, times the size of each list it is in: a list field multiplies itself and
 its selection by its `limit`, `first` or `last` argument (a literal or a variable), else by
-that argument's default, else by the field's max_limit when its arguments are generated
-(fraiseql.arguments: it returns at most that many), else by DEFAULT_LIST_SIZE. So
+that argument's default, else by DEFAULT_LIST_SIZE (a typical size rather than the most a
+field may return, which would refuse every nested list by default). So
 `users(limit: 1000) { userPosts { id } }` costs 1000 * (1 + 10 * (1 + 1)) = 21,000. Every
 field is priced as if included (@include and @skip ignored: an upper bound), fragments on
 every type they may apply to are added, and introspection (`__schema`, `__type`) costs
@@ -33,8 +33,7 @@ from graphql import (
     VariableNode,
 )
 
-# The arguments that bound a list's size; a list without one counts DEFAULT_LIST_SIZE items
-# (a generated list or connection field: its max_limit, the most it returns).
+# The arguments that bound a list's size; a list without one counts DEFAULT_LIST_SIZE items.
 SIZE_ARGUMENTS = ("limit", "first", "last")
 DEFAULT_LIST_SIZE = 10
 _FREE = ("__schema", "__type")
@@ -116,8 +115,7 @@ class _Pricer:
             arg_def = field_def.args.get(name)
             if arg_def is not None and isinstance(arg_def.default_value, int):
                 return max(arg_def.default_value, 0)
-        generated = getattr((field_def.extensions or {}).get("fraiseql"), "generated", None)
-        return generated.max_limit if generated is not None else self.default_size
+        return self.default_size
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,15 @@ from graphql import (
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -283,15 +286,18 @@ class Variant:
 
 @dataclass(frozen=True)
 class ArgumentPlan:
-    """A root field's arguments: literals coerced once, `arg: $var` looked up per request."""
+    """A root field's arguments: literals coerced once, `arg: $var` looked up per request,
+    and literals holding variables (`where: {email: {eq: $e}}`) filled in from templates."""
 
     const: dict[str, Any]
     # (argument out_name, variable name, argument default or Undefined, argument is non-null)
     from_variables: tuple[tuple[str, str, Any, bool], ...]
+    # (argument out_name, its literal as a template: variables -> the coerced value)
+    templates: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = ()
 
     def values(self, variables: dict[str, Any]) -> dict[str, Any] | None:
         """The resolver's keyword arguments; None when graphql-core must report an error."""
-        if not self.from_variables:
+        if not self.from_variables and not self.templates:
             return self.const
         out = dict(self.const)
         for out_name, var, default, non_null in self.from_variables:
@@ -304,7 +310,90 @@ class ArgumentPlan:
                 out[out_name] = default
             elif non_null:
                 return None
+        try:
+            for out_name, fill in self.templates:
+                out[out_name] = fill(variables)
+        except _Unfillable:
+            return None
         return out
+
+
+class _Unfillable(Exception):
+    """A template met what only graphql-core words (a missing or null required value)."""
+
+
+_MISSING = object()  # a variable the request did not give: its input field is left out
+
+
+def _template(node: Any, type_: Any) -> Callable[[dict[str, Any]], Any] | None:
+    """The literal `node` of input type `type_` as a function of the request's coerced
+    variables, coercing as graphql-core's value_from_ast does; None when `node` is beyond
+    it (graphql-core then coerces the argument each request)."""
+    non_null = isinstance(type_, GraphQLNonNull)
+    inner = type_.of_type if non_null else type_
+    if isinstance(node, VariableNode):
+        name = node.name.value
+
+        def variable(variables: dict[str, Any]) -> Any:
+            value = variables.get(name, _MISSING)
+            if value is None and non_null:
+                raise _Unfillable
+            return value
+
+        return variable
+    if not _uses_variables(node):
+        value = value_from_ast(node, type_)
+        return None if value is Undefined else (lambda _variables: value)
+    if isinstance(inner, GraphQLList):
+        item_type = inner.of_type
+        if not isinstance(node, ListValueNode):
+            one = _template(node, item_type)
+            return None if one is None else (lambda variables: [_present(one(variables))])
+        items = [_template(item, item_type) for item in node.values]
+        if any(item is None for item in items):
+            return None
+        return lambda variables: [_present(item(variables)) for item in items]  # type: ignore[misc]
+    if isinstance(inner, GraphQLInputObjectType) and isinstance(node, ObjectValueNode):
+        return _object_template(node, inner)
+    return None
+
+
+def _present(value: Any) -> Any:
+    if value is _MISSING:  # an unset variable as a list item: graphql-core's to word
+        raise _Unfillable
+    return value
+
+
+def _object_template(node: ObjectValueNode, type_: GraphQLInputObjectType) -> Any:
+    given = {field.name.value: field.value for field in node.fields}
+    parts = []
+    for name, input_field in type_.fields.items():
+        out_name = input_field.out_name or name
+        required = isinstance(input_field.type, GraphQLNonNull)
+        if name in given:
+            fill = _template(given[name], input_field.type)
+            if fill is None:
+                return None
+            parts.append((out_name, fill, input_field.default_value, required))
+        elif input_field.default_value is not Undefined:
+            parts.append((out_name, None, input_field.default_value, False))
+        elif required:
+            return None  # validation refuses it; graphql-core words that
+
+    def build(variables: dict[str, Any]) -> Any:
+        out: dict[str, Any] = {}
+        for out_name, fill, default, required in parts:
+            value = _MISSING if fill is None else fill(variables)
+            if value is _MISSING:
+                if default is not Undefined:
+                    out[out_name] = default
+                elif required:
+                    raise _Unfillable
+                continue
+            out[out_name] = value
+        return type_.out_type(out)
+
+    return build
 
 
 @dataclass(frozen=True)
@@ -365,6 +454,7 @@ def argument_plan(field_def: GraphQLField, node: FieldNode) -> ArgumentPlan | No
     given = {arg.name.value: arg.value for arg in node.arguments or ()}
     const: dict[str, Any] = {}
     from_variables = []
+    templates: list[tuple[str, Callable[[dict[str, Any]], Any]]] = []
     for name, arg_def in field_def.args.items():
         out_name = arg_def.out_name or name
         non_null = isinstance(arg_def.type, GraphQLNonNull)
@@ -379,13 +469,16 @@ def argument_plan(field_def: GraphQLField, node: FieldNode) -> ArgumentPlan | No
                 (out_name, value_node.name.value, arg_def.default_value, non_null)
             )
         elif _uses_variables(value_node):
-            return None
+            fill = _template(value_node, arg_def.type)
+            if fill is None:
+                return None
+            templates.append((out_name, fill))
         else:
             value = value_from_ast(value_node, arg_def.type)
             if value is Undefined:
                 return None
             const[out_name] = value
-    return ArgumentPlan(const, tuple(from_variables))
+    return ArgumentPlan(const, tuple(from_variables), tuple(templates))
 
 
 @dataclass

@@ -720,3 +720,25 @@ def test_a_list_without_limit_holds_at_most_max_limit(runner, pool) -> None:
         fraiseql.reset_registry()
     out = runner.run_until_complete(executor.execute("{ authors { id } }", context={"db": pool}))
     assert json.loads(out) == {"data": {"authors": [{"id": i} for i in (1, 2, 3, 4)]}}
+
+
+def test_literals_holding_variables_are_filled_in_as_graphql_core_coerces(
+    api, runner, pool
+) -> None:
+    _, executor = api
+    query = (
+        "query Q($e: String, $n: [Int!]) { authors(where: {email: {eq: $e}, id: {in: $n}}) { id } }"
+    )
+    for variables, expected in (
+        ({"e": "ada@example.com"}, [1]),
+        ({}, IDS),  # unset variables leave their input fields out
+        ({"e": None}, []),  # a null one is there: eq null is isnull
+        ({"n": [2, 3]}, [2, 3]),
+    ):
+        before = executor.fast_runs
+        out = both(api, runner, pool, query, variables)
+        assert [a["id"] for a in out["data"]["authors"]] == expected, variables
+        assert executor.fast_runs == before + 1  # no graphql-core coercion of the argument
+    plan = executor.plan(query, None)
+    (variant,) = plan.variants.values()
+    assert [name for name, _ in variant.roots[0].args.templates] == ["where"]
