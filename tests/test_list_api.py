@@ -390,14 +390,14 @@ def test_bad_arguments_are_graphql_errors_naming_the_problem(
 @pytest.mark.parametrize(
     "args, message",
     [
-        ("(where: {nick: {eq: 1}})", "'AuthorWhereInput' not to include unknown field 'nick'"),
+        ("(where: {nick: {eq: 1}})", ("'AuthorWhereInput'", "'nick'")),
         (
             '(where: {age: {startswith: "1"}})',
-            "'IntFilter' not to include unknown field 'startswith'",
+            ("'IntFilter'", "'startswith'"),
         ),
         ('(where: {age: {eq: "x"}})', "Int cannot represent non-integer value"),
-        ("(where: {active: {gt: true}})", "'BooleanFilter' not to include unknown field 'gt'"),
-        ("(orderBy: [{tags: ASC}])", "'AuthorOrderByInput' not to include unknown field 'tags'"),
+        ("(where: {active: {gt: true}})", ("'BooleanFilter'", "'gt'")),
+        ("(orderBy: [{tags: ASC}])", ("'AuthorOrderByInput'", "'tags'")),
         ("(orderBy: [{age: UP}])", "Value 'UP' does not exist in 'OrderDirection' enum"),
         ('(limit: "5")', "Int cannot represent non-integer value"),
     ],
@@ -406,7 +406,9 @@ def test_unknown_fields_and_operators_fail_validation_before_any_sql(
     api, runner, pool, args, message
 ) -> None:
     out = both(api, runner, pool, f"{{ authors{args} {{ id }} }}")
-    assert "data" not in out and message in out["errors"][0]["message"], out
+    # graphql-core 3.2 and 3.3 word these differently: both name the type and the field
+    words = message if isinstance(message, tuple) else (message,)
+    assert "data" not in out and all(w in out["errors"][0]["message"] for w in words), out
 
 
 def test_deep_nesting_is_refused(api, runner, pool) -> None:
