@@ -88,6 +88,16 @@ def _doc_shape(found: DocField) -> Shape:
     return Shape(for_column(pg_type))
 
 
+def _document_sql(info: ViewInfo) -> str:
+    """The SQL of a row's document: its JSON column, or the whole row."""
+    return f"t.{quote_ident(info.json_column)}" if info.json_column else "row_to_json(t)"
+
+
+def _lookup_key(eq: Mapping[str, Any], limit: Any, offset: Any, key: str | None) -> Any:
+    """Where ViewInfo.lookup_sql keeps the SQL of an equality lookup of this form."""
+    return tuple(eq), limit is not None, offset is not None, key
+
+
 def _field_arguments(kind: str, view: str) -> FieldArguments | None:
     """The generated arguments of the field being resolved, when they filter `view`."""
     field = current_field.get()
@@ -224,8 +234,7 @@ class Repository:
         cond = b.where(where, eq)
         order = b.order_by(order_by, key)
         tail = b.limit(limit, offset)
-        doc = f"t.{quote_ident(info.json_column)}" if info.json_column else "row_to_json(t)"
-        sql = f"SELECT {doc} FROM {info.relation} AS t"
+        sql = f"SELECT {_document_sql(info)} FROM {info.relation} AS t"
         if cond:
             sql += f" WHERE {cond}"
         if order:
@@ -238,7 +247,7 @@ class Repository:
             and not _has_none(eq.values())
             and all(k in info.columns for k in eq)
         ):
-            info.lookup_sql[(tuple(eq), limit is not None, offset is not None, key)] = sql + tail
+            info.lookup_sql[_lookup_key(eq, limit, offset, key)] = sql + tail
         return sql + tail, b.params
 
     def _cached_select(
@@ -254,11 +263,7 @@ class Repository:
         `key` if given) whose SQL was built before, or None: the per-request hot path, without
         SQLBuilder or a coroutine."""
         info = self.db.view_cache.get((view, column))  # the per-request hot path: a dict get
-        sql = (
-            None
-            if info is None
-            else info.lookup_sql.get((tuple(eq), limit is not None, offset is not None, key))
-        )
+        sql = None if info is None else info.lookup_sql.get(_lookup_key(eq, limit, offset, key))
         if sql is None:
             return None
         params = [*eq.values()]
@@ -463,7 +468,7 @@ def _page_sql(
         bounds.append(b.after(back, relay.decode_cursor(window.before, "before", tag, keys)))
     walk = [k.reversed() for k in keys] if window.backward else keys
     inside = " AND ".join([cond, *bounds])
-    doc = f"t.{quote_ident(info.json_column)}" if info.json_column else "row_to_json(t)"
+    doc = _document_sql(info)
     position = f"json_build_array({b.param(tag)}::text, {', '.join(k.sql for k in keys)})"
     count = b.param(window.count)
     page = (
