@@ -20,6 +20,10 @@ from graphql.pyutils import is_awaitable
 # True from 3.3 on: variables travel as VariableValues(sources, coerced).
 WRAPPED_VARIABLES: bool = hasattr(_values, "VariableValues")
 
+# True from 3.3 on: the error of a non-null root that nulls the data comes after the errors
+# of the roots settled meanwhile; 3.2 collects it in root order with the others.
+NULLING_ERROR_LAST: bool = WRAPPED_VARIABLES
+
 INFO_FIELDS: tuple[str, ...] = GraphQLResolveInfo._fields
 # The two fields a request decides, side by side in 3.2 and 3.3; every other field is fixed
 # per compiled root field, so the info is built positionally around them.
@@ -71,3 +75,20 @@ def info_parts(**fixed: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     before = tuple(fields[name] for name in INFO_FIELDS[:_REQUEST_AT])
     after = tuple(fields[name] for name in INFO_FIELDS[_REQUEST_AT + 2 :])
     return before, after
+
+
+# ---------------------------------------------------------------- subscribe()
+
+_NOT_A_STREAM = "Subscription field must return AsyncIterable."
+
+
+async def subscribe(schema: graphql.GraphQLSchema, document: Any, **arguments: Any) -> Any:
+    """graphql-core's `subscribe()`, awaited. A field that returns no stream is answered as
+    3.3 answers it (a result with that error); 3.2 raises TypeError instead."""
+    try:
+        result = graphql.subscribe(schema, document, **arguments)
+        return await result if is_awaitable(result) else result
+    except TypeError as exc:
+        if not str(exc).startswith(_NOT_A_STREAM):
+            raise
+        return graphql.ExecutionResult(None, [graphql.GraphQLError(str(exc))])

@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 from graphql import ExecutionResult, GraphQLError
 
+from fraiseql.graphql_compat import NULLING_ERROR_LAST
+
 # The order in which outcomes happened, across requests (only their relative order counts).
 _sequence = itertools.count()
 
@@ -79,9 +81,10 @@ def merge_errors(
 ) -> tuple[list[GraphQLError], bool]:
     """The errors of the replayed roots and of the roots graphql-core answered alongside, and
     whether the data is null. Each run's errors keep their order, the two merged by root
-    (graphql-core's order when they fail in the same step). graphql-core adds the error that
-    nulls the data (a non-null root's) last, after those of the roots settled meanwhile: so
-    does the merge, with the first such error when both runs nulled."""
+    (graphql-core's order when they fail in the same step). graphql-core 3.3 adds the error
+    that nulls the data (a non-null root's) last, after those of the roots settled meanwhile:
+    so does the merge there; 3.2 keeps it in root order. When both runs nulled, the first
+    such error is kept."""
     if core is None or not core.errors:
         assert replayed is not None
         return list(replayed.errors or ()), replayed.data is None
@@ -93,11 +96,16 @@ def merge_errors(
         return index.get(error.path[0], -1) if error.path else -1
 
     nulling = [run.errors[-1] for run in (replayed, core) if run.data is None and run.errors]
+    first = min(nulling, key=position, default=None)  # the one kept when both runs nulled
     runs = [
-        [e for e in run.errors or () if all(e is not n for n in nulling)]
+        [
+            e
+            for e in run.errors or ()
+            if (e is first and not NULLING_ERROR_LAST) or all(e is not n for n in nulling)
+        ]
         for run in (replayed, core)
     ]
     errors = list(heapq.merge(*runs, key=position))
-    if nulling:
-        errors.append(min(nulling, key=position))
+    if first is not None and NULLING_ERROR_LAST:
+        errors.append(first)
     return errors, bool(nulling)

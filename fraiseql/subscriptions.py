@@ -25,7 +25,6 @@ from graphql import (
     GraphQLField,
     GraphQLObjectType,
     OperationType,
-    subscribe,
 )
 from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -197,15 +196,13 @@ async def open_stream(
                 executor, plan.document, root, stream_of(source, root.field), variables,
                 operation_name, context, masking,
             )  # fmt: skip
-    result = subscribe(
+    result = await graphql_compat.subscribe(
         executor.schema,
-        plan.document,  # type: ignore[arg-type]
+        plan.document,
         context_value=context,
         variable_values=variables,
         operation_name=operation_name,
     )
-    if isawaitable(result):
-        result = await result
     if isinstance(result, ExecutionResult):
         return Refused(format_errors(result.errors or [], **masking))
     return _core_events(result, masking)
