@@ -26,6 +26,7 @@ FIELD_INT: int = _native.INT
 FIELD_NUMBER: int = _native.NUMBER
 FIELD_BOOL: int = _native.BOOL
 
+from fraiseql.command_error import CommandError  # noqa: E402
 from fraiseql.db import Pool, Record, connect, create_pool  # noqa: E402
 from fraiseql.errors import (  # noqa: E402
     DatabaseError,
@@ -138,6 +139,7 @@ __all__ = [
     "TransactionRollbackError",
     "TransactionOutcomeUnknownError",
     # GraphQL
+    "CommandError",
     "Connection",
     "ID",
     "JSON",
