@@ -64,6 +64,7 @@ from fraiseql.types import (  # noqa: E402
 if TYPE_CHECKING:
     from fraiseql import http
     from fraiseql.executor import Executor, execute
+    from fraiseql.generated_commands import load_commands
     from fraiseql.http import create_app
     from fraiseql.plan import Limits
     from fraiseql.schema import build_schema
@@ -77,6 +78,7 @@ _GRAPHQL_LAYER: dict[str, tuple[str, str | None]] = {
     "http": ("fraiseql.http", None),
     "Limits": ("fraiseql.plan", "Limits"),
     "build_schema": ("fraiseql.schema", "build_schema"),
+    "load_commands": ("fraiseql.generated_commands", "load_commands"),
     "SchemaError": ("fraiseql.sources", "SchemaError"),
 }
 
@@ -156,6 +158,7 @@ __all__ = [
     "get_registry",
     "http",
     "input",
+    "load_commands",
     "mutation",
     "query",
     "requires",

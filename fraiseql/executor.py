@@ -37,11 +37,17 @@ from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path
 
-from fraiseql import graphql_compat, permissions, tracing
+from fraiseql import graphql_compat, permissions, retry, tracing
 from fraiseql._native import native as _native
 from fraiseql.arguments import DEFAULT_MAX_LIMIT, FieldArguments
+from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.current import Field, current_field
-from fraiseql.errors import DatabaseError, PoolOverloadedError, TransactionOutcomeUnknownError
+from fraiseql.errors import (
+    DatabaseError,
+    PoolOverloadedError,
+    TransactionOutcomeUnknownError,
+    TransactionRollbackError,
+)
 from fraiseql.masking import format_errors
 from fraiseql.plan import (
     Limits,
@@ -188,11 +194,11 @@ MAX_VARIANTS = 16
 
 
 class _Rollback(Exception):
-    """Leaves a mutation's transaction block so that it rolls back; carries the response."""
+    """Leaves a mutation's transaction block so that it rolls back; carries the result."""
 
-    def __init__(self, response: Response) -> None:
+    def __init__(self, result: ExecutionResult) -> None:
         super().__init__("rollback")
-        self.response = response
+        self.result = result
 
 
 def _is_pool(context: Any) -> bool:
@@ -213,15 +219,19 @@ class Executor:
         debug: bool = False,
         max_limit: int | None = None,
     ) -> None:
+        # What built the schema, to build it again once the exposed commands are declared.
+        self.registry: Registry | None = None
+        self._max_limit = DEFAULT_MAX_LIMIT if max_limit is None else max_limit
         if schema is None:
-            bound = DEFAULT_MAX_LIMIT if max_limit is None else max_limit
-            schema = build_schema(registry, max_limit=bound)
+            self.registry = registry or get_registry()
+            schema = build_schema(self.registry, max_limit=self._max_limit)
         elif max_limit is not None or registry is not None:
             raise ValueError(
                 "registry and max_limit build the schema: with a schema given, pass them to "
                 "build_schema(registry, max_limit=...)"
             )
         self.schema = schema
+        self._built = self.registry.version if self.registry is not None else None
         # Unexpected errors: masked with a request id (False) or shown in full (True).
         self.debug = debug
         self.limits = limits or Limits()
@@ -231,6 +241,20 @@ class Executor:
         self.fast_runs = 0
         self.graphql_core_runs = 0
         self.plan_misses = 0  # plans built: cache misses (fraiseql.metrics)
+
+    async def load_commands(self, db: Any) -> None:
+        """Declare the commands `fraiseql.expose` generates from their tables (read on `db`)
+        and rebuild the schema with them; nothing to do when it was given a schema."""
+        from fraiseql.generated_commands import load_commands
+
+        if self.registry is None or not self.registry.commands:
+            return
+        await load_commands(db, self.registry)
+        if self._built != self.registry.version:  # declared now, or for another executor
+            self._built = self.registry.version
+            self.schema = build_schema(self.registry, max_limit=self._max_limit)
+            self.plans = LRUCache(self.plans.maxsize)
+            self._last_plan = (_NOT_COMPILED, _NOT_COMPILED, None)
 
     def plan(self, query: str, operation_name: str | None) -> Plan:
         """The cached plan of a document, built on first use."""
@@ -323,7 +347,10 @@ class Executor:
                 return _request_error([error])
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
             masking = self._masking(debug, request_id)
-            return await self._run_mutation(plan, variables, operation_name, context, masking)
+            attempts = 1 + self._retries(plan, coerced)
+            return await self._run_mutation(
+                plan, variables, operation_name, context, masking, attempts
+            )
         variant = self._variant(plan, coerced)
         if variant is not None and variant.guarded:
             # A refused field: graphql-core answers the whole request, asking per field, so
@@ -388,30 +415,67 @@ class Executor:
         operation_name: str | None,
         context: dict[str, Any],
         masking: _Masking,
+        attempts: int,
     ) -> Response:
         # One connection and one transaction for the whole mutation: it reads back its own
-        # writes, and any error in the response rolls everything back.
+        # writes, and any error in the response rolls everything back. A deadlock or
+        # serialization failure re-runs the whole transaction while attempts remain.
+        attempt = 0
         async with context["db"].acquire() as conn:
-            try:
-                async with conn.transaction():
-                    response = await self._run_graphql_core(
-                        plan.document, variables, operation_name, {**context, "db": conn}, masking
+            while True:
+                attempt += 1
+                try:
+                    async with conn.transaction():
+                        result = await self._graphql_core(
+                            plan.document, variables, operation_name, {**context, "db": conn}
+                        )
+                        if result.errors:
+                            raise _Rollback(result)
+                except _Rollback as rollback:
+                    result = rollback.result
+                    if attempt < attempts and retry.retryable(result.errors):
+                        await retry.backoff(attempt)
+                        continue
+                except TransactionRollbackError as exc:  # COMMIT failed: nothing was written
+                    typed = retry.typed(exc)
+                    if typed is not None and attempt < attempts:
+                        await retry.backoff(attempt)
+                        continue
+                    cause = exc if typed is None else typed
+                    error = GraphQLError(str(cause), original_error=cause)  # masked unless typed
+                    result = ExecutionResult(None, [error])
+                except TransactionOutcomeUnknownError as exc:
+                    error = GraphQLError(
+                        OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
                     )
-                    if response.has_errors:
-                        raise _Rollback(response)
-            except _Rollback as rollback:
-                response = rollback.response
-            except TransactionOutcomeUnknownError as exc:
-                error = GraphQLError(
-                    OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
-                )
-                error.__cause__ = exc
-                response = Response(format_response(None, [error], **masking._asdict()), True)
-            except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
-                error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
-                response = Response(format_response(None, [error], **masking._asdict()), True)
+                    error.__cause__ = exc
+                    result = ExecutionResult(None, [error])
+                except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
+                    error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
+                    result = ExecutionResult(None, [error])
+                break
         self.graphql_core_runs += 1
-        return response
+        _refuse_if_overloaded(result.errors)
+        body = format_response(result.data, result.errors, **masking._asdict())
+        return Response(body, bool(result.errors))
+
+    def _retries(self, plan: Plan, coerced: dict[str, Any]) -> int:
+        """The re-runs a mutation document allows (fraiseql.retry): its roots' fewest."""
+        mutation_type = self.schema.mutation_type
+        if mutation_type is None or plan.operation is None:
+            return 0
+        try:
+            roots = collect_fields(
+                self.schema, plan.fragments, coerced, mutation_type, [plan.operation.selection_set]
+            )
+        except Uncollectable:
+            return 0
+        fns = []
+        for nodes in roots.values():
+            fdef = mutation_type.fields.get(nodes[0].name.value)
+            info = (fdef.extensions or {}).get("fraiseql") if fdef else None
+            fns.append(getattr(info, "fn", None))
+        return retry.retries(fns)
 
     async def _run_graphql_core(
         self,

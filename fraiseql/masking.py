@@ -3,10 +3,11 @@
 Every error that reaches a response goes through `format_errors` (execution errors, on the
 fast path and through graphql-core alike) or `internal_error` (a failure outside execution,
 as the HTTP layer meets it), so both paths answer the same bytes. An error is deliberate
-when it is a `GraphQLError` (raised by a resolver on purpose, or graphql-core's own words
-for request and field errors); any other exception is unexpected: its text may carry SQL,
-constraint names or the database's host, so clients get "Internal server error" with a
-request id, and the "fraiseql" logger gets the traceback with the same id.
+when it is a `GraphQLError` or a `CommandError` (raised by a resolver on purpose, or
+graphql-core's own words for request and field errors); any other exception is unexpected:
+its text may carry SQL, constraint names or the database's host, so clients get "Internal
+server error" with a request id, and the "fraiseql" logger gets the traceback with the
+same id.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphql import GraphQLError
+
+from fraiseql.command_error import CommandError
 
 __all__ = ["INTERNAL_MESSAGE", "INTERNAL_CODE", "format_errors", "internal_error", "new_request_id"]
 
@@ -35,7 +38,7 @@ def new_request_id() -> str:
 def _unexpected(error: GraphQLError) -> BaseException | None:
     """The exception behind `error` when no one meant clients to read it, else None."""
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, (GraphQLError, CommandError)):
         return None
     tb = original.__traceback__
     while tb is not None and tb.tb_next is not None:

@@ -61,6 +61,7 @@ from fraiseql.current import Field, current_field
 from fraiseql.filters import FilterTypes
 from fraiseql.permissions import Requirement, guard
 from fraiseql.relay import ConnectionTypes
+from fraiseql.retry import typed_rollbacks
 from fraiseql.scalars import (
     BY_HINT,
     JSONScalar,
@@ -388,7 +389,7 @@ class _Builder:
                 td.name,
                 lambda: self.input_fields(td),
                 description=td.description,
-                out_type=lambda values, cls=td.cls: _build_input(cls, values),
+                out_type=td.build or (lambda values, cls=td.cls: _build_input(cls, values)),
             )
         return self.inputs[td.cls]
 
@@ -448,11 +449,13 @@ class _Builder:
                 args = self.arguments(op.fn, hints, where, skip=1)
                 if generated is not None:
                     args.update(self.generated_arguments(generated))
-                info = FieldInfo(src_key=None, fn=op.fn, stored_root=stored, generated=generated)
+                # A mutation's deadlock or serialization failure: a CommandError, on both paths.
+                fn = typed_rollbacks(op.fn) if name == "Mutation" else op.fn
+                info = FieldInfo(src_key=None, fn=fn, stored_root=stored, generated=generated)
                 out[op.name] = GraphQLField(
                     gql,
                     args=args,
-                    resolve=_root_resolver(op.fn, generated),
+                    resolve=_root_resolver(fn, generated),
                     description=op.description,
                     extensions={"fraiseql": info},
                 )
