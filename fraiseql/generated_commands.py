@@ -186,7 +186,10 @@ class _Commands:
         self.where = where
         self.returning = f" RETURNING {key}"
         self.delete_sql = f"DELETE FROM {table.table} WHERE {where}{self.returning}"
-        # The command table's row first, then the document: the sync triggers' order.
+        self.exists_sql = f"SELECT EXISTS (SELECT FROM {table.table} WHERE {where})"
+        # The command table's row first, then the document: the sync triggers' order. Only
+        # expectedVersion takes it (offered where a version is kept); a plain write needs no
+        # more than its own row lock.
         self.lock_sql = (
             None
             if table.versioned is None
@@ -212,10 +215,11 @@ class _Commands:
 
     async def update(self, info: Any, input: dict[str, Any], **args: Any) -> Any:
         db = info.context["db"]
-        key = args[self.typedef.key]
+        key, expected = args[self.typedef.key], args.get(_VERSION_ARG)
         names, params = self._values(input)
         async with _atomic(db):
-            await self._check_version(db, key, args.get(_VERSION_ARG))
+            if expected is not None:
+                await self._check_version(db, key, expected)
             if names:
                 sets = ", ".join(
                     f"{quote_name(n)} = ${i}::{self.by_name[n].sql_type}"
@@ -224,17 +228,16 @@ class _Commands:
                 sql = f"UPDATE {self.table.table} SET {sets} WHERE {self.where}{self.returning}"
                 if await self._write(db, sql, [key, *params]) is None:
                     raise self._not_found(key)
-            elif self.lock_sql is None and not await db.fetchval(
-                f"SELECT EXISTS (SELECT FROM {self.table.table} WHERE {self.where})", key
-            ):
+            elif expected is None and not await db.fetchval(self.exists_sql, key):
                 raise self._not_found(key)
             return await self._read_back(info, key)
 
     async def delete(self, info: Any, **args: Any) -> Any:
         db = info.context["db"]
-        key = args[self.typedef.key]
+        key, expected = args[self.typedef.key], args.get(_VERSION_ARG)
         async with _atomic(db):
-            await self._check_version(db, key, args.get(_VERSION_ARG))
+            if expected is not None:
+                await self._check_version(db, key, expected)
             deleted = await self._write(db, self.delete_sql, [key])
             if deleted is None:
                 raise self._not_found(key)
@@ -260,9 +263,9 @@ class _Commands:
                 "A value of the input is not valid for the column it is written to.",
             ) from exc
 
-    async def _check_version(self, db: Any, key: Any, expected: int | None) -> None:
-        if self.lock_sql is None:
-            return
+    async def _check_version(self, db: Any, key: Any, expected: int) -> None:
+        """CONFLICT unless the document is at `expected`, its rows locked until the end of
+        the transaction (NOT_FOUND without one)."""
         current = await db.fetchval(self.lock_sql, key)
         if current is None:
             raise self._not_found(key)

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from support.databases import database_with, pool_on
-from support.graphql_reference import reference
+from support.databases import database_with, pool_on, table_rows
+from support.graphql_reference import reference, rolled_back
 from support.http_server import serve
 
 import fraiseql
@@ -109,13 +109,12 @@ def seeded(pool: Any, runner: asyncio.AbstractEventLoop) -> None:
 
 
 def members(runner: Any, pool: Any) -> list[tuple]:
-    rows = runner.run_until_complete(
-        pool.fetch(
-            "SELECT t.id, t.first_name, t.nick, t.email, q.version FROM tb_member t "
-            "JOIN qm_member q ON q.id = t.id ORDER BY t.id"
-        )
+    return table_rows(
+        runner,
+        pool,
+        "SELECT t.id, t.first_name, t.nick, t.email, q.version FROM tb_member t "
+        "JOIN qm_member q ON q.id = t.id ORDER BY t.id",
     )
-    return [tuple(r) for r in rows]
 
 
 def mutate(api: Any, runner: Any, pool: Any, query: str, variables: Any = None) -> dict:
@@ -131,20 +130,13 @@ def alike(api: Any, runner: Any, pool: Any, query: str, variables: Any = None) -
     graphql-core's over the same schema, each in a transaction rolled back: the same bytes."""
     schema, executor = api
 
-    async def answer(run: Any) -> bytes:
-        async with pool.acquire() as conn:
-            tx = conn.transaction()
-            await tx.__aenter__()
-            try:
-                return await run({"db": conn})
-            finally:
-                await tx.__aexit__(RuntimeError, RuntimeError("rollback"), None)
-
     got = runner.run_until_complete(
-        answer(lambda ctx: executor.execute(query, variables, context=ctx, request_id="r"))
+        rolled_back(
+            pool, lambda ctx: executor.execute(query, variables, context=ctx, request_id="r")
+        )
     )
     expected = runner.run_until_complete(
-        answer(lambda ctx: reference(schema, (query, variables, None), "r", ctx))
+        rolled_back(pool, lambda ctx: reference(schema, (query, variables, None), "r", ctx))
     )
     assert got == expected, (query, got, expected)
     return json.loads(got)
@@ -369,6 +361,11 @@ def test_a_constraint_violation_propagates_and_writes_nothing(api, runner, pool,
 # ---------------------------------------------------------------- concurrent writers
 
 
+def sent(executor: Any, query: str) -> Any:
+    """A writer sending `query` to `executor` with its connection's pool as context["db"]."""
+    return lambda db: executor.execute(query, context={"db": db})
+
+
 async def at_once(dsn: str, writers: list[Any]) -> list[Any]:
     """Each writer(db) on a connection of its own, all started together."""
     pools = [await fraiseql.create_pool(dsn, min_size=1, max_size=1) for _ in writers]
@@ -384,14 +381,11 @@ def test_concurrent_updates_with_one_version_let_exactly_one_through(
 ) -> None:
     _, executor = api
 
-    def update(i: int) -> Any:
-        query = f'mutation {{ updateMember(id: 1, input: {{nick: "w{i}"}}, expectedVersion: 1) {{ nick }} }}'
-        return lambda db: executor.execute(query, context={"db": db})
-
-    results = [
-        json.loads(b)
-        for b in runner.run_until_complete(at_once(dsn, [update(i) for i in range(6)]))
-    ]
+    update = (
+        'mutation {{ updateMember(id: 1, input: {{nick: "w{}"}}, expectedVersion: 1) {{ nick }} }}'
+    )
+    writers = [sent(executor, update.format(i)) for i in range(6)]
+    results = [json.loads(b) for b in runner.run_until_complete(at_once(dsn, writers))]
     winners = [r["data"]["updateMember"]["nick"] for r in results if "errors" not in r]
     assert len(winners) == 1
     losers = [r["errors"][0]["extensions"] for r in results if "errors" in r]
@@ -404,14 +398,12 @@ def test_concurrent_commands_and_plain_writers_neither_lose_nor_deadlock(
 ) -> None:
     _, executor = api
 
-    def command(i: int) -> Any:
-        query = f'mutation {{ updateMember(id: 1, input: {{nick: "n{i}"}}) {{ id }} }}'
-        return lambda db: executor.execute(query, context={"db": db})
+    command = sent(executor, 'mutation { updateMember(id: 1, input: {nick: "n0"}) { id } }')
 
     def plain(db: Any) -> Any:  # a plain writer of the same row, locking in the triggers' order
         return db.execute("UPDATE tb_member SET last_name = last_name || 'x' WHERE id = 1")
 
-    results = runner.run_until_complete(at_once(dsn, [command(0), plain] * 4))
+    results = runner.run_until_complete(at_once(dsn, [command, plain] * 4))
     assert all("errors" not in json.loads(r) for r in results if isinstance(r, bytes))
     row = runner.run_until_complete(
         pool.fetchrow(

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.databases import database_with, pool_on
-from support.graphql_reference import reference
+from support.databases import database_with, pool_on, table_rows
+from support.graphql_reference import reference, rolled_back
 
 import fraiseql
 from fraiseql.cqrs import ReadModel
@@ -136,13 +136,12 @@ def seeded(pool: Any, runner: asyncio.AbstractEventLoop) -> None:
 
 
 def people(runner: Any, pool: Any) -> list[tuple]:
-    rows = runner.run_until_complete(
-        pool.fetch(
-            "SELECT t.id, t.name, t.email, t.age, q.data->>'name' FROM tb_person t "
-            "LEFT JOIN qm_person q ON q.id = t.id ORDER BY t.id"
-        )
+    return table_rows(
+        runner,
+        pool,
+        "SELECT t.id, t.name, t.email, t.age, q.data->>'name' FROM tb_person t "
+        "LEFT JOIN qm_person q ON q.id = t.id ORDER BY t.id",
     )
-    return [tuple(r) for r in rows]
 
 
 BEFORE = [(1, "Ann", "ann@x", None, "Ann")]
@@ -153,16 +152,9 @@ def mutate(api: Any, runner: Any, pool: Any, query: str, variables: Any = None) 
     the same schema on a connection in a transaction rolled back: the same bytes."""
     schema, executor = api
 
-    async def reference_answer() -> bytes:
-        async with pool.acquire() as conn:
-            tx = conn.transaction()
-            await tx.__aenter__()
-            try:
-                return await reference(schema, (query, variables, None), "r", {"db": conn})
-            finally:
-                await tx.__aexit__(RuntimeError, RuntimeError("rollback"), None)
-
-    expected = runner.run_until_complete(reference_answer())
+    expected = runner.run_until_complete(
+        rolled_back(pool, lambda ctx: reference(schema, (query, variables, None), "r", ctx))
+    )
     got = runner.run_until_complete(
         executor.execute(query, variables, context={"db": pool}, request_id="r")
     )
