@@ -3,10 +3,12 @@
     @fraiseql.mutation(function="app.fn_create_user", errors={"U0001": "EMAIL_TAKEN"})
     async def create_user(info, input: CreateUserInput) -> User | None: ...
 
-The declared function's body is not called: the mutation calls `app.fn_create_user` in the
-request's transaction, with the fields of its one input argument as the function's
-arguments by name (or, when it takes more, its arguments themselves; or, v1's convention,
-the whole input as one json/jsonb parameter, keys snake_case). Names and types are checked
+The declared function's body runs first (checks: what it raises refuses the mutation, a
+`fraiseql.requires` below the decorator asks there; what it returns is ignored); then the
+mutation calls `app.fn_create_user` in the request's transaction, with the fields of its
+one input argument as the function's arguments by name (or, when it takes more, its
+arguments themselves; or, v1's convention, the whole input as one json/jsonb parameter,
+keys snake_case). Names and types are checked
 against pg_proc at start-up (`check_functions`, a SchemaError naming the mutation and the
 function) and on first call. The function returns the key of what it wrote (SETOF keys or
 an array of them for a list), which is read back from the return type's sql_source; a
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -137,6 +140,9 @@ def function_resolver(
 
     @functools.wraps(stub)
     async def resolve(info: Any, **args: Any) -> Any:
+        before = stub(info, **args)  # a check of its own, or fraiseql.requires' below
+        if inspect.isawaitable(before):
+            await before
         db = info.context["db"]
         fdef = info.parent_type.fields[info.field_name]
         call = await spec.call_for(db, f"mutation {info.field_name}", fdef)

@@ -267,8 +267,8 @@ def mutation(
 ) -> Any:
     """Declare a root mutation field; it runs in one transaction when a pool is configured.
 
-    `function="app.fn_create_user"` backs it by that PostgreSQL function (its body is then
-    not called; see fraiseql.function_mutations): the arguments, or the fields of its one
+    `function="app.fn_create_user"` backs it by that PostgreSQL function (its body then only
+    checks, before the call; see fraiseql.function_mutations): the arguments, or the fields of its one
     input argument, are the function's by name; it returns the key(s) of what it wrote,
     read back from the return type's sql_source; `errors` maps SQLSTATEs it raises to
     CommandError codes. `retry=n` (True: 3) re-runs the whole transaction up to n times

@@ -331,3 +331,37 @@ def test_the_declaration_is_checked_at_import() -> None:
 def test_a_matching_declaration_passes_the_start_up_check(api, runner, pool) -> None:
     schema, _ = api
     runner.run_until_complete(check_sources(schema, pool))
+
+
+def test_the_body_checks_first_and_requires_guards_the_call(pool, runner) -> None:
+    Person, NewPerson = declare_base()
+
+    def staff(info: Any) -> bool:
+        return info.context.get("role") == "staff"
+
+    @fraiseql.mutation(function="app.fn_create_person")
+    @fraiseql.requires(staff)
+    async def guarded(info, input: NewPerson) -> Person | None: ...
+
+    @fraiseql.mutation(function="app.fn_create_person")
+    async def checked(info, input: NewPerson) -> Person | None:
+        if input.name.startswith("_"):
+            raise fraiseql.CommandError("BAD_NAME", "A name may not start with _.", field="name")
+
+    executor = fraiseql.Executor()
+    runner.run_until_complete(pool.execute(SEED))
+
+    def send(query: str, role: str) -> dict:
+        body = runner.run_until_complete(
+            executor.execute(query, context={"db": pool, "role": role})
+        )
+        return json.loads(body)
+
+    refused = send('mutation { guarded(input: {name: "G", email: "g@x"}) { id } }', "guest")
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    bad = send('mutation { checked(input: {name: "_x", email: "x@x"}) { id } }', "guest")
+    assert bad["errors"][0]["extensions"] == {"code": "BAD_NAME", "field": "name"}
+    assert people(runner, pool) == BEFORE  # neither called the function
+    allowed = send('mutation { guarded(input: {name: "G", email: "g@x"}) { name } }', "staff")
+    assert allowed == {"data": {"guarded": {"name": "G"}}}
+    fraiseql.reset_registry()
