@@ -165,6 +165,11 @@ async def command_table(db: Any, type_name: str, sql_source: str, key: str) -> C
                 f"{where}: an mv_ read model is refreshed later, so a command could not read "
                 "back what it wrote; give the type the model's qm_ or tv_ form"
             )
+        if key != "id":  # the forms expose the root key as `id`: what a command finds by
+            raise SchemaError(
+                f"{where}: its key is {key!r}, but a read model's rows are found by their id "
+                f"(the root key {found['key_column']!r}); commands need @fraiseql.type(key='id')"
+            )
         table, key_name = quote_name(*found["root_table"].split(".")), found["key_column"]
         if found["kind"] == "qm" and "version" in await relation_columns(db, sql_source):
             versioned = relation

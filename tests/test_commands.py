@@ -433,6 +433,20 @@ def test_a_materialized_view_has_no_command_side(pool, runner) -> None:
     fraiseql.reset_registry()
 
 
+def test_a_read_models_commands_find_rows_by_its_id(pool, runner) -> None:
+    fraiseql.reset_registry()
+
+    @fraiseql.type(sql_source="qm_member", jsonb_column="data", key="email")
+    class ByEmail:
+        id: int
+        email: str
+
+    fraiseql.expose(ByEmail, delete="deleteByEmail")
+    with pytest.raises(fraiseql.SchemaError, match="its key is 'email', but a read model's rows"):
+        runner.run_until_complete(fraiseql.load_commands(pool))
+    fraiseql.reset_registry()
+
+
 def test_a_view_of_no_read_model_has_no_table_to_write(pool, runner) -> None:
     fraiseql.reset_registry()
     runner.run_until_complete(pool.execute("CREATE OR REPLACE VIEW v_plain AS SELECT 1 AS id"))
