@@ -109,4 +109,3 @@ def error_member(members: list[Any]) -> builtins.type | None:
     """The @fraiseql.error class among a result union's member classes (None if none)."""
     errors = [cls for cls in members if getattr(cls, ERROR_MARK, False) is True]
     return errors[0] if errors else None
-

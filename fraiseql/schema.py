@@ -51,6 +51,7 @@ from graphql import (
     validate_schema,
 )
 
+from fraiseql import results, unions
 from fraiseql.arguments import (
     CONNECTION,
     DEFAULT_MAX_LIMIT,
@@ -59,7 +60,6 @@ from fraiseql.arguments import (
     FieldArguments,
     Generated,
 )
-from fraiseql import results, unions
 from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.current import Field, current_field
 from fraiseql.documents import Document, decode
@@ -295,9 +295,7 @@ class _Builder:
             args = typing.get_args(hint)
             if not args:
                 raise TypeError(f"fraiseql: {where}: write list[T], not a bare list")
-            inner = GraphQLList(
-                self.gql_type(args[0], where, is_input=is_input, mutation=mutation)
-            )
+            inner = GraphQLList(self.gql_type(args[0], where, is_input=is_input, mutation=mutation))
         elif origin is dict:
             inner = JSONScalar
         else:
@@ -314,7 +312,11 @@ class _Builder:
         if typedef is not None and typedef.is_input == is_input:
             if is_input:
                 return self.input_type(typedef)
-            return self.interface_type(typedef) if typedef.kind == INTERFACE else self.object_type(typedef)
+            return (
+                self.interface_type(typedef)
+                if typedef.kind == INTERFACE
+                else self.object_type(typedef)
+            )
         role = "an argument or input field" if is_input else "an output field"
         raise TypeError(
             f"fraiseql: {where}: cannot map the type hint {hint!r} to GraphQL for {role} "
@@ -527,10 +529,9 @@ class _Builder:
                 mutation = op.name if name == "Mutation" else None
                 gql = self.gql_type(hints["return"], where, is_input=False, mutation=mutation)
                 named = _named(gql)
-                stored = (
-                    isinstance(named, (GraphQLObjectType, GraphQLUnionType, GraphQLInterfaceType))
-                    and "fraiseql" in (named.extensions or {})
-                )
+                stored = isinstance(
+                    named, (GraphQLObjectType, GraphQLUnionType, GraphQLInterfaceType)
+                ) and "fraiseql" in (named.extensions or {})
                 fn = op.fn
                 if mutation is not None:
                     fn = results.typed(fn, _error_member(named, where))
@@ -673,9 +674,14 @@ def _check_abstract(schema: GraphQLSchema) -> None:
             continue
         for name, fdef in gql.fields.items():
             named = _named(fdef.type)
-            if _stored_info(fdef) and is_abstract_type(named) and not unions.discriminator_of(named):
+            if (
+                _stored_info(fdef)
+                and is_abstract_type(named)
+                and not unions.discriminator_of(named)
+            ):
+                kind = "union" if isinstance(named, GraphQLUnionType) else "interface"
                 raise TypeError(
-                    f"fraiseql: {gql.name}.{name}: the {'union' if isinstance(named, GraphQLUnionType) else 'interface'} "
+                    f"fraiseql: {gql.name}.{name}: the {kind} "
                     f"{named.name} is read from stored documents ({typedef.sql_source}), which "
                     "name no Python class: declare the document key naming each one's type "
                     f"(fraiseql.union({named.name!r}, ..., discriminator='kind') or "

@@ -4,8 +4,8 @@ A value of an abstract type is answered as the object type it resolves to, alike
 paths: an instance of a declared class is that class's type; a stored value that remembers
 its read model (fraiseql.documents) is that model's type; a dict names its type by the
 value of the abstract type's discriminator key, a member's `tag` (its GraphQL name unless
-declared), or when none is declared by its `__typename`, the member's GraphQL name. Anything else resolves to nothing, and
-graphql-core words the error.
+declared), or when none is declared by its `__typename`, the member's GraphQL name.
+Anything else resolves to nothing, and graphql-core words the error.
 """
 
 from __future__ import annotations

@@ -77,13 +77,15 @@ def schema(dsn: str) -> Any:
 
     @fraiseql.mutation
     async def create_member(
-        info, email: str, display_name: str | None = "A", team_id: int | None = None,
+        info,
+        email: str,
+        display_name: str | None = "A",
+        team_id: int | None = None,
         refuse: bool | None = False,
     ) -> MemberCreated | MemberError:
         db = info.context["db"]
         new_id = await db.fetchval(
-            "INSERT INTO tb_member (email, display_name, team_id) VALUES ($1, $2, $3) "
-            "RETURNING id",
+            "INSERT INTO tb_member (email, display_name, team_id) VALUES ($1, $2, $3) RETURNING id",
             email,
             display_name,
             team_id,
@@ -150,8 +152,18 @@ def test_success_is_served_by_the_fast_path(schema: Any, dsn: str) -> None:
             "teamId",
             "Team id is not a record that exists.",
         ),
-        ({"e": "nn@example.org", "n": None}, "NOT_NULL_VIOLATION", "displayName", "Display name is required."),
-        ({"e": "ck@example.org", "n": ""}, "CHECK_VIOLATION", "displayName", "Display name is not valid."),
+        (
+            {"e": "nn@example.org", "n": None},
+            "NOT_NULL_VIOLATION",
+            "displayName",
+            "Display name is required.",
+        ),
+        (
+            {"e": "ck@example.org", "n": ""},
+            "CHECK_VIOLATION",
+            "displayName",
+            "Display name is not valid.",
+        ),
     ],
 )
 def test_violations_fill_the_error_member(
@@ -221,7 +233,9 @@ def test_graphql_core_answers_the_same_bytes(schema: Any, dsn: str) -> None:
 
     async def work(pool: Any) -> Any:
         out = []
-        await pool.execute("DELETE FROM tb_member; INSERT INTO tb_member (email, display_name) VALUES ('same@example.org', 'S')")
+        await pool.execute(
+            "DELETE FROM tb_member; INSERT INTO tb_member (email, display_name) VALUES ('same@example.org', 'S')"
+        )
         for variables in cases[1:]:
             got = await executor.execute(CREATE, variables, context={"db": pool}, request_id="r")
             want = await reference(schema, (CREATE, variables, None), "r", {"db": pool})
@@ -250,8 +264,12 @@ def test_a_constraint_created_after_the_catalog_was_read(schema: Any, dsn: str) 
     async def work(pool: Any) -> Any:
         await pool.execute("ALTER TABLE tb_member DROP CONSTRAINT IF EXISTS late_name_key")
         await pool.execute("DELETE FROM tb_member")
-        await executor.execute(CREATE, {"e": "first@example.org", "n": "Late"}, context={"db": pool})
-        await pool.execute("ALTER TABLE tb_member ADD CONSTRAINT late_name_key UNIQUE (display_name)")
+        await executor.execute(
+            CREATE, {"e": "first@example.org", "n": "Late"}, context={"db": pool}
+        )
+        await pool.execute(
+            "ALTER TABLE tb_member ADD CONSTRAINT late_name_key UNIQUE (display_name)"
+        )
         try:
             body = await executor.execute(
                 CREATE, {"e": "second@example.org", "n": "Late"}, context={"db": pool}
@@ -270,9 +288,7 @@ def test_over_http(schema: Any, dsn: str) -> None:
     app = fraiseql.create_app(dsn, schema=schema)
     with serve(app) as base, httpx.Client(timeout=30) as client:
         for email in ("http@example.org", "http@example.org"):
-            got = client.post(
-                f"{base}/graphql", json={"query": CREATE, "variables": {"e": email}}
-            )
+            got = client.post(f"{base}/graphql", json={"query": CREATE, "variables": {"e": email}})
             assert got.status_code == 200
         assert got.json() == {
             "data": {

@@ -87,7 +87,12 @@ def declare(store: Store) -> None:
 
     @fraiseql.query
     async def by_dict(info, kind: str = "note") -> Post | Note | None:
-        return {"__typename": {"note": "Note", "post": "Post"}.get(kind, kind), "id": 5, "body": "d", "title": "t"}
+        return {
+            "__typename": {"note": "Note", "post": "Post"}.get(kind, kind),
+            "id": 5,
+            "body": "d",
+            "title": "t",
+        }
 
     @fraiseql.query
     async def stored(info, typename: str | None = "Post") -> Item | None:  # noqa: F821
@@ -120,8 +125,13 @@ CASES = [
     ("{ feed { id items { __typename ... on Post { id title score } ... on Note { body } } } }",),
     ("{ feed { items { ... on Node { id } ... on Post { title } } pinned { __typename } } }",),
     ("{ feed { nodes { __typename id ... on Note { body } ... on Post { title } } } }",),
-    ("{ feed { items { ...P ...N } } } fragment P on Post { t: title } fragment N on Note { b: body }",),
-    ("query($n: Boolean!) { feed { items { ... on Post @include(if: $n) { title } ... on Note { id } } } }", {"n": False}),
+    (
+        "{ feed { items { ...P ...N } } } fragment P on Post { t: title } fragment N on Note { b: body }",
+    ),
+    (
+        "query($n: Boolean!) { feed { items { ... on Post @include(if: $n) { title } ... on Note { id } } } }",
+        {"n": False},
+    ),
     ("{ feed { pinned { ... on Post { title } } } }",),
     ("{ search { __typename ... on Post { id title } ... on Note { id body } } }",),
     ("{ search(broken: true) { ... on Note { body } } }",),
@@ -134,9 +144,16 @@ CASES = [
     ("{ node(id: 9) { id __typename ... on Note { body } } }",),
     ("{ node(id: 1) { ... on Post { title } } n: node(id: 4) { id } }",),
     ("{ thing { __typename } }",),
-    ('mutation { publish(title: "x") { __typename ... on Post { id title } ... on Refused { code message field } } }',),
-    ('mutation { publish(title: "x", refuse: "conflict") { ... on Refused { code message field currentVersion } } }',),
-    ('mutation { publish(title: "x", refuse: "returned") { __typename ... on Refused { code field } } }',),
+    (
+        'mutation { publish(title: "x") { __typename ... on Post { id title } '
+        "... on Refused { code message field } } }",
+    ),
+    (
+        'mutation { publish(title: "x", refuse: "conflict") { ... on Refused { code message field currentVersion } } }',
+    ),
+    (
+        'mutation { publish(title: "x", refuse: "returned") { __typename ... on Refused { code field } } }',
+    ),
     ("mutation { plain { id } }",),
 ]
 

@@ -185,7 +185,8 @@ static void test_rewrite(void)
 static void test_variants(void)
 {
     fq_err err = {0};
-    fq_field_spec post_fields[] = {field("__typename", NULL, NULL, 0), field("t", "title", NULL, 0)};
+    fq_field_spec post_fields[] = {field("__typename", NULL, NULL, 0),
+                                   field("t", "title", NULL, 0)};
     fq_field_spec note_fields[] = {field("__typename", NULL, NULL, 0), field("b", "body", NULL, 0)};
     fq_selection *post = fq_selection_new("Post", 4, post_fields, 2, &err);
     fq_selection *note = fq_selection_new("Note", 4, note_fields, 2, &err);
@@ -211,7 +212,8 @@ static void test_variants(void)
     expect("{\"items\": 3}", feed, NULL, FQ_ERR_KIND);
 
     /* variants mixed with plain fields, without a child, or reading two keys: refused */
-    fq_field_spec mixed[] = {field("post", "kind", post, FQ_FIELD_VARIANT), field("x", "x", NULL, 0)};
+    fq_field_spec mixed[] = {field("post", "kind", post, FQ_FIELD_VARIANT),
+                             field("x", "x", NULL, 0)};
     CHECK(fq_selection_new(NULL, 0, mixed, 2, &err) == NULL && err.code == FQ_ERR_JSON);
     fq_field_spec childless[] = {field("post", "kind", NULL, FQ_FIELD_VARIANT)};
     CHECK(fq_selection_new(NULL, 0, childless, 1, &err) == NULL && err.code == FQ_ERR_JSON);
