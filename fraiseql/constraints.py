@@ -17,7 +17,7 @@ from fraiseql.command_error import CommandError
 from fraiseql.errors import DatabaseError
 from fraiseql.types import to_camel
 
-__all__ = ["CODES", "CatalogStale", "clear", "ensure", "load", "refusal"]
+__all__ = ["CODES", "clear", "ensure", "load", "refusal"]
 
 CODES = {
     "23505": "UNIQUE_VIOLATION",
@@ -74,11 +74,6 @@ _catalogs: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str], tuple[str, 
 )
 
 
-class CatalogStale(Exception):
-    """A violation names a constraint the cached catalog lacks, and the transaction it
-    happened in is aborted: the executor reloads the catalog and runs the mutation again."""
-
-
 def _owner(db: Any) -> Any:
     return getattr(db, "db", db)  # a pool.with_context(...) reads through its pool
 
@@ -109,11 +104,12 @@ async def _columns(db: Any, exc: DatabaseError) -> tuple[str, ...]:
         return (column,)
     key = (exc.fields.get("schema_name", ""), exc.table_name or "", exc.constraint_name or "")
     found = _catalogs.get(_owner(db), {}).get(key)
-    if found is None:
+    if found is None:  # a constraint made since the catalog was read: read it again
         try:
             await load(db)
-        except DatabaseError:  # the violation aborted the transaction db is in
-            raise CatalogStale(key) from exc
+        except DatabaseError:  # db is the connection the violation aborted, or no room
+            clear(db)  # read again before the next mutation
+            return ()
         found = _catalogs[_owner(db)].get(key)
     return found or ()
 

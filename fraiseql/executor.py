@@ -425,20 +425,18 @@ class Executor:
         context: dict[str, Any],
         masking: _Masking,
     ) -> Response:
-        # A violation of a constraint the catalog did not know yet aborted the transaction
-        # it was to be looked up in: nothing of that run was kept, so it runs again.
-        for attempt in range(2):
-            state = MutationState()
-            token = current_mutation.set(state)
-            try:
-                response = await self._mutate(
-                    plan, variant, inputs, operation_name, context, masking, reload=attempt > 0
-                )
-            finally:
-                current_mutation.reset(token)
-            if not state.stale:
-                break
-        return response
+        # One connection and one transaction for the whole mutation: it reads back its own
+        # writes, and any error in the response, or a refusal, rolls everything back.
+        coerced, values, variables = inputs
+        pool = context["db"]
+        if self.refusable:  # read before a violation could abort the transaction
+            await constraints.ensure(pool)
+        state = MutationState(pool)
+        token = current_mutation.set(state)
+        try:
+            return await self._mutate(plan, variant, inputs, operation_name, context, masking)
+        finally:
+            current_mutation.reset(token)
 
     async def _mutate(
         self,
@@ -448,18 +446,10 @@ class Executor:
         operation_name: str | None,
         context: dict[str, Any],
         masking: _Masking,
-        *,
-        reload: bool,
     ) -> Response:
-        # One connection and one transaction for the whole mutation: it reads back its own
-        # writes, and any error in the response, or a refusal, rolls everything back.
         coerced, values, variables = inputs
         state = current_mutation.get()
         async with context["db"].acquire() as conn:
-            if reload:
-                await constraints.load(conn)
-            elif self.refusable:  # known before the first violation aborts a transaction
-                await constraints.ensure(conn)
             scoped = {**context, "db": conn}
             try:
                 async with conn.transaction():

@@ -19,7 +19,7 @@ from inspect import isawaitable
 from typing import Any
 
 from fraiseql.command_error import CommandError
-from fraiseql.constraints import CODES, CatalogStale, refusal
+from fraiseql.constraints import CODES, refusal
 from fraiseql.errors import DatabaseError
 from fraiseql.types import ERROR_MARK, field_names, to_camel
 
@@ -30,15 +30,15 @@ FIELD_FIELD = "field"
 
 
 class MutationState:
-    """What the executor learns of the mutation it runs: whether its value is a refusal
-    (then it rolls back), and whether the constraint catalog was stale (then it reloads it
-    and runs the mutation again: nothing of the first run was kept)."""
+    """What the executor and a mutation it runs tell each other: the pool whose constraint
+    catalog names a violation's columns (read on another of its connections when the
+    violation's is aborted), and whether the value is a refusal (then it rolls back)."""
 
-    __slots__ = ("refused", "stale")
+    __slots__ = ("pool", "refused")
 
-    def __init__(self) -> None:
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
         self.refused = False
-        self.stale = False
 
 
 current_mutation: ContextVar[MutationState | None] = ContextVar(
@@ -85,14 +85,9 @@ def typed(fn: Callable[..., Any], error_cls: builtins.type | None) -> Callable[.
         except DatabaseError as exc:
             if error_cls is None or exc.sqlstate not in CODES:
                 raise
-            try:
-                value = fill(error_cls, await refusal(info.context["db"], exc))
-            except CatalogStale:
-                state = current_mutation.get()
-                if state is None:
-                    raise
-                state.stale = True
-                raise exc from None
+            state = current_mutation.get()
+            db = state.pool if state is not None else info.context["db"]
+            value = fill(error_cls, await refusal(db, exc))
         if is_error(value):
             state = current_mutation.get()
             if state is not None:
