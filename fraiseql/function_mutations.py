@@ -35,10 +35,12 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLInputObjectType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
 )
 
 from fraiseql.command_catalog import FunctionSignature, Parameter, function_signature, quote_name
@@ -47,7 +49,7 @@ from fraiseql.cqrs.declare import DeclarationError, split_qualified
 from fraiseql.errors import DatabaseError
 from fraiseql.schema import FieldInfo, scalar_of
 from fraiseql.sources import SchemaError, relation_columns
-from fraiseql.types import TypeDef, to_camel
+from fraiseql.types import TypeDef, marked, to_camel
 from fraiseql.values import leaf_text
 
 __all__ = ["FUNCTION_MARK", "FunctionMutation", "check_functions", "function_resolver"]
@@ -165,7 +167,7 @@ async def check_functions(schema: GraphQLSchema, db: Any) -> list[str]:
     mutation = schema.mutation_type
     for name, fdef in (mutation.fields if mutation else {}).items():
         info = (fdef.extensions or {}).get("fraiseql")
-        spec = getattr(getattr(info, "fn", None), FUNCTION_MARK, None)
+        spec = marked(getattr(info, "fn", None), FUNCTION_MARK)
         if isinstance(info, FieldInfo) and isinstance(spec, FunctionMutation):
             found, call = await spec.check(db, f"mutation {name}", fdef)
             problems += found
@@ -270,6 +272,11 @@ async def _result(db: Any, fdef: GraphQLField, sig: FunctionSignature, here: str
     if many != (sig.returns_set or sig.returns_element is not None):
         shape = "a list" if many else "one value"
         return [f"{here}: the mutation returns {shape}, the function {sig.returns}"]
+    if isinstance(named, (GraphQLUnionType, GraphQLInterfaceType)):
+        return [
+            f"{here}: it returns {named.name}; a function-backed mutation returns the read "
+            "model's type (typed results are not wired to functions yet)"
+        ]
     typedef = (
         (named.extensions or {}).get("fraiseql") if isinstance(named, GraphQLObjectType) else None
     )

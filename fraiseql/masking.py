@@ -3,11 +3,12 @@
 Every error that reaches a response goes through `format_errors` (execution errors, on the
 fast path and through graphql-core alike) or `internal_error` (a failure outside execution,
 as the HTTP layer meets it), so both paths answer the same bytes. An error is deliberate
-when it is a `GraphQLError` or a `CommandError` (raised by a resolver on purpose, or
-graphql-core's own words for request and field errors); any other exception is unexpected:
-its text may carry SQL, constraint names or the database's host, so clients get "Internal
-server error" with a request id, and the "fraiseql" logger gets the traceback with the
-same id.
+when it is a `GraphQLError` (raised by a resolver on purpose, or graphql-core's own words
+for request and field errors) or a `fraiseql.CommandError` (a refused write: its message
+and `extensions` with its code, `field` when it names one, and its details); any other
+exception is unexpected: its text may carry SQL, constraint names or the database's host,
+so clients get "Internal server error" with a request id, and the "fraiseql" logger gets
+the traceback with the same id.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def format_errors(
     out = []
     for error in errors:
         formatted = error.formatted
+        refused = error.original_error
+        if isinstance(refused, CommandError):  # its code, field and details, however raised
+            formatted["extensions"] = {**(formatted.get("extensions") or {}), **refused.extensions}
         exc = _unexpected(error)
         if exc is not None:
             request_id = request_id or new_request_id()

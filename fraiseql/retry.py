@@ -3,9 +3,11 @@
 PostgreSQL aborts one of two transactions that deadlock (SQLSTATE 40P01) or that a
 SERIALIZABLE (or REPEATABLE READ) snapshot cannot order (40001); re-running the aborted
 transaction from the start is the remedy it documents. Every mutation turns those into a
-`CommandError` (`typed_rollbacks`, on both paths); a mutation declared `retry=n` has its
-whole transaction re-run up to n times first (`Executor._run_mutation`, `retries`), which
-only the executor can do: it owns the transaction.
+`CommandError` (`typed_rollbacks`, on both paths: a typed result answers it as its error
+member) and tells the executor, through the mutation's state (fraiseql.results); a mutation
+declared `retry=n` has its whole transaction re-run up to n times first
+(`Executor._run_mutation`, `retries`), which only the executor can do: it owns the
+transaction.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 
 from fraiseql.command_error import CommandError
 from fraiseql.errors import TransactionRollbackError
-from fraiseql.types import RETRY_MARK
+from fraiseql.results import current_mutation
+from fraiseql.types import RETRY_MARK, marked
 
-__all__ = ["RETRYABLE", "backoff", "retries", "retryable", "typed", "typed_rollbacks"]
+__all__ = ["RETRYABLE", "backoff", "retries", "typed", "typed_rollbacks"]
 
 # SQLSTATE -> (CommandError code, message for end users)
 RETRYABLE: dict[str, tuple[str, str]] = {
@@ -46,6 +49,16 @@ def typed(exc: TransactionRollbackError) -> CommandError | None:
     return None if found is None else CommandError(*found)
 
 
+def _aborted(exc: TransactionRollbackError) -> CommandError:
+    error = typed(exc)
+    if error is None:
+        raise exc
+    state = current_mutation.get()
+    if state is not None:
+        state.rolled_back = True
+    return error
+
+
 def typed_rollbacks(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`fn` (a mutation's function) raising a CommandError where the database aborted its
     transaction for a deadlock or serialization failure; the database's error is its cause."""
@@ -56,10 +69,7 @@ def typed_rollbacks(fn: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 return await fn(*args, **kwargs)
             except TransactionRollbackError as exc:
-                error = typed(exc)
-                if error is None:
-                    raise
-                raise error from exc
+                raise _aborted(exc) from exc
 
         return call_async
 
@@ -68,10 +78,7 @@ def typed_rollbacks(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except TransactionRollbackError as exc:
-            error = typed(exc)
-            if error is None:
-                raise
-            raise error from exc
+            raise _aborted(exc) from exc
 
     return call
 
@@ -79,19 +86,7 @@ def typed_rollbacks(fn: Callable[..., Any]) -> Callable[..., Any]:
 def retries(fns: Iterable[Callable[..., Any] | None]) -> int:
     """How many re-runs a mutation document's root functions allow: the fewest any allows
     (a root not declared retryable allows none, nor does a document without roots)."""
-    counts = [getattr(fn, RETRY_MARK, 0) if fn is not None else 0 for fn in fns]
-    return min(counts, default=0)
-
-
-def retryable(errors: Iterable[Any]) -> bool:
-    """Whether a response's errors hold a deadlock or serialization failure."""
-    for error in errors:
-        original = getattr(error, "original_error", None)
-        if isinstance(original, CommandError) and isinstance(
-            original.__cause__, TransactionRollbackError
-        ):
-            return True
-    return False
+    return min((marked(fn, RETRY_MARK, 0) for fn in fns), default=0)
 
 
 async def backoff(attempt: int) -> None:
