@@ -67,6 +67,20 @@ def declare(retry: int, collision: Collision) -> Any:
         await db.execute("UPDATE tb_slot SET holder = $1 WHERE id = $2", who, 3 - first)
         return who
 
+    @fraiseql.type
+    class Appended:
+        total: int
+
+    @fraiseql.error
+    class NotAppended:
+        code: str
+        message: str
+
+    @fraiseql.mutation(retry=retry)
+    async def append_typed(info, who: str) -> Appended | NotAppended:
+        """append, answering with a typed result: a refusal is its error member."""
+        return Appended(total=await append(info, who))
+
     return fraiseql.Executor()
 
 
@@ -149,3 +163,31 @@ def test_a_deadlock_without_retry_is_typed_and_rolled_back(dsn, registry) -> Non
 def test_retry_must_be_a_count() -> None:
     with pytest.raises(TypeError, match="retry must be True or an int >= 0"):
         fraiseql.mutation(retry=-2)
+
+
+TYPED = [
+    f'mutation {{ appendTyped(who: "{who}") {{ ... on Appended {{ total }} '
+    "... on NotAppended { code message } } }"
+    for who in "ab"
+]
+
+
+def test_a_typed_result_answers_the_failure_as_its_error_member(dsn, registry) -> None:
+    results, ledger, _ = race(dsn, declare(0, Collision()), TYPED)
+    message = "The change conflicted with a concurrent one and was not applied; send it again."
+    answers = [r["data"]["appendTyped"] if r.get("data") else r["errors"][0] for r in results]
+    assert {"total": 1} in answers
+    (refused,) = [a for a in answers if a != {"total": 1}]
+    # Refused inside the mutation: its error member. At COMMIT (PostgreSQL may find the
+    # conflict there), after the value was answered: the error of the request.
+    assert refused in (
+        {"code": "SERIALIZATION_FAILURE", "message": message},
+        {"message": message, "extensions": {"code": "SERIALIZATION_FAILURE"}},
+    )
+    assert [total for _, total in ledger] == [1]  # the refused one wrote nothing
+
+
+def test_a_typed_result_is_retried_too(dsn, registry) -> None:
+    results, ledger, _ = race(dsn, declare(1, Collision()), TYPED)
+    assert sorted(r["data"]["appendTyped"]["total"] for r in results) == [1, 2]
+    assert sorted(total for _, total in ledger) == [1, 2]
