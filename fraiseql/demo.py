@@ -130,7 +130,10 @@ def _load_and_serve(
         '-d \'{"query": "{ user(id: 1) { id firstName userPosts { title } } }"}\'\n'
         f"  curl -s {url} -H 'content-type: application/json' "
         '-d \'{"query": "{ allUsers(where: {firstName: {startswith: \\"A\\"}}, '
-        "orderBy: [{createdAt: DESC}], limit: 3) { id firstName createdAt } }\"}'",
+        "orderBy: [{createdAt: DESC}], limit: 3) { id firstName createdAt } }\"}'\n"
+        f"  curl -s {url} -H 'content-type: application/json' "
+        '-d \'{"query": "mutation { updateUser(id: 1, input: {lastName: \\"Lovelace\\"}, '
+        "expectedVersion: 1) { id lastName } }\"}'",
         flush=True,
     )
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")

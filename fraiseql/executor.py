@@ -46,12 +46,18 @@ from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path
 
-from fraiseql import constraints, graphql_compat, permissions, tracing
+from fraiseql import constraints, graphql_compat, permissions, retry, tracing
 from fraiseql._native import native as _native
 from fraiseql.arguments import DEFAULT_MAX_LIMIT, FieldArguments
+from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.current import Field, current_field
 from fraiseql.documents import STORED, Document
-from fraiseql.errors import DatabaseError, PoolOverloadedError, TransactionOutcomeUnknownError
+from fraiseql.errors import (
+    DatabaseError,
+    PoolOverloadedError,
+    TransactionOutcomeUnknownError,
+    TransactionRollbackError,
+)
 from fraiseql.masking import format_errors
 from fraiseql.plan import (
     Limits,
@@ -240,15 +246,19 @@ class Executor:
         debug: bool = False,
         max_limit: int | None = None,
     ) -> None:
+        # What built the schema, to build it again once the exposed commands are declared.
+        self.registry: Registry | None = None
+        self._max_limit = DEFAULT_MAX_LIMIT if max_limit is None else max_limit
         if schema is None:
-            bound = DEFAULT_MAX_LIMIT if max_limit is None else max_limit
-            schema = build_schema(registry, max_limit=bound)
+            self.registry = registry or get_registry()
+            schema = build_schema(self.registry, max_limit=self._max_limit)
         elif max_limit is not None or registry is not None:
             raise ValueError(
                 "registry and max_limit build the schema: with a schema given, pass them to "
                 "build_schema(registry, max_limit=...)"
             )
         self.schema = schema
+        self._built = self.registry.version if self.registry is not None else None
         # Unexpected errors: masked with a request id (False) or shown in full (True).
         self.debug = debug
         self.limits = limits or Limits()
@@ -261,6 +271,20 @@ class Executor:
         # Some mutation can answer a constraint violation as its error member: the catalog
         # of constraints is read before such a mutation's transaction (fraiseql.constraints).
         self.refusable = _refusable(schema)
+
+    async def load_commands(self, db: Any) -> None:
+        """Declare the commands `fraiseql.expose` generates from their tables (read on `db`)
+        and rebuild the schema with them; nothing to do when it was given a schema."""
+        from fraiseql.generated_commands import load_commands
+
+        if self.registry is None or not self.registry.commands:
+            return
+        await load_commands(db, self.registry)
+        if self._built != self.registry.version:  # declared now, or for another executor
+            self._built = self.registry.version
+            self.schema = build_schema(self.registry, max_limit=self._max_limit)
+            self.plans = LRUCache(self.plans.maxsize)
+            self._last_plan = (_NOT_COMPILED, _NOT_COMPILED, None)
 
     def plan(self, query: str, operation_name: str | None) -> Plan:
         """The cached plan of a document, built on first use."""
@@ -357,8 +381,15 @@ class Executor:
             if variant is not None and variant.guarded:
                 if not await _allowed(variant, values, context):
                     variant = None
+            attempts = 1 + self._retries(plan, coerced)
             return await self._run_mutation(
-                plan, variant, (coerced, values, variables), operation_name, context, masking
+                plan,
+                variant,
+                (coerced, values, variables),
+                operation_name,
+                context,
+                masking,
+                attempts,
             )
         variant = self._variant(plan, coerced)
         if variant is not None and variant.guarded:
@@ -424,9 +455,11 @@ class Executor:
         operation_name: str | None,
         context: dict[str, Any],
         masking: _Masking,
+        attempts: int,
     ) -> Response:
         # One connection and one transaction for the whole mutation: it reads back its own
-        # writes, and any error in the response, or a refusal, rolls everything back.
+        # writes, and any error in the response, or a refusal, rolls everything back. A
+        # deadlock or serialization failure re-runs the whole transaction while attempts remain.
         coerced, values, variables = inputs
         pool = context["db"]
         if self.refusable:  # read before a violation could abort the transaction
@@ -434,7 +467,9 @@ class Executor:
         state = MutationState(pool)
         token = current_mutation.set(state)
         try:
-            return await self._mutate(plan, variant, inputs, operation_name, context, masking)
+            return await self._mutate(
+                plan, variant, inputs, operation_name, context, masking, attempts
+            )
         finally:
             current_mutation.reset(token)
 
@@ -446,35 +481,70 @@ class Executor:
         operation_name: str | None,
         context: dict[str, Any],
         masking: _Masking,
+        attempts: int,
     ) -> Response:
         coerced, values, variables = inputs
         state = current_mutation.get()
+        assert state is not None  # _run_mutation's
+        attempt = 0
         async with context["db"].acquire() as conn:
             scoped = {**context, "db": conn}
-            try:
-                async with conn.transaction():
-                    if variant is not None:
-                        response = await self._typed_root(
-                            plan, variant, coerced, values, variables, scoped, masking
-                        )
-                    else:
-                        response = await self._run_graphql_core(
-                            plan.document, variables, operation_name, scoped, masking
-                        )
-                    if response.has_errors or state.refused:  # type: ignore[union-attr]
-                        raise _Rollback(response)
-            except _Rollback as rollback:
-                response = rollback.response
-            except TransactionOutcomeUnknownError as exc:
-                error = GraphQLError(
-                    OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
-                )
-                error.__cause__ = exc
-                response = Response(format_response(None, [error], **masking._asdict()), True)
-            except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
-                error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
-                response = Response(format_response(None, [error], **masking._asdict()), True)
-        return response
+            while True:
+                attempt += 1
+                state.refused = state.rolled_back = False
+                try:
+                    async with conn.transaction():
+                        if variant is not None:
+                            response = await self._typed_root(
+                                plan, variant, coerced, values, variables, scoped, masking
+                            )
+                        else:
+                            response = await self._run_graphql_core(
+                                plan.document, variables, operation_name, scoped, masking
+                            )
+                        if response.has_errors or state.refused:
+                            raise _Rollback(response)
+                except _Rollback as rollback:
+                    response = rollback.response
+                    if state.rolled_back and attempt < attempts:
+                        await retry.backoff(attempt)
+                        continue
+                except TransactionRollbackError as exc:  # COMMIT failed: nothing was written
+                    typed = retry.typed(exc)
+                    if typed is not None and attempt < attempts:
+                        await retry.backoff(attempt)
+                        continue
+                    cause = exc if typed is None else typed
+                    error = GraphQLError(str(cause), original_error=cause)  # masked unless typed
+                    response = Response(format_response(None, [error], **masking._asdict()), True)
+                except TransactionOutcomeUnknownError as exc:
+                    error = GraphQLError(
+                        OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
+                    )
+                    error.__cause__ = exc
+                    response = Response(format_response(None, [error], **masking._asdict()), True)
+                except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
+                    error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
+                    response = Response(format_response(None, [error], **masking._asdict()), True)
+                return response
+
+    def _retries(self, plan: Plan, coerced: dict[str, Any]) -> int:
+        """The re-runs a mutation document allows (fraiseql.retry): its roots' fewest."""
+        mutation_type = self.schema.mutation_type
+        if mutation_type is None or plan.operation is None:
+            return 0
+        try:
+            roots = collect_fields(
+                self.schema, plan.fragments, coerced, mutation_type, [plan.operation.selection_set]
+            )
+        except Uncollectable:
+            return 0
+        fns = []
+        for nodes in roots.values():
+            fdef = mutation_type.fields.get(nodes[0].name.value)
+            info = (fdef.extensions or {}).get("fraiseql") if fdef else None
+            fns.append(getattr(info, "fn", None))
+        return retry.retries(fns)
 
     async def _typed_root(
         self,

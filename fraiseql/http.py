@@ -166,6 +166,8 @@ class GraphQLApp:
             max_message_bytes=max_body_bytes
         )
         self._disconnects = DisconnectWatch()
+        self._commands_declared = not (executor.registry and executor.registry.commands)
+        self._declaring = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -223,6 +225,7 @@ class GraphQLApp:
             return  # logged by _open_pool; the next request tries again
         if pool is not None:
             try:
+                await self._declare_commands(pool)
                 await check_sources(self.executor.schema, pool)
             except OperationalError as exc:  # down after all: serve, as above
                 logger.warning("fraiseql: cannot check the sql_sources (%s)", exc)
@@ -240,10 +243,22 @@ class GraphQLApp:
 
         return create_pool(self.database_url, **self.pool_options)
 
+    async def _declare_commands(self, pool: Any) -> None:
+        """Declare the commands `fraiseql.expose` generates (their tables read once, before
+        the first request that needs the schema): concurrent first requests wait for it."""
+        if self._commands_declared:
+            return
+        async with self._declaring:
+            if not self._commands_declared:
+                await self.executor.load_commands(pool)
+                self._commands_declared = True
+
     async def _db(self) -> Any:
         """The pool for `context["db"]`, opened once: concurrent first requests share one
         attempt, and a failed attempt is a 503 for its requests and retried by the next."""
         if self.pool is not None or self.database_url is None:
+            if self.pool is not None and not self._commands_declared:
+                await self._declare_commands(self.pool)
             return self.pool
         if self._opening is None:
             self._opening = asyncio.ensure_future(self._open_pool())
@@ -254,6 +269,7 @@ class GraphQLApp:
             # The database's own words name its host and port: logged, shown only in debug.
             detail = f" ({error})" if self.executor.debug else ""
             raise HTTPError(503, DATABASE_UNAVAILABLE + detail, code="DATABASE_UNAVAILABLE")
+        await self._declare_commands(self.pool)
         return self.pool
 
     def _opened(self, task: asyncio.Task[Any]) -> None:
@@ -425,6 +441,8 @@ class GraphQLApp:
         obs: Observation | None,
         receive: Receive,
     ) -> tuple[int, str, bytes, dict[str, str]]:
+        if not self._commands_declared:  # the schema the plan needs holds them
+            await self._db()
         query, variables, operation_name = self._request_parameters(params)
         plan = self.executor.plan(query, operation_name)
         if obs is not None:

@@ -5,9 +5,10 @@ fast path and through graphql-core alike) or `internal_error` (a failure outside
 as the HTTP layer meets it), so both paths answer the same bytes. An error is deliberate
 when it is a `GraphQLError` (raised by a resolver on purpose, or graphql-core's own words
 for request and field errors) or a `fraiseql.CommandError` (a refused write: its message
-and `extensions.code`, and `field` when it names one); any other exception is unexpected: its text may carry SQL,
-constraint names or the database's host, so clients get "Internal server error" with a
-request id, and the "fraiseql" logger gets the traceback with the same id.
+and `extensions` with its code, `field` when it names one, and its details); any other
+exception is unexpected: its text may carry SQL, constraint names or the database's host,
+so clients get "Internal server error" with a request id, and the "fraiseql" logger gets
+the traceback with the same id.
 """
 
 from __future__ import annotations
@@ -76,11 +77,8 @@ def format_errors(
     for error in errors:
         formatted = error.formatted
         refused = error.original_error
-        if isinstance(refused, CommandError):
-            extensions = {"code": refused.code}
-            if refused.field is not None:
-                extensions["field"] = refused.field
-            formatted["extensions"] = {**(formatted.get("extensions") or {}), **extensions}
+        if isinstance(refused, CommandError):  # its code, field and details, however raised
+            formatted["extensions"] = {**(formatted.get("extensions") or {}), **refused.extensions}
         exc = _unexpected(error)
         if exc is not None:
             request_id = request_id or new_request_id()

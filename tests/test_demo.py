@@ -60,6 +60,19 @@ def test_setup_only_then_serve(dsn: str) -> None:
         assert user["id"] == 1 and user["firstName"] == "First1" and len(user["userPosts"]) <= 10
         r = httpx.post(url, json={"query": "{ users(limit: 3) { id } }"})
         assert len(r.json()["data"]["users"]) == 3
+        # the generated command the demo prints, then the same again: version 1 is gone
+        update = (
+            'mutation { updateUser(id: 1, input: {lastName: "Lovelace"}, expectedVersion: 1) '
+            "{ id lastName } }"
+        )
+        r = httpx.post(url, json={"query": update})
+        assert r.json() == {"data": {"updateUser": {"id": 1, "lastName": "Lovelace"}}}
+        r = httpx.post(url, json={"query": update})
+        assert r.json()["errors"][0]["extensions"] == {
+            "code": "CONFLICT",
+            "field": "expectedVersion",
+            "currentVersion": 2,
+        }
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
