@@ -145,6 +145,7 @@ def _declare_all(
             {"input": hint, "return": returns},
             f"Create a {type_name}.",
             kind="mutation",
+            registry=registry,
         )
     if spec.update:
         columns = [c for c in table.columns if c.name != table.key.name]
@@ -158,6 +159,7 @@ def _declare_all(
             annotations,
             f"Update a {type_name} by {typedef.key}: the fields given.",
             kind="mutation",
+            registry=registry,
         )
     if spec.delete:
         returns, fn = _typed(
@@ -170,6 +172,7 @@ def _declare_all(
             {typedef.key: key_hint, **versioned, "return": returns},
             f"Delete a {type_name} by {typedef.key}; answers the key.",
             kind="mutation",
+            registry=registry,
         )
 
 

@@ -182,8 +182,11 @@ def get_registry() -> Registry:
 
 
 def reset_registry() -> None:
-    """Forget every declaration of the default registry (for tests)."""
-    _default_registry.clear()
+    """Start the default registry afresh (for tests); an app made before keeps its own,
+    whose exposed commands it declares when it opens its pool."""
+    global _default_registry
+    _default_registry.version += 1  # executors of the old one know it changed
+    _default_registry = Registry()
 
 
 def field_names(cls: type) -> tuple[str, ...]:

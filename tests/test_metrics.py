@@ -22,7 +22,10 @@ from fraiseql.metrics import BUCKETS
 USER = "query User($id: Int!) { user(id: $id) { id firstName } }"
 INTROSPECTION = '{ __type(name: "User") { name } }'  # graphql-core's alone
 MISSING_USER = "{ user(id: 999999) { id } }"  # null for a non-null field: an error
-CREATE = 'mutation { createUser(firstName: "Ann", lastName: "B", email: "ann@example.org") { id } }'
+CREATE = (
+    'mutation { createUser(input: {firstName: "Ann", lastName: "B", email: "ann@example.org"}) '
+    "{ ... on CreateUserSuccess { user { id } } ... on CreateUserError { code } } }"
+)
 LOCK = 4242  # the advisory lock the pool-state test holds the app's connections on
 
 

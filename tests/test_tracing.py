@@ -117,7 +117,7 @@ def test_mutation_statements_without_values(traced: Any) -> None:
         '"L", email: "zelda@example.org") { id firstName } }'
     )
     body, spans = spans_of(url, exporter, query, {"first": SECRET}, "Create")
-    assert body["data"]["createUser"]["firstName"] == SECRET
+    assert body["data"]["createUser"]["user"]["firstName"] == SECRET
     request = one(spans, "mutation Create")
     assert request.attributes["graphql.operation.type"] == "mutation"
     field = one(spans, "graphql.resolve createUser")
