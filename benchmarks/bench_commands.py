@@ -4,7 +4,7 @@ resolver doing the same SQL, and against Strawberry doing the same write and rea
 Run: .venv/bin/python benchmarks/bench_commands.py [--dsn DSN] [--quick] [--no-http]
 
 Contenders, on the demo's blog (tb_user with its qm_user triggers):
-- create: the generated `insertUser(input:)`, the seed's hand-written `createUser`
+- create: the generated `createUser(input:)`, the seed's hand-written `createUserByHand`
   (INSERT, then the qm_user document), Strawberry's `createUser` (asyncpg: INSERT, then the
   row read back; benchmarks/peers/strawberry_commands_app.py);
 - update: the generated `updateUser(id:, input: {lastName:})`, the hand-written
@@ -46,14 +46,16 @@ from fraiseql.embedded import EmbeddedPostgres  # noqa: E402
 FIELDS = "id firstName lastName email createdAt"
 CREATE_VARS = "$f: String!, $l: String!, $e: String!"
 CREATES = {
-    "generated insertUser": f"mutation({CREATE_VARS}) {{ insertUser(input: {{firstName: $f, "
-    f"lastName: $l, email: $e}}) {{ {FIELDS} }} }}",
-    "hand-written createUser": f"mutation({CREATE_VARS}) {{ createUser(firstName: $f, "
-    f"lastName: $l, email: $e) {{ {FIELDS} }} }}",
+    "generated createUser": f"mutation({CREATE_VARS}) {{ createUser(input: {{firstName: $f, "
+    f"lastName: $l, email: $e}}) {{ ... on CreateUserSuccess {{ user {{ {FIELDS} }} }} "
+    "... on CreateUserError { code message field } } }",
+    "hand-written createUserByHand": f"mutation({CREATE_VARS}) {{ createUserByHand("
+    f"firstName: $f, lastName: $l, email: $e) {{ {FIELDS} }} }}",
 }
 UPDATES = {
     "generated updateUser": "mutation($id: Int!, $l: String!) { updateUser(id: $id, "
-    f"input: {{lastName: $l}}) {{ {FIELDS} }} }}",
+    f"input: {{lastName: $l}}) {{ ... on UpdateUserSuccess {{ user {{ {FIELDS} }} }} "
+    "... on UpdateUserError { code message field currentVersion } } }",
     "hand-written renameUser": "mutation($id: Int!, $l: String!) { renameUser(id: $id, "
     f"lastName: $l) {{ {FIELDS} }} }}",
 }

@@ -1,6 +1,7 @@
 """The demo's app for bench_commands.py's wrk runs (uvicorn benchmarks.bench_commands_app:app):
-the seed's API, the blog's generated commands, and `renameUser`, the hand-written resolver
-doing what the generated `updateUser` does (UPDATE tb_user, then the qm_user document)."""
+the seed's API, the blog's generated commands, and the hand-written resolvers doing what
+the generated ones do: `createUserByHand` (the seed's own createUser: INSERT INTO tb_user,
+then the qm_user document) and `renameUser` (UPDATE tb_user, then the document)."""
 
 import os
 
@@ -8,6 +9,19 @@ import fraiseql
 from fraiseql.examples import blog_expose  # noqa: F401 - declares the seed's API and commands
 from fraiseql.examples.blog_api import User
 from fraiseql.repositories import Repository
+
+
+@fraiseql.mutation
+async def create_user_by_hand(info, first_name: str, last_name: str, email: str) -> User:
+    """The seed's hand-written createUser: the generated createUser's SQL, written by hand."""
+    db = info.context["db"]
+    key = await db.fetchval(
+        "INSERT INTO tb_user (first_name, last_name, email) VALUES ($1, $2, $3) RETURNING id",
+        first_name,
+        last_name,
+        email,
+    )
+    return await Repository(db, info.context).find_one("qm_user", id=key)
 
 
 @fraiseql.mutation

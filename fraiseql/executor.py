@@ -283,6 +283,7 @@ class Executor:
         if self._built != self.registry.version:  # declared now, or for another executor
             self._built = self.registry.version
             self.schema = build_schema(self.registry, max_limit=self._max_limit)
+            self.refusable = _refusable(self.schema)
             self.plans = LRUCache(self.plans.maxsize)
             self._last_plan = (_NOT_COMPILED, _NOT_COMPILED, None)
 

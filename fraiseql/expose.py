@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from fraiseql.types import Connection, OperationDef, get_registry, retry_count
+from fraiseql.types import Connection, OperationDef, Registry, get_registry, retry_count
 
 __all__ = ["expose"]
 
@@ -35,9 +35,11 @@ def declare(
     doc: str,
     *,
     kind: str = "query",
+    registry: Registry | None = None,
 ) -> None:
-    """Register `fn` as the root field `name` of `kind`, its arguments and result typed by
-    `annotations` (text resolved where `cls` lives)."""
+    """Register `fn` as the root field `name` of `kind` (in `registry`, the default one
+    unless given), its arguments and result typed by `annotations` (text resolved where
+    `cls` lives)."""
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = cls.__module__  # hints written as text resolve where the type lives
     fn.__annotations__ = annotations
@@ -48,7 +50,9 @@ def declare(
         if arg != "return"
     ]
     fn.__signature__ = inspect.Signature(params)
-    get_registry().add_operation(kind, OperationDef(fn=fn, name=name, description=doc))
+    (registry or get_registry()).add_operation(
+        kind, OperationDef(fn=fn, name=name, description=doc)
+    )
 
 
 def expose(

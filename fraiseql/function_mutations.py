@@ -12,12 +12,16 @@ keys snake_case). Names and types are checked
 against pg_proc at start-up (`check_functions`, a SchemaError naming the mutation and the
 function) and on first call. The function returns the key of what it wrote (SETOF keys or
 an array of them for a list), which is read back from the return type's sql_source; a
-return type without one gets the function's value itself.
+return type without one gets the function's value itself. A typed result
+(`UserCreated | CreateUserError`) gets the document in the one field of its success member
+whose type has a sql_source.
 
 An exception the function raises becomes a CommandError when its SQLSTATE is mapped by
 `errors` (to that code) or is P0001, plain `RAISE EXCEPTION` (code REJECTED): its message
 is the function's, written for end users, and `field` the camelCase of its COLUMN option.
-Constraint violations (class 23), deadlocks and other errors propagate as they are.
+Constraint violations (class 23), deadlocks and other errors propagate as they are. A typed
+result answers the CommandErrors, the violations, deadlocks and serialization failures as its
+error member (fraiseql.results), nothing written.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from fraiseql.cqrs.declare import DeclarationError, split_qualified
 from fraiseql.errors import DatabaseError
 from fraiseql.schema import FieldInfo, scalar_of
 from fraiseql.sources import SchemaError, relation_columns
-from fraiseql.types import TypeDef, marked, to_camel
+from fraiseql.types import ERROR_MARK, TypeDef, marked, to_camel
 from fraiseql.values import leaf_text
 
 __all__ = ["FUNCTION_MARK", "FunctionMutation", "check_functions", "function_resolver"]
@@ -68,6 +72,7 @@ class _Call:
 
     sql: str
     values: Callable[[dict[str, Any]], list[Any]]
+    target: _Target
 
 
 @dataclass
@@ -107,10 +112,11 @@ class FunctionMutation:
         sig = self.signature
         here = f"{where} (function {sig.describe()})"
         problems, values = _arguments(fdef, sig, here)
-        problems += await _result(db, fdef, sig, here)
+        found, target = _target(fdef, here)
+        problems += found or await _result(db, target, sig, here)  # type: ignore[arg-type]
         if problems:
             return problems, None
-        return [], _Call(_call_sql(sig, [p for p, _ in values]), _binder(values))
+        return [], _Call(_call_sql(sig, [p for p, _ in values]), _binder(values), target)  # type: ignore[arg-type]
 
     def typed(self, exc: DatabaseError) -> CommandError | None:
         """The CommandError a raised SQLSTATE maps to, or None (it propagates)."""
@@ -155,7 +161,7 @@ def function_resolver(
             if typed is None:
                 raise
             raise typed from exc
-        return await _read_back(info, fdef, spec.signature, rows)  # type: ignore[arg-type]
+        return await _read_back(info, call.target, spec.signature, rows)  # type: ignore[arg-type]
 
     setattr(resolve, FUNCTION_MARK, spec)
     return resolve
@@ -263,20 +269,78 @@ def _mismatch(gql: Any, param: Parameter) -> str | None:
     return param.type
 
 
-async def _result(db: Any, fdef: GraphQLField, sig: FunctionSignature, here: str) -> list[str]:
-    """Problems of reading back what the function returns as the field's result."""
+@dataclass
+class _Target:
+    """What the function's value is read back as: a list or one value, of `named`, and for
+    a typed result the success member's class and the field its document goes in."""
+
+    many: bool
+    named: Any
+    success: type | None = None
+    field: str | None = None
+
+    def answer(self, value: Any) -> Any:
+        return value if self.success is None else self.success(**{self.field: value})  # type: ignore[misc]
+
+
+def _target(fdef: GraphQLField, here: str) -> tuple[list[str], _Target | None]:
+    """Problems, or what the field's result is read back as: a typed result (`Success |
+    Error`) reads the document into the one field of its success member whose type has a
+    sql_source, the member's other fields taking their defaults (or null)."""
     gql = _unwrap(fdef.type)
     many = isinstance(gql, GraphQLList)
     named = _unwrap(gql.of_type) if many else gql
+    if isinstance(named, GraphQLInterfaceType):
+        return [f"{here}: it returns the interface {named.name}; return a union"], None
+    if not isinstance(named, GraphQLUnionType):
+        return [], _Target(many, named)
+    if many:
+        return [f"{here}: it returns a list of {named.name}; a typed result is one value"], None
+    members = [
+        m for m in named.types if not getattr(m.extensions["fraiseql"].cls, ERROR_MARK, False)
+    ]
+    if len(members) != 1:
+        return [
+            f"{here}: its result {named.name} has {len(members)} members besides the "
+            "@fraiseql.error one; the function's key is read back into one success member"
+        ], None
+    success = members[0]
+    cls = success.extensions["fraiseql"].cls
+    documents = [
+        (name, _unwrap(f.type))
+        for name, f in success.fields.items()
+        if getattr((_unwrap(f.type).extensions or {}).get("fraiseql"), "sql_source", None)
+    ]
+    if len(documents) != 1 or isinstance(documents[0][1], GraphQLList):
+        return [
+            f"{here}: its success member {success.name} needs one field of a type with a "
+            f"sql_source (the document the function's key is read back as), it has "
+            f"{len(documents)}"
+        ], None
+    name, document = documents[0]
+    src_key = success.fields[name].extensions["fraiseql"].src_key
+    unfilled = [
+        n
+        for n, f in success.fields.items()
+        if n != name
+        and isinstance(f.type, GraphQLNonNull)
+        and not hasattr(cls, f.extensions["fraiseql"].src_key)
+    ]
+    if unfilled:
+        return [
+            f"{here}: the field(s) {', '.join(unfilled)} of its success member "
+            f"{success.name} are non-null without a default; nothing fills them"
+        ], None
+    return [], _Target(False, document, cls, src_key)
+
+
+async def _result(db: Any, target: _Target, sig: FunctionSignature, here: str) -> list[str]:
+    """Problems of reading back what the function returns as the field's result."""
+    many, named = target.many, target.named
     returned = sig.returns_element if sig.returns_element is not None else sig.returns
     if many != (sig.returns_set or sig.returns_element is not None):
         shape = "a list" if many else "one value"
         return [f"{here}: the mutation returns {shape}, the function {sig.returns}"]
-    if isinstance(named, (GraphQLUnionType, GraphQLInterfaceType)):
-        return [
-            f"{here}: it returns {named.name}; a function-backed mutation returns the read "
-            "model's type (typed results are not wired to functions yet)"
-        ]
     typedef = (
         (named.extensions or {}).get("fraiseql") if isinstance(named, GraphQLObjectType) else None
     )
@@ -331,15 +395,13 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, default=_plain)
 
 
-async def _read_back(info: Any, fdef: GraphQLField, sig: FunctionSignature, rows: list[Any]) -> Any:
+async def _read_back(info: Any, target: _Target, sig: FunctionSignature, rows: list[Any]) -> Any:
     values = [r[0] for r in rows]
     if sig.returns_element is not None:
         values = (values[0] or []) if values else []
     elif not sig.returns_set:
         values = values[:1]
-    gql = _unwrap(fdef.type)
-    many = isinstance(gql, GraphQLList)
-    named = _unwrap(gql.of_type) if many else gql
+    many, named = target.many, target.named
     typedef = (
         (named.extensions or {}).get("fraiseql") if isinstance(named, GraphQLObjectType) else None
     )
@@ -351,5 +413,5 @@ async def _read_back(info: Any, fdef: GraphQLField, sig: FunctionSignature, rows
     if many:
         return await repository.find(typedef.sql_source, where={typedef.key: {"in": values}})
     if not values or values[0] is None:
-        return None
-    return await repository.find_one(typedef.sql_source, **{typedef.key: values[0]})
+        return target.answer(None)
+    return target.answer(await repository.find_one(typedef.sql_source, **{typedef.key: values[0]}))

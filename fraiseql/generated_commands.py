@@ -4,28 +4,36 @@ command table.
     fraiseql.expose(User, create="createUser", update="updateUser", delete="deleteUser")
 
 declares, once `load_commands(db)` has read the table from the catalog (the app does it
-when it opens its pool):
+when it opens its pool), typed results named as FraiseQL v1 names them:
 
-    createUser(input: CreateUserInput!): User
-    updateUser(id: Int!, input: UpdateUserInput!, expectedVersion: Int): User
-    deleteUser(id: Int!, expectedVersion: Int): Int
+    createUser(input: CreateUserInput!): CreateUserResult
+    updateUser(id: Int!, input: UpdateUserInput!, expectedVersion: Int): UpdateUserResult
+    deleteUser(id: Int!, expectedVersion: Int): DeleteUserResult
+    union CreateUserResult = CreateUserSuccess | CreateUserError
+    type CreateUserSuccess { user: User!, message: String! }   (delete's: { id: Int!, ... })
+    type CreateUserError { code: String!, message: String!, field: String }
+                                               (+ currentVersion: Int where a version is kept)
 
 `CreateUserInput` has a field per writable column (camelCase; NOT NULL without a default
 required, the others optional; generated and ALWAYS identity columns left out), typed by
 the scalar registry; `UpdateUserInput` the same fields, all optional, the key aside: a field
 given is written (null writes NULL), a field left out is untouched. Each writes in the
-request's transaction and reads the document back from the read model (delete: returns the
-key). `expectedVersion` (qm_ read models, whose `version` the sync triggers bump on every
-change of a document) makes update and delete refuse with CONFLICT, writing nothing, when
-the document is at another version; a missing key is NOT_FOUND. The command table's row is
-locked before the read model's, the order the sync triggers take them in, so commands and
-plain writers never deadlock on each other. Constraint violations propagate unchanged.
+request's transaction and reads the document back from the read model into the success
+member, under the type's own name in camelCase (delete: the key). `expectedVersion` (qm_
+read models, whose `version` the sync triggers bump on every change of a document) makes
+update and delete refuse with CONFLICT and the current version, writing nothing, when the
+document is at another version; a missing key is NOT_FOUND, a value the column refuses
+INVALID_INPUT. Those refusals, constraint violations, deadlocks and serialization failures
+are answered as the error member, and the transaction is rolled back (fraiseql.results).
+The command table's row is locked before the read model's, the order the sync triggers
+take them in, so commands and plain writers never deadlock on each other.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,7 +44,16 @@ from fraiseql.command_error import CommandError
 from fraiseql.db.connection import TRANS_IDLE
 from fraiseql.errors import DataError
 from fraiseql.scalars import for_column
-from fraiseql.types import RETRY_MARK, Registry, TypeDef, get_registry, to_camel
+from fraiseql.types import (
+    ERROR,
+    RETRY_MARK,
+    TYPE,
+    Registry,
+    TypeDef,
+    declare_output,
+    get_registry,
+    to_camel,
+)
 from fraiseql.values import leaf_text
 
 __all__ = ["CommandSpec", "load_commands", "pending"]
@@ -46,6 +63,9 @@ _EXACT = {"int8": Decimal, "numeric": Decimal}
 _INT8_RANGE = range(-(1 << 63), 1 << 63)
 _JSON_TYPES = ("json", "jsonb")
 _VERSION_ARG = "expected_version"
+_CURRENT_VERSION = "current_version"  # the CONFLICT refusal's detail, an error field
+# Where a class name's words meet: `MemberView` -> `member_view`, `HTTPLog` -> `http_log`.
+_WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 @dataclass
@@ -111,59 +131,110 @@ def _declare_all(
 
     cls, type_name = spec.cls, typedef.name
     key_hint = getattr(cls, "__annotations__", {}).get(typedef.key, int)
-    returns = cls | None
+    entity = _WORD_BREAK.sub("_", cls.__name__).lower()
     commands = _Commands(typedef, table)
     versioned = {_VERSION_ARG: int | None} if table.versioned else {}
     if spec.create:
         columns = list(table.columns)
         hint = _input_type(registry, _input_name(spec.create), columns, optional=False)
-        fn = _resolver(commands.create, spec.retry)
+        returns, fn = _typed(registry, spec.create, cls, entity, cls, "created", False)
         declare(
             spec.create,
-            fn,
+            _resolver(commands.create, fn, spec.retry),
             cls,
             {"input": hint, "return": returns},
             f"Create a {type_name}.",
             kind="mutation",
+            registry=registry,
         )
     if spec.update:
         columns = [c for c in table.columns if c.name != table.key.name]
         hint = _input_type(registry, _input_name(spec.update), columns, optional=True)
-        fn = _resolver(commands.update, spec.retry)
+        returns, fn = _typed(registry, spec.update, cls, entity, cls, "updated", bool(versioned))
         annotations = {typedef.key: key_hint, "input": hint, **versioned, "return": returns}
         declare(
             spec.update,
-            fn,
+            _resolver(commands.update, fn, spec.retry),
             cls,
             annotations,
             f"Update a {type_name} by {typedef.key}: the fields given.",
             kind="mutation",
+            registry=registry,
         )
     if spec.delete:
-        fn = _resolver(commands.delete, spec.retry)
-        annotations = {typedef.key: key_hint, **versioned, "return": _nullable(key_hint)}
+        returns, fn = _typed(
+            registry, spec.delete, cls, typedef.key, key_hint, "deleted", bool(versioned)
+        )
         declare(
             spec.delete,
-            fn,
+            _resolver(commands.delete, fn, spec.retry),
             cls,
-            annotations,
-            f"Delete a {type_name} by {typedef.key}; returns the key.",
+            {typedef.key: key_hint, **versioned, "return": returns},
+            f"Delete a {type_name} by {typedef.key}; answers the key.",
             kind="mutation",
+            registry=registry,
         )
 
 
-def _nullable(hint: Any) -> Any:
-    # A hint written as text (postponed annotations) stays text, resolved with the others.
-    return f"{hint} | None" if isinstance(hint, str) else hint | None
+def _typed(
+    registry: Registry,
+    mutation: str,
+    cls: type,
+    field: str,
+    hint: Any,
+    done: str,
+    versioned: bool,
+) -> tuple[Any, Callable[[Any], Any]]:
+    """The result hint of one command, `<Mutation>Success | <Mutation>Error`, and how its
+    answer (the document, or the deleted key) becomes the success member."""
+    stem = _capitalized(mutation)
+    success = declare_output(
+        type(
+            f"{stem}Success",
+            (),
+            {
+                "__annotations__": {field: hint, "message": str},
+                "__module__": cls.__module__,  # hints written as text resolve there
+                "__doc__": f"The {cls.__name__} {done}.",
+                "message": f"{cls.__name__} {done}.",
+            },
+        ),
+        TYPE,
+        registry,
+    )
+    fields: dict[str, Any] = {"code": str, "message": str, "field": str | None}
+    if versioned:
+        fields[_CURRENT_VERSION] = int | None
+    error = declare_output(
+        type(
+            f"{stem}Error",
+            (),
+            {
+                "__annotations__": fields,
+                "__module__": __name__,
+                "__doc__": f"Why {mutation} wrote nothing: `code`, a `message` for end users, "
+                "the input `field` it concerns.",
+            },
+        ),
+        ERROR,
+        registry,
+    )
+    return success | error, lambda answer: success(**{field: answer})
+
+
+def _capitalized(mutation: str) -> str:
+    return mutation[:1].upper() + mutation[1:]
 
 
 def _input_name(mutation: str) -> str:
-    return mutation[:1].upper() + mutation[1:] + "Input"
+    return _capitalized(mutation) + "Input"
 
 
-def _resolver(method: Callable[..., Any], retry: int) -> Callable[..., Any]:
+def _resolver(
+    method: Callable[..., Any], answer: Callable[[Any], Any], retry: int
+) -> Callable[..., Any]:
     async def resolve(info: Any, **args: Any) -> Any:
-        return await method(info, **args)
+        return answer(await method(info, **args))
 
     if retry:
         setattr(resolve, RETRY_MARK, retry)

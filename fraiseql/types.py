@@ -182,8 +182,11 @@ def get_registry() -> Registry:
 
 
 def reset_registry() -> None:
-    """Forget every declaration of the default registry (for tests)."""
-    _default_registry.clear()
+    """Start the default registry afresh (for tests); an app made before keeps its own,
+    whose exposed commands it declares when it opens its pool."""
+    global _default_registry
+    _default_registry.version += 1  # executors of the old one know it changed
+    _default_registry = Registry()
 
 
 def field_names(cls: type) -> tuple[str, ...]:
@@ -225,6 +228,7 @@ def _declare_type(
     kind: str = TYPE,
     tag: str | None = None,
     discriminator: str | None = None,
+    registry: Registry | None = None,
 ) -> type:
     resolvers = {
         attr: value
@@ -243,7 +247,7 @@ def _declare_type(
         setattr(cls, ERROR_MARK, True)
     if not is_input and cls.__init__ is object.__init__:  # dataclasses keep their own
         cls.__init__ = _keyword_init  # type: ignore[misc]
-    get_registry().add_type(
+    (registry or get_registry()).add_type(
         TypeDef(
             cls=cls,
             name=cls.__name__,
@@ -331,6 +335,14 @@ def error(cls: type[T], /) -> type[T]:
     violation of the database, fills it (fraiseql.results); returning one rolls the
     mutation back."""
     return _declare_type(cls, is_input=False, sql_source=None, jsonb_column=None, kind=ERROR)
+
+
+def declare_output(cls: type[T], kind: str, registry: Registry) -> type[T]:
+    """Declare `cls` in `registry` as `@fraiseql.type` (kind TYPE) or `@fraiseql.error`
+    (kind ERROR) would: for the classes the framework makes itself."""
+    return _declare_type(
+        cls, is_input=False, sql_source=None, jsonb_column=None, kind=kind, registry=registry
+    )
 
 
 def input(cls: type[T]) -> type[T]:  # noqa: A001 - the public name is fraiseql.input

@@ -117,6 +117,18 @@ def members(runner: Any, pool: Any) -> list[tuple]:
     )
 
 
+ERROR_FIELDS = "code message field"
+
+
+def typed(name: str, fields: str, entity: str = "member", versioned: bool = True) -> str:
+    """The selection of a generated command's typed result: `fields` of the document (of
+    the key for a delete) in the success member, the error member's fields."""
+    stem = name[:1].upper() + name[1:]
+    success = fields if name.startswith("delete") else f"{entity} {{ {fields} }}"
+    error = ERROR_FIELDS + (" currentVersion" if versioned else "")
+    return f"{{ __typename ... on {stem}Success {{ {success} }} ... on {stem}Error {{ {error} }} }}"
+
+
 def mutate(api: Any, runner: Any, pool: Any, query: str, variables: Any = None) -> dict:
     _, executor = api
     body = runner.run_until_complete(
@@ -173,7 +185,23 @@ def test_inputs_follow_the_command_tables_columns(api) -> None:
         "input": "UpdateMemberInput!",
         "expectedVersion": "Int",
     }
-    assert str(mutation["deleteMember"].type) == "Int"
+    assert str(mutation["deleteMember"].type) == "DeleteMemberResult!"
+    result = schema.type_map["CreateMemberResult"]
+    assert [t.name for t in result.types] == ["CreateMemberSuccess", "CreateMemberError"]
+    assert _fields(schema, "CreateMemberSuccess") == {"member": "Member!", "message": "String!"}
+    assert _fields(schema, "DeleteMemberSuccess") == {"id": "Int!", "message": "String!"}
+    assert _fields(schema, "UpdateMemberError") == {
+        "code": "String!",
+        "message": "String!",
+        "field": "String",
+        "currentVersion": "Int",
+    }
+    assert _fields(schema, "CreateMemberError") == {
+        "code": "String!",
+        "message": "String!",
+        "field": "String",
+    }  # a create has no version to conflict with
+    assert "currentVersion" not in _fields(schema, "RenameMemberError")  # tv_: none kept
     assert "expectedVersion" not in mutation["renameMember"].args  # tv_: no version kept
     assert "expectedVersion" not in mutation["deleteBadge"].args  # a plain table neither
 
@@ -187,12 +215,34 @@ def test_create_writes_the_table_and_answers_the_read_model(api, runner, pool, s
         runner,
         pool,
         'mutation { createMember(input: {firstName: "Cy", email: "cy@x"}) '
-        "{ id firstName lastName nick } }",
+        + typed("createMember", "id firstName lastName nick", versioned=False).replace(
+            "} }", "} message }", 1
+        )
+        + " }",
     )
     assert out == {
-        "data": {"createMember": {"id": 3, "firstName": "Cy", "lastName": "", "nick": None}}
+        "data": {
+            "createMember": {
+                "__typename": "CreateMemberSuccess",
+                "member": {"id": 3, "firstName": "Cy", "lastName": "", "nick": None},
+                "message": "Member created.",
+            }
+        }
     }
     assert members(runner, pool)[-1] == (3, "Cy", None, "cy@x", 1)
+
+
+def test_a_v1_clients_selection_works(api, runner, pool, seeded) -> None:
+    out = mutate(
+        api,
+        runner,
+        pool,
+        'mutation { createMember(input: {firstName: "Cy", email: "ann@x"}) { '
+        "... on CreateMemberSuccess { member { id } } ... on CreateMemberError { message code } } }",
+    )
+    assert out == {
+        "data": {"createMember": {"message": "Email is already taken.", "code": "UNIQUE_VIOLATION"}}
+    }
 
 
 def test_update_writes_only_the_fields_given(api, runner, pool, seeded) -> None:
@@ -200,18 +250,23 @@ def test_update_writes_only_the_fields_given(api, runner, pool, seeded) -> None:
         api,
         runner,
         pool,
-        'mutation { updateMember(id: 1, input: {firstName: "Anna"}) { firstName nick } }',
+        'mutation { updateMember(id: 1, input: {firstName: "Anna"}) '
+        + typed("updateMember", "firstName nick")
+        + " }",
     )
-    assert out == {
-        "data": {"updateMember": {"firstName": "Anna", "nick": "annie"}}
+    assert out["data"]["updateMember"] == {
+        "__typename": "UpdateMemberSuccess",
+        "member": {"firstName": "Anna", "nick": "annie"},
     }  # nick untouched
     out = mutate(
         api,
         runner,
         pool,
-        "mutation { updateMember(id: 1, input: {nick: null}) { firstName nick } }",
+        "mutation { updateMember(id: 1, input: {nick: null}) "
+        + typed("updateMember", "firstName nick")
+        + " }",
     )
-    assert out == {"data": {"updateMember": {"firstName": "Anna", "nick": None}}}  # null: NULL
+    assert out["data"]["updateMember"]["member"] == {"firstName": "Anna", "nick": None}
     assert members(runner, pool)[0] == (1, "Anna", None, "ann@x", 3)  # two changes, two versions
 
 
@@ -220,7 +275,9 @@ def test_update_keeps_types_of_other_columns(api, runner, pool, seeded) -> None:
         api,
         runner,
         pool,
-        "mutation($i: UpdateMemberInput!) { updateMember(id: 2, input: $i) { id } }",
+        "mutation($i: UpdateMemberInput!) { updateMember(id: 2, input: $i) "
+        + typed("updateMember", "id")
+        + " }",
         {
             "i": {
                 "karma": "9007199254740993",
@@ -230,7 +287,7 @@ def test_update_keeps_types_of_other_columns(api, runner, pool, seeded) -> None:
             }
         },
     )
-    assert out == {"data": {"updateMember": {"id": 2}}}
+    assert out["data"]["updateMember"]["member"] == {"id": 2}
     row = runner.run_until_complete(
         pool.fetchrow("SELECT karma, tags, settings, mood::text FROM tb_member WHERE id = 2")
     )
@@ -238,35 +295,84 @@ def test_update_keeps_types_of_other_columns(api, runner, pool, seeded) -> None:
 
 
 def test_delete_returns_the_key_and_removes_the_document(api, runner, pool, seeded) -> None:
-    assert mutate(api, runner, pool, "mutation { deleteMember(id: 2) }") == {
-        "data": {"deleteMember": 2}
+    out = mutate(
+        api,
+        runner,
+        pool,
+        "mutation { deleteMember(id: 2) " + typed("deleteMember", "id message") + " }",
+    )
+    assert out == {
+        "data": {
+            "deleteMember": {
+                "__typename": "DeleteMemberSuccess",
+                "id": 2,
+                "message": "Member deleted.",
+            }
+        }
     }
     assert [m[0] for m in members(runner, pool)] == [1]
 
 
 def test_a_plain_table_is_its_own_command_table(api, runner, pool, seeded) -> None:
-    out = mutate(api, runner, pool, 'mutation { createBadge(input: {label: "gold"}) { id label } }')
-    assert out == {"data": {"createBadge": {"id": 1, "label": "gold"}}}
-    assert mutate(api, runner, pool, "mutation { deleteBadge(id: 1) }") == {
-        "data": {"deleteBadge": 1}
-    }
+    out = mutate(
+        api,
+        runner,
+        pool,
+        'mutation { createBadge(input: {label: "gold"}) '
+        + typed("createBadge", "id label", entity="badge", versioned=False)
+        + " }",
+    )
+    assert out["data"]["createBadge"]["badge"] == {"id": 1, "label": "gold"}
+    out = mutate(
+        api,
+        runner,
+        pool,
+        "mutation { deleteBadge(id: 1) " + typed("deleteBadge", "id", versioned=False) + " }",
+    )
+    assert out["data"]["deleteBadge"] == {"__typename": "DeleteBadgeSuccess", "id": 1}
 
 
-def test_answers_are_graphql_cores_on_both_paths(api, runner, pool, seeded) -> None:
-    for query in (
-        'mutation { updateMember(id: 1, input: {nick: "a"}) { __typename id nick lastName } }',
-        "mutation { updateMember(id: 1, input: {}, expectedVersion: 1) { id } }",
-        "mutation { updateMember(id: 1, input: {nick: null}, expectedVersion: 7) { id } }",
-        "mutation { updateMember(id: 42, input: {nick: null}) { id } }",
-        'mutation { createMember(input: {id: 10, firstName: "Di", email: "di@x"}) { id email } }',
-        'mutation { createMember(input: {firstName: "Di", email: "di@x", karma: "1.5"}) { id } }',
-        "mutation { deleteMember(id: 1, expectedVersion: 2) }",
-        "mutation { deleteMember(id: 1, expectedVersion: 1) }",
-        'mutation { renameMember(id: 2, input: {nick: "b"}) { firstName } }',
-        "mutation { renameMember(id: 9, input: {}) { firstName } }",
-    ):
-        alike(api, runner, pool, query)
-    assert members(runner, pool) == [(1, "Ann", "annie", "ann@x", 1), (2, "Bob", None, "bob@x", 1)]
+# Each command's answers, refusals included, against graphql-core's (nothing kept).
+ALIKE = [
+    'mutation { updateMember(id: 1, input: {nick: "a"}) '
+    + typed("updateMember", "__typename id nick lastName")
+    + " }",
+    "mutation { updateMember(id: 1, input: {}, expectedVersion: 1) "
+    + typed("updateMember", "id")
+    + " }",
+    "mutation { updateMember(id: 1, input: {nick: null}, expectedVersion: 7) "
+    + typed("updateMember", "id")
+    + " }",
+    "mutation { updateMember(id: 42, input: {nick: null}) " + typed("updateMember", "id") + " }",
+    'mutation { createMember(input: {id: 10, firstName: "Di", email: "di@x"}) '
+    + typed("createMember", "id email", versioned=False)
+    + " }",
+    'mutation { createMember(input: {firstName: "Di", email: "di@x", karma: "1.5"}) '
+    + typed("createMember", "id", versioned=False)
+    + " }",
+    'mutation { createMember(input: {firstName: "Di", email: "ann@x"}) '
+    + typed("createMember", "id", versioned=False)
+    + " }",
+    'mutation { createMember(input: {firstName: null, email: "n@x"}) { __typename } }',
+    "mutation { deleteMember(id: 1, expectedVersion: 2) " + typed("deleteMember", "id") + " }",
+    "mutation { deleteMember(id: 1, expectedVersion: 1) "
+    + typed("deleteMember", "id message")
+    + " }",
+    'mutation { renameMember(id: 2, input: {nick: "b"}) '
+    + typed("renameMember", "firstName", entity="memberView", versioned=False)
+    + " }",
+    "mutation { renameMember(id: 9, input: {}) "
+    + typed("renameMember", "firstName", entity="memberView", versioned=False)
+    + " }",
+    'mutation { a: updateMember(id: 2, input: {nick: "b"}) { __typename } '
+    'b: createMember(input: {firstName: "Z", email: "ann@x"}) { __typename } }',
+]
+
+
+@pytest.mark.parametrize("query", ALIKE)
+def test_answers_are_graphql_cores_on_both_paths(api, runner, pool, seeded, query) -> None:
+    alike(api, runner, pool, query)
+    assert members(runner, pool) == BEFORE
 
 
 # ---------------------------------------------------------------- refusals: nothing written
@@ -276,60 +382,96 @@ BEFORE = [(1, "Ann", "annie", "ann@x", 1), (2, "Bob", None, "bob@x", 1)]
 
 
 @pytest.mark.parametrize(
-    ("query", "code", "message"),
+    ("query", "code", "message", "field"),
     [
         (
-            'mutation { updateMember(id: 1, input: {nick: "x"}, expectedVersion: 5) { id } }',
+            'mutation { updateMember(id: 1, input: {nick: "x"}, expectedVersion: 5) ',
             "CONFLICT",
             "The Member was changed by someone else (it is at version 1, not 5); read it again and retry.",
+            "expectedVersion",
         ),
-        ("mutation { deleteMember(id: 1, expectedVersion: 0) }", "CONFLICT", None),
         (
-            'mutation { updateMember(id: 77, input: {nick: "x"}) { id } }',
+            "mutation { deleteMember(id: 1, expectedVersion: 0) ",
+            "CONFLICT",
+            "The Member was changed by someone else (it is at version 1, not 0); read it again and retry.",
+            "expectedVersion",
+        ),
+        (
+            'mutation { updateMember(id: 77, input: {nick: "x"}) ',
             "NOT_FOUND",
             "No Member has id 77.",
+            "id",
         ),
-        ("mutation { deleteMember(id: 77) }", "NOT_FOUND", "No Member has id 77."),
+        ("mutation { deleteMember(id: 77) ", "NOT_FOUND", "No Member has id 77.", "id"),
         (
-            'mutation { createMember(input: {firstName: "Z", email: "z@x", karma: "2.5"}) { id } }',
+            'mutation { createMember(input: {firstName: "Z", email: "z@x", karma: "2.5"}) ',
             "INVALID_INPUT",
             "karma must be a whole number within 64 bits, got 2.5.",
+            "karma",
         ),
         (
-            'mutation { updateMember(id: 1, input: {mood: "angry"}) { id } }',
+            'mutation { updateMember(id: 1, input: {mood: "angry"}) ',
             "INVALID_INPUT",
             "A value of the input is not valid for the column it is written to.",
+            None,
+        ),
+        (
+            'mutation { createMember(input: {firstName: "Z", email: "bob@x"}) ',
+            "UNIQUE_VIOLATION",
+            "Email is already taken.",
+            "email",
+        ),
+        (
+            'mutation { updateMember(id: 2, input: {email: "ann@x"}) ',
+            "UNIQUE_VIOLATION",
+            "Email is already taken.",
+            "email",
+        ),
+        (
+            "mutation { updateMember(id: 2, input: {firstName: null}) ",
+            "NOT_NULL_VIOLATION",
+            None,
+            "firstName",
         ),
     ],
 )
-def test_refusals_are_typed_and_write_nothing(
-    api, runner, pool, seeded, query, code, message
+def test_refusals_are_the_error_member_and_write_nothing(
+    api, runner, pool, seeded, query, code, message, field
 ) -> None:
-    out = mutate(api, runner, pool, query)
-    (error,) = out["errors"]
-    assert error["extensions"]["code"] == code
+    name = query.split("{ ")[1].split("(")[0]
+    versioned = not name.startswith("create")
+    out = mutate(api, runner, pool, query + typed(name, "id", versioned=versioned) + " }")
+    error = out["data"][name]
+    assert "errors" not in out
+    stem = name[:1].upper() + name[1:]
+    assert error["__typename"] == f"{stem}Error"
+    assert error["code"] == code and error["field"] == field
     if message is not None:
         assert error["message"] == message
-    if code == "CONFLICT":
-        assert error["extensions"]["currentVersion"] == 1
-        assert error["extensions"]["field"] == "expectedVersion"
+    if versioned:
+        assert error["currentVersion"] == (1 if code == "CONFLICT" else None)
     assert members(runner, pool) == BEFORE
 
 
 @pytest.mark.parametrize(
     ("query", "names"),
     [
-        ('mutation { updateMember(id: "one", input: {}) { id } }', "Int"),  # wrong argument type
+        ('mutation { updateMember(id: "one", input: {}) { __typename } }', "Int"),  # wrong type
         (
-            'mutation { createMember(input: {firstName: "Z"}) { id } }',
+            'mutation { createMember(input: {firstName: "Z"}) { __typename } }',
             "email",
         ),  # required field missing
         (
-            'mutation { createMember(input: {firstName: "Z", email: "z@x", shout: "Z"}) { id } }',
+            'mutation { createMember(input: {firstName: "Z", email: "z@x", shout: "Z"}) '
+            "{ __typename } }",
             "shout",
         ),
-        ('mutation { createMember(input: {firstName: 5, email: "z@x"}) { id } }', "String"),
-        ('mutation { createBadge(input: {id: 3, label: "x"}) { id } }', "id"),  # ALWAYS identity
+        ('mutation { createMember(input: {firstName: 5, email: "z@x"}) { __typename } }', "String"),
+        ('mutation { createBadge(input: {id: 3, label: "x"}) { __typename } }', "id"),  # ALWAYS
+        (
+            'mutation { createMember(input: {firstName: "Z", email: "z@x"}) { id } }',
+            "CreateMemberResult",
+        ),  # the plain selection of before: a field the union lacks
     ],
 )
 def test_bad_input_is_a_request_error_before_any_write(
@@ -342,20 +484,28 @@ def test_bad_input_is_a_request_error_before_any_write(
     assert runner.run_until_complete(pool.fetchval("SELECT count(*) FROM tb_badge")) == 0
 
 
-def test_a_constraint_violation_propagates_and_writes_nothing(api, runner, pool, seeded) -> None:
+def test_a_constraint_violation_rolls_back_the_whole_mutation(api, runner, pool, seeded) -> None:
     out = mutate(
         api,
         runner,
         pool,
-        'mutation { a: updateMember(id: 2, input: {nick: "b"}) { id } '
-        'b: createMember(input: {firstName: "Z", email: "ann@x"}) { id } }',
+        'mutation { a: updateMember(id: 2, input: {nick: "b"}) { __typename } '
+        'b: createMember(input: {firstName: "Z", email: "ann@x"}) '
+        + typed("createMember", "id", versioned=False)
+        + " }",
     )
-    assert out["data"]["b"] is None
-    assert out["errors"][0]["path"] == ["b"]
-    assert (
-        out["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
-    )  # the union branch maps it
-    assert members(runner, pool) == BEFORE  # a's write is rolled back with b's
+    assert out == {
+        "data": {
+            "a": {"__typename": "UpdateMemberSuccess"},
+            "b": {
+                "__typename": "CreateMemberError",
+                "code": "UNIQUE_VIOLATION",
+                "message": "Email is already taken.",
+                "field": "email",
+            },
+        }
+    }
+    assert members(runner, pool) == BEFORE  # a's write is rolled back with b's refusal
 
 
 # ---------------------------------------------------------------- concurrent writers
@@ -382,14 +532,21 @@ def test_concurrent_updates_with_one_version_let_exactly_one_through(
     _, executor = api
 
     update = (
-        'mutation {{ updateMember(id: 1, input: {{nick: "w{}"}}, expectedVersion: 1) {{ nick }} }}'
+        'mutation { updateMember(id: 1, input: {nick: "w%d"}, expectedVersion: 1) '
+        + typed("updateMember", "nick")
+        + " }"
     )
-    writers = [sent(executor, update.format(i)) for i in range(6)]
-    results = [json.loads(b) for b in runner.run_until_complete(at_once(dsn, writers))]
-    winners = [r["data"]["updateMember"]["nick"] for r in results if "errors" not in r]
+    writers = [sent(executor, update % i) for i in range(6)]
+    results = [
+        json.loads(b)["data"]["updateMember"]
+        for b in runner.run_until_complete(at_once(dsn, writers))
+    ]
+    winners = [r["member"]["nick"] for r in results if r["__typename"] == "UpdateMemberSuccess"]
     assert len(winners) == 1
-    losers = [r["errors"][0]["extensions"] for r in results if "errors" in r]
-    assert losers == [{"code": "CONFLICT", "field": "expectedVersion", "currentVersion": 2}] * 5
+    losers = [r for r in results if r["__typename"] == "UpdateMemberError"]
+    assert [(r["code"], r["field"], r["currentVersion"]) for r in losers] == [
+        ("CONFLICT", "expectedVersion", 2)
+    ] * 5
     assert members(runner, pool)[0] == (1, "Ann", winners[0], "ann@x", 2)
 
 
@@ -398,13 +555,18 @@ def test_concurrent_commands_and_plain_writers_neither_lose_nor_deadlock(
 ) -> None:
     _, executor = api
 
-    command = sent(executor, 'mutation { updateMember(id: 1, input: {nick: "n0"}) { id } }')
+    command = sent(
+        executor,
+        'mutation { updateMember(id: 1, input: {nick: "n0"}) ' + typed("updateMember", "id") + " }",
+    )
 
     def plain(db: Any) -> Any:  # a plain writer of the same row, locking in the triggers' order
         return db.execute("UPDATE tb_member SET last_name = last_name || 'x' WHERE id = 1")
 
     results = runner.run_until_complete(at_once(dsn, [command, plain] * 4))
-    assert all("errors" not in json.loads(r) for r in results if isinstance(r, bytes))
+    answers = [json.loads(r) for r in results if isinstance(r, bytes)]
+    assert len(answers) == 4
+    assert all(a["data"]["updateMember"]["__typename"] == "UpdateMemberSuccess" for a in answers)
     row = runner.run_until_complete(
         pool.fetchrow(
             "SELECT last_name, q.version, q.data->>'last_name' AS doc "
@@ -473,6 +635,11 @@ def test_expose_checks_its_arguments() -> None:
     fraiseql.reset_registry()
 
 
+UPDATE_BOBBY = (
+    'mutation { updateMember(id: 2, input: {nick: "bobby"}) ' + typed("updateMember", "nick") + " }"
+)
+
+
 @pytest.mark.parametrize("lifespan", ["on", "off"])
 def test_the_app_declares_the_commands_when_it_opens_its_pool(api, dsn, seeded, lifespan) -> None:
     declare()  # create_app's registry (the api fixture's executor keeps its own schema)
@@ -480,10 +647,17 @@ def test_the_app_declares_the_commands_when_it_opens_its_pool(api, dsn, seeded, 
     with serve(app, lifespan=lifespan) as base:
         posted = httpx.post(
             f"{base}/graphql",
-            json={"query": 'mutation { updateMember(id: 2, input: {nick: "bobby"}) { nick } }'},
+            json={"query": UPDATE_BOBBY},
         )
-        got = httpx.get(f"{base}/graphql", params={"query": "mutation { deleteMember(id: 2) }"})
-    assert posted.json() == {"data": {"updateMember": {"nick": "bobby"}}}
+        got = httpx.get(
+            f"{base}/graphql",
+            params={
+                "query": "mutation { deleteMember(id: 2) " + typed("deleteMember", "id") + " }"
+            },
+        )
+    assert posted.json() == {
+        "data": {"updateMember": {"__typename": "UpdateMemberSuccess", "member": {"nick": "bobby"}}}
+    }
     assert got.status_code == 405 and got.headers["allow"] == "POST"
     assert [m[:3] for m in members_now(dsn)] == [(1, "Ann", "annie"), (2, "Bob", "bobby")]
     fraiseql.reset_registry()

@@ -15,6 +15,7 @@ from support.databases import database_with, pool_on, table_rows
 from support.graphql_reference import reference, rolled_back
 
 import fraiseql
+from fraiseql import constraints
 from fraiseql.cqrs import ReadModel
 from fraiseql.sources import check_sources
 
@@ -119,7 +120,21 @@ def declare() -> None:
     @fraiseql.mutation(function="app.fn_broken")
     async def broken(info, name: str) -> Person | None: ...
 
-    del create_person, register, rename, everyone_older, count_people, broken
+    @fraiseql.type
+    class PersonCreated:
+        person: Person
+        message: str = "Welcome."
+
+    @fraiseql.error
+    class JoinError:
+        code: str
+        message: str
+        field: str | None = None
+
+    @fraiseql.mutation(function="app.fn_create_person", errors={"U0001": "NAME_RESERVED"})
+    async def join(info, input: NewPerson) -> PersonCreated | JoinError: ...
+
+    del create_person, register, rename, everyone_older, count_people, broken, join
 
 
 @pytest.fixture(scope="module")
@@ -152,9 +167,12 @@ def mutate(api: Any, runner: Any, pool: Any, query: str, variables: Any = None) 
     the same schema on a connection in a transaction rolled back: the same bytes."""
     schema, executor = api
 
-    expected = runner.run_until_complete(
-        rolled_back(pool, lambda ctx: reference(schema, (query, variables, None), "r", ctx))
-    )
+    async def graphql_core(ctx: dict) -> Any:
+        # What the executor does before a mutation's transaction: a violation names columns.
+        await constraints.ensure(ctx["db"])
+        return await reference(schema, (query, variables, None), "r", ctx)
+
+    expected = runner.run_until_complete(rolled_back(pool, graphql_core))
     got = runner.run_until_complete(
         executor.execute(query, variables, context={"db": pool}, request_id="r")
     )
@@ -244,6 +262,49 @@ def test_a_functions_bug_and_a_constraint_violation_stay_masked(api, runner, poo
         assert people(runner, pool) == BEFORE  # rename's write rolled back with the rest
 
 
+JOIN = (
+    "mutation($n: String!, $e: String!) { join(input: {name: $n, email: $e}) { __typename "
+    "... on PersonCreated { person { id name email } message } "
+    "... on JoinError { code message field } } }"
+)
+
+
+def test_a_typed_result_reads_the_key_back_into_its_success_member(
+    api, runner, pool, seeded
+) -> None:
+    out = mutate(api, runner, pool, JOIN, {"n": "Bo", "e": "bo@x"})
+    assert out == {
+        "data": {
+            "join": {
+                "__typename": "PersonCreated",
+                "person": {"id": 3, "name": "Bo", "email": "bo@x"},
+                "message": "Welcome.",
+            }
+        }
+    }
+    assert people(runner, pool)[-1] == (3, "Bo", "bo@x", None, "Bo")
+
+
+@pytest.mark.parametrize(
+    ("name", "email", "code", "message", "field"),
+    [
+        ("Bo", "nowhere", "REJECTED", "That is not an email address.", "email"),  # RAISE
+        ("root", "r@x", "NAME_RESERVED", "That name is reserved.", None),  # errors= mapping
+        ("Bo", "ann@x", "UNIQUE_VIOLATION", "Email is already taken.", "email"),  # constraint
+    ],
+)
+def test_a_typed_result_answers_refusals_as_its_error_member(
+    api, runner, pool, seeded, name, email, code, message, field
+) -> None:
+    out = mutate(api, runner, pool, JOIN, {"n": name, "e": email})
+    assert out == {
+        "data": {
+            "join": {"__typename": "JoinError", "code": code, "message": message, "field": field}
+        }
+    }
+    assert people(runner, pool) == BEFORE
+
+
 @pytest.mark.parametrize(
     ("query", "names"),
     [
@@ -301,8 +362,26 @@ def test_start_up_names_the_mutation_and_the_function(pool, runner) -> None:
         code: str
         message: str
 
+    @fraiseql.type
+    class Renamed:
+        note: str
+
+    @fraiseql.type
+    class Unfilled:
+        person: Person
+        note: str
+
     @fraiseql.mutation(function="app.fn_rename")
     async def typed(info, person_id: int, new_name: str) -> Created | Refused: ...
+
+    @fraiseql.mutation(function="app.fn_rename")
+    async def no_document(info, person_id: int, new_name: str) -> Renamed | Refused: ...
+
+    @fraiseql.mutation(function="app.fn_rename")
+    async def unfilled(info, person_id: int, new_name: str) -> Unfilled | Refused: ...
+
+    @fraiseql.mutation(function="app.fn_rename")
+    async def two_successes(info, person_id: int, new_name: str) -> Created | Renamed | Refused: ...
 
     text = startup_problems(runner, pool)
     rename = "function app.fn_rename(person_id int4, new_name text) -> int4"
@@ -318,10 +397,16 @@ def test_start_up_names_the_mutation_and_the_function(pool, runner) -> None:
         "mutation notAList (function app.fn_everyone_older(years int4) -> SETOF int4): the "
         "mutation returns one value, the function int4",
         "mutation overloaded: function app.fn_twice is overloaded (2 of them); keep one",
-        f"mutation typed ({rename}): it returns TypedResult; a function-backed mutation "
-        "returns the read model's type (typed results are not wired to functions yet)",
+        f"mutation noDocument ({rename}): its success member Renamed needs one field of a "
+        "type with a sql_source (the document the function's key is read back as), it has 0",
+        f"mutation unfilled ({rename}): the field(s) note of its success member Unfilled are "
+        "non-null without a default; nothing fills them",
+        f"mutation twoSuccesses ({rename}): its result TwoSuccessesResult has 2 members "
+        "besides the @fraiseql.error one; the function's key is read back into one success "
+        "member",
     ):
         assert expected in text, (expected, text)
+    assert "mutation typed" not in text  # a typed result with a document: wired
     # the first call of an unchecked mutation refuses the same way, writing nothing
     executor = fraiseql.Executor()
     body = runner.run_until_complete(
