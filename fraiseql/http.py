@@ -32,9 +32,10 @@ from fraiseql.disconnect import DisconnectWatch
 from fraiseql.errors import OperationalError, PoolOverloadedError
 from fraiseql.executor import Executor, dumps
 from fraiseql.graphiql import check_assets, graphiql_page
+from fraiseql.lru import LRUCache
 from fraiseql.masking import internal_error
 from fraiseql.observe import PLAN, RESPONSE, SPAN, STARTED, Observation
-from fraiseql.plan import Limits, LRUCache
+from fraiseql.plan import Limits
 from fraiseql.sources import check_sources
 from fraiseql.types import Registry
 from fraiseql.ws import WebSocketLimits, serve_websocket
@@ -426,7 +427,7 @@ class GraphQLApp:
         receive: Receive,
     ) -> tuple[int, str, bytes, dict[str, str]]:
         query, variables, operation_name = self._request_parameters(params)
-        plan = self.executor.plan(query, operation_name)
+        plan = self.executor.bind(query, operation_name)[0]  # by shape for inline literals
         if obs is not None:
             obs[PLAN] = plan
         if (

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import GraphQLError
@@ -25,6 +26,12 @@ logger = logging.getLogger("fraiseql")
 
 INTERNAL_MESSAGE = "Internal server error"
 INTERNAL_CODE = "INTERNAL_SERVER_ERROR"
+
+# Set while a document runs on the plan of its shape (fraiseql.plan_cache): maps a formatted
+# error's locations from the document the plan was built from to the one sent.
+relocation: ContextVar[Callable[[dict[str, Any]], dict[str, Any]] | None] = ContextVar(
+    "relocation", default=None
+)
 
 
 def new_request_id() -> str:
@@ -70,8 +77,9 @@ def format_errors(
 ) -> list[dict[str, Any]]:
     """The `errors` entry of a response; `request_id` is made up when one is needed and None."""
     out = []
+    relocate = relocation.get()
     for error in errors:
-        formatted = error.formatted
+        formatted = error.formatted if relocate is None else relocate(error.formatted)
         exc = _unexpected(error)
         if exc is not None:
             request_id = request_id or new_request_id()

@@ -14,7 +14,6 @@ a string: ID, Decimal), ITEMS_NON_NULL (a null element of the list needs null pr
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -530,6 +529,13 @@ def build_plan(
         document = parse(query, max_tokens=limits.max_tokens)
     except GraphQLError as exc:
         return Plan(errors=[exc])
+    return plan_document(schema, document, operation_name, limits)
+
+
+def plan_document(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, limits: Limits
+) -> Plan:
+    """The plan of a parsed document: limits checked, validated, its operation selected."""
     errors = check_limits(document, limits)
     if errors:
         return Plan(errors=errors)
@@ -664,33 +670,3 @@ def _uses_variables(value: Any) -> bool:
             if _uses_variables(getattr(item, "value", item)):
                 return True
     return False
-
-
-class LRUCache:
-    """A bounded least-recently-used mapping (plans, persisted query texts)."""
-
-    def __init__(self, maxsize: int = 1000) -> None:
-        if maxsize < 1:
-            raise ValueError(f"cache size must be at least 1, got {maxsize}")
-        self.maxsize = maxsize
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: Any) -> Any:
-        """The value of `key` (now the most recently used), or None."""
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: Any, value: Any) -> None:
-        """Store `value`, evicting the least recently used entry beyond the bound."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.maxsize:
-            self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()
