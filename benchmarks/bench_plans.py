@@ -5,7 +5,8 @@ Run: .venv/bin/python benchmarks/bench_plans.py [--dsn DSN] [--rounds N] [--seco
 
 In process, one client, the seed's `user(id)` with posts on the demo data: (a) the same
 document every call, (a') the variables form of it, (b) `user(id: N)` with a fresh N each call,
-(c) a fresh alias each call (a new shape: tokenize, parse, validate, compile); calls are
+(c) a fresh alias each call (a new shape: tokenize, parse, hoist, validate, compile), (c0) the
+same without literals (a new document planned by its text, the miss of before); calls are
 interleaved in a shuffled order and each figure is the median, with same-run ratios. Over
 HTTP (one uvicorn worker, wrk -t1, benchmarks/bench_graphql.py's helpers): the variables form
 against inline literals with a random id per request, rounds alternating. `--profile` prints
@@ -41,6 +42,7 @@ from fraiseql.embedded import EmbeddedPostgres  # noqa: E402
 SELECTION = "{ id firstName lastName email createdAt userPosts { id title content createdAt } }"
 INLINE = "{ user(id: __ID__) " + SELECTION + " }"
 NEW_SHAPE = "{ u__N__: user(id: 1) " + SELECTION + " }"
+NEW_TEXT = "query($id: Int!) { u__N__: user(id: $id) " + SELECTION + " }"  # no literal: by text
 
 
 async def in_process(dsn: str, users: int, n: int, rounds: int, profile: bool) -> dict[str, Any]:
@@ -62,6 +64,9 @@ async def in_process(dsn: str, users: int, n: int, rounds: int, profile: bool) -
             ),
             "(c) new shape": lambda: executor.execute(
                 NEW_SHAPE.replace("__N__", str(next(shapes))), context=context
+            ),
+            "(c0) new document, variables (planned by text)": lambda: executor.execute(
+                NEW_TEXT.replace("__N__", str(next(shapes))), {"id": 1}, context=context
             ),
         }
         # the same answer whichever way the document is sent

@@ -36,6 +36,7 @@ from fraiseql.lru import LRUCache
 from fraiseql.masking import internal_error
 from fraiseql.observe import PLAN, RESPONSE, SPAN, STARTED, Observation
 from fraiseql.plan import Limits
+from fraiseql.plan_cache import DEFAULT_CACHE_BYTES, DEFAULT_CACHE_SIZE
 from fraiseql.sources import check_sources
 from fraiseql.types import Registry
 from fraiseql.ws import WebSocketLimits, serve_websocket
@@ -595,7 +596,8 @@ def create_app(
     max_tokens: int | None = 10_000,
     max_cost: int | None = Limits.max_cost,
     introspection: bool = True,
-    cache_size: int = 1000,
+    cache_size: int = DEFAULT_CACHE_SIZE,
+    cache_bytes: int | None = DEFAULT_CACHE_BYTES,
     max_limit: int | None = None,
     pool_options: Mapping[str, Any] | None = None,
     debug: bool = False,
@@ -619,7 +621,8 @@ def create_app(
     fraiseql.cost); `max_json_depth` bounds the nesting of the JSON a client sends (body,
     `variables`, `extensions`); `max_limit` (default 1000) the `limit`/`first`/`last` of
     generated list and connection fields (a setting of the schema: with `schema=` given,
-    pass it to `build_schema`).
+    pass it to `build_schema`). `cache_size` and `cache_bytes` bound each plan cache (by
+    document text, by shape: see fraiseql.plan_cache).
     Unexpected errors are answered "Internal server error" with a request id that the
     "fraiseql" logger's traceback shows too; `debug=True` shows them in full (never in
     production: they may hold SQL and hosts). `metrics=True` serves Prometheus metrics at
@@ -645,6 +648,7 @@ def create_app(
         registry=registry,
         limits=limits,
         cache_size=cache_size,
+        cache_bytes=cache_bytes,
         debug=debug,
         max_limit=max_limit,
     )

@@ -29,7 +29,11 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from graphql import (
+    BooleanValueNode,
     DocumentNode,
+    EnumValueNode,
+    FieldNode,
+    FloatValueNode,
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLError,
@@ -40,33 +44,55 @@ from graphql import (
     GraphQLNonNull,
     GraphQLSchema,
     GraphQLString,
+    InlineFragmentNode,
+    IntValueNode,
     ListTypeNode,
+    ListValueNode,
     NamedTypeNode,
     NameNode,
     NonNullTypeNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     Source,
-    TypeInfo,
-    TypeInfoVisitor,
+    StringValueNode,
     Undefined,
     VariableDefinitionNode,
     VariableNode,
-    Visitor,
     get_location,
+    get_named_type,
     get_nullable_type,
     is_input_object_type,
     is_list_type,
     parse,
-    visit,
 )
 from graphql.language import Lexer
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
+from graphql.validation import (
+    NoUndefinedVariablesRule,
+    NoUnusedVariablesRule,
+    UniqueVariableNamesRule,
+    VariablesAreInputTypesRule,
+    VariablesInAllowedPositionRule,
+)
 
 from fraiseql import tracing
 from fraiseql._native import native
 from fraiseql.lru import LRUCache
 from fraiseql.plan import Limits, Plan, plan_document
 from fraiseql.scalars import DateScalar, DateTimeScalar, DecimalScalar, JSONScalar, UUIDScalar
+
+# The validation rules about variables: the hoisted ones are defined once each, with an
+# input type, used once where that type is expected. For a document without variables of
+# its own these rules pass on the original and on the hoisted document alike (the
+# differential tests of tests/test_plan_shapes.py run them both ways).
+_VARIABLE_RULES = (
+    NoUndefinedVariablesRule,
+    NoUnusedVariablesRule,
+    UniqueVariableNamesRule,
+    VariablesAreInputTypesRule,
+    VariablesInAllowedPositionRule,
+)
 
 # The names of hoisted variables: PREFIX and the literal's index in the document.
 PREFIX = "__fq"
@@ -192,50 +218,153 @@ def _converter(kind: int, type_: Any) -> Callable[[str], Any] | None:
 # ---------------------------------------------------------------- hoisting
 
 
-class _Hoister(Visitor):
-    """Replaces each literal of the tokenizer's list by its variable, noting its type."""
+_LEAF_KINDS = {
+    IntValueNode: native.GQL_INT,
+    FloatValueNode: native.GQL_FLOAT,
+    BooleanValueNode: native.GQL_BOOLEAN,
+    EnumValueNode: native.GQL_ENUM,
+}
+_META_FIELDS = {
+    "__schema": SchemaMetaFieldDef,
+    "__type": TypeMetaFieldDef,
+    "__typename": TypeNameMetaFieldDef,
+}
 
-    def __init__(self, type_info: TypeInfo, literals: tuple[Any, ...], to_byte: Any) -> None:
-        super().__init__()
-        self.type_info = type_info
+
+def _replace(node: Any, **changes: Any) -> Any:
+    # nodes are frozen in graphql-core 3.3: a changed one is a new one
+    return type(node)(**{**{key: getattr(node, key) for key in node.keys}, **changes})
+
+
+class _Hoister:
+    """Replaces each literal of the tokenizer's list by its variable, noting the type of its
+    position; a walk of the document with the schema's types (graphql-core's TypeInfo
+    visitor takes several times as long). `failed` where a position has no type of its own
+    (an unknown field or argument, inside a scalar's literal: validation refuses the first)."""
+
+    def __init__(self, schema: GraphQLSchema, literals: tuple[Any, ...], to_byte: Any) -> None:
+        self.schema = schema
         self.index = {start: i for i, (_kind, start, _end) in enumerate(literals)}
         self.kinds = [kind for kind, _start, _end in literals]
         self.types: list[Any] = [None] * len(literals)
         self.to_byte = to_byte
         self.failed = False
 
-    def _hoist(self, node: Any, kind: int) -> Any:
-        i = self.index.get(self.to_byte(node.loc.start))
-        type_ = self.type_info.get_input_type()
-        if i is None or self.kinds[i] != kind or self.types[i] is not None or type_ is None:
+    def definition(self, node: Any) -> Any:
+        if isinstance(node, OperationDefinitionNode):
+            parent = self.schema.get_root_type(node.operation)
+        else:  # a fragment
+            parent = self.schema.get_type(node.type_condition.name.value)
+        if parent is None:
             self.failed = True
+            return node
+        return self._changed(
+            node,
+            directives=self.directives(node.directives),
+            selection_set=self.selection_set(node.selection_set, parent),
+        )
+
+    def selection_set(self, node: Any, parent: Any) -> Any:
+        if node is None:
             return None
-        self.types[i] = type_
-        return VariableNode(name=NameNode(value=f"{PREFIX}{i}"))
+        return self._changed(
+            node, selections=tuple(self.selection(sel, parent) for sel in node.selections)
+        )
 
-    def enter_int_value(self, node: Any, *_: Any) -> Any:
-        return self._hoist(node, native.GQL_INT)
+    def selection(self, node: Any, parent: Any) -> Any:
+        directives = self.directives(node.directives)
+        if isinstance(node, FieldNode):
+            name = node.name.value
+            fields = getattr(parent, "fields", {})
+            field = fields.get(name) or _META_FIELDS.get(name)
+            if field is None:
+                self.failed = True
+                return node
+            return self._changed(
+                node,
+                directives=directives,
+                arguments=self.arguments(node.arguments, field.args),
+                selection_set=self.selection_set(node.selection_set, get_named_type(field.type)),
+            )
+        if isinstance(node, InlineFragmentNode):
+            if node.type_condition is not None:
+                parent = self.schema.get_type(node.type_condition.name.value)
+            return self._changed(
+                node,
+                directives=directives,
+                selection_set=self.selection_set(node.selection_set, parent),
+            )
+        return self._changed(node, directives=directives)  # a fragment spread
 
-    def enter_float_value(self, node: Any, *_: Any) -> Any:
-        return self._hoist(node, native.GQL_FLOAT)
+    def directives(self, nodes: Any) -> Any:
+        out = []
+        for node in nodes or ():
+            directive = self.schema.get_directive(node.name.value)
+            if directive is None:
+                self.failed = True
+                out.append(node)
+            else:
+                out.append(
+                    self._changed(node, arguments=self.arguments(node.arguments, directive.args))
+                )
+        return tuple(out)
 
-    def enter_boolean_value(self, node: Any, *_: Any) -> Any:
-        return self._hoist(node, native.GQL_BOOLEAN)
+    def arguments(self, nodes: Any, definitions: dict[str, Any]) -> Any:
+        out = []
+        for node in nodes or ():
+            definition = definitions.get(node.name.value)
+            if definition is None:
+                self.failed = True
+                out.append(node)
+            else:
+                out.append(self._changed(node, value=self.value(node.value, definition.type)))
+        return tuple(out)
 
-    def enter_enum_value(self, node: Any, *_: Any) -> Any:
-        return self._hoist(node, native.GQL_ENUM)
+    def value(self, node: Any, type_: Any) -> Any:
+        kind = _LEAF_KINDS.get(type(node))
+        if kind is None and isinstance(node, StringValueNode):
+            kind = native.GQL_BLOCK_STRING if node.block else native.GQL_STRING
+        if kind is not None:
+            i = self.index.get(self.to_byte(node.loc.start))
+            if i is None or self.kinds[i] != kind or self.types[i] is not None:
+                self.failed = True
+                return node
+            self.types[i] = type_
+            return VariableNode(name=NameNode(value=f"{PREFIX}{i}"))
+        nullable = get_nullable_type(type_)
+        if isinstance(node, ListValueNode):
+            if not is_list_type(nullable):
+                self.failed = True
+                return node
+            return self._changed(
+                node, values=tuple(self.value(item, nullable.of_type) for item in node.values)
+            )
+        if isinstance(node, ObjectValueNode):
+            if not is_input_object_type(nullable):
+                self.failed = True
+                return node
+            fields = []
+            for field in node.fields:
+                definition = nullable.fields.get(field.name.value)
+                if definition is None:
+                    self.failed = True
+                    return node
+                fields.append(self._changed(field, value=self.value(field.value, definition.type)))
+            return self._changed(node, fields=tuple(fields))
+        return node  # null, a variable
 
-    def enter_string_value(self, node: Any, *_: Any) -> Any:
-        return self._hoist(node, native.GQL_BLOCK_STRING if node.block else native.GQL_STRING)
-
-    def enter_list_value(self, node: Any, *_: Any) -> None:
-        # inside a scalar's literal (JSON) no position has a type of its own
-        if not is_list_type(get_nullable_type(self.type_info.get_input_type())):
-            self.failed = True
-
-    def enter_object_value(self, node: Any, *_: Any) -> None:
-        if not is_input_object_type(get_nullable_type(self.type_info.get_input_type())):
-            self.failed = True
+    @staticmethod
+    def _changed(node: Any, **parts: Any) -> Any:
+        """`node` with `parts` where any part is another object, else `node` itself."""
+        for key, part in parts.items():
+            old = getattr(node, key)
+            if isinstance(part, tuple):
+                old = tuple(old or ())
+                if len(part) != len(old) or any(a is not b for a, b in zip(part, old, strict=True)):
+                    return _replace(node, **parts)
+            elif part is not old:
+                return _replace(node, **parts)
+        return node
 
 
 def _type_node(type_: Any) -> Any:
@@ -284,9 +413,9 @@ class Shape:
 
 
 def compile_shape(
-    schema: GraphQLSchema, query: str, operation_name: str | None, limits: Limits
+    schema: GraphQLSchema, query: str, shape: bytes, operation_name: str | None, limits: Limits
 ) -> Shape | None:
-    """The shape plan of `query`'s shape, or None when its documents go the full way."""
+    """The plan of `shape`, the shape of `query`; None when its documents go the full way."""
     try:
         document = parse(query, max_tokens=limits.max_tokens)
     except GraphQLError:
@@ -298,9 +427,8 @@ def compile_shape(
     ):
         return None
     tokens, literals = native.gql_tokens(query)
-    type_info = TypeInfo(schema)
-    hoister = _Hoister(type_info, literals, _byte_offsets(query))
-    hoisted: DocumentNode = visit(document, TypeInfoVisitor(type_info, hoister))
+    hoister = _Hoister(schema, literals, _byte_offsets(query))
+    definitions_in = [hoister.definition(d) for d in document.definitions]
     if hoister.failed or any(t is None for t in hoister.types):
         return None
     converters = tuple(
@@ -310,7 +438,7 @@ def compile_shape(
     if any(c is None for c in converters):
         return None
     definitions = []
-    for definition in hoisted.definitions:
+    for definition in definitions_in:
         if isinstance(definition, OperationDefinitionNode):
             fields = {key: getattr(definition, key) for key in definition.keys}
             fields["variable_definitions"] = (
@@ -327,7 +455,9 @@ def compile_shape(
             definition = OperationDefinitionNode(**fields)
         definitions.append(definition)
     hoisted = DocumentNode(definitions=tuple(definitions), loc=document.loc)
-    plan = plan_document(schema, hoisted, operation_name, limits)
+    # no `$` in the original: only hoisted variables, right by construction
+    skip = _VARIABLE_RULES if b"$" not in shape else ()
+    plan = plan_document(schema, hoisted, operation_name, limits, skip)
     # a request error would come after the errors of the client's own variables
     if plan.errors or (plan.cost is not None and ops[0].variable_definitions):
         return None
@@ -412,7 +542,7 @@ class ShapeCache:
         key = (shape, operation_name)
         entry = self.entries.get(key)
         if entry is None:
-            entry = traced(compile_shape, self.schema, query, operation_name, self.limits)
+            entry = traced(compile_shape, self.schema, query, shape, operation_name, self.limits)
             if entry is None:
                 self.entries.put(key, _NEVER, len(shape))
                 return None

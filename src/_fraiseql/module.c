@@ -46,7 +46,8 @@ static PyModuleDef_Slot module_slots[] = {
 static struct PyModuleDef fraiseql_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "fraiseql._fraiseql",
-    .m_doc = "fraiseql's C core: the streaming JSON rewriter, the libpq driver and the GraphQL tokenizer.",
+    .m_doc = "fraiseql's C core: the streaming JSON rewriter, the libpq driver and the GraphQL "
+             "tokenizer.",
     .m_size = sizeof(fq_module_state),
     .m_methods = NULL,
     .m_slots = module_slots,
