@@ -69,7 +69,9 @@ def model() -> Any:
 
 
 def fresh(model: Any, **options: Any) -> tuple[Any, Any, fraiseql.Executor]:
+    """The model's store (its data as declared) and schema, with a new executor."""
     store, schema, _ = model
+    store.reset()
     return store, schema, fraiseql.Executor(schema, **options)
 
 
