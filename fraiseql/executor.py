@@ -260,14 +260,15 @@ class Executor:
         last = self._last_plan  # a server under load mostly repeats its previous document
         if last[0] == query and last[1] == operation_name and last[3] is None:
             return last[2]  # type: ignore[no-any-return]
-        key = (query, operation_name)
-        plan = self.plans.get(key)
-        if plan is None:
-            self._text_misses += 1
-            plan = traced(build_plan, self.schema, query, operation_name, self.limits)
-            self.plans.put(key, plan, plan_bytes(query))
+        plan = self.plans.get((query, operation_name)) or self._build(query, operation_name)
         self._last_plan = (query, operation_name, plan, None)
         return plan
+
+    def _build(self, query: str, operation_name: str | None) -> Plan:
+        self._text_misses += 1
+        plan = traced(build_plan, self.schema, query, operation_name, self.limits)
+        self.plans.put((query, operation_name), plan, plan_bytes(query))
+        return plan  # type: ignore[no-any-return]
 
     def bind(self, query: str, operation_name: str | None) -> tuple[Plan, Binding | None]:
         """The plan a request runs: its document's own, or for a document with literals
@@ -275,12 +276,15 @@ class Executor:
         last = self._last_plan
         if last[0] == query and last[1] == operation_name:
             return last[2], last[3]
-        if self.plans.get((query, operation_name)) is None:
+        plan = self.plans.get((query, operation_name))
+        if plan is None:
             binding = self.shapes.bind(query, operation_name)
             if binding is not None:
                 self._last_plan = (query, operation_name, binding.plan, binding)
                 return binding.plan, binding
-        return self.plan(query, operation_name), None
+            plan = self._build(query, operation_name)
+        self._last_plan = (query, operation_name, plan, None)
+        return plan, None
 
     async def execute(
         self,
