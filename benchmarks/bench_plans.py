@@ -10,7 +10,8 @@ same without literals (a new document planned by its text, the miss of before); 
 interleaved in a shuffled order and each figure is the median, with same-run ratios. Over
 HTTP (one uvicorn worker, wrk -t1, benchmarks/bench_graphql.py's helpers): the variables form
 against inline literals with a random id per request, rounds alternating. `--profile` prints
-where a new shape's time goes (cProfile, cumulative).
+where a new shape's time goes (cProfile, cumulative); `--parts` times each step of planning a
+new shape (no database).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import itertools
 import json
 import pstats
@@ -110,6 +112,47 @@ async def in_process(dsn: str, users: int, n: int, rounds: int, profile: bool) -
     }
 
 
+def parts(n: int) -> dict[str, float]:
+    """Median us of each step a new shape takes, each on n new documents (no database); the
+    validation of the original document with all rules, for comparison."""
+    from graphql import parse, validate
+
+    from fraiseql._native import native
+    from fraiseql.examples import blog_api  # noqa: F401 - declares the seed's API
+    from fraiseql.plan import Limits, check_limits, plan_document
+    from fraiseql.plan_cache import _byte_offsets, _Hoister, compile_shape
+
+    schema = fraiseql.build_schema()
+    executor = fraiseql.Executor(schema)
+    limits = Limits()
+    steps: dict[str, list[float]] = {}
+
+    def timed(name: str, fn: Any, *args: Any) -> Any:
+        t = time.perf_counter_ns()
+        out = fn(*args)
+        steps.setdefault(name, []).append((time.perf_counter_ns() - t) / 1000)
+        return out
+
+    gc.disable()  # the collector's pauses depend on the heap, not on the step they fall in
+    for i in range(n):
+        gc.collect()
+        query = NEW_SHAPE.replace("__N__", f"p{i}")
+        shape = timed("gql_shape (C)", native.gql_shape, query)[0]
+        document = timed("graphql-core parse", parse, query)
+        literals = timed("gql_tokens (C)", native.gql_tokens, query)[1]
+        hoister = _Hoister(schema, literals, _byte_offsets(query))
+        timed("hoisting", list, map(hoister.definition, document.definitions))
+        timed("check_limits", check_limits, document, limits)
+        timed("graphql-core validate (all rules)", validate, schema, document)
+        timed("plan_document (validate included)", plan_document, schema, document, None, limits)
+        compiled = timed(
+            "compile_shape (all of planning)", compile_shape, schema, query, shape, None, limits
+        )
+        timed("fast-path variant", executor._variant, compiled.plan, {"__fq0": 1})
+    gc.enable()
+    return {name: statistics.median(s) for name, s in steps.items()}
+
+
 def over_http(dsn: str, users: int, seconds: int, rounds: int, connections: int) -> dict[str, Any]:
     bodies = {
         "variables form": json.dumps({"query": USER_QUERY, "variables": {"id": 0}}).replace(
@@ -144,7 +187,15 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=10)
     p.add_argument("--no-http", action="store_true")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--parts", action="store_true", help="only the steps of a new shape, timed")
     args = p.parse_args()
+    if args.parts:
+        print("\n## The steps of a new shape (medians of 400 new documents, us)\n")
+        print("| step | median us |")
+        print("|---|---:|")
+        for name, us in parts(400).items():
+            print(f"| {name} | {us:.1f} |")
+        return
     with contextmanager(lambda: (yield args.dsn))() if args.dsn else EmbeddedPostgres() as pg:
         dsn = args.dsn or pg.create_database("fraiseql_bench")
         asyncio.run(setup(dsn, args.users, args.posts))
