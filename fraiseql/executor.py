@@ -58,16 +58,24 @@ from fraiseql.errors import (
     TransactionOutcomeUnknownError,
     TransactionRollbackError,
 )
-from fraiseql.masking import format_errors
+from fraiseql.lru import CacheStats, LRUCache
+from fraiseql.masking import format_errors, relocation
 from fraiseql.plan import (
     Limits,
-    LRUCache,
     Plan,
     RootField,
     Variant,
     build_plan,
     compile_roots,
     restricted_document,
+)
+from fraiseql.plan_cache import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_CACHE_SIZE,
+    Binding,
+    ShapeCache,
+    plan_bytes,
+    traced,
 )
 from fraiseql.replay import Outcome, RootFailed, merge_errors, middleware
 from fraiseql.results import MutationState, current_mutation
@@ -242,7 +250,8 @@ class Executor:
         *,
         registry: Registry | None = None,
         limits: Limits | None = None,
-        cache_size: int = 1000,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        cache_bytes: int | None = DEFAULT_CACHE_BYTES,
         debug: bool = False,
         max_limit: int | None = None,
     ) -> None:
@@ -262,12 +271,11 @@ class Executor:
         # Unexpected errors: masked with a request id (False) or shown in full (True).
         self.debug = debug
         self.limits = limits or Limits()
-        self.plans = LRUCache(cache_size)
-        self._last_plan: tuple[Any, Any, Any] = (_NOT_COMPILED, _NOT_COMPILED, None)
+        self._new_caches(cache_size, cache_bytes)
         # How many requests each path answered (observability, and the tests' evidence).
         self.fast_runs = 0
         self.graphql_core_runs = 0
-        self.plan_misses = 0  # plans built: cache misses (fraiseql.metrics)
+        self._text_misses = 0
         # Some mutation can answer a constraint violation as its error member: the catalog
         # of constraints is read before such a mutation's transaction (fraiseql.constraints).
         self.refusable = _refusable(schema)
@@ -284,27 +292,56 @@ class Executor:
             self._built = self.registry.version
             self.schema = build_schema(self.registry, max_limit=self._max_limit)
             self.refusable = _refusable(self.schema)
-            self.plans = LRUCache(self.plans.maxsize)
-            self._last_plan = (_NOT_COMPILED, _NOT_COMPILED, None)
+            self._new_caches(self.plans.maxsize, self.plans.max_bytes)
+
+    def _new_caches(self, cache_size: int, cache_bytes: int | None) -> None:
+        # Plans by document text, and by shape for documents with literals (the bounds
+        # are each cache's: entries, and bytes as fraiseql.plan_cache estimates them).
+        self.plans = LRUCache(cache_size, cache_bytes)
+        self.shapes = ShapeCache(self.schema, self.limits, cache_size, cache_bytes)
+        self._last_plan: tuple[Any, Any, Any, Any] = (_NOT_COMPILED, _NOT_COMPILED, None, None)
+
+    @property
+    def plan_misses(self) -> int:
+        """Plans built, by text or by shape: cache misses (fraiseql.metrics)."""
+        return self._text_misses + self.shapes.compiled
+
+    def cache_stats(self) -> dict[str, CacheStats]:
+        """Hits, misses, evictions, entries and estimated bytes of the plan caches: by
+        document text ("plans") and by shape ("shapes"; a document its shape answers counts
+        a miss by text first)."""
+        return {"plans": self.plans.stats(), "shapes": self.shapes.entries.stats()}
 
     def plan(self, query: str, operation_name: str | None) -> Plan:
-        """The cached plan of a document, built on first use."""
+        """The cached plan of a document's own text, built on first use."""
         last = self._last_plan  # a server under load mostly repeats its previous document
-        if last[0] == query and last[1] == operation_name:
-            return last[2]
-        key = (query, operation_name)
-        plan = self.plans.get(key)
-        if plan is None:
-            self.plan_misses += 1
-            tracer = tracing.current.get()
-            if tracer is None:
-                plan = build_plan(self.schema, query, operation_name, self.limits)
-            else:
-                with tracing.plan_span(tracer):
-                    plan = build_plan(self.schema, query, operation_name, self.limits)
-            self.plans.put(key, plan)
-        self._last_plan = (query, operation_name, plan)
+        if last[0] == query and last[1] == operation_name and last[3] is None:
+            return last[2]  # type: ignore[no-any-return]
+        plan = self.plans.get((query, operation_name)) or self._build(query, operation_name)
+        self._last_plan = (query, operation_name, plan, None)
         return plan
+
+    def _build(self, query: str, operation_name: str | None) -> Plan:
+        self._text_misses += 1
+        plan = traced(build_plan, self.schema, query, operation_name, self.limits)
+        self.plans.put((query, operation_name), plan, plan_bytes(query))
+        return plan  # type: ignore[no-any-return]
+
+    def bind(self, query: str, operation_name: str | None) -> tuple[Plan, Binding | None]:
+        """The plan a request runs: its document's own, or for a document with literals
+        that of its shape, with the binding of its literals (see fraiseql.plan_cache)."""
+        last = self._last_plan
+        if last[0] == query and last[1] == operation_name:
+            return last[2], last[3]
+        plan = self.plans.get((query, operation_name))
+        if plan is None:
+            binding = self.shapes.bind(query, operation_name)
+            if binding is not None:
+                self._last_plan = (query, operation_name, binding.plan, binding)
+                return binding.plan, binding
+            plan = self._build(query, operation_name)
+        self._last_plan = (query, operation_name, plan, None)
+        return plan, None
 
     async def execute(
         self,
@@ -349,7 +386,25 @@ class Executor:
         request_id: str | None,
     ) -> Response | bytes:
         # bytes: the fast path's body without errors (no Response built on the hot path).
-        plan = self.plan(query, operation_name)
+        plan, binding = self.bind(query, operation_name)
+        if binding is None:
+            return await self._run_plan(plan, variables, operation_name, context, debug, request_id)
+        token = relocation.set(binding.relocate)  # its errors point into the document as sent
+        try:
+            variables = binding.variables(variables)
+            return await self._run_plan(plan, variables, operation_name, context, debug, request_id)
+        finally:
+            relocation.reset(token)
+
+    async def _run_plan(
+        self,
+        plan: Plan,
+        variables: Any,
+        operation_name: str | None,
+        context: Any,
+        debug: bool | None,
+        request_id: str | None,
+    ) -> Response | bytes:
         if plan.errors:
             return _request_error(plan.errors)
         assert plan.operation is not None

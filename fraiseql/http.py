@@ -32,9 +32,11 @@ from fraiseql.disconnect import DisconnectWatch
 from fraiseql.errors import OperationalError, PoolOverloadedError
 from fraiseql.executor import Executor, dumps
 from fraiseql.graphiql import check_assets, graphiql_page
+from fraiseql.lru import LRUCache
 from fraiseql.masking import internal_error
 from fraiseql.observe import PLAN, RESPONSE, SPAN, STARTED, Observation
-from fraiseql.plan import Limits, LRUCache
+from fraiseql.plan import Limits
+from fraiseql.plan_cache import DEFAULT_CACHE_BYTES, DEFAULT_CACHE_SIZE
 from fraiseql.sources import check_sources
 from fraiseql.types import Registry
 from fraiseql.ws import WebSocketLimits, serve_websocket
@@ -444,7 +446,7 @@ class GraphQLApp:
         if not self._commands_declared:  # the schema the plan needs holds them
             await self._db()
         query, variables, operation_name = self._request_parameters(params)
-        plan = self.executor.plan(query, operation_name)
+        plan = self.executor.bind(query, operation_name)[0]  # by shape for inline literals
         if obs is not None:
             obs[PLAN] = plan
         if (
@@ -612,7 +614,8 @@ def create_app(
     max_tokens: int | None = 10_000,
     max_cost: int | None = Limits.max_cost,
     introspection: bool = True,
-    cache_size: int = 1000,
+    cache_size: int = DEFAULT_CACHE_SIZE,
+    cache_bytes: int | None = DEFAULT_CACHE_BYTES,
     max_limit: int | None = None,
     pool_options: Mapping[str, Any] | None = None,
     debug: bool = False,
@@ -636,7 +639,8 @@ def create_app(
     fraiseql.cost); `max_json_depth` bounds the nesting of the JSON a client sends (body,
     `variables`, `extensions`); `max_limit` (default 1000) the `limit`/`first`/`last` of
     generated list and connection fields (a setting of the schema: with `schema=` given,
-    pass it to `build_schema`).
+    pass it to `build_schema`). `cache_size` and `cache_bytes` bound each plan cache (by
+    document text, by shape: see fraiseql.plan_cache).
     Unexpected errors are answered "Internal server error" with a request id that the
     "fraiseql" logger's traceback shows too; `debug=True` shows them in full (never in
     production: they may hold SQL and hosts). `metrics=True` serves Prometheus metrics at
@@ -662,6 +666,7 @@ def create_app(
         registry=registry,
         limits=limits,
         cache_size=cache_size,
+        cache_bytes=cache_bytes,
         debug=debug,
         max_limit=max_limit,
     )

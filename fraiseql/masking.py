@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import GraphQLError
@@ -29,6 +30,12 @@ logger = logging.getLogger("fraiseql")
 
 INTERNAL_MESSAGE = "Internal server error"
 INTERNAL_CODE = "INTERNAL_SERVER_ERROR"
+
+# Set while a document runs on the plan of its shape (fraiseql.plan_cache): maps a formatted
+# error's locations from the document the plan was built from to the one sent.
+relocation: ContextVar[Callable[[dict[str, Any]], dict[str, Any]] | None] = ContextVar(
+    "relocation", default=None
+)
 
 
 def new_request_id() -> str:
@@ -74,8 +81,9 @@ def format_errors(
 ) -> list[dict[str, Any]]:
     """The `errors` entry of a response; `request_id` is made up when one is needed and None."""
     out = []
+    relocate = relocation.get()
     for error in errors:
-        formatted = error.formatted
+        formatted = error.formatted if relocate is None else relocate(error.formatted)
         refused = error.original_error
         if isinstance(refused, CommandError):  # its code, field and details, however raised
             formatted["extensions"] = {**(formatted.get("extensions") or {}), **refused.extensions}
