@@ -523,66 +523,57 @@ class Executor:
         state = MutationState(pool)
         token = current_mutation.set(state)
         try:
-            return await self._mutate(
-                plan, variant, inputs, operation_name, context, masking, attempts
-            )
+            attempt = 0
+            async with context["db"].acquire() as conn:
+                scoped = {**context, "db": conn}
+                while True:
+                    attempt += 1
+                    state.refused = state.rolled_back = False
+                    try:
+                        async with conn.transaction():
+                            if variant is not None:
+                                response = await self._typed_root(
+                                    plan, variant, coerced, values, variables, scoped, masking
+                                )
+                            else:
+                                response = await self._run_graphql_core(
+                                    plan.document, variables, operation_name, scoped, masking
+                                )
+                            if response.has_errors or state.refused:
+                                raise _Rollback(response)
+                    except _Rollback as rollback:
+                        response = rollback.response
+                        if state.rolled_back and attempt < attempts:
+                            await retry.backoff(attempt)
+                            continue
+                    except TransactionRollbackError as exc:  # COMMIT failed: nothing was written
+                        typed = retry.typed(exc)
+                        if typed is not None and attempt < attempts:
+                            await retry.backoff(attempt)
+                            continue
+                        cause = exc if typed is None else typed
+                        error = GraphQLError(
+                            str(cause), original_error=cause
+                        )  # masked unless typed
+                        response = Response(
+                            format_response(None, [error], **masking._asdict()), True
+                        )
+                    except TransactionOutcomeUnknownError as exc:
+                        error = GraphQLError(
+                            OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
+                        )
+                        error.__cause__ = exc
+                        response = Response(
+                            format_response(None, [error], **masking._asdict()), True
+                        )
+                    except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
+                        error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
+                        response = Response(
+                            format_response(None, [error], **masking._asdict()), True
+                        )
+                    return response
         finally:
             current_mutation.reset(token)
-
-    async def _mutate(
-        self,
-        plan: Plan,
-        variant: Variant | None,
-        inputs: tuple[dict[str, Any], Any, Any],
-        operation_name: str | None,
-        context: dict[str, Any],
-        masking: _Masking,
-        attempts: int,
-    ) -> Response:
-        coerced, values, variables = inputs
-        state = current_mutation.get()
-        assert state is not None  # _run_mutation's
-        attempt = 0
-        async with context["db"].acquire() as conn:
-            scoped = {**context, "db": conn}
-            while True:
-                attempt += 1
-                state.refused = state.rolled_back = False
-                try:
-                    async with conn.transaction():
-                        if variant is not None:
-                            response = await self._typed_root(
-                                plan, variant, coerced, values, variables, scoped, masking
-                            )
-                        else:
-                            response = await self._run_graphql_core(
-                                plan.document, variables, operation_name, scoped, masking
-                            )
-                        if response.has_errors or state.refused:
-                            raise _Rollback(response)
-                except _Rollback as rollback:
-                    response = rollback.response
-                    if state.rolled_back and attempt < attempts:
-                        await retry.backoff(attempt)
-                        continue
-                except TransactionRollbackError as exc:  # COMMIT failed: nothing was written
-                    typed = retry.typed(exc)
-                    if typed is not None and attempt < attempts:
-                        await retry.backoff(attempt)
-                        continue
-                    cause = exc if typed is None else typed
-                    error = GraphQLError(str(cause), original_error=cause)  # masked unless typed
-                    response = Response(format_response(None, [error], **masking._asdict()), True)
-                except TransactionOutcomeUnknownError as exc:
-                    error = GraphQLError(
-                        OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
-                    )
-                    error.__cause__ = exc
-                    response = Response(format_response(None, [error], **masking._asdict()), True)
-                except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
-                    error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
-                    response = Response(format_response(None, [error], **masking._asdict()), True)
-                return response
 
     def _retries(self, plan: Plan, coerced: dict[str, Any]) -> int:
         """The re-runs a mutation document allows (fraiseql.retry): its roots' fewest."""
