@@ -5,8 +5,10 @@ rest of the suite is unaffected.
 """
 
 import asyncio
+import collections
 import inspect
 import logging
+import random
 import socket
 
 import pytest
@@ -423,5 +425,127 @@ def test_released_connection_stops_listening(dsn):
             async with pool.acquire() as again:
                 assert again is conn
                 assert await again.fetchval("SELECT count(*) FROM pg_listening_channels()") == 0
+
+    run(body())
+
+
+# More than the socket buffers hold while the server sleeps: its send stays partly flushed.
+_UNFLUSHED = "x" * (32 << 20)
+# A request still unanswered after this long under faults hangs: acquire_timeout and
+# connect_timeout of the pools below are shorter.
+_HANG_BOUND = 30.0
+
+
+def _loop_errors():
+    """What reaches the running loop's exception handler (a watcher's callback that raised)."""
+    errors = []
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+    return errors
+
+
+def test_a_connection_lost_while_its_send_is_partly_flushed_fails_its_requests_and_frees_its_socket(
+    dsn,
+):
+    """libpq closes its socket in the step that finds the connection lost, while the loop
+    still watches it for writing: both requests fail with OperationalError, nothing is
+    raised into the loop, and the next connection (its socket may take the old number) is
+    watched and answers, however often the lost one is used again."""
+
+    async def body():
+        errors = _loop_errors()
+        admin = await db.connect(dsn)
+        conn = await db.connect(dsn)
+        sleeper = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(60)"))
+        await _wait_running(dsn, conn.backend_pid, "pg_sleep")
+        unflushed = asyncio.ensure_future(conn.fetchval("SELECT length($1)", _UNFLUSHED))
+        await asyncio.sleep(0.2)
+        await admin.fetchval("SELECT pg_terminate_backend($1)", conn.backend_pid)
+        for request in (sleeper, unflushed):
+            with pytest.raises(OperationalError, match="lost"):
+                await asyncio.wait_for(request, _HANG_BOUND)
+        assert conn.is_closed
+        other = await db.connect(dsn)
+        for _ in range(2):
+            with pytest.raises(InterfaceError, match="is closed"):
+                await conn.fetchval("SELECT 1")
+            assert await asyncio.wait_for(other.fetchval("SELECT 41 + 1"), _HANG_BOUND) == 42
+        assert errors == []
+        await other.close()
+        await admin.close()
+
+    run(body())
+
+
+def test_reads_and_transactions_on_one_pool_all_answer_while_backends_are_killed_in_a_loop(dsn):
+    """Backends terminated every few milliseconds for seconds while small reads, reads too
+    big for the socket buffers and transactions run on one pool: every request answers,
+    with its value or a DatabaseError (none hangs, none sees OSError), nothing is raised
+    into the loop, and once the faults stop each pool connection has a live backend."""
+    big = "x" * (4 << 20)
+
+    async def work(pool, rng, until, outcomes):
+        while asyncio.get_running_loop().time() < until:
+            n, roll = rng.randrange(1000), rng.random()
+            if roll < 0.2:
+                want = len(big)
+                coro = pool.fetchval("SELECT length($1)", big)
+            elif roll < 0.45:
+                want = n
+
+                async def transaction(n=n):
+                    async with pool.transaction() as conn:
+                        await conn.execute("SELECT $1::int", n)
+                        return await conn.fetchval("SELECT $1::int", n)
+
+                coro = transaction()
+            else:
+                want = n + 1
+                coro = pool.fetchval("SELECT $1::int + 1", n)
+            try:
+                got = await asyncio.wait_for(coro, _HANG_BOUND)
+            except fraiseql.DatabaseError:
+                outcomes["error"] += 1
+            except asyncio.TimeoutError:
+                outcomes["hang"] += 1
+            except Exception as exc:  # noqa: BLE001 - what no caller may see
+                outcomes[f"{type(exc).__name__}: {exc}"] += 1
+            else:
+                outcomes["answered" if got == want else f"wrong: {got!r} for {want!r}"] += 1
+
+    async def kill(until):
+        admin = await db.connect(dsn)
+        rng, kills = random.Random(0), 0
+        while asyncio.get_running_loop().time() < until:
+            await asyncio.sleep(rng.uniform(0.005, 0.05))
+            kills += len(
+                await admin.fetch(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = 'fraiseql' "
+                    "AND pid <> pg_backend_pid()"
+                )
+            )
+        await admin.close()
+        return kills
+
+    async def body():
+        errors = _loop_errors()
+        outcomes = collections.Counter()
+        async with fraiseql.create_pool(
+            dsn, min_size=2, max_size=6, acquire_timeout=10, connect_timeout=10
+        ) as pool:
+            until = asyncio.get_running_loop().time() + 5.0
+            kills, *_ = await asyncio.gather(
+                kill(until), *(work(pool, random.Random(i), until, outcomes) for i in range(12))
+            )
+            assert kills > 20
+            assert set(outcomes) == {"answered", "error"}, outcomes
+            assert outcomes["answered"] > 0 and outcomes["error"] > 0  # served, and hit
+
+            async def each_connection_live():
+                answered = await pool.fetchval("SELECT 1") == 1
+                return answered and pool.size == len(await _backends(dsn))
+
+            await _eventually(each_connection_live, "every pool connection with a live backend")
+        assert errors == []
 
     run(body())

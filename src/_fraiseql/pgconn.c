@@ -3,6 +3,8 @@
 #include "pgconn.h"
 #include "ring.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +53,9 @@ typedef struct fq_req {
 struct fq_pgconn {
     PGconn *pg;
     fq_pgstate state;
-    pid_t pid;  /* creator: a forked child must not PQfinish the parent's session */
-    fq_err err; /* why the last call failed or the connection broke (msg NULL: no error) */
+    pid_t pid;    /* creator: a forked child must not PQfinish the parent's session */
+    int watch_fd; /* once ready: our duplicate of libpq's socket, see fq_pgconn_socket */
+    fq_err err;   /* why the last call failed or the connection broke (msg NULL: no error) */
     int flush_pending;
     fq_ring reqs; /* fq_req in send order: the first ndone complete, the rest in flight */
     size_t ndone;
@@ -251,6 +254,7 @@ fq_pgconn *fq_pgconn_start(const char *const *keys, const char *const *values,
     if (c == NULL)
         return NULL;
     c->pid = getpid();
+    c->watch_fd = -1;
     c->nonce = make_nonce(c);
     c->unnamed = max_statements == 0;
     fq_ring_init(&c->reqs, sizeof(fq_req));
@@ -294,6 +298,16 @@ fq_want fq_pgconn_connect_poll(fq_pgconn *c)
             c->state = FQ_PG_BROKEN;
             return FQ_WANT_NONE;
         }
+        c->watch_fd = fcntl(PQsocket(c->pg), F_DUPFD_CLOEXEC, 0);
+        if (c->watch_fd < 0) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "could not duplicate the connection's socket: %s",
+                     strerror(errno));
+            fq_err_set_copy(&c->err, FQ_ERR_PG, msg, strlen(msg),
+                            "could not duplicate the connection's socket");
+            c->state = FQ_PG_BROKEN;
+            return FQ_WANT_NONE;
+        }
         c->state = FQ_PG_READY;
         return FQ_WANT_NONE;
     default:
@@ -314,6 +328,8 @@ fq_pgstate fq_pgconn_status(const fq_pgconn *c)
 
 int fq_pgconn_socket(const fq_pgconn *c)
 {
+    if (c->watch_fd >= 0)
+        return c->watch_fd;
     return c->pg ? PQsocket(c->pg) : -1;
 }
 
@@ -680,6 +696,10 @@ void fq_pgconn_close(fq_pgconn *c)
         if (c->pid == getpid())
             PQfinish(c->pg);
         c->pg = NULL;
+    }
+    if (c->watch_fd >= 0) { /* the last reference once PQfinish ran; in a forked child, ours */
+        close(c->watch_fd);
+        c->watch_fd = -1;
     }
 }
 
