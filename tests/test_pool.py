@@ -549,3 +549,53 @@ def test_reads_and_transactions_on_one_pool_all_answer_while_backends_are_killed
         assert errors == []
 
     run(body())
+
+
+def test_an_acquire_cancelled_while_shared_reads_finish_leaves_the_connection_to_the_pool(dsn):
+    """acquire() takes a connection with shared reads in flight and waits for them: cancelled
+    then (its client left), the connection stays the pool's, for reads and the next acquire."""
+
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1, acquire_timeout=5) as pool:
+            pid = await pool.fetchval("SELECT pg_backend_pid()")
+            read = asyncio.ensure_future(pool.fetchval("SELECT pg_sleep(1)"))
+            await _wait_running(dsn, pid, "pg_sleep")
+
+            async def hold():
+                async with pool.acquire() as conn:
+                    await conn.fetchval("SELECT 1")
+
+            holder = asyncio.ensure_future(hold())
+            await asyncio.sleep(0.05)  # it waits for the read on the only connection
+            holder.cancel()
+            await read
+            assert await pool.fetchval("SELECT 1") == 1
+            async with pool.acquire() as conn:
+                assert await conn.fetchval("SELECT 2") == 2
+            assert pool.connection_states() == {"idle": 1, "shared": 0, "busy": 0, "opening": 0}
+
+    run(body())
+
+
+def test_a_waiter_cancelled_as_it_is_woken_hands_the_connection_to_the_next(dsn):
+    """A released connection wakes one waiter; when that waiter is cancelled before it runs
+    (its client left; Python 3.12's wait_for then raises although it was woken), the next
+    waiter gets the connection instead of waiting out its acquire_timeout."""
+
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1, acquire_timeout=5) as pool:
+            held = await pool.acquire()
+
+            async def take():
+                async with pool.acquire() as conn:
+                    return await conn.fetchval("SELECT 1")
+
+            first, second = asyncio.ensure_future(take()), asyncio.ensure_future(take())
+            await asyncio.sleep(0.05)  # both wait for the only connection
+            await pool.release(held)  # wakes the first
+            first.cancel()
+            assert await asyncio.wait_for(second, _HANG_BOUND) == 1
+            await asyncio.gather(first, return_exceptions=True)
+            assert pool.connection_states()["busy"] == 0
+
+    run(body())
