@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -640,24 +641,40 @@ fq_want fq_pgconn_want(const fq_pgconn *c)
     return c->flush_pending ? FQ_WANT_BOTH : FQ_WANT_READ;
 }
 
+/* Whether the socket reports an error or a hang-up now (a reset, typically after the
+ * server's last words): libuv (uvloop) reports POLLERR once and then stops watching the
+ * socket, so the step that read those words must also read the reset. */
+static int socket_failed(const fq_pgconn *c)
+{
+    struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+/* Most reads of one step while the socket reports a failure: each reads what is left
+ * before the failure (the kernel's buffer is finite), the last finds the failure. */
+#define FQ_MAX_FAILING_READS 64
+
 fq_want fq_pgconn_step(fq_pgconn *c)
 {
     if (c->state != FQ_PG_READY)
         return FQ_WANT_NONE;
-    if (!PQconsumeInput(c->pg)) {
-        set_pq_error(c, "server closed the connection");
-        break_conn(c);
-        return FQ_WANT_NONE;
-    }
-    /* Flush while reading: the server may be blocked writing results we have not read. */
-    if (c->flush_pending && flush(c) < 0)
-        return FQ_WANT_NONE;
-    if (collect(c) < 0 || PQstatus(c->pg) == CONNECTION_BAD) {
-        if (PQstatus(c->pg) == CONNECTION_BAD)
+    int reads = 0;
+    do {
+        if (!PQconsumeInput(c->pg)) {
             set_pq_error(c, "server closed the connection");
-        break_conn(c);
-        return FQ_WANT_NONE;
-    }
+            break_conn(c);
+            return FQ_WANT_NONE;
+        }
+        /* Flush while reading: the server may be blocked writing results we have not read. */
+        if (c->flush_pending && flush(c) < 0)
+            return FQ_WANT_NONE;
+        if (collect(c) < 0 || PQstatus(c->pg) == CONNECTION_BAD) {
+            if (PQstatus(c->pg) == CONNECTION_BAD)
+                set_pq_error(c, "server closed the connection");
+            break_conn(c);
+            return FQ_WANT_NONE;
+        }
+    } while (++reads < FQ_MAX_FAILING_READS && socket_failed(c));
     return fq_pgconn_want(c);
 }
 
