@@ -643,7 +643,8 @@ fq_want fq_pgconn_want(const fq_pgconn *c)
 
 /* Whether the socket reports an error or a hang-up now (a reset, typically after the
  * server's last words): libuv (uvloop) reports POLLERR once and then stops watching the
- * socket, so the step that read those words must also read the reset. */
+ * socket, so the step that read those words must also read the reset while requests wait
+ * (with none in flight, the next send finds it). */
 static int socket_failed(const fq_pgconn *c)
 {
     struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
@@ -674,7 +675,7 @@ fq_want fq_pgconn_step(fq_pgconn *c)
             break_conn(c);
             return FQ_WANT_NONE;
         }
-    } while (++reads < FQ_MAX_FAILING_READS && socket_failed(c));
+    } while (fq_pgconn_inflight(c) > 0 && ++reads < FQ_MAX_FAILING_READS && socket_failed(c));
     return fq_pgconn_want(c);
 }
 
