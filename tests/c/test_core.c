@@ -113,7 +113,7 @@ static void test_ring(void)
 static void test_selection_errors(void)
 {
     fq_err err = {0};
-    fq_field_spec bad_flags = field("a", "a", NULL, 64);
+    fq_field_spec bad_flags = field("a", "a", NULL, FQ_FIELD_ALL_FLAGS + 1); /* the next bit */
     CHECK(fq_selection_new("T", 1, &bad_flags, 1, &err) == NULL && err.code == FQ_ERR_JSON);
     fq_field_spec typename_field = field("t", NULL, NULL, 0);
     CHECK(fq_selection_new(NULL, 0, &typename_field, 1, &err) == NULL && err.code == FQ_ERR_JSON);
