@@ -431,8 +431,6 @@ def test_released_connection_stops_listening(dsn):
     run(body())
 
 
-# More than the socket buffers hold while the server sleeps: its send stays partly flushed.
-_UNFLUSHED = "x" * (32 << 20)
 # A request still unanswered after this long under faults hangs: acquire_timeout and
 # connect_timeout of the pools below are shorter.
 _HANG_BOUND = 30.0
@@ -459,7 +457,8 @@ def test_a_connection_lost_while_its_send_is_partly_flushed_fails_its_requests_a
         conn = await db.connect(dsn)
         sleeper = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(60)"))
         await _wait_running(dsn, conn.backend_pid, "pg_sleep")
-        unflushed = asyncio.ensure_future(conn.fetchval("SELECT length($1)", _UNFLUSHED))
+        big = "x" * (32 << 20)  # more than the socket buffers hold while the server sleeps
+        unflushed = asyncio.ensure_future(conn.fetchval("SELECT length($1)", big))
         await asyncio.sleep(0.2)
         await admin.fetchval("SELECT pg_terminate_backend($1)", conn.backend_pid)
         for request in (sleeper, unflushed):
