@@ -71,8 +71,7 @@ SOAK_SECONDS ?= 60
 soak: build
 	$(PY) benchmarks/soak.py --seconds $(SOAK_SECONDS)
 
-# The same load under faults. Not in CI yet: about one run in 15 leaves a request without an
-# answer (sent on a connection that looks healthy; see RESULTS.md), which also delays SIGTERM.
+# The same load under faults; CI runs both (.ci/run).
 soak-faults: build
 	$(PY) benchmarks/soak.py --seconds $(SOAK_SECONDS) --faults
 
