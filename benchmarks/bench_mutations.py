@@ -9,6 +9,11 @@ Run: .venv/bin/python benchmarks/bench_mutations.py --dsn postgresql://... [--ro
      synchronous_commit off on it the commit's flush no longer hides the difference)
 Contenders (CONTENDERS, a list: more may join) are interleaved per round; medians per
 mutation, and each one's difference to the first.
+
+--machinery: the machinery alone, resolvers that write nothing (the same stored member
+returned bare, or typed as MemberCreated), in the same transaction per call: the two
+alternate call by call and each call is timed, so the database's jitter falls on both
+alike; medians of the calls (wall and CPU time) and their differences.
 """
 
 from __future__ import annotations
@@ -72,7 +77,27 @@ def declare() -> None:
         )
         return await Repository(db, info.context).find_one("bench_member", id=key)
 
+    @fraiseql.mutation
+    async def bare_none(info) -> Member:
+        return STORED_MEMBER
+
+    @fraiseql.mutation
+    async def typed_none(info) -> MemberCreated | MemberError:
+        return MemberCreated(member=STORED_MEMBER)
+
     fraiseql.expose(Member, create="createMember", update="updateMember")
+
+
+# What the no-write resolvers return: a member as the Repository's fast path hands it over.
+STORED_MEMBER = {"id": 1, "email": "first@x", "name": "n"}
+MACHINERY = [
+    ("bare resolver, no write (-> Member)", "mutation { bareNone { id email name } }"),
+    (
+        "typed result, no write (-> MemberCreated | MemberError)",
+        "mutation { typedNone { ... on MemberCreated { member { id email name } } "
+        "... on MemberError { code message field } } }",
+    ),
+]
 
 
 def _create(serial: int) -> dict[str, Any]:
@@ -119,7 +144,26 @@ CONTENDERS = [
 ]
 
 
-async def main(dsn: str, rounds: int, requests: int) -> None:
+async def machinery(executor: Any, context: Any, calls: int) -> None:
+    # Wall time per call, and the process's CPU time (what the machinery itself costs:
+    # the database's share and the other processes on the machine left out).
+    wall: list[list[float]] = [[] for _ in MACHINERY]
+    cpu: list[list[float]] = [[] for _ in MACHINERY]
+    for _ in range(calls):
+        for i, (_, query) in enumerate(MACHINERY):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            body = await executor.execute(query, context=context)
+            cpu[i].append((time.process_time() - start_cpu) * 1e6)
+            wall[i].append((time.perf_counter() - start) * 1e6)
+            assert b"errors" not in body, body
+    walls = [statistics.median(t) for t in wall]
+    cpus = [statistics.median(t) for t in cpu]
+    print(f"median of {calls} calls each, us per mutation: wall (vs bare), CPU (vs bare)")
+    for (name, _), w, c in zip(MACHINERY, walls, cpus, strict=True):
+        print(f"{name:56} {w:8.1f} ({w - walls[0]:+6.1f}) {c:8.1f} ({c - cpus[0]:+6.1f})")
+
+
+async def main(dsn: str, rounds: int, requests: int, calls: int | None) -> None:
     conn = await fraiseql.connect(dsn)
     await conn.execute(SETUP)
     await conn.close()
@@ -129,6 +173,10 @@ async def main(dsn: str, rounds: int, requests: int) -> None:
     await executor.load_commands(pool)
     await pool.execute("INSERT INTO bench_member (email, name) VALUES ('first@x', 'n')")
     context = {"db": pool}
+    if calls is not None:
+        await machinery(executor, context, calls)
+        await pool.close()
+        return
     times: dict[str, list[float]] = {name: [] for name, _, _ in CONTENDERS}
     serial = 0
     for _ in range(rounds):
@@ -154,5 +202,6 @@ if __name__ == "__main__":
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--machinery", type=int, metavar="CALLS", help="the machinery alone")
     args = parser.parse_args()
-    asyncio.run(main(args.dsn, args.rounds, args.requests))
+    asyncio.run(main(args.dsn, args.rounds, args.requests, args.machinery))

@@ -137,20 +137,30 @@ def dumps(value: Any) -> bytes:
         return "".join(_encode_decimals(value, 0)).encode()
 
 
+# Values `dumps` writes as they are: a dict of only these is one encoder call.
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
 def result_json(value: Any) -> bytes:
     """JSON of a resolver's value for the rewriter: objects of declared classes as their
     fields (Python names, as stored keys are), Documents spliced in as stored."""
     if isinstance(value, Document):
         return bytes(value)
     if isinstance(value, dict):
-        items = [dumps(str(k)) + b":" + result_json(v) for k, v in value.items()]
-        return b"{" + b",".join(items) + b"}"
+        if all(type(v) in _PLAIN for v in value.values()):
+            return dumps(value)
+        return _object_json(value.items())
     if isinstance(value, (list, tuple)):
         return b"[" + b",".join(result_json(v) for v in value) + b"]"
     if hasattr(value, "__dict__") and not isinstance(value, type):
         names = field_names(type(value))
-        return result_json({name: getattr(value, name, None) for name in names})
+        return _object_json((name, getattr(value, name, None)) for name in names)
     return dumps(value)
+
+
+def _object_json(items: Any) -> bytes:
+    pairs = (encode_basestring(str(k)).encode() + b":" + result_json(v) for k, v in items)
+    return b"{" + b",".join(pairs) + b"}"
 
 
 def exact_numbers(data: Any) -> Any:

@@ -611,7 +611,7 @@ def plan_document(
 
 def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) -> Variant | None:
     """The root fields of a query or subscription, each compiled when stored JSON serves it;
-    of a mutation, its one root field when it returns a union or interface (a typed result).
+    of a mutation, its one root field (mutations run serially: several go to graphql-core).
 
     None when no root field is served that way (graphql-core then runs the whole operation).
     """
@@ -624,9 +624,9 @@ def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) 
     except Uncollectable:
         return None
     if op.operation == OperationType.MUTATION and variant is not None:
-        # Mutations run serially, each its own step: only a lone typed root is fast.
+        # Mutations run serially, each its own step: only a lone root is fast.
         roots = variant.roots
-        if len(roots) != 1 or roots[0].core or not is_abstract_type(roots[0].object_type):
+        if len(roots) != 1 or roots[0].core:
             return None
     return variant
 

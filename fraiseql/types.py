@@ -189,8 +189,15 @@ def reset_registry() -> None:
     _default_registry = Registry()
 
 
+# Where a declared class keeps its field names (read per instance built, per value written).
+_FIELDS = "__fraiseql_fields__"
+
+
 def field_names(cls: type) -> tuple[str, ...]:
     """The fields a class declares (its annotations and its bases'), in declaration order."""
+    known = vars(cls).get(_FIELDS)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     names: dict[str, None] = {}
     for klass in reversed(cls.__mro__):
         for name, hint in vars(klass).get("__annotations__", {}).items():
@@ -247,6 +254,7 @@ def _declare_type(
         setattr(cls, ERROR_MARK, True)
     if not is_input and cls.__init__ is object.__init__:  # dataclasses keep their own
         cls.__init__ = _keyword_init  # type: ignore[misc]
+    setattr(cls, _FIELDS, field_names(cls))  # declared once: its fields stay what they are
     (registry or get_registry()).add_type(
         TypeDef(
             cls=cls,
