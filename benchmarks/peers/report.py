@@ -79,8 +79,10 @@ def section(cells: dict[tuple[str, str], Cell], queries: list[str], servers: lis
         f"-c{args.connections}, {args.seconds} s per cell and round, {args.rounds} rounds with "
         "the servers interleaved (A B C D, D C B A, ...); figures are medians over rounds. "
         f"Each server answered the same {args.bodies} request bodies per query with the same "
-        "rows before it was timed. fraiseql serves the qm_user read model, the peers the tb_ "
-        "tables (benchmarks/peers/README.md). Plot: benchmarks/peers_filters.png.",
+        "rows before it was timed. fraiseql serves the qm_user_summary read model (a user's own "
+        "fields, as the peers read them from tb_user), `fraiseql on qm_user` the blog's "
+        "documents (each with its 10 latest posts), the peers the tb_ tables "
+        "(benchmarks/peers/README.md). Plot: benchmarks/peers_filters.png.",
         "",
         f"| query | server | requests/s | p99 ms | server CPU us/request | "
         f"{CONTENDER} requests/s ÷ server's |",
