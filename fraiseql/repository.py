@@ -103,11 +103,18 @@ def _find_sql(
 ) -> tuple[str, list[Any]]:
     """The SELECT of a find over `info` and its parameters: rendered once per shape of the
     request, then only bound (values are always parameters, whatever the cache holds)."""
-    order = order_key(order_by)
+    order = order_key(order_by) if order_by else ()
     shape = (
         None
         if order is None
-        else (shape_of(where), order, shape_of(eq), limit is None, offset is None, key)
+        else (
+            None if where is None else shape_of(where),
+            order,
+            shape_of(eq),
+            limit is None,
+            offset is None,
+            key,
+        )
     )
     found = None if shape is None else info.statements.get(shape)
     if found is not None:

@@ -33,7 +33,7 @@ def shape_of(value: Any) -> Hashable:
     if kind is bool:
         return value
     if kind is dict or isinstance(value, Mapping):
-        return (Mapping, tuple((k, shape_of(v)) for k, v in value.items()))
+        return (Mapping, tuple([(k, _leaf_or_shape(v)) for k, v in value.items()]))
     if isinstance(value, (Sequence, set, frozenset)) and not isinstance(value, (str, bytes)):
         if any(_is_container(v) for v in value):
             return (kind, tuple(shape_of(v) for v in value))
@@ -41,6 +41,11 @@ def shape_of(value: Any) -> Hashable:
     if isinstance(value, Enum):  # it filters as its value
         return (kind, shape_of(value.value))
     return kind
+
+
+def _leaf_or_shape(value: Any) -> Hashable:
+    kind = type(value)
+    return kind if kind in _LEAF_TYPES else shape_of(value)
 
 
 def _is_container(value: Any) -> bool:
@@ -81,5 +86,7 @@ class Statement(NamedTuple):
             operand: Any = values
             for step in path:
                 operand = operand[step]
-            params.append(convert(operand.value if isinstance(operand, Enum) else operand))
+            if type(operand) not in _LEAF_TYPES and isinstance(operand, Enum):
+                operand = operand.value  # as SQLBuilder's operands: enums by their values
+            params.append(operand if convert is None else convert(operand))
         return params

@@ -83,11 +83,8 @@ MAX_IN_VALUES = 100  # `in`/`nin` values: one array parameter, bounded like ever
 BAD_INPUT_CODE = "BAD_USER_INPUT"
 
 Path = tuple[Any, ...]  # keys and indexes from the request's values to one operand
-Binder = tuple[Path, Callable[[Any], Any]]  # a parameter: convert(the operand at the path)
-
-
-def _identity(value: Any) -> Any:
-    return value
+# A parameter: convert(the operand at the path), or the operand itself when convert is None.
+Binder = tuple[Path, Callable[[Any], Any] | None]
 
 
 class FilterError(ValueError):
@@ -193,7 +190,7 @@ class _Field:
     """A value to filter or sort by: a column (t."col"), or a JSON value under a jsonb
     expression (t."data"->'a'->'b', e1.v->'x'), with the shape declared for it if any."""
 
-    __slots__ = ("name", "sql", "json", "text", "column_type", "shape")
+    __slots__ = ("name", "sql", "json", "text", "column_type", "shape", "document")
 
     def __init__(
         self,
@@ -202,6 +199,7 @@ class _Field:
         shape: Shape = VALUE,
         column_type: str | None = None,
         text: str | None = None,
+        document: tuple[str, Sequence[str]] | None = None,
     ) -> None:
         self.name = name
         self.sql = sql  # a column, or the jsonb value
@@ -209,6 +207,8 @@ class _Field:
         self.text = text  # the JSON value as text (->>), for paths
         self.column_type = column_type
         self.shape = shape
+        # (the view's jsonb column, the keys to this value) for a path from that column
+        self.document = document
 
     @property
     def scalar(self) -> Scalar | None:
@@ -223,12 +223,21 @@ class _Field:
         return self.text if scalar.sql_type == "text" else f"({self.text})::{scalar.sql_type}"
 
 
-def _under(base: str, keys: Sequence[str], name: str, shape: Shape = VALUE) -> _Field:
-    """The JSON value at `keys` under the jsonb expression `base`."""
+def _under(
+    base: str, keys: Sequence[str], name: str, shape: Shape = VALUE, column: bool = False
+) -> _Field:
+    """The JSON value at `keys` under the jsonb expression `base` (`column`: a jsonb column
+    of the view, whose GIN index can serve containment of the whole document)."""
     for key in keys:
         quote_ident(key, f"JSON key in field {name!r}")  # validated: safe inside '...'
     head = "".join(f"->'{k}'" for k in keys[:-1])
-    return _Field(name, f"{base}{head}->'{keys[-1]}'", shape, text=f"{base}{head}->>'{keys[-1]}'")
+    return _Field(
+        name,
+        f"{base}{head}->'{keys[-1]}'",
+        shape,
+        text=f"{base}{head}->>'{keys[-1]}'",
+        document=(base, keys) if column else None,
+    )
 
 
 def _resolve(view: ViewInfo, name: Any) -> _Field:
@@ -261,7 +270,7 @@ def _resolve(view: ViewInfo, name: Any) -> _Field:
             f"{column_type}, not json/jsonb, so it has no path"
         )
     base = f"{col}::jsonb" if column_type == "json" else col
-    return _under(base, parts[1:], name, shape)
+    return _under(base, parts[1:], name, shape, column=column_type == "jsonb")
 
 
 @dataclass(frozen=True)
@@ -308,13 +317,13 @@ class SQLBuilder:
         """A parameter the statement's shape fixes (the same for every request of it)."""
         return self._push(value, ((), lambda _: value))
 
-    def bind(self, value: Any, convert: Callable[[Any], Any] = _identity) -> str:
-        """The parameter `convert(value)`, `value` being the operand being rendered: a
-        request of the same shape binds `convert` of its own operand there."""
-        return self._push(convert(value), (self._at, convert))
+    def bind(self, value: Any, convert: Callable[[Any], Any] | None = None) -> str:
+        """The parameter `convert(value)` (or `value`), `value` being the operand being
+        rendered: a request of the same shape binds `convert` of its own operand there."""
+        return self._push(value if convert is None else convert(value), (self._at, convert))
 
     def request_value(
-        self, name: str, value: Any, convert: Callable[[Any], Any] = _identity
+        self, name: str, value: Any, convert: Callable[[Any], Any] | None = None
     ) -> str:
         """The parameter `convert(value)` of the request's value `name` (a limit, a count)."""
         self._at = (name,)
@@ -482,7 +491,7 @@ class SQLBuilder:
             if op == "haskey":
                 return f"{f.sql} ? {self.bind(value, lambda v: _text(v, where))}"
             if op == "contains":
-                return f"{f.sql} @> {self.bind(value, lambda v: _json_text(v, where))}::jsonb"
+                return self._containment(f, value, lambda v: _json_text(v, where))
         if op == "contains":
             raise FilterError(f"{where} on a text column takes a string, got {value!r}")
         raise FilterError(f"{where} applies to lists and JSON values only")
@@ -493,11 +502,26 @@ class SQLBuilder:
             p = self.bind(value, lambda v: _json_text(v, where))
             return f"{f.json} {_COMPARE[op]} {p}::jsonb"
         if op == "contains":
-            p = self.bind(value, lambda v: _json_text(_values(v, where), where))
-            return f"{f.json} @> {p}::jsonb"
+            return self._containment(f, value, lambda v: _json_text(_values(v, where), where))
         if op == "overlaps":
             return self._overlaps(f, value, where)
         raise FilterError(f"{where}: a list field takes eq, neq, contains, overlaps or isnull")
+
+    def _containment(self, f: _Field, value: Any, text: Callable[[Any], str]) -> str:
+        """`f`'s JSON value contains the operand (`text` gives its JSON text). A path from a
+        jsonb column is tested as containment of the column's whole document, which a GIN
+        index on the column serves: {"a": {"b": v}} is contained exactly when a.b contains
+        v, but for a scalar v, which a.b also contains when it is an array holding v."""
+        if f.document is None:
+            return f"{f.sql} @> {self.bind(value, text)}::jsonb"
+        column, keys = f.document
+        head = "".join(f'{{"{k}":' for k in keys)  # keys are identifiers: nothing to escape
+        tail = "}" * len(keys)
+        p = self.bind(value, lambda v: f"{head}{text(v)}{tail}")
+        if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+            return f"{column} @> {p}::jsonb"
+        q = self.bind(value, lambda v: f"{head}[{text(v)}]{tail}")
+        return f"({column} @> {p}::jsonb OR {column} @> {q}::jsonb)"
 
     def _overlaps(self, f: _Field, value: Any, where: str) -> str:
         # some element of the JSON array equals one of the values (JSON equality)
