@@ -228,3 +228,19 @@ def test_answers_of_both_apis_normalise_alike() -> None:
         queries.normalise(page, "fraiseql", {"errors": [{"message": "x"}], "data": None})
     assert "id: rowId" in queries.document(page.text, "postgraphile v5")
     assert "@id" not in queries.document(page.text, "postgraphile v4")
+
+
+def test_backends_cpu_counts_the_database_backends_work(dsns: Any) -> None:
+    async def work() -> tuple[int, dict[int, float], dict[int, float]]:
+        conn = await connect(dsns[0])
+        try:
+            pid = await conn.fetchval("SELECT pg_backend_pid()")
+            before = await asyncio.to_thread(run.backends_cpu, dsns[0])
+            await conn.fetchval("SELECT count(*) FROM generate_series(1, 3000000)")
+            return pid, before, await asyncio.to_thread(run.backends_cpu, dsns[0])
+        finally:
+            await conn.close()
+
+    pid, before, after = asyncio.run(work())
+    assert pid in before and pid in after
+    assert after[pid] > before[pid]
