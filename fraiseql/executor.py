@@ -9,8 +9,16 @@ resolver runs twice), which gives the exact result the spec asks for. Root field
 stored JSON does not serve are answered by graphql-core alongside the fast ones.
 
 A mutation whose context["db"] is a pool runs on one connection in one transaction; any
-error in its response rolls the transaction back, and a COMMIT that fails replaces the
-response with that error (TRANSACTION_OUTCOME_UNKNOWN when no one can tell whether it held).
+error in its response, or a refusal as its value (fraiseql.results), rolls the transaction
+back, and a COMMIT that fails replaces the response with that error
+(TRANSACTION_OUTCOME_UNKNOWN when no one can tell whether it held). A mutation of one root
+field returning a union (a typed result) takes the fast path: the stored documents its value
+carries are rewritten in C, never decoded.
+
+A root of a union or interface type gets Documents from the Repository (fraiseql.documents):
+each value is written under the selection of the member it is (its class, the read model
+it came from) or, for dicts and documents of no known model, the member its discriminator
+key names, in C.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLSchema,
     OperationType,
@@ -37,10 +46,11 @@ from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path
 
-from fraiseql import graphql_compat, permissions, tracing
+from fraiseql import constraints, graphql_compat, permissions, tracing
 from fraiseql._native import native as _native
 from fraiseql.arguments import DEFAULT_MAX_LIMIT, FieldArguments
 from fraiseql.current import Field, current_field
+from fraiseql.documents import STORED, Document
 from fraiseql.errors import DatabaseError, PoolOverloadedError, TransactionOutcomeUnknownError
 from fraiseql.masking import format_errors
 from fraiseql.plan import (
@@ -54,9 +64,10 @@ from fraiseql.plan import (
     restricted_document,
 )
 from fraiseql.replay import Outcome, RootFailed, merge_errors, middleware
+from fraiseql.results import MutationState, current_mutation
 from fraiseql.scalars import StoredFloat, leaf_text
 from fraiseql.schema import build_schema, plain_value
-from fraiseql.types import Registry, get_registry
+from fraiseql.types import Registry, field_names, get_registry
 
 _WRAPPED = graphql_compat.WRAPPED_VARIABLES
 _make_info = graphql_compat.make_info
@@ -110,6 +121,22 @@ def dumps(value: Any) -> bytes:
         return _ENCODER.encode(value).encode()
     except _HasDecimal:
         return "".join(_encode_decimals(value, 0)).encode()
+
+
+def result_json(value: Any) -> bytes:
+    """JSON of a resolver's value for the rewriter: objects of declared classes as their
+    fields (Python names, as stored keys are), Documents spliced in as stored."""
+    if isinstance(value, Document):
+        return bytes(value)
+    if isinstance(value, dict):
+        items = [dumps(str(k)) + b":" + result_json(v) for k, v in value.items()]
+        return b"{" + b",".join(items) + b"}"
+    if isinstance(value, (list, tuple)):
+        return b"[" + b",".join(result_json(v) for v in value) + b"]"
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        names = field_names(type(value))
+        return result_json({name: getattr(value, name, None) for name in names})
+    return dumps(value)
 
 
 def exact_numbers(data: Any) -> Any:
@@ -231,6 +258,9 @@ class Executor:
         self.fast_runs = 0
         self.graphql_core_runs = 0
         self.plan_misses = 0  # plans built: cache misses (fraiseql.metrics)
+        # Some mutation can answer a constraint violation as its error member: the catalog
+        # of constraints is read before such a mutation's transaction (fraiseql.constraints).
+        self.refusable = _refusable(schema)
 
     def plan(self, query: str, operation_name: str | None) -> Plan:
         """The cached plan of a document, built on first use."""
@@ -323,7 +353,13 @@ class Executor:
                 return _request_error([error])
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
             masking = self._masking(debug, request_id)
-            return await self._run_mutation(plan, variables, operation_name, context, masking)
+            variant = self._variant(plan, coerced)
+            if variant is not None and variant.guarded:
+                if not await _allowed(variant, values, context):
+                    variant = None
+            return await self._run_mutation(
+                plan, variant, (coerced, values, variables), operation_name, context, masking
+            )
         variant = self._variant(plan, coerced)
         if variant is not None and variant.guarded:
             # A refused field: graphql-core answers the whole request, asking per field, so
@@ -346,7 +382,6 @@ class Executor:
             return await self._run_fast(
                 plan, variant, coerced, values, variables, context, debug, request_id
             )
-        self.graphql_core_runs += 1
         return await self._run_graphql_core(
             plan.document, variables, operation_name, context, self._masking(debug, request_id)
         )
@@ -384,20 +419,49 @@ class Executor:
     async def _run_mutation(
         self,
         plan: Plan,
-        variables: Any,
+        variant: Variant | None,
+        inputs: tuple[dict[str, Any], Any, Any],
         operation_name: str | None,
         context: dict[str, Any],
         masking: _Masking,
     ) -> Response:
         # One connection and one transaction for the whole mutation: it reads back its own
-        # writes, and any error in the response rolls everything back.
+        # writes, and any error in the response, or a refusal, rolls everything back.
+        coerced, values, variables = inputs
+        pool = context["db"]
+        if self.refusable:  # read before a violation could abort the transaction
+            await constraints.ensure(pool)
+        state = MutationState(pool)
+        token = current_mutation.set(state)
+        try:
+            return await self._mutate(plan, variant, inputs, operation_name, context, masking)
+        finally:
+            current_mutation.reset(token)
+
+    async def _mutate(
+        self,
+        plan: Plan,
+        variant: Variant | None,
+        inputs: tuple[dict[str, Any], Any, Any],
+        operation_name: str | None,
+        context: dict[str, Any],
+        masking: _Masking,
+    ) -> Response:
+        coerced, values, variables = inputs
+        state = current_mutation.get()
         async with context["db"].acquire() as conn:
+            scoped = {**context, "db": conn}
             try:
                 async with conn.transaction():
-                    response = await self._run_graphql_core(
-                        plan.document, variables, operation_name, {**context, "db": conn}, masking
-                    )
-                    if response.has_errors:
+                    if variant is not None:
+                        response = await self._typed_root(
+                            plan, variant, coerced, values, variables, scoped, masking
+                        )
+                    else:
+                        response = await self._run_graphql_core(
+                            plan.document, variables, operation_name, scoped, masking
+                        )
+                    if response.has_errors or state.refused:  # type: ignore[union-attr]
                         raise _Rollback(response)
             except _Rollback as rollback:
                 response = rollback.response
@@ -410,8 +474,27 @@ class Executor:
             except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
                 error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
                 response = Response(format_response(None, [error], **masking._asdict()), True)
-        self.graphql_core_runs += 1
         return response
+
+    async def _typed_root(
+        self,
+        plan: Plan,
+        variant: Variant,
+        coerced: dict[str, Any],
+        values: Any,
+        variables: Any,
+        context: Any,
+        masking: _Masking,
+    ) -> Response:
+        """A mutation's lone typed root on the fast path (graphql-core answers it from what
+        its resolver did when the value does not fit the selection)."""
+        root = variant.roots[0]
+        try:
+            fragment = await self._root(root, coerced, values, context)
+        except Exception as exc:
+            return await self._replay(plan, variant, [exc], None, variables, context, *masking)
+        self.fast_runs += 1
+        return Response(b"".join((b'{"data":{', root.prefix, fragment, b"}}")))
 
     async def _run_graphql_core(
         self,
@@ -421,6 +504,7 @@ class Executor:
         context: Any,
         masking: _Masking,
     ) -> Response:
+        self.graphql_core_runs += 1
         result = await self._graphql_core(document, variables, operation_name, context)
         _refuse_if_overloaded(result.errors)
         body = format_response(result.data, result.errors, **masking._asdict())
@@ -442,6 +526,11 @@ class Executor:
             if root.tree is not None:
                 root.selection = to_native(root.tree)
                 root.field = Field(root.selection, root.object_type)
+                if root.tree[0] is None:  # a union or interface: its members' own
+                    root.members = {m[0]: to_native(m) for _, _, m, _ in root.tree[1]}
+                    possible = self.schema.get_possible_types(root.object_type)
+                    root.classes = {t.extensions["fraiseql"].cls: t.name for t in possible}
+                    root.field = Field(STORED, root.object_type)
                 # The request-independent part of the GraphQLResolveInfo this root gets.
                 root.info_before, root.info_after = graphql_compat.info_parts(
                     field_name=root.field_name,
@@ -581,7 +670,9 @@ class Executor:
 
     def _fragment(self, root: RootField, value: Any) -> bytes:
         # bytes: the fragment the Repository rewrote; Python data: rewritten here, alike.
-        if isinstance(value, (bytes, bytearray, memoryview)):
+        if root.members is not None:
+            fragment = _abstract_fragment(root, value, root.field_def.type)
+        elif isinstance(value, (bytes, bytearray, memoryview)):
             fragment = bytes(value)
         elif value is None:
             fragment = b"null"
@@ -590,6 +681,15 @@ class Executor:
         if fragment == b"null" and isinstance(root.field_def.type, GraphQLNonNull):
             raise _NullInNonNull
         return fragment
+
+
+def _refusable(schema: GraphQLSchema) -> bool:
+    mutation = schema.mutation_type
+    for fdef in mutation.fields.values() if mutation is not None else ():
+        info = (fdef.extensions or {}).get("fraiseql")
+        if getattr(getattr(info, "fn", None), "error_member", None) is not None:
+            return True
+    return False
 
 
 async def _allowed(variant: Variant, values: Any, context: Any) -> bool:
@@ -609,6 +709,32 @@ async def _allowed(variant: Variant, values: Any, context: Any) -> bool:
 
 class _NullInNonNull(Exception):
     """A non-null root's value is null: graphql-core words the error."""
+
+
+def _abstract_fragment(root: RootField, value: Any, gql: Any) -> bytes:
+    """The fragment of a union or interface root's value (of GraphQL type `gql`): each
+    object under its member's selection; anything else graphql-core's to complete."""
+    inner = gql.of_type if isinstance(gql, GraphQLNonNull) else gql
+    if value is None:
+        if inner is not gql:
+            raise _NullInNonNull
+        return b"null"
+    if isinstance(value, Document):
+        members = root.members or {}
+        selection = root.selection if value.typename is None else members[value.typename]
+        fragment = _native.rewrite(value, selection)
+        if fragment == b"null" and inner is not gql:
+            raise _NullInNonNull
+        return fragment
+    if isinstance(inner, GraphQLList):
+        if not isinstance(value, (list, tuple)):
+            raise _NullInNonNull  # graphql-core words what a list cannot be
+        items = [_abstract_fragment(root, item, inner.of_type) for item in value]
+        return b"[" + b",".join(items) + b"]"
+    if isinstance(value, dict):
+        return _native.rewrite(result_json(value), root.selection)
+    name = root.classes[type(value)]  # type: ignore[index]
+    return _native.rewrite(result_json(value), root.members[name])  # type: ignore[index]
 
 
 def _name(plan: Plan) -> str | None:

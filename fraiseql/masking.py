@@ -4,7 +4,8 @@ Every error that reaches a response goes through `format_errors` (execution erro
 fast path and through graphql-core alike) or `internal_error` (a failure outside execution,
 as the HTTP layer meets it), so both paths answer the same bytes. An error is deliberate
 when it is a `GraphQLError` (raised by a resolver on purpose, or graphql-core's own words
-for request and field errors); any other exception is unexpected: its text may carry SQL,
+for request and field errors) or a `fraiseql.CommandError` (a refused write: its message
+and `extensions.code`, and `field` when it names one); any other exception is unexpected: its text may carry SQL,
 constraint names or the database's host, so clients get "Internal server error" with a
 request id, and the "fraiseql" logger gets the traceback with the same id.
 """
@@ -18,6 +19,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphql import GraphQLError
+
+from fraiseql.command_error import CommandError
 
 __all__ = ["INTERNAL_MESSAGE", "INTERNAL_CODE", "format_errors", "internal_error", "new_request_id"]
 
@@ -35,7 +38,7 @@ def new_request_id() -> str:
 def _unexpected(error: GraphQLError) -> BaseException | None:
     """The exception behind `error` when no one meant clients to read it, else None."""
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, (GraphQLError, CommandError)):
         return None
     tb = original.__traceback__
     while tb is not None and tb.tb_next is not None:
@@ -72,6 +75,12 @@ def format_errors(
     out = []
     for error in errors:
         formatted = error.formatted
+        refused = error.original_error
+        if isinstance(refused, CommandError):
+            extensions = {"code": refused.code}
+            if refused.field is not None:
+                extensions["field"] = refused.field
+            formatted["extensions"] = {**(formatted.get("extensions") or {}), **extensions}
         exc = _unexpected(error)
         if exc is not None:
             request_id = request_id or new_request_id()

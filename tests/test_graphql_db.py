@@ -305,3 +305,42 @@ def test_stored_null_in_non_null_field_reads_once_per_resolver(
         runner.run_until_complete(run())
     finally:
         fraiseql.reset_registry()
+
+
+SIGN_UP = (
+    'mutation($e: String!) { signUp(firstName: "Grace", lastName: "H", email: $e) { __typename '
+    "... on UserCreated { user { firstName email userPosts { id } } } "
+    "... on SignUpError { code message field } } }"
+)
+
+
+def test_typed_sign_up_over_http(dsn: str) -> None:
+    """The blog's typed signUp: the user read back, then a duplicate email answered as
+    SignUpError (UNIQUE_VIOLATION on email), nothing written."""
+    declare_seed_api()
+    app = fraiseql.create_app(database_url=dsn)
+    fraiseql.reset_registry()
+    with serve(app) as base, httpx.Client(timeout=30) as c:
+        url = base + "/graphql"
+        first = c.post(url, json={"query": SIGN_UP, "variables": {"e": "grace@example.com"}})
+        assert first.json() == {
+            "data": {
+                "signUp": {
+                    "__typename": "UserCreated",
+                    "user": {"firstName": "Grace", "email": "grace@example.com", "userPosts": []},
+                }
+            }
+        }
+        again = c.post(url, json={"query": SIGN_UP, "variables": {"e": "grace@example.com"}})
+        assert again.json() == {
+            "data": {
+                "signUp": {
+                    "__typename": "SignUpError",
+                    "code": "UNIQUE_VIOLATION",
+                    "message": "Email is already taken.",
+                    "field": "email",
+                }
+            }
+        }
+        users = c.post(url, json={"query": "{ users(limit: 1000) { email } }"}).json()
+        assert [u["email"] for u in users["data"]["users"]].count("grace@example.com") == 1
