@@ -104,22 +104,25 @@ def _find_sql(
 ) -> tuple[str, list[Any]]:
     """The SELECT of a find over `info` and its parameters: rendered once per shape of the
     request, then only bound (values are always parameters, whatever the cache holds)."""
+    values = {"where": where, "eq": eq, "limit": limit, "offset": offset}
+    # An equality lookup on columns (find_one by key: the hot path) renders the same SQL
+    # for any values but None (IS NULL): its names are its shape.
+    lookup = None
+    if where is None and not order_by and not _has_none(eq.values()):
+        lookup = (tuple(eq), limit is None, offset is None, key)
+        found = info.statements.get(lookup)
+        if found is not None:
+            return found.sql, found.bind(values)
+        if not all(name in info.columns for name in eq):
+            lookup = None  # document keys compare as the values' types say
     order = order_key(order_by) if order_by else ()
-    shape = (
-        None
-        if order is None
-        else (
-            None if where is None else shape_of(where),
-            order,
-            shape_of(eq),
-            limit is None,
-            offset is None,
-            key,
-        )
-    )
+    shape = lookup
+    if shape is None and order is not None:
+        where_shape = None if where is None else shape_of(where)
+        shape = (where_shape, order, shape_of(eq), limit is None, offset is None, key)
     found = None if shape is None else info.statements.get(shape)
     if found is not None:
-        return found.sql, found.bind({"where": where, "eq": eq, "limit": limit, "offset": offset})
+        return found.sql, found.bind(values)
     b = SQLBuilder(info)
     cond = b.where(where, eq)
     order_sql = b.order_by(order_by, key)
@@ -131,6 +134,13 @@ def _find_sql(
         sql += f" ORDER BY {order_sql}"
     _keep(info, shape, sql + tail, b)
     return sql + tail, b.params
+
+
+def _has_none(values: Any) -> bool:
+    for v in values:
+        if v is None:
+            return True
+    return False
 
 
 def _type_name(origin: Any) -> str | None:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from graphql import GraphQLError
@@ -633,7 +634,7 @@ class SQLBuilder:
         for word, value in (("LIMIT", limit), ("OFFSET", offset)):
             if value is not None:
                 name = word.lower()
-                p = self.request_value(name, value, lambda v, name=name: check_count(name, v))
+                p = self.request_value(name, value, partial(check_count, name))
                 out += f" {word} {p}"
         return out
 
