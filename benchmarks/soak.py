@@ -56,7 +56,8 @@ INVALID_QUERY = "{ user(id: 1) { nope } }"
 INVALID_MESSAGE = "Cannot query field 'nope' on type 'User'."
 CREATE_USER = (
     "mutation($first: String!, $last: String!, $email: String!) "
-    "{ createUser(firstName: $first, lastName: $last, email: $email) { id email } }"
+    "{ createUser(input: {firstName: $first, lastName: $last, email: $email}) "
+    "{ ... on CreateUserSuccess { user { id email } } ... on CreateUserError { code message } } }"
 )
 MUTATION_SHARE = 0.05
 RECOVERY_LIMIT = 2.0  # seconds after a fault's end by which reads succeed again

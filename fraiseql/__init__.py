@@ -67,6 +67,7 @@ from fraiseql.types import (  # noqa: E402
 if TYPE_CHECKING:
     from fraiseql import http
     from fraiseql.executor import Executor, execute
+    from fraiseql.generated_commands import load_commands
     from fraiseql.http import create_app
     from fraiseql.plan import Limits
     from fraiseql.schema import build_schema
@@ -80,6 +81,7 @@ _GRAPHQL_LAYER: dict[str, tuple[str, str | None]] = {
     "http": ("fraiseql.http", None),
     "Limits": ("fraiseql.plan", "Limits"),
     "build_schema": ("fraiseql.schema", "build_schema"),
+    "load_commands": ("fraiseql.generated_commands", "load_commands"),
     "SchemaError": ("fraiseql.sources", "SchemaError"),
 }
 
@@ -161,6 +163,7 @@ __all__ = [
     "http",
     "input",
     "interface",
+    "load_commands",
     "mutation",
     "query",
     "requires",

@@ -46,22 +46,36 @@ from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path
 
-from fraiseql import constraints, graphql_compat, permissions, tracing
+from fraiseql import constraints, graphql_compat, permissions, retry, tracing
 from fraiseql._native import native as _native
 from fraiseql.arguments import DEFAULT_MAX_LIMIT, FieldArguments
+from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.current import Field, current_field
 from fraiseql.documents import STORED, Document
-from fraiseql.errors import DatabaseError, PoolOverloadedError, TransactionOutcomeUnknownError
-from fraiseql.masking import format_errors
+from fraiseql.errors import (
+    DatabaseError,
+    PoolOverloadedError,
+    TransactionOutcomeUnknownError,
+    TransactionRollbackError,
+)
+from fraiseql.lru import CacheStats, LRUCache
+from fraiseql.masking import format_errors, relocation
 from fraiseql.plan import (
     Limits,
-    LRUCache,
     Plan,
     RootField,
     Variant,
     build_plan,
     compile_roots,
     restricted_document,
+)
+from fraiseql.plan_cache import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_CACHE_SIZE,
+    Binding,
+    ShapeCache,
+    plan_bytes,
+    traced,
 )
 from fraiseql.replay import Outcome, RootFailed, merge_errors, middleware
 from fraiseql.results import MutationState, current_mutation
@@ -236,50 +250,98 @@ class Executor:
         *,
         registry: Registry | None = None,
         limits: Limits | None = None,
-        cache_size: int = 1000,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        cache_bytes: int | None = DEFAULT_CACHE_BYTES,
         debug: bool = False,
         max_limit: int | None = None,
     ) -> None:
+        # What built the schema, to build it again once the exposed commands are declared.
+        self.registry: Registry | None = None
+        self._max_limit = DEFAULT_MAX_LIMIT if max_limit is None else max_limit
         if schema is None:
-            bound = DEFAULT_MAX_LIMIT if max_limit is None else max_limit
-            schema = build_schema(registry, max_limit=bound)
+            self.registry = registry or get_registry()
+            schema = build_schema(self.registry, max_limit=self._max_limit)
         elif max_limit is not None or registry is not None:
             raise ValueError(
                 "registry and max_limit build the schema: with a schema given, pass them to "
                 "build_schema(registry, max_limit=...)"
             )
         self.schema = schema
+        self._built = self.registry.version if self.registry is not None else None
         # Unexpected errors: masked with a request id (False) or shown in full (True).
         self.debug = debug
         self.limits = limits or Limits()
-        self.plans = LRUCache(cache_size)
-        self._last_plan: tuple[Any, Any, Any] = (_NOT_COMPILED, _NOT_COMPILED, None)
+        self._new_caches(cache_size, cache_bytes)
         # How many requests each path answered (observability, and the tests' evidence).
         self.fast_runs = 0
         self.graphql_core_runs = 0
-        self.plan_misses = 0  # plans built: cache misses (fraiseql.metrics)
+        self._text_misses = 0
         # Some mutation can answer a constraint violation as its error member: the catalog
         # of constraints is read before such a mutation's transaction (fraiseql.constraints).
         self.refusable = _refusable(schema)
 
+    async def load_commands(self, db: Any) -> None:
+        """Declare the commands `fraiseql.expose` generates from their tables (read on `db`)
+        and rebuild the schema with them; nothing to do when it was given a schema."""
+        from fraiseql.generated_commands import load_commands
+
+        if self.registry is None or not self.registry.commands:
+            return
+        await load_commands(db, self.registry)
+        if self._built != self.registry.version:  # declared now, or for another executor
+            self._built = self.registry.version
+            self.schema = build_schema(self.registry, max_limit=self._max_limit)
+            self.refusable = _refusable(self.schema)
+            self._new_caches(self.plans.maxsize, self.plans.max_bytes)
+
+    def _new_caches(self, cache_size: int, cache_bytes: int | None) -> None:
+        # Plans by document text, and by shape for documents with literals (the bounds
+        # are each cache's: entries, and bytes as fraiseql.plan_cache estimates them).
+        self.plans = LRUCache(cache_size, cache_bytes)
+        self.shapes = ShapeCache(self.schema, self.limits, cache_size, cache_bytes)
+        self._last_plan: tuple[Any, Any, Any, Any] = (_NOT_COMPILED, _NOT_COMPILED, None, None)
+
+    @property
+    def plan_misses(self) -> int:
+        """Plans built, by text or by shape: cache misses (fraiseql.metrics)."""
+        return self._text_misses + self.shapes.compiled
+
+    def cache_stats(self) -> dict[str, CacheStats]:
+        """Hits, misses, evictions, entries and estimated bytes of the plan caches: by
+        document text ("plans") and by shape ("shapes"; a document its shape answers counts
+        a miss by text first)."""
+        return {"plans": self.plans.stats(), "shapes": self.shapes.entries.stats()}
+
     def plan(self, query: str, operation_name: str | None) -> Plan:
-        """The cached plan of a document, built on first use."""
+        """The cached plan of a document's own text, built on first use."""
         last = self._last_plan  # a server under load mostly repeats its previous document
-        if last[0] == query and last[1] == operation_name:
-            return last[2]
-        key = (query, operation_name)
-        plan = self.plans.get(key)
-        if plan is None:
-            self.plan_misses += 1
-            tracer = tracing.current.get()
-            if tracer is None:
-                plan = build_plan(self.schema, query, operation_name, self.limits)
-            else:
-                with tracing.plan_span(tracer):
-                    plan = build_plan(self.schema, query, operation_name, self.limits)
-            self.plans.put(key, plan)
-        self._last_plan = (query, operation_name, plan)
+        if last[0] == query and last[1] == operation_name and last[3] is None:
+            return last[2]  # type: ignore[no-any-return]
+        plan = self.plans.get((query, operation_name)) or self._build(query, operation_name)
+        self._last_plan = (query, operation_name, plan, None)
         return plan
+
+    def _build(self, query: str, operation_name: str | None) -> Plan:
+        self._text_misses += 1
+        plan = traced(build_plan, self.schema, query, operation_name, self.limits)
+        self.plans.put((query, operation_name), plan, plan_bytes(query))
+        return plan  # type: ignore[no-any-return]
+
+    def bind(self, query: str, operation_name: str | None) -> tuple[Plan, Binding | None]:
+        """The plan a request runs: its document's own, or for a document with literals
+        that of its shape, with the binding of its literals (see fraiseql.plan_cache)."""
+        last = self._last_plan
+        if last[0] == query and last[1] == operation_name:
+            return last[2], last[3]
+        plan = self.plans.get((query, operation_name))
+        if plan is None:
+            binding = self.shapes.bind(query, operation_name)
+            if binding is not None:
+                self._last_plan = (query, operation_name, binding.plan, binding)
+                return binding.plan, binding
+            plan = self._build(query, operation_name)
+        self._last_plan = (query, operation_name, plan, None)
+        return plan, None
 
     async def execute(
         self,
@@ -324,7 +386,25 @@ class Executor:
         request_id: str | None,
     ) -> Response | bytes:
         # bytes: the fast path's body without errors (no Response built on the hot path).
-        plan = self.plan(query, operation_name)
+        plan, binding = self.bind(query, operation_name)
+        if binding is None:
+            return await self._run_plan(plan, variables, operation_name, context, debug, request_id)
+        token = relocation.set(binding.relocate)  # its errors point into the document as sent
+        try:
+            variables = binding.variables(variables)
+            return await self._run_plan(plan, variables, operation_name, context, debug, request_id)
+        finally:
+            relocation.reset(token)
+
+    async def _run_plan(
+        self,
+        plan: Plan,
+        variables: Any,
+        operation_name: str | None,
+        context: Any,
+        debug: bool | None,
+        request_id: str | None,
+    ) -> Response | bytes:
         if plan.errors:
             return _request_error(plan.errors)
         assert plan.operation is not None
@@ -357,8 +437,15 @@ class Executor:
             if variant is not None and variant.guarded:
                 if not await _allowed(variant, values, context):
                     variant = None
+            attempts = 1 + self._retries(plan, coerced)
             return await self._run_mutation(
-                plan, variant, (coerced, values, variables), operation_name, context, masking
+                plan,
+                variant,
+                (coerced, values, variables),
+                operation_name,
+                context,
+                masking,
+                attempts,
             )
         variant = self._variant(plan, coerced)
         if variant is not None and variant.guarded:
@@ -424,9 +511,11 @@ class Executor:
         operation_name: str | None,
         context: dict[str, Any],
         masking: _Masking,
+        attempts: int,
     ) -> Response:
         # One connection and one transaction for the whole mutation: it reads back its own
-        # writes, and any error in the response, or a refusal, rolls everything back.
+        # writes, and any error in the response, or a refusal, rolls everything back. A
+        # deadlock or serialization failure re-runs the whole transaction while attempts remain.
         coerced, values, variables = inputs
         pool = context["db"]
         if self.refusable:  # read before a violation could abort the transaction
@@ -434,47 +523,75 @@ class Executor:
         state = MutationState(pool)
         token = current_mutation.set(state)
         try:
-            return await self._mutate(plan, variant, inputs, operation_name, context, masking)
+            attempt = 0
+            async with context["db"].acquire() as conn:
+                scoped = {**context, "db": conn}
+                while True:
+                    attempt += 1
+                    state.refused = state.rolled_back = False
+                    try:
+                        async with conn.transaction():
+                            if variant is not None:
+                                response = await self._typed_root(
+                                    plan, variant, coerced, values, variables, scoped, masking
+                                )
+                            else:
+                                response = await self._run_graphql_core(
+                                    plan.document, variables, operation_name, scoped, masking
+                                )
+                            if response.has_errors or state.refused:
+                                raise _Rollback(response)
+                    except _Rollback as rollback:
+                        response = rollback.response
+                        if state.rolled_back and attempt < attempts:
+                            await retry.backoff(attempt)
+                            continue
+                    except TransactionRollbackError as exc:  # COMMIT failed: nothing was written
+                        typed = retry.typed(exc)
+                        if typed is not None and attempt < attempts:
+                            await retry.backoff(attempt)
+                            continue
+                        cause = exc if typed is None else typed
+                        error = GraphQLError(
+                            str(cause), original_error=cause
+                        )  # masked unless typed
+                        response = Response(
+                            format_response(None, [error], **masking._asdict()), True
+                        )
+                    except TransactionOutcomeUnknownError as exc:
+                        error = GraphQLError(
+                            OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
+                        )
+                        error.__cause__ = exc
+                        response = Response(
+                            format_response(None, [error], **masking._asdict()), True
+                        )
+                    except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
+                        error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
+                        response = Response(
+                            format_response(None, [error], **masking._asdict()), True
+                        )
+                    return response
         finally:
             current_mutation.reset(token)
 
-    async def _mutate(
-        self,
-        plan: Plan,
-        variant: Variant | None,
-        inputs: tuple[dict[str, Any], Any, Any],
-        operation_name: str | None,
-        context: dict[str, Any],
-        masking: _Masking,
-    ) -> Response:
-        coerced, values, variables = inputs
-        state = current_mutation.get()
-        async with context["db"].acquire() as conn:
-            scoped = {**context, "db": conn}
-            try:
-                async with conn.transaction():
-                    if variant is not None:
-                        response = await self._typed_root(
-                            plan, variant, coerced, values, variables, scoped, masking
-                        )
-                    else:
-                        response = await self._run_graphql_core(
-                            plan.document, variables, operation_name, scoped, masking
-                        )
-                    if response.has_errors or state.refused:  # type: ignore[union-attr]
-                        raise _Rollback(response)
-            except _Rollback as rollback:
-                response = rollback.response
-            except TransactionOutcomeUnknownError as exc:
-                error = GraphQLError(
-                    OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
-                )
-                error.__cause__ = exc
-                response = Response(format_response(None, [error], **masking._asdict()), True)
-            except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
-                error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
-                response = Response(format_response(None, [error], **masking._asdict()), True)
-        return response
+    def _retries(self, plan: Plan, coerced: dict[str, Any]) -> int:
+        """The re-runs a mutation document allows (fraiseql.retry): its roots' fewest."""
+        mutation_type = self.schema.mutation_type
+        if mutation_type is None or plan.operation is None:
+            return 0
+        try:
+            roots = collect_fields(
+                self.schema, plan.fragments, coerced, mutation_type, [plan.operation.selection_set]
+            )
+        except Uncollectable:
+            return 0
+        fns = []
+        for nodes in roots.values():
+            fdef = mutation_type.fields.get(nodes[0].name.value)
+            info = (fdef.extensions or {}).get("fraiseql") if fdef else None
+            fns.append(getattr(info, "fn", None))
+        return retry.retries(fns)
 
     async def _typed_root(
         self,

@@ -5,9 +5,10 @@ fast path and through graphql-core alike) or `internal_error` (a failure outside
 as the HTTP layer meets it), so both paths answer the same bytes. An error is deliberate
 when it is a `GraphQLError` (raised by a resolver on purpose, or graphql-core's own words
 for request and field errors) or a `fraiseql.CommandError` (a refused write: its message
-and `extensions.code`, and `field` when it names one); any other exception is unexpected: its text may carry SQL,
-constraint names or the database's host, so clients get "Internal server error" with a
-request id, and the "fraiseql" logger gets the traceback with the same id.
+and `extensions` with its code, `field` when it names one, and its details); any other
+exception is unexpected: its text may carry SQL, constraint names or the database's host,
+so clients get "Internal server error" with a request id, and the "fraiseql" logger gets
+the traceback with the same id.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import GraphQLError
@@ -28,6 +30,12 @@ logger = logging.getLogger("fraiseql")
 
 INTERNAL_MESSAGE = "Internal server error"
 INTERNAL_CODE = "INTERNAL_SERVER_ERROR"
+
+# Set while a document runs on the plan of its shape (fraiseql.plan_cache): maps a formatted
+# error's locations from the document the plan was built from to the one sent.
+relocation: ContextVar[Callable[[dict[str, Any]], dict[str, Any]] | None] = ContextVar(
+    "relocation", default=None
+)
 
 
 def new_request_id() -> str:
@@ -73,14 +81,12 @@ def format_errors(
 ) -> list[dict[str, Any]]:
     """The `errors` entry of a response; `request_id` is made up when one is needed and None."""
     out = []
+    relocate = relocation.get()
     for error in errors:
-        formatted = error.formatted
+        formatted = error.formatted if relocate is None else relocate(error.formatted)
         refused = error.original_error
-        if isinstance(refused, CommandError):
-            extensions = {"code": refused.code}
-            if refused.field is not None:
-                extensions["field"] = refused.field
-            formatted["extensions"] = {**(formatted.get("extensions") or {}), **extensions}
+        if isinstance(refused, CommandError):  # its code, field and details, however raised
+            formatted["extensions"] = {**(formatted.get("extensions") or {}), **refused.extensions}
         exc = _unexpected(error)
         if exc is not None:
             request_id = request_id or new_request_id()

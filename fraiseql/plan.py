@@ -16,7 +16,6 @@ VARIANT), ...))`: the member whose tag the document's discriminator key holds is
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -575,10 +574,22 @@ def build_plan(
         document = parse(query, max_tokens=limits.max_tokens)
     except GraphQLError as exc:
         return Plan(errors=[exc])
+    return plan_document(schema, document, operation_name, limits)
+
+
+def plan_document(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    limits: Limits,
+    skip_rules: tuple[Any, ...] = (),
+) -> Plan:
+    """The plan of a parsed document: limits checked, validated (but for `skip_rules`, which
+    the caller knows cannot fail), its operation selected."""
     errors = check_limits(document, limits)
     if errors:
         return Plan(errors=errors)
-    rules = list(specified_rules)
+    rules = [rule for rule in specified_rules if rule not in skip_rules]
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     errors = validate(schema, document, rules)
@@ -723,33 +734,3 @@ def _uses_variables(value: Any) -> bool:
             if _uses_variables(getattr(item, "value", item)):
                 return True
     return False
-
-
-class LRUCache:
-    """A bounded least-recently-used mapping (plans, persisted query texts)."""
-
-    def __init__(self, maxsize: int = 1000) -> None:
-        if maxsize < 1:
-            raise ValueError(f"cache size must be at least 1, got {maxsize}")
-        self.maxsize = maxsize
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: Any) -> Any:
-        """The value of `key` (now the most recently used), or None."""
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: Any, value: Any) -> None:
-        """Store `value`, evicting the least recently used entry beyond the bound."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.maxsize:
-            self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()

@@ -32,13 +32,16 @@ FIELD_FIELD = "field"
 class MutationState:
     """What the executor and a mutation it runs tell each other: the pool whose constraint
     catalog names a violation's columns (read on another of its connections when the
-    violation's is aborted), and whether the value is a refusal (then it rolls back)."""
+    violation's is aborted), whether the value is a refusal (then it rolls back), and
+    whether the database aborted the transaction for a deadlock or serialization failure
+    (then a retryable mutation runs again; fraiseql.retry)."""
 
-    __slots__ = ("pool", "refused")
+    __slots__ = ("pool", "refused", "rolled_back")
 
     def __init__(self, pool: Any) -> None:
         self.pool = pool
         self.refused = False
+        self.rolled_back = False
 
 
 current_mutation: ContextVar[MutationState | None] = ContextVar(

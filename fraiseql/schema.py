@@ -66,6 +66,7 @@ from fraiseql.documents import Document, decode
 from fraiseql.filters import FilterTypes
 from fraiseql.permissions import Requirement, guard
 from fraiseql.relay import ConnectionTypes
+from fraiseql.retry import typed_rollbacks
 from fraiseql.scalars import (
     BY_HINT,
     JSONScalar,
@@ -475,7 +476,7 @@ class _Builder:
                 td.name,
                 lambda: self.input_fields(td),
                 description=td.description,
-                out_type=lambda values, cls=td.cls: _build_input(cls, values),
+                out_type=td.build or (lambda values, cls=td.cls: _build_input(cls, values)),
             )
         return self.inputs[td.cls]
 
@@ -534,7 +535,8 @@ class _Builder:
                 ) and "fraiseql" in (named.extensions or {})
                 fn = op.fn
                 if mutation is not None:
-                    fn = results.typed(fn, _error_member(named, where))
+                    # A deadlock or serialization failure: a CommandError, so typed too.
+                    fn = results.typed(typed_rollbacks(fn), _error_member(named, where))
                 generated = self.generated(hints["return"], op.fn) if name == "Query" else None
                 args = self.arguments(op.fn, hints, where, skip=1)
                 if generated is not None:

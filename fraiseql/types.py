@@ -70,6 +70,9 @@ class TypeDef:
     key: str = "id"  # the unique key: ties in orderBy, cursors, expose's `one` field
     resolvers: dict[str, Callable[..., Any]] = dataclass_field(default_factory=dict)
     description: str | None = None
+    # An input type's value as resolvers get it from the dict of the fields given; None:
+    # an instance of `cls` (the generated commands take the dict: absent is not null).
+    build: Callable[[dict[str, Any]], Any] | None = None
     kind: str = TYPE
     # The discriminator's value marking a stored document as this type (None: its name).
     tag: str | None = None
@@ -124,6 +127,9 @@ class Registry:
         self.queries: dict[str, OperationDef] = {}
         self.mutations: dict[str, OperationDef] = {}
         self.subscriptions: dict[str, OperationDef] = {}
+        # fraiseql.expose's create/update/delete, declared once their table is read
+        # (fraiseql.generated_commands.load_commands).
+        self.commands: list[Any] = []
         # Bumped on every change so that cached schemas and plans know they are stale.
         self.version = 0
 
@@ -134,6 +140,7 @@ class Registry:
         self.queries.clear()
         self.mutations.clear()
         self.subscriptions.clear()
+        self.commands.clear()
         self.version += 1
 
     def add_type(self, typedef: TypeDef) -> None:
@@ -175,8 +182,11 @@ def get_registry() -> Registry:
 
 
 def reset_registry() -> None:
-    """Forget every declaration of the default registry (for tests)."""
-    _default_registry.clear()
+    """Start the default registry afresh (for tests); an app made before keeps its own,
+    whose exposed commands it declares when it opens its pool."""
+    global _default_registry
+    _default_registry.version += 1  # executors of the old one know it changed
+    _default_registry = Registry()
 
 
 def field_names(cls: type) -> tuple[str, ...]:
@@ -218,6 +228,7 @@ def _declare_type(
     kind: str = TYPE,
     tag: str | None = None,
     discriminator: str | None = None,
+    registry: Registry | None = None,
 ) -> type:
     resolvers = {
         attr: value
@@ -236,7 +247,7 @@ def _declare_type(
         setattr(cls, ERROR_MARK, True)
     if not is_input and cls.__init__ is object.__init__:  # dataclasses keep their own
         cls.__init__ = _keyword_init  # type: ignore[misc]
-    get_registry().add_type(
+    (registry or get_registry()).add_type(
         TypeDef(
             cls=cls,
             name=cls.__name__,
@@ -326,6 +337,14 @@ def error(cls: type[T], /) -> type[T]:
     return _declare_type(cls, is_input=False, sql_source=None, jsonb_column=None, kind=ERROR)
 
 
+def declare_output(cls: type[T], kind: str, registry: Registry) -> type[T]:
+    """Declare `cls` in `registry` as `@fraiseql.type` (kind TYPE) or `@fraiseql.error`
+    (kind ERROR) would: for the classes the framework makes itself."""
+    return _declare_type(
+        cls, is_input=False, sql_source=None, jsonb_column=None, kind=kind, registry=registry
+    )
+
+
 def input(cls: type[T]) -> type[T]:  # noqa: A001 - the public name is fraiseql.input
     """Declare a GraphQL input type; resolvers receive instances of the class."""
     return _declare_type(cls, is_input=True, sql_source=None, jsonb_column=None)
@@ -355,9 +374,77 @@ def query(fn: F) -> F:
     return _operation("query", fn)
 
 
-def mutation(fn: F) -> F:
-    """Declare a root mutation field; it runs in one transaction when a pool is configured."""
-    return _operation("mutation", fn)
+# How many times a mutation is re-run at most by default after a deadlock or serialization
+# failure (retry=True).
+DEFAULT_RETRIES = 3
+RETRY_MARK = "__fraiseql_retry__"
+
+
+def marked(fn: Any, mark: str, default: Any = None) -> Any:
+    """The `mark` attribute of a declared function, looked up through the wrappers the
+    schema puts around it (each names the next as `__wrapped__`)."""
+    while fn is not None:
+        if hasattr(fn, mark):
+            return getattr(fn, mark)
+        fn = getattr(fn, "__wrapped__", None)
+    return default
+
+
+def retry_count(retry: int | bool, where: str) -> int:
+    """The re-runs `retry=` asks for (True: DEFAULT_RETRIES); TypeError unless valid."""
+    count = DEFAULT_RETRIES if retry is True else retry
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise TypeError(f"{where}: retry must be True or an int >= 0, got {retry!r}")
+    return count
+
+
+@overload
+def mutation(fn: F, /) -> F: ...
+@overload
+def mutation(
+    *,
+    function: str | None = None,
+    errors: dict[str, str] | None = None,
+    retry: int | bool = 0,
+) -> Callable[[F], F]: ...
+
+
+def mutation(
+    fn: Any = None,
+    /,
+    *,
+    function: str | None = None,
+    errors: dict[str, str] | None = None,
+    retry: int | bool = 0,
+) -> Any:
+    """Declare a root mutation field; it runs in one transaction when a pool is configured.
+
+    `function="app.fn_create_user"` backs it by that PostgreSQL function (its body then only
+    checks, before the call; see fraiseql.function_mutations): the arguments, or the fields of its one
+    input argument, are the function's by name; it returns the key(s) of what it wrote,
+    read back from the return type's sql_source; `errors` maps SQLSTATEs it raises to
+    CommandError codes. `retry=n` (True: 3) re-runs the whole transaction up to n times
+    after a deadlock or serialization failure (a CommandError once exhausted).
+    """
+    retries = retry_count(retry, "fraiseql.mutation")
+    if errors is not None and function is None:
+        raise TypeError("fraiseql.mutation: errors= maps the SQLSTATEs of a function=")
+
+    def declare(fn: F) -> F:
+        target = fn
+        if function is not None:
+            from fraiseql.function_mutations import function_resolver
+
+            target = function_resolver(fn, function, errors or {})
+        if retries:
+            setattr(target, RETRY_MARK, retries)
+        _operation("mutation", target)
+        if target is not fn:
+            with contextlib.suppress(AttributeError):
+                setattr(fn, OPERATION_MARK, "mutation")
+        return fn
+
+    return declare if fn is None else declare(fn)
 
 
 def subscription(fn: F) -> F:

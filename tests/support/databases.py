@@ -62,3 +62,8 @@ DO $$BEGIN
   END IF;
 END$$;
 """
+
+
+def table_rows(runner: asyncio.AbstractEventLoop, pool: Any, sql: str) -> list[tuple]:
+    """The rows of `sql` as tuples: what the tables hold after a write (or a refused one)."""
+    return [tuple(r) for r in runner.run_until_complete(pool.fetch(sql))]
