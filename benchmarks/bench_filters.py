@@ -7,8 +7,9 @@ For each query -- an indexed `where` equality, a range with `orderBy` and `limit
 connection page with `after`, the same with `totalCount` -- it times `Executor.execute`
 (the demo's `allUsers`/`usersConnection` from fraiseql.expose: plan cache, generated
 arguments, Repository, C rewrite from libpq) against the bare
-`fetch_json` of the very SQL and parameters the Repository sent (captured on the first
-run), interleaved call by call; medians of per-call times, and their ratio (target <= 1.3x).
+`fetch_json` of the very SQL and parameters the Repository sent for the same values
+(captured beforehand, request by request), interleaved call by call; medians of per-call
+times, and their ratio (target <= 1.3x).
 """
 
 from __future__ import annotations
@@ -90,27 +91,29 @@ async def bench(dsn: str, n: int) -> list[dict[str, Any]]:
             def variables() -> dict[str, Any]:
                 return make(rng) if make else {"c": rng.choice(after)}
 
+            # Each timed request's values drawn beforehand, and the statement and parameters
+            # the Repository sends for them captured: the bare call binds the same values.
+            draws = [variables() for _ in range(n)]
             capture = Capture(pool)
-            await executor.execute(query, variables(), context={"db": capture})
-            ((sql, args, kw),) = capture.sent
+            for values in draws:
+                await executor.execute(query, values, context={"db": capture})
+            assert len(capture.sent) == n, "one statement per request"
 
-            async def execute() -> bytes:
-                return await executor.execute(query, variables(), context=context)
+            async def execute(i: int) -> bytes:
+                return await executor.execute(query, draws[i], context=context)
 
-            async def bare() -> bytes:
+            async def bare(i: int) -> bytes:
+                sql, args, kw = capture.sent[i]
                 return await pool.fetch_json(sql, *args, **kw)
 
             paths = {"bare fetch_json": bare, "execute": execute}
             samples: dict[str, list[int]] = {name: [] for name in paths}
-            for fn in paths.values():
-                for _ in range(50):
-                    await fn()
             order = list(paths)
-            for _ in range(n):
+            for i in range(n):
                 rng.shuffle(order)
                 for name in order:
                     t = time.perf_counter_ns()
-                    await paths[name]()
+                    await paths[name](i)
                     samples[name].append(time.perf_counter_ns() - t)
             floor = statistics.median(samples["bare fetch_json"]) / 1000
             median = statistics.median(samples["execute"]) / 1000

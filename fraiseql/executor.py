@@ -422,11 +422,11 @@ class Executor:
             return _request_error([GraphQLError(SUBSCRIPTION_NOT_STREAMED, plan.operation)])
         if variables is not None and not isinstance(variables, dict):
             return _request_error([GraphQLError("Variables must be an object.")])
-        # `values` as graphql-core passes variables to resolvers, `coerced` the plain dict.
-        # graphql-core 3.3 passes their sources too, so it coerces them itself there.
+        # `values` as graphql-core passes variables to resolvers (3.3: with their sources),
+        # `coerced` the plain dict.
         if not plan.operation.variable_definitions:
             values: Any = graphql_compat.empty_variables() if _WRAPPED else {}
-        elif plan.variables is not None and not _WRAPPED:
+        elif plan.variables is not None:
             values = plan.variables.coerce(variables or {})
         else:
             values = None

@@ -37,6 +37,30 @@ def empty_variables() -> Any:
     return _values.VariableValues({}, {}) if WRAPPED_VARIABLES else {}
 
 
+def variable_signature(schema: graphql.GraphQLSchema, definition: Any) -> Any:
+    """What 3.3 records of a variable definition beside its value (None on 3.2, or when
+    graphql-core cannot make it: then graphql-core coerces the variables itself)."""
+    if not WRAPPED_VARIABLES:
+        return None
+    from graphql.execution.get_variable_signature import get_variable_signature
+
+    signature = get_variable_signature(schema, definition)
+    return None if isinstance(signature, graphql.GraphQLError) else signature
+
+
+def variable_values(signatures: dict[str, Any], inputs: dict[str, Any], coerced: Any) -> Any:
+    """Coerced variables as graphql-core passes them: 3.2 the dict, 3.3 the dict with each
+    variable's source (its input value when given, else none: a default or unset)."""
+    if not WRAPPED_VARIABLES:
+        return coerced
+    source = _values.VariableValueSource
+    sources = {
+        name: source(signature, inputs[name]) if name in inputs else source(signature)
+        for name, signature in signatures.items()
+    }
+    return _values.VariableValues(sources, coerced)
+
+
 # ---------------------------------------------------------------- 3.3's async helpers
 
 _background: set[asyncio.Future[Any]] = set()

@@ -437,9 +437,11 @@ class VariablePlan:
     # (name, input type, default already coerced or Undefined, non-null, scalar parse_value
     # when the type is a scalar: the common case skips graphql-core's generic coercion)
     specs: tuple[tuple[str, Any, Any, bool, Callable[[Any], Any] | None], ...]
+    signatures: dict[str, Any]  # name -> graphql-core 3.3's signature (graphql_compat)
 
-    def coerce(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
-        """Coerced values; None on any problem (graphql-core then words the errors)."""
+    def coerce(self, inputs: dict[str, Any]) -> Any:
+        """Coerced values as graphql-core passes them (graphql_compat.variable_values); None
+        on any problem (graphql-core then words the errors)."""
         out: dict[str, Any] = {}
         try:
             for name, type_, default, non_null, parse in self.specs:
@@ -460,16 +462,24 @@ class VariablePlan:
                         return None
                     out[name] = value
                 else:
-                    out[name] = coerce_input_value(value, type_)
+                    value = coerce_input_value(value, type_)  # 3.3: Undefined when invalid
+                    if value is Undefined:
+                        return None
+                    out[name] = value
         except Exception:  # noqa: BLE001 - any failure: graphql-core coerces and reports it
             return None
-        return out
+        return graphql_compat.variable_values(self.signatures, inputs, out)
 
 
 def variable_plan(schema: GraphQLSchema, op: OperationDefinitionNode) -> VariablePlan | None:
     """The variable plan of `op` (validated), or None when a default cannot be coerced."""
     specs = []
+    signatures = {}
     for definition in op.variable_definitions or ():
+        signature = graphql_compat.variable_signature(schema, definition)
+        if graphql_compat.WRAPPED_VARIABLES and signature is None:
+            return None
+        signatures[definition.variable.name.value] = signature
         type_ = type_from_ast(schema, definition.type)
         default: Any = Undefined
         if definition.default_value is not None:
@@ -480,7 +490,7 @@ def variable_plan(schema: GraphQLSchema, op: OperationDefinitionNode) -> Variabl
         inner = type_.of_type if non_null else type_
         parse = inner.parse_value if isinstance(inner, GraphQLScalarType) else None
         specs.append((definition.variable.name.value, type_, default, non_null, parse))
-    return VariablePlan(tuple(specs))
+    return VariablePlan(tuple(specs), signatures)
 
 
 def argument_plan(field_def: GraphQLField, node: FieldNode) -> ArgumentPlan | None:

@@ -20,7 +20,7 @@ is a FilterError before the query runs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from graphql import GraphQLObjectType, is_abstract_type
@@ -49,6 +49,7 @@ from fraiseql.sources import (
     read_model_document,
     relation_columns,
 )
+from fraiseql.statements import MAX_STATEMENTS, Statement, order_key, shape_of
 from fraiseql.types import TypeDef, get_registry
 from fraiseql.where import (
     ArgumentError,
@@ -56,7 +57,6 @@ from fraiseql.where import (
     Shape,
     SQLBuilder,
     ViewInfo,
-    check_count,
     quote_ident,
     quote_relation,
     render_order,
@@ -69,13 +69,6 @@ INVALID_REGEX = "2201B"  # a `matches` pattern PostgreSQL cannot compile: the cl
 View = str | type | None
 """A view name, a `@fraiseql.type` class (its sql_source), or None: the type of the field
 being resolved."""
-
-
-def _has_none(values: Iterable[Any]) -> bool:
-    for v in values:
-        if v is None:
-            return True
-    return False
 
 
 def _doc_shape(found: DocField) -> Shape:
@@ -94,9 +87,64 @@ def _document_sql(info: ViewInfo) -> str:
     return f"t.{quote_ident(info.json_column)}" if info.json_column else "row_to_json(t)"
 
 
-def _lookup_key(eq: Mapping[str, Any], limit: Any, offset: Any, key: str | None) -> Any:
-    """Where ViewInfo.lookup_sql keeps the SQL of an equality lookup of this form."""
-    return tuple(eq), limit is not None, offset is not None, key
+def _keep(info: ViewInfo, shape: Any, sql: str, b: SQLBuilder) -> None:
+    """Cache the statement `b` built for `shape` (None: a shape that cannot be a key)."""
+    if shape is not None and len(info.statements) < MAX_STATEMENTS:
+        info.statements[shape] = Statement(sql, tuple(b.binders))
+
+
+def _find_sql(
+    info: ViewInfo,
+    where: Any,
+    order_by: Any,
+    limit: Any,
+    offset: Any,
+    eq: Mapping[str, Any],
+    key: str | None,
+) -> tuple[str, list[Any]]:
+    """The SELECT of a find over `info` and its parameters: rendered once per shape of the
+    request, then only bound (values are always parameters, whatever the cache holds)."""
+    values = {"where": where, "eq": eq, "limit": limit, "offset": offset}
+    # An equality lookup on columns (find_one by key: the hot path) renders the same SQL
+    # for any values but None (IS NULL): its names are its shape.
+    lookup = None
+    if where is None and not order_by and not _has_none(eq.values()):
+        lookup = (tuple(eq), limit is None, offset is None, key)
+        found = info.statements.get(lookup)
+        if found is not None:
+            return found.sql, found.bind(values)
+        if not all(name in info.columns for name in eq):
+            lookup = None  # document keys compare as the values' types say
+    order = order_key(order_by) if order_by else ()
+    shape = lookup
+    if shape is None and order is not None:
+        where_shape = None if where is None else shape_of(where)
+        shape = (where_shape, order, shape_of(eq), limit is None, offset is None, key)
+    found = None if shape is None else info.statements.get(shape)
+    if found is not None:
+        return found.sql, found.bind(values)
+    b = SQLBuilder(info)
+    cond = b.where(where, eq)
+    order_sql = b.order_by(order_by, key)
+    tail = b.limit(limit, offset)
+    sql = f"SELECT {_document_sql(info)} FROM {info.relation} AS t"
+    if cond:
+        sql += f" WHERE {cond}"
+    if order_sql:
+        sql += f" ORDER BY {order_sql}"
+    _keep(info, shape, sql + tail, b)
+    return sql + tail, b.params
+
+
+def _has_none(values: Any) -> bool:
+    for v in values:
+        if v is None:
+            return True
+    return False
+
+
+def _type_name(origin: Any) -> str | None:
+    return getattr(origin, "name", None) or getattr(origin, "__name__", None)
 
 
 def _field_arguments(kind: str, view: str) -> FieldArguments | None:
@@ -220,14 +268,24 @@ class Repository:
                     info.fields[key] = _doc_shape(found)
             self.db.view_cache[(view, column)] = info
         origin = origin if origin is not None else _current_type()
-        name = getattr(origin, "name", None) or getattr(origin, "__name__", None)
+        name = _type_name(origin)
         if origin is not None and name not in info.declared_by:  # once per type and view
             gtype = _object_type(origin)
             typedef = _typedef(gtype)
             if typedef is not None and typedef.sql_source == view:
                 info.fields.update(stored_fields(gtype))  # the GraphQL type names the scalars
+                info.statements.clear()  # rendered before these declarations
             info.declared_by.add(name)
         return info
+
+    def _known_view(self, view: str, column: str, origin: Any) -> ViewInfo | None:
+        """The view's catalog when `_view` has read it for this type: the per-request hot
+        path, without a coroutine."""
+        info = self.db.view_cache.get((view, column))
+        if info is None:
+            return None
+        origin = origin if origin is not None else _current_type()
+        return info if origin is None or _type_name(origin) in info.declared_by else None
 
     def clear_catalog_cache(self) -> None:
         """Forget the views' columns read through this repository's pool (and its
@@ -247,50 +305,23 @@ class Repository:
         key: str | None = None,
     ) -> tuple[str, list[Any]]:
         info = await self._view(*source)
-        b = SQLBuilder(info)
-        cond = b.where(where, eq)
-        order = b.order_by(order_by, key)
-        tail = b.limit(limit, offset)
-        sql = f"SELECT {_document_sql(info)} FROM {info.relation} AS t"
-        if cond:
-            sql += f" WHERE {cond}"
-        if order:
-            sql += f" ORDER BY {order}"
-        # Only columns bind the value as given (a document key's SQL and parameter depend on
-        # the value); None is matched with IS NULL, not bound.
-        if (
-            not where
-            and not order_by
-            and not _has_none(eq.values())
-            and all(k in info.columns for k in eq)
-        ):
-            info.lookup_sql[_lookup_key(eq, limit, offset, key)] = sql + tail
-        return sql + tail, b.params
+        return _find_sql(info, where, order_by, limit, offset, eq, key)
 
     def _cached_select(
         self,
-        view: str,
-        column: str,
+        source: tuple[str, str, Any],
+        where: Any,
+        order_by: Any,
         limit: Any,
         offset: Any,
         eq: Mapping[str, Any],
         key: str | None = None,
     ) -> tuple[str, list[Any]] | None:
-        """The SQL and parameters of an equality lookup (no where, no order_by; ordered by
-        `key` if given) whose SQL was built before, or None: the per-request hot path, without
-        SQLBuilder or a coroutine."""
-        info = self.db.view_cache.get((view, column))  # the per-request hot path: a dict get
-        sql = None if info is None else info.lookup_sql.get(_lookup_key(eq, limit, offset, key))
-        if sql is None:
+        """`_select` without a coroutine when the view is known (None: it is not yet)."""
+        info = self._known_view(*source)
+        if info is None:
             return None
-        params = [*eq.values()]
-        if _has_none(params):
-            return None
-        if limit is not None:
-            params.append(check_count("limit", limit))
-        if offset is not None:
-            params.append(check_count("offset", offset))
-        return sql, params
+        return _find_sql(info, where, order_by, limit, offset, eq, key)
 
     async def _exact_documents(self, sql: str, params: list[Any], many: bool) -> Any:
         # graphql-core's path: the documents with their numbers' stored digits. Also the
@@ -333,11 +364,10 @@ class Repository:
         column, origin = self._jsonb_column, None  # a view name and one column: inline
         if type(view) is not str or type(column) is not str:
             view, column, origin = self._source(view)
-        cached = self._cached_select(view, column, 1, None, eq)
+        source = (view, column, origin)
+        cached = self._cached_select(source, None, None, 1, None, eq)
         sql, params = (
-            cached
-            if cached is not None
-            else await self._select((view, column, origin), None, None, 1, None, eq)
+            cached if cached is not None else await self._select(source, None, None, 1, None, eq)
         )
         field = current_field.get()
         if field is None:  # outside the executor: a manual selection, or Python data
@@ -369,27 +399,24 @@ class Repository:
         column, origin = self._jsonb_column, None  # a view name and one column: inline
         if type(view) is not str or type(column) is not str:
             view, column, origin = self._source(view)
+        source = (view, column, origin)
         args = _field_arguments(LIST, view) if current_field.get() is not None else None
         if args is not None:  # the client's where/orderBy/limit/offset of a list field
             limit, offset = list_window(args, limit, offset)
             key = args.generated.typedef.key
-            given = args.values.get("where") or args.values.get("order_by")
-            cached = (
-                None
-                if where or order_by or given
-                else self._cached_select(view, column, limit, offset, eq, key)
-            )
+            given = args.values.get("order_by")
+            if given:
+                order_by = [*order_items(given), *(order_by or ())]
+            where = combined_where(args.values.get("where"), where)
+            cached = self._cached_select(source, where, order_by, limit, offset, eq, key)
             if cached is None:
-                order_by = [*order_items(args.values.get("order_by")), *(order_by or ())]
-                where = combined_where(args.values.get("where"), where)
-                source = (view, column, origin)
                 cached = await self._select(source, where, order_by, limit, offset, eq, key)
             return await self._filtered(*cached, True)
-        cached = None if where or order_by else self._cached_select(view, column, limit, offset, eq)
+        cached = self._cached_select(source, where, order_by, limit, offset, eq)
         sql, params = (
             cached
             if cached is not None
-            else await self._select((view, column, origin), where, order_by, limit, offset, eq)
+            else await self._select(source, where, order_by, limit, offset, eq)
         )
         field = current_field.get()
         if field is None:  # outside the executor: a manual selection, or Python data
@@ -471,29 +498,65 @@ class Repository:
         return await self._filtered(sql, params, False)
 
 
+def _nulls(values: list[Any] | None) -> tuple[bool, ...] | None:
+    # which cursor values are null: those render IS NULL, the others bind
+    return None if values is None else tuple(v is None for v in values)
+
+
 def _page_sql(
     info: ViewInfo, args: FieldArguments, where: Any, order_by: Any, eq: Mapping[str, Any]
 ) -> tuple[str, list[Any]]:
-    """One connection page as one JSON document, in one statement (see fraiseql.relay)."""
+    """One connection page as one JSON document, in one statement (see fraiseql.relay):
+    rendered once per shape of the request (its cursors' nulls included), then bound."""
     window = connection_window(args)
-    b = SQLBuilder(info)
     where = combined_where(args.values.get("where"), where)
     order = [*order_items(args.values.get("order_by")), *(order_by or ())]
-    keys = b.sort_keys(order, args.generated.typedef.key)
-    tag = relay.fingerprint(info.name, keys)
-    cond = b.where(where, eq) or "TRUE"
+    key = args.generated.typedef.key
+    ordered = order_key(order)
+    keys_tag = None if ordered is None else info.statements.get(("page order", ordered, key))
+    if keys_tag is None:
+        keys = SQLBuilder(info).sort_keys(order, key)
+        keys_tag = keys, relay.fingerprint(info.name, keys)
+        if ordered is not None and len(info.statements) < MAX_STATEMENTS:
+            info.statements[("page order", ordered, key)] = keys_tag
+    keys, tag = keys_tag
     # rows strictly after `after` and before `before`, in the order of `keys`
-    bounds = []
+    after = before = None
     if window.after is not None:
-        bounds.append(b.after(keys, relay.decode_cursor(window.after, "after", tag, keys)))
+        after = relay.decode_cursor(window.after, "after", tag, keys)
     if window.before is not None:
-        back = [k.reversed() for k in keys]
-        bounds.append(b.after(back, relay.decode_cursor(window.before, "before", tag, keys)))
+        before = relay.decode_cursor(window.before, "before", tag, keys)
+    values = {"where": where, "eq": eq, "after": after, "before": before, "count": window.count}
+    shape = (
+        None
+        if ordered is None
+        else (
+            "page",
+            shape_of(where),
+            ordered,
+            shape_of(eq),
+            key,
+            _nulls(after),
+            _nulls(before),
+            window.backward,
+            args.total,
+        )
+    )
+    found = None if shape is None else info.statements.get(shape)
+    if found is not None:
+        return found.sql, found.bind(values)
+    b = SQLBuilder(info)
+    cond = b.where(where, eq) or "TRUE"
+    bounds = []
+    if after is not None:
+        bounds.append(b.after(keys, after, source="after"))
+    if before is not None:
+        bounds.append(b.after([k.reversed() for k in keys], before, source="before"))
     walk = [k.reversed() for k in keys] if window.backward else keys
     inside = " AND ".join([cond, *bounds])
     doc = _document_sql(info)
     position = f"json_build_array({b.param(tag)}::text, {', '.join(k.sql for k in keys)})"
-    count = b.param(window.count)
+    count = b.request_value("count", window.count)
     page = (
         f"SELECT {doc} AS node, {relay.cursor_sql(position)} AS c, "
         f"row_number() OVER (ORDER BY {render_order(walk)}) AS rn "
@@ -504,10 +567,10 @@ def _page_sql(
     more = f"count(*) > {count}::int8"
     # the other side: rows of the filtered set outside the page's bound on that side
     if window.backward:
-        other = _beyond_bound(b, info, cond, keys, window.before, tag, forward=True)
+        other = _beyond_bound(b, info, cond, keys, before, "before", forward=True)
         has_next, has_previous = other, more
     else:
-        other = _beyond_bound(b, info, cond, keys, window.after, tag, forward=False)
+        other = _beyond_bound(b, info, cond, keys, after, "after", forward=False)
         has_next, has_previous = more, other
     shown = f"FILTER (WHERE rn <= {count}::int8)"
     fields = [
@@ -520,7 +583,9 @@ def _page_sql(
     ]
     if args.total:
         fields.append(f"'total_count', (SELECT count(*) FROM {info.relation} AS t WHERE {cond})")
-    return f"SELECT json_build_object({', '.join(fields)}) FROM ({page}) AS p", b.params
+    sql = f"SELECT json_build_object({', '.join(fields)}) FROM ({page}) AS p"
+    _keep(info, shape, sql, b)
+    return sql, b.params
 
 
 def _beyond_bound(
@@ -528,20 +593,21 @@ def _beyond_bound(
     info: ViewInfo,
     cond: str,
     keys: list[Any],
-    cursor: str | None,
-    tag: str,
+    values: list[Any] | None,
+    source: str,
     *,
     forward: bool,
 ) -> str:
-    """Whether rows exist on the far side of a cursor (at it included): the page's
-    neighbour in that direction; false when no cursor bounds that side."""
-    if cursor is None:
+    """Whether rows exist on the far side of a cursor (at it included; `values` the
+    cursor's, the request's `source`): the page's neighbour in that direction; false when
+    no cursor bounds that side."""
+    if values is None:
         return "false"
     walk = keys if forward else [k.reversed() for k in keys]
-    values = relay.decode_cursor(cursor, "before" if forward else "after", tag, keys)
     # the nearest row at or beyond the cursor in the walking direction: one row of the
     # order's index (EXISTS would let the planner pick a sequential scan instead)
     return (
         f"coalesce((SELECT true FROM {info.relation} AS t WHERE {cond} AND "
-        f"{b.after(walk, values, at=True)} ORDER BY {render_order(walk)} LIMIT 1), false)"
+        f"{b.after(walk, values, at=True, source=source)} ORDER BY {render_order(walk)} "
+        "LIMIT 1), false)"
     )

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from graphql import GraphQLError
@@ -82,6 +83,10 @@ _KEY_SCALARS = ("ID", "UUID")  # unordered, but keys: they break ties and make c
 MAX_IN_VALUES = 100  # `in`/`nin` values: one array parameter, bounded like every other input
 BAD_INPUT_CODE = "BAD_USER_INPUT"
 
+Path = tuple[Any, ...]  # keys and indexes from the request's values to one operand
+# A parameter: convert(the operand at the path), or the operand itself when convert is None.
+Binder = tuple[Path, Callable[[Any], Any] | None]
+
 
 class FilterError(ValueError):
     """A filter, ordering, view or field name that cannot be turned into safe SQL."""
@@ -139,11 +144,8 @@ class ViewInfo:
     # Keys of the document declared by the view's GraphQL type or read model -> their shape.
     fields: dict[str, Shape] = field(default_factory=dict)
     declared_by: set[str] = field(default_factory=set)  # GraphQL types whose fields are in
-    # Equality lookups (no where, no order_by): (keys, has limit, has offset, the key ordering
-    # them or None) -> SQL, built once.
-    lookup_sql: dict[tuple[tuple[str, ...], bool, bool, str | None], str] = field(
-        default_factory=dict, repr=False
-    )
+    # Statements read from it, by shape (fraiseql.statements): built once, then only bound.
+    statements: dict[Any, Any] = field(default_factory=dict, repr=False)
     _json_types: frozenset = field(default=frozenset({"json", "jsonb"}), repr=False)
 
     def is_json(self, column: str) -> bool:
@@ -189,7 +191,7 @@ class _Field:
     """A value to filter or sort by: a column (t."col"), or a JSON value under a jsonb
     expression (t."data"->'a'->'b', e1.v->'x'), with the shape declared for it if any."""
 
-    __slots__ = ("name", "sql", "json", "text", "column_type", "shape")
+    __slots__ = ("name", "sql", "json", "text", "column_type", "shape", "document")
 
     def __init__(
         self,
@@ -198,6 +200,7 @@ class _Field:
         shape: Shape = VALUE,
         column_type: str | None = None,
         text: str | None = None,
+        document: tuple[str, Sequence[str]] | None = None,
     ) -> None:
         self.name = name
         self.sql = sql  # a column, or the jsonb value
@@ -205,6 +208,8 @@ class _Field:
         self.text = text  # the JSON value as text (->>), for paths
         self.column_type = column_type
         self.shape = shape
+        # (the view's jsonb column, the keys to this value) for a path from that column
+        self.document = document
 
     @property
     def scalar(self) -> Scalar | None:
@@ -219,12 +224,21 @@ class _Field:
         return self.text if scalar.sql_type == "text" else f"({self.text})::{scalar.sql_type}"
 
 
-def _under(base: str, keys: Sequence[str], name: str, shape: Shape = VALUE) -> _Field:
-    """The JSON value at `keys` under the jsonb expression `base`."""
+def _under(
+    base: str, keys: Sequence[str], name: str, shape: Shape = VALUE, column: bool = False
+) -> _Field:
+    """The JSON value at `keys` under the jsonb expression `base` (`column`: a jsonb column
+    of the view, whose GIN index can serve containment of the whole document)."""
     for key in keys:
         quote_ident(key, f"JSON key in field {name!r}")  # validated: safe inside '...'
     head = "".join(f"->'{k}'" for k in keys[:-1])
-    return _Field(name, f"{base}{head}->'{keys[-1]}'", shape, text=f"{base}{head}->>'{keys[-1]}'")
+    return _Field(
+        name,
+        f"{base}{head}->'{keys[-1]}'",
+        shape,
+        text=f"{base}{head}->>'{keys[-1]}'",
+        document=(base, keys) if column else None,
+    )
 
 
 def _resolve(view: ViewInfo, name: Any) -> _Field:
@@ -257,7 +271,7 @@ def _resolve(view: ViewInfo, name: Any) -> _Field:
             f"{column_type}, not json/jsonb, so it has no path"
         )
     base = f"{col}::jsonb" if column_type == "json" else col
-    return _under(base, parts[1:], name, shape)
+    return _under(base, parts[1:], name, shape, column=column_type == "jsonb")
 
 
 @dataclass(frozen=True)
@@ -289,15 +303,36 @@ class SortKey:
 
 
 class SQLBuilder:
-    """Collects bind parameters while rendering WHERE and ORDER BY for one view."""
+    """Collects bind parameters while rendering WHERE and ORDER BY for one view, and how
+    each is computed from the request's values (`binders`), so that a statement cached by
+    its shape (fraiseql.statements) binds another request's values without being rebuilt."""
 
     def __init__(self, view: ViewInfo) -> None:
         self.view = view
         self.params: list[Any] = []
+        self.binders: list[Binder] = []
         self._aliases = 0
+        self._at: Path = ()  # where the operand being rendered sits in the request's values
 
     def param(self, value: Any) -> str:
+        """A parameter the statement's shape fixes (the same for every request of it)."""
+        return self._push(value, ((), lambda _: value))
+
+    def bind(self, value: Any, convert: Callable[[Any], Any] | None = None) -> str:
+        """The parameter `convert(value)` (or `value`), `value` being the operand being
+        rendered: a request of the same shape binds `convert` of its own operand there."""
+        return self._push(value if convert is None else convert(value), (self._at, convert))
+
+    def request_value(
+        self, name: str, value: Any, convert: Callable[[Any], Any] | None = None
+    ) -> str:
+        """The parameter `convert(value)` of the request's value `name` (a limit, a count)."""
+        self._at = (name,)
+        return self.bind(value, convert)
+
+    def _push(self, value: Any, binder: Binder) -> str:
         self.params.append(value)
+        self.binders.append(binder)
         return f"${len(self.params)}"
 
     # -- WHERE --
@@ -306,12 +341,14 @@ class SQLBuilder:
         """The condition (without the WHERE keyword), or '' when there is none."""
         parts = []
         if where:
-            parts.append(self._node(where, 0, None))
+            parts.append(self._node(where, 0, None, ("where",)))
         for name, value in (eq or {}).items():
-            parts.append(self._condition(_resolve(self.view, name), "eq", value))
+            parts.append(self._condition(_resolve(self.view, name), "eq", value, ("eq", name)))
         return " AND ".join(parts)
 
-    def _node(self, node: Any, depth: int, scope: tuple[str, Mapping[str, Shape]] | None) -> str:
+    def _node(
+        self, node: Any, depth: int, scope: tuple[str, Mapping[str, Shape]] | None, at: Path
+    ) -> str:
         """One filter object; `scope` (jsonb expression, its declared keys) inside an
         embedded object, None at the view's top level."""
         if depth > MAX_DEPTH:
@@ -323,15 +360,18 @@ class SQLBuilder:
             if key in ("and", "or"):
                 if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
                     raise FilterError(f"'{key}' takes a list of filters, got {value!r}")
-                items = [self._node(v, depth + 1, scope) for v in value]
+                items = [
+                    self._node(v, depth + 1, scope, (*at, key, i)) for i, v in enumerate(value)
+                ]
                 if not items:  # all of nothing holds; any of nothing does not
                     parts.append("TRUE" if key == "and" else "FALSE")
                 else:
                     parts.append(f"({f' {key.upper()} '.join(items)})")
             elif key == "not":
-                parts.append(f"NOT coalesce({self._node(value, depth + 1, scope)}, false)")
+                inner = self._node(value, depth + 1, scope, (*at, key))
+                parts.append(f"NOT coalesce({inner}, false)")
             else:
-                parts.append(self._field_filter(self._field(key, scope), value, depth))
+                parts.append(self._field_filter(self._field(key, scope), value, depth, (*at, key)))
         if not parts:
             return "TRUE"
         return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
@@ -347,26 +387,26 @@ class SQLBuilder:
             )
         return _under(base, [key], key, fields[key])
 
-    def _field_filter(self, f: _Field, value: Any, depth: int) -> str:
+    def _field_filter(self, f: _Field, value: Any, depth: int, at: Path) -> str:
         shape = f.shape
         if shape.fields is not None and isinstance(value, Mapping):  # an embedded object
             if not shape.many:
-                return self._node(value, depth + 1, (f.json, shape.fields))  # type: ignore[arg-type]
+                return self._node(value, depth + 1, (f.json, shape.fields), at)  # type: ignore[arg-type]
             self._aliases += 1
             alias = f"e{self._aliases}"
-            inner = self._node(value, depth + 1, (f"{alias}.v", shape.fields))
+            inner = self._node(value, depth + 1, (f"{alias}.v", shape.fields), at)
             return (
                 f"EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({f.json}) "
                 f"= 'array' THEN {f.json} END) AS {alias}(v) WHERE {inner})"
             )
         if not isinstance(value, Mapping):
-            return self._condition(f, "eq", value)
-        parts = [self._condition(f, op, operand) for op, operand in value.items()]
+            return self._condition(f, "eq", value, at)
+        parts = [self._condition(f, op, operand, (*at, op)) for op, operand in value.items()]
         if not parts:
             return "TRUE"
         return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
-    def _condition(self, f: _Field, op: Any, value: Any) -> str:
+    def _condition(self, f: _Field, op: Any, value: Any, at: Path) -> str:
         if op not in OPERATORS:
             raise FilterError(
                 f"unknown operator {op!r} on field {f.name!r}; expected one of "
@@ -381,10 +421,11 @@ class SQLBuilder:
                 return test if value else f"NOT ({test})"
             return f"{f.sql} IS {'' if value else 'NOT '}NULL"
         if value is None and op in ("eq", "neq"):
-            return self._condition(f, "isnull", op == "eq")
+            return self._condition(f, "isnull", op == "eq", at)
         if value is None:
             raise FilterError(f"{where} needs a value, got None")
         value = _plain(value)
+        self._at = at
         if f.shape.many:
             return self._list_condition(f, op, value, where)
         if op in ("in", "nin"):
@@ -395,7 +436,7 @@ class SQLBuilder:
             return self._json_operator(f, op, value, where)
         sql_op = _COMPARE[op]
         if not f.is_path:
-            return f"{f.sql} {sql_op} {self.param(value)}"
+            return f"{f.sql} {sql_op} {self.bind(value)}"
         return self._path_compare(f, op, sql_op, value, where)
 
     def _is_text(self, f: _Field, value: Any) -> bool:
@@ -406,17 +447,22 @@ class SQLBuilder:
         return scalar is not None and scalar.sql_type == "text" and isinstance(value, str)
 
     def _membership(self, f: _Field, op: str, value: Any, where: str) -> str:
-        values = _values(value, where)
         scalar = f.scalar
+
+        def values(v: Any) -> list[Any]:
+            return _values(v, where)
+
         if f.is_path and (scalar is None or scalar.json_equality):
-            p = self.param([_json_text(v, where) for v in values])
+            p = self.bind(value, lambda v: [_json_text(x, where) for x in values(v)])
             test = f"{f.json} = ANY({p}::jsonb[])"
         elif f.is_path and scalar is not None:  # a declared key: compared as its scalar
             if scalar.sql_type == "text":
-                values = [_text(v, where) for v in values]
-            test = f"{f.typed(scalar)} = ANY({self.param(values)}::{scalar.sql_type}[])"
+                p = self.bind(value, lambda v: [_text(x, where) for x in values(v)])
+            else:
+                p = self.bind(value, values)
+            test = f"{f.typed(scalar)} = ANY({p}::{scalar.sql_type}[])"
         else:
-            test = f"{f.sql} = ANY({self.param(values)})"
+            test = f"{f.sql} = ANY({self.bind(value, values)})"
         return test if op == "in" else f"NOT coalesce({test}, false)"
 
     def _text_match(self, f: _Field, op: str, value: Any, where: str) -> str:
@@ -429,23 +475,24 @@ class SQLBuilder:
             raise FilterError(f"{where}: {f.scalar.name} fields have no text operators")
         target = f.text if f.is_path else f.sql
         if op in _PATTERN:
-            return f"{target} {_PATTERN[op]} {self.param(value)}"
+            return f"{target} {_PATTERN[op]} {self.bind(value)}"
         sql_op, pattern = _LITERAL[op]
-        return f"{target} {sql_op} {self.param(pattern.format(_like_literal(value)))}"
+        return f"{target} {sql_op} {self.bind(value, lambda v: pattern.format(_like_literal(v)))}"
 
     def _json_operator(self, f: _Field, op: str, value: Any, where: str) -> str:
         if not f.is_path and f.column_type is not None and f.column_type.startswith("_"):
             if op not in ("contains", "overlaps"):
                 raise FilterError(f"{where} does not apply to an array column")
             sql_op = "@>" if op == "contains" else "&&"
-            return f"{f.sql} {sql_op} {self.param(_values(value, where, 'on array column'))}"
+            p = self.bind(value, lambda v: _values(v, where, "on array column"))
+            return f"{f.sql} {sql_op} {p}"
         if f.is_path and op == "overlaps":
             return self._overlaps(f, value, where)
         if f.is_path or f.column_type == "jsonb":
             if op == "haskey":
-                return f"{f.sql} ? {self.param(_text(value, where))}"
+                return f"{f.sql} ? {self.bind(value, lambda v: _text(v, where))}"
             if op == "contains":
-                return f"{f.sql} @> {self.param(_json_text(value, where))}::jsonb"
+                return self._containment(f, value, lambda v: _json_text(v, where))
         if op == "contains":
             raise FilterError(f"{where} on a text column takes a string, got {value!r}")
         raise FilterError(f"{where} applies to lists and JSON values only")
@@ -453,17 +500,33 @@ class SQLBuilder:
     def _list_condition(self, f: _Field, op: str, value: Any, where: str) -> str:
         # A declared list of values, compared element by element as JSON values.
         if op in ("eq", "neq"):
-            return f"{f.json} {_COMPARE[op]} {self.param(_json_text(value, where))}::jsonb"
+            p = self.bind(value, lambda v: _json_text(v, where))
+            return f"{f.json} {_COMPARE[op]} {p}::jsonb"
         if op == "contains":
-            p = self.param(_json_text(_values(value, where), where))
-            return f"{f.json} @> {p}::jsonb"
+            return self._containment(f, value, lambda v: _json_text(_values(v, where), where))
         if op == "overlaps":
             return self._overlaps(f, value, where)
         raise FilterError(f"{where}: a list field takes eq, neq, contains, overlaps or isnull")
 
+    def _containment(self, f: _Field, value: Any, text: Callable[[Any], str]) -> str:
+        """`f`'s JSON value contains the operand (`text` gives its JSON text). A path from a
+        jsonb column is tested as containment of the column's whole document, which a GIN
+        index on the column serves: {"a": {"b": v}} is contained exactly when a.b contains
+        v, but for a scalar v, which a.b also contains when it is an array holding v."""
+        if f.document is None:
+            return f"{f.sql} @> {self.bind(value, text)}::jsonb"
+        column, keys = f.document
+        head = "".join(f'{{"{k}":' for k in keys)  # keys are identifiers: nothing to escape
+        tail = "}" * len(keys)
+        p = self.bind(value, lambda v: f"{head}{text(v)}{tail}")
+        if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+            return f"{column} @> {p}::jsonb"
+        q = self.bind(value, lambda v: f"{head}[{text(v)}]{tail}")
+        return f"({column} @> {p}::jsonb OR {column} @> {q}::jsonb)"
+
     def _overlaps(self, f: _Field, value: Any, where: str) -> str:
         # some element of the JSON array equals one of the values (JSON equality)
-        p = self.param([_json_text(v, where) for v in _values(value, where)])
+        p = self.bind(value, lambda v: [_json_text(x, where) for x in _values(v, where)])
         return (
             f"EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({f.json}) "
             f"= 'array' THEN {f.json} END) AS e(v) WHERE e.v = ANY({p}::jsonb[]))"
@@ -476,10 +539,10 @@ class SQLBuilder:
         if scalar is not None and op not in ("eq", "neq") and not scalar.ordered:
             raise FilterError(f"{where}: {scalar.name} values can only be compared with eq/neq")
         if scalar is None or (op in ("eq", "neq") and scalar.json_equality):
-            return f"{f.json} {sql_op} {self.param(_json_text(value, where))}::jsonb"
+            return f"{f.json} {sql_op} {self.bind(value, lambda v: _json_text(v, where))}::jsonb"
         if scalar.sql_type == "text":
-            return f"{f.text} {sql_op} {self.param(_text(value, where))}"
-        return f"{f.typed(scalar)} {sql_op} {self.param(value)}::{scalar.sql_type}"
+            return f"{f.text} {sql_op} {self.bind(value, lambda v: _text(v, where))}"
+        return f"{f.typed(scalar)} {sql_op} {self.bind(value)}::{scalar.sql_type}"
 
     # -- ORDER BY --
 
@@ -518,19 +581,25 @@ class SQLBuilder:
         """'' or the ORDER BY list (without the keywords)."""
         return render_order(self.sort_keys(order_by, key))
 
-    def after(self, keys: Sequence[SortKey], values: Sequence[Any], at: bool = False) -> str:
-        """Rows strictly after the position `values` (one per key) in the order of `keys`
-        (`at`: or at it): for each key, the keys before it equal and this one after (nulls
-        where the order puts them)."""
+    def after(
+        self,
+        keys: Sequence[SortKey],
+        values: Sequence[Any],
+        at: bool = False,
+        source: str = "after",
+    ) -> str:
+        """Rows strictly after the position `values` (one per key; the request's values under
+        `source`) in the order of `keys` (`at`: or at it): for each key, the keys before it
+        equal and this one after (nulls where the order puts them)."""
         alternatives = []
         for i, k in enumerate(keys):
-            terms = [self._same(keys[j], values[j]) for j in range(i)]
-            beyond = self._beyond(k, values[i])
+            terms = [self._same(keys[j], values[j], (source, j)) for j in range(i)]
+            beyond = self._beyond(k, values[i], (source, i))
             if beyond is not None:
                 alternatives.append(" AND ".join([*terms, beyond]))
         if at:
             alternatives.append(
-                " AND ".join(self._same(k, v) for k, v in zip(keys, values, strict=True))
+                " AND ".join(self._same(k, values[i], (source, i)) for i, k in enumerate(keys))
             )
         if not alternatives:
             return "FALSE"
@@ -539,29 +608,34 @@ class SQLBuilder:
         if len(alternatives) == 1 or value is None or (first.nullable and not first.nulls_first):
             return test
         # Implied by the test, and a range an index on the first key starts the scan at.
-        return f"{first.sql} {'<=' if first.descending else '>='} {self._bound(first, value)} AND {test}"
+        bound = self._bound(first, value, (source, 0))
+        return f"{first.sql} {'<=' if first.descending else '>='} {bound} AND {test}"
 
-    def _bound(self, k: SortKey, value: Any) -> str:
+    def _bound(self, k: SortKey, value: Any, at: Path) -> str:
+        self._at = at
         if k.sql_type is None:
-            return f"{self.param(_json_text(value, k.name))}::jsonb"
-        return f"{self.param(value)}::{k.sql_type}"
+            return f"{self.bind(value, lambda v: _json_text(v, k.name))}::jsonb"
+        return f"{self.bind(value)}::{k.sql_type}"
 
-    def _same(self, k: SortKey, value: Any) -> str:
+    def _same(self, k: SortKey, value: Any, at: Path) -> str:
         if value is None:
             return f"{k.sql} IS NULL"
-        return f"{k.sql} = {self._bound(k, value)}"
+        return f"{k.sql} = {self._bound(k, value, at)}"
 
-    def _beyond(self, k: SortKey, value: Any) -> str | None:
+    def _beyond(self, k: SortKey, value: Any, at: Path) -> str | None:
         if value is None:  # past the nulls: the values when nulls come first, else nothing
             return f"{k.sql} IS NOT NULL" if k.nulls_first else None
-        test = f"{k.sql} {'<' if k.descending else '>'} {self._bound(k, value)}"
+        test = f"{k.sql} {'<' if k.descending else '>'} {self._bound(k, value, at)}"
         return test if k.nulls_first or not k.nullable else f"({test} OR {k.sql} IS NULL)"
 
     def limit(self, limit: Any, offset: Any) -> str:
+        """' LIMIT $n OFFSET $m' for the values given (the request's `limit` and `offset`)."""
         out = ""
         for word, value in (("LIMIT", limit), ("OFFSET", offset)):
             if value is not None:
-                out += f" {word} {self.param(check_count(word.lower(), value))}"
+                name = word.lower()
+                p = self.request_value(name, value, partial(check_count, name))
+                out += f" {word} {p}"
         return out
 
 

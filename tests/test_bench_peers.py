@@ -54,6 +54,7 @@ def dsns(pg_server: Any, pg_dsn: str) -> tuple[str, str]:
             asyncio.run(dataset.create_database(pg_dsn, name))
             dsn = dataset.database_dsn(pg_dsn, name)
         asyncio.run(setup(dsn, users=USERS, posts=USERS))
+        asyncio.run(dataset.install_summary(dsn))
         out.append(dsn)
     sql(out[1], "UPDATE tb_user SET email = 'changed@example.org' WHERE id = 7 RETURNING id")
     return out[0], out[1]
@@ -171,10 +172,11 @@ def test_check_fails_the_server_that_differs(peers: list[run.Running]) -> None:
     }
 
 
+@pytest.mark.parametrize("name", ["fraiseql", "fraiseql on qm_user"])
 def test_fraiseql_contender_answers_every_query_as_the_strawberry_peer(
-    peers: list[run.Running], dsns: Any, tmp_path: Path
+    peers: list[run.Running], dsns: Any, tmp_path: Path, name: str
 ) -> None:
-    fraiseql_server = next(s for s in servers.SERVERS if s.name == "fraiseql")
+    fraiseql_server = next(s for s in servers.SERVERS if s.name == name)
     rng = random.Random(3)
     with ExitStack() as stack:
         port = run.free_port()
@@ -226,3 +228,19 @@ def test_answers_of_both_apis_normalise_alike() -> None:
         queries.normalise(page, "fraiseql", {"errors": [{"message": "x"}], "data": None})
     assert "id: rowId" in queries.document(page.text, "postgraphile v5")
     assert "@id" not in queries.document(page.text, "postgraphile v4")
+
+
+def test_backends_cpu_counts_the_database_backends_work(dsns: Any) -> None:
+    async def work() -> tuple[int, dict[int, float], dict[int, float]]:
+        conn = await connect(dsns[0])
+        try:
+            pid = await conn.fetchval("SELECT pg_backend_pid()")
+            before = await asyncio.to_thread(run.backends_cpu, dsns[0])
+            await conn.fetchval("SELECT count(*) FROM generate_series(1, 3000000)")
+            return pid, before, await asyncio.to_thread(run.backends_cpu, dsns[0])
+        finally:
+            await conn.close()
+
+    pid, before, after = asyncio.run(work())
+    assert pid in before and pid in after
+    assert after[pid] > before[pid]

@@ -330,3 +330,26 @@ def test_find_equality_lookups_repeat_with_the_same_checks(dsn):
                     await repo.find("qm_user", limit=1, offset=bad)
 
     with_repo(dsn, body)
+
+
+def test_filtered_finds_of_one_shape_share_a_statement_and_bind_their_own_values(dsn):
+    # Alternating shapes and values: each request gets its own rows, its own checks, and a
+    # shape's statement is rendered once (the view's cache grows by one per shape).
+    async def body(repo, pool):
+        await repo.find("qm_user", where={"id": {"eq": 1}})  # reads the catalog
+        info = pool.view_cache[("qm_user", "data")]
+        before = len(info.statements)
+        for _ in range(2):
+            for age, expected in ((30, [1]), (20, [1, 2]), (40, [])):
+                got = await repo.find("qm_user", where={"data.age": {"gt": age}}, order_by=["id"])
+                assert ids(got) == expected
+            for names, expected in ((["Ann", "Cid"], [1, 3]), (["bob"], [2])):
+                got = await repo.find("qm_user", where={"data.first_name": {"in": names}})
+                assert ids(got) == expected
+            assert ids(await repo.find("qm_user", where={"data.age": {"eq": None}})) == [3]
+            assert ids(await repo.find("qm_user", where={"data.age": {"eq": 25}})) == [2]
+            with pytest.raises(FilterError, match="at most 100 values"):
+                await repo.find("qm_user", where={"data.first_name": {"in": ["x"] * 101}})
+        assert len(info.statements) == before + 4
+
+    with_repo(dsn, body)

@@ -1,9 +1,13 @@
-"""fraiseql's contender in `make bench-peers`: the blog's qm_user read model through the
-generated read API (issue 10): `users` with where/orderBy/limit/offset and `usersConnection`.
+"""fraiseql's contender in `make bench-peers`: a read model through the generated read API
+(issue 10): `users` with where/orderBy/limit/offset and `usersConnection`.
 
 Serve with:
 
     FRAISEQL_BENCH_DSN=postgresql://... uvicorn benchmarks.peers.fraiseql_app:app
+
+FRAISEQL_BENCH_SOURCE names the read model: `qm_user_summary` (dataset.py's USER_SUMMARY, the
+fields the queries select, as the peers read them from tb_user) by default, or the blog's
+`qm_user` (each user with their 10 latest posts embedded).
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from datetime import datetime
 import fraiseql
 from fraiseql.repositories import Repository
 
+SOURCE = os.environ.get("FRAISEQL_BENCH_SOURCE", "qm_user_summary")
 
-@fraiseql.type(sql_source="qm_user")
+
+@fraiseql.type(sql_source=SOURCE)
 class User:
     id: int
     first_name: str

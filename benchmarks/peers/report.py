@@ -79,24 +79,27 @@ def section(cells: dict[tuple[str, str], Cell], queries: list[str], servers: lis
         f"-c{args.connections}, {args.seconds} s per cell and round, {args.rounds} rounds with "
         "the servers interleaved (A B C D, D C B A, ...); figures are medians over rounds. "
         f"Each server answered the same {args.bodies} request bodies per query with the same "
-        "rows before it was timed. fraiseql serves the qm_user read model, the peers the tb_ "
-        "tables (benchmarks/peers/README.md). Plot: benchmarks/peers_filters.png.",
+        "rows before it was timed. fraiseql serves the qm_user_summary read model (a user's own "
+        "fields, as the peers read them from tb_user), `fraiseql on qm_user` the blog's "
+        "documents (each with its 10 latest posts), the peers the tb_ tables "
+        "(benchmarks/peers/README.md). Plot: benchmarks/peers_filters.png.",
         "",
-        f"| query | server | requests/s | p99 ms | server CPU us/request | "
+        "| query | server | requests/s | p99 ms | CPU us/request: server | database | wrk | "
         f"{CONTENDER} requests/s ÷ server's |",
-        "|---|---|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     failures = []
     for q in queries:
         for s in servers:
             c = cells[(q, s)]
             if c.failed:
-                lines.append(f"| {q} | {s} | failed | | | |")
+                lines.append(f"| {q} | {s} | failed | | | | | |")
                 failures.append(f"- {q}, {s}: {c.failed}")
             else:
                 lines.append(
                     f"| {q} | {s} | {c.median('rps'):.0f} | {c.median('p99_ms'):.2f} | "
-                    f"{c.median('cpu_us'):.0f} | {_ratio(cells, q, s)} |"
+                    f"{c.median('cpu_us'):.0f} | {c.median('db_cpu_us'):.0f} | "
+                    f"{c.median('wrk_cpu_us'):.0f} | {_ratio(cells, q, s)} |"
                 )
     lines += ["", *_against(cells, queries, TARGET_PEER)]
     if failures:

@@ -10,16 +10,20 @@ server of servers.py (one worker or process each) and then, per query of queries
    gets that cell marked failed, with the reason, and is not timed there;
 2. times each server with wrk (-t1, bodies.lua posting a random one of those bodies), the
    servers interleaved in rounds (A B C D, D C B A, ...): requests/s and p99 (medians over
-   rounds) and server CPU per request (utime+stime of the server's process tree, /proc).
+   rounds) and CPU per request of the server (utime+stime of its process tree, /proc), of
+   the PostgreSQL backends connected to the benchmark's database (pg_stat_activity's pids,
+   /proc) and of wrk itself: where the machine's two cores went.
 Writes the table into benchmarks/RESULTS.md (report.py) and the plot benchmarks/peers_filters.png.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -38,6 +42,8 @@ from bench_serve import cpu_seconds  # noqa: E402
 from queries import QUERIES, WALK, Query, document, normalise, request  # noqa: E402
 from report import Cell, write  # noqa: E402
 from servers import SERVERS, Server, serving  # noqa: E402
+
+from fraiseql.db import connect  # noqa: E402
 
 OUT = HERE.parents[1] / "benchmarks" / "out" / "peers"
 
@@ -133,18 +139,50 @@ def check(query: Query, params: list[dict[str, Any]], running: list[Running],
             )
 
 
-def time_cell(r: Running, cell: Cell, seconds: int, connections: int) -> None:
-    """One wrk run of `cell` on `r`: appends requests/s, p99 and CPU per request."""
+def backends_cpu(dsn: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the database of `dsn`."""
+
+    async def pids() -> list[int]:
+        conn = await connect(dsn)
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            return [r[0] for r in rows]
+        finally:
+            await conn.close()
+
+    out = {}
+    for pid in asyncio.run(pids()):
+        try:
+            out[pid] = cpu_seconds(pid)
+        except OSError:  # gone meanwhile
+            continue
+    return out
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_cell(r: Running, cell: Cell, seconds: int, connections: int, dsn: str) -> None:
+    """One wrk run of `cell` on `r`: appends requests/s, p99 and the CPU per request of the
+    server, of the database's backends and of wrk."""
     bodies = OUT / "bodies.jsonl"
     bodies.write_text("\n".join(cell.bodies) + "\n")
     try:
-        cpu = cpu_seconds(r.pid)
+        cpu, db, client = cpu_seconds(r.pid), backends_cpu(dsn), _children_cpu()
         out = subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
              "-s", str(HERE / "bodies.lua"), r.url, "--", str(bodies)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         used = cpu_seconds(r.pid) - cpu
+        client = _children_cpu() - client
+        # a backend connected during the run counts from zero
+        db_used = sum(t - db.get(pid, 0.0) for pid, t in backends_cpu(dsn).items())
         row = parse_wrk(out.stdout)
     except subprocess.CalledProcessError as exc:
         cell.fail(f"wrk failed: {exc.stderr.strip()[:200]}")
@@ -155,8 +193,9 @@ def time_cell(r: Running, cell: Cell, seconds: int, connections: int) -> None:
     if row["non_2xx"] or not row["requests"]:
         cell.fail(f"{row['non_2xx']} non-2xx answers of {row['requests']} under load")
         return
-    cell.rounds.append({"rps": row["rps"], "p99_ms": row["p99_ms"],
-                        "cpu_us": used / row["requests"] * 1e6})  # fmt: skip
+    per = 1e6 / row["requests"]
+    cell.rounds.append({"rps": row["rps"], "p99_ms": row["p99_ms"], "cpu_us": used * per,
+                        "db_cpu_us": db_used * per, "wrk_cpu_us": client * per})  # fmt: skip
 
 
 def main() -> None:
@@ -195,7 +234,7 @@ def main() -> None:
                 for r in order:
                     cell = cells[(q.name, r.server.name)]
                     if cell.failed is None:
-                        time_cell(r, cell, args.seconds, args.connections)
+                        time_cell(r, cell, args.seconds, args.connections, dsn)
             print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     facts["load"] += f" at the start, {os.getloadavg()[0]:.1f} at the end"
     write(cells, [q.name for q in QUERIES], [s.name for s in SERVERS], args, facts)

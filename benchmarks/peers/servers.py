@@ -21,6 +21,7 @@ class Server:
     name: str
     dialect: str  # a key of queries.DIALECTS
     command: tuple[str, ...]  # `{port}` stands for the port it is given
+    env: tuple[tuple[str, str], ...] = ()  # its own environment variables
 
 
 def _uvicorn(app: str) -> tuple[str, ...]:
@@ -32,6 +33,13 @@ def _uvicorn(app: str) -> tuple[str, ...]:
 
 SERVERS = (
     Server("fraiseql", "fraiseql", _uvicorn("benchmarks.peers.fraiseql_app:app")),
+    # the same app on the blog's documents, which embed each user's 10 latest posts
+    Server(
+        "fraiseql on qm_user",
+        "fraiseql",
+        _uvicorn("benchmarks.peers.fraiseql_app:app"),
+        (("FRAISEQL_BENCH_SOURCE", "qm_user"),),
+    ),
     Server("PostGraphile v5", "postgraphile v5", (str(NODE), str(HERE / "postgraphile5.mjs"))),
     Server("PostGraphile v4", "postgraphile v4", (str(NODE), str(HERE / "v4" / "server.cjs"))),
     Server("Strawberry", "fraiseql", _uvicorn("benchmarks.peers.strawberry_app:app")),
@@ -52,6 +60,7 @@ def serving(server: Server, port: int, dsn: str, log: Path) -> Iterator[subproce
                 "FRAISEQL_BENCH_DSN": dsn,
                 "PORT": str(port),
                 "NODE_ENV": "production",
+                **dict(server.env),
             },
             stdout=out,
             stderr=subprocess.STDOUT,
