@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from support.blog import blog_api_declared, blog_database
+from support.databases import as_user
 from support.http_server import serve
 from support.ws_client import WAIT, Client
 
@@ -38,13 +39,6 @@ async def listeners(conn: Any) -> int:
     return await conn.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE query = $1", f'LISTEN "{CHANNEL}"'
     )
-
-
-def as_user(dsn: str, user: str) -> str:
-    """`dsn` logging in as `user` (a URI's parameters, or a keyword DSN's, override it)."""
-    if "://" in dsn:
-        return f"{dsn}{'&' if '?' in dsn else '?'}user={user}"
-    return f"{dsn} user={user}"
 
 
 @pytest.fixture(scope="module")

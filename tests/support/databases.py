@@ -62,3 +62,10 @@ DO $$BEGIN
   END IF;
 END$$;
 """
+
+
+def as_user(dsn: str, user: str) -> str:
+    """`dsn` logging in as `user` (a URI's parameters, or a keyword DSN's, override it)."""
+    if "://" in dsn:
+        return f"{dsn}{'&' if '?' in dsn else '?'}user={user}"
+    return f"{dsn} user={user}"
