@@ -94,22 +94,31 @@ def stream_of(source: Any, field: Field) -> Any:
 
 
 async def _with_field(source: AsyncIterable[Any], field: Field) -> AsyncIterator[Any]:
-    # Async generators run in their consumer's context: the variable is set around each step.
     iterator = aiter(source)
     try:
         while True:
-            token = current_field.set(field)
             try:
-                value = await anext(iterator)
+                value = await _step(iterator, field)
             except StopAsyncIteration:
                 return
-            finally:
-                current_field.reset(token)
             yield value
     finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await _close(iterator)
+
+
+async def _step(iterator: AsyncIterator[Any], field: Field) -> Any:
+    # Async generators run in their consumer's context: the variable is set around each step.
+    token = current_field.set(field)
+    try:
+        return await anext(iterator)
+    finally:
+        current_field.reset(token)
+
+
+async def _close(iterator: Any) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 def subscription_root(builder: _Builder, ops: dict[str, OperationDef]) -> GraphQLObjectType | None:
@@ -195,7 +204,7 @@ async def open_stream(
             source = None
         if isinstance(source, AsyncIterable):
             return _fast_events(
-                executor, plan.document, root, stream_of(source, field), variables,
+                executor, plan.document, root, aiter(source), field, variables,
                 operation_name, context, masking,
             )  # fmt: skip
     result = await graphql_compat.subscribe(
@@ -223,13 +232,20 @@ async def _fast_events(
     document: Any,
     root: Any,
     source: AsyncIterator[Any],
+    field: Field,
     variables: Any,
     operation_name: str | None,
     context: Any,
     masking: dict[str, Any],
 ) -> AsyncIterator[bytes]:
+    # Steps `source` itself (no _with_field in between): an async generator less per
+    # subscription, each one a frame and an entry in the loop's weak set of generators.
     try:
-        async for event in source:
+        while True:
+            try:
+                event = await _step(source, field)
+            except StopAsyncIteration:
+                return
             try:
                 fragment = executor.fragment(root, event)
             except Exception:  # noqa: BLE001 - null propagation, a rewriter error: graphql-core
@@ -249,4 +265,4 @@ async def _fast_events(
             else:
                 yield b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
     finally:
-        await source.aclose()  # type: ignore[attr-defined]
+        await _close(source)

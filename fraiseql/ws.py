@@ -94,6 +94,8 @@ class _Session:
         self.operations: dict[str, asyncio.Task[None]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._expired = False  # no connection_init in time
+        self._send_started: float | None = None  # loop time the send in progress began
+        self._watchdog: asyncio.TimerHandle | None = None  # see _watch_send
 
     async def run(self) -> None:
         # Timers cancel the reader rather than asyncio.wait_for wrapping it: wait_for can
@@ -108,6 +110,8 @@ class _Session:
                 raise
         finally:
             timer.cancel()
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             tasks = list(self.operations.values())
             for task in tasks:
                 task.cancel()
@@ -223,11 +227,6 @@ class _Session:
             return
         task = asyncio.ensure_future(self._operation(op_id, payload["query"], variables, name))
         self.operations[op_id] = task
-        task.add_done_callback(lambda done: self._finished(op_id, done))
-
-    def _finished(self, op_id: str, task: asyncio.Task[None]) -> None:
-        if self.operations.get(op_id) is task:
-            del self.operations[op_id]
 
     async def _operation(
         self, op_id: str, query: str, variables: Any, operation_name: str | None
@@ -249,6 +248,7 @@ class _Session:
                 try:
                     async for body in result:
                         await self._send_message(op_id, "next", body)
+                        del body  # not kept while the subscription waits for its next event
                 finally:
                     await result.aclose()  # type: ignore[attr-defined]
             await self._send_message(op_id, "complete")
@@ -263,6 +263,9 @@ class _Session:
                 exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
             )
             await self._send_message(op_id, "error", dumps(format_errors([error], debug=debug)))
+        finally:  # here rather than a done callback: no closure kept per operation
+            if self.operations.get(op_id) is asyncio.current_task():
+                del self.operations[op_id]
 
     # ------------------------------------------------------------ sending
 
@@ -279,11 +282,32 @@ class _Session:
 
     async def _send_text(self, text: str) -> None:
         async with self._sending:
-            timer = asyncio.get_running_loop().call_later(self.limits.send_timeout, self._drop)
+            # One watchdog timer per session, not one per message: a timer made and
+            # cancelled per message cost each live event a heap push (bench_live --stages).
+            loop = asyncio.get_running_loop()
+            self._send_started = loop.time()
+            if self._watchdog is None:
+                self._watchdog = loop.call_at(
+                    self._send_started + self.limits.send_timeout, self._watch_send
+                )
             try:
                 await self._send({"type": "websocket.send", "text": text})
             finally:
-                timer.cancel()
+                self._send_started = None
+
+    def _watch_send(self) -> None:
+        """Drop the client if a send has waited send_timeout; else look again when the one
+        in progress, if any, would have."""
+        self._watchdog = None
+        started = self._send_started
+        if started is None:
+            return
+        due = started + self.limits.send_timeout
+        loop = asyncio.get_running_loop()
+        if loop.time() < due:
+            self._watchdog = loop.call_at(due, self._watch_send)
+        else:
+            self._drop()
 
     def _drop(self) -> None:
         """The client read nothing for send_timeout: end the session (and its operations)."""
