@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from graphql import GraphQLError
 
-from fraiseql import bounded_json
+from fraiseql import bounded_json, tracing
 from fraiseql.errors import PoolOverloadedError
 from fraiseql.executor import Response, dumps
 from fraiseql.masking import format_errors, internal_error
@@ -59,6 +60,64 @@ class WebSocketLimits:
     send_timeout: float = 30.0  # a client that does not read for this long is dropped
 
 
+# Outcomes of an operation, as fraiseql.metrics.OUTCOMES indexes them.
+OK, ERROR, REJECTED = 0, 1, 2
+_ERRORS_FIRST = b'{"errors"'  # a response with errors (format_response writes them first)
+
+
+class _Observed:
+    """Metrics and tracing of one operation over the socket, as an HTTP request gets them
+    (counted, and its span ended, at its first answer: a subscription's first event), and
+    of each subscription event."""
+
+    __slots__ = ("metrics", "tracer", "plan", "started", "request")
+
+    def __init__(self, metrics: Any, tracer: Any, plan: Any) -> None:
+        self.metrics = metrics
+        self.tracer = tracer
+        self.plan = plan
+        self.started: float | None = time.perf_counter()
+        self.request = None if tracer is None else tracing.begin_request(tracer)
+
+    @classmethod
+    def of(cls, app: GraphQLApp, query: str, operation_name: str | None) -> _Observed | None:
+        """The observation of an operation of `app`; None when it has neither."""
+        tracer = app.tracing.tracer() if app.tracing is not None else None
+        if app.metrics is None and tracer is None:
+            return None
+        # The executor's cached plan (open_stream looks it up again): its operation's type.
+        return cls(app.metrics, tracer, app.executor.plan(query, operation_name))
+
+    def answered(self, outcome: int) -> None:
+        """The operation's first answer (later calls: nothing)."""
+        if self.started is None:
+            return
+        seconds, self.started = time.perf_counter() - self.started, None
+        if self.request is not None:
+            tracing.end_request(self.request, self.plan, None)
+        if self.metrics is not None:
+            self.metrics.count(self.plan, outcome, seconds)
+
+    async def event(self, sending: Any, body: bytes) -> None:
+        """Await one event's message `sending`, counted and in a span of its own."""
+        ok = not body.startswith(_ERRORS_FIRST)
+        self.answered(OK if ok else ERROR)
+        span = None if self.tracer is None else tracing.begin_event(self.tracer, self.plan)
+        started = time.perf_counter()
+        try:
+            await sending
+        finally:
+            if span is not None:
+                span.end()
+            if self.metrics is not None:
+                self.metrics.event(ok, time.perf_counter() - started)
+
+
+def _answered(seen: _Observed | None, outcome: int) -> None:
+    if seen is not None:
+        seen.answered(outcome)
+
+
 class _Close(Exception):
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
@@ -78,7 +137,14 @@ async def serve_websocket(app: GraphQLApp, scope: Scope, receive: Receive, send:
         await send({"type": "websocket.close", "code": 1002})  # the handshake answers 403
         return
     await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL})
-    await _Session(app, scope, receive, send).run()
+    metrics = app.metrics
+    if metrics is not None:
+        metrics.websocket_connections += 1
+    try:
+        await _Session(app, scope, receive, send).run()
+    finally:
+        if metrics is not None:
+            metrics.websocket_connections -= 1
 
 
 class _Session:
@@ -233,39 +299,59 @@ class _Session:
     ) -> None:
         debug = self.app.executor.debug
         context = dict(self.context or {})  # resolvers may write to theirs
+        seen = _Observed.of(self.app, query, operation_name)
         try:
             result = await open_stream(self.app.executor, query, variables, operation_name, context)
             if isinstance(result, Refused):
                 await self._send_message(op_id, "error", dumps(result.errors))
+                _answered(seen, REJECTED)
                 return
             if isinstance(result, Response):
                 if result.request_error:  # {"errors": [...]}: the protocol's error message
                     errors = json.loads(result.body)["errors"]
                     await self._send_message(op_id, "error", dumps(errors))
+                    _answered(seen, REJECTED)
                     return
                 await self._send_message(op_id, "next", result.body)
+                _answered(seen, ERROR if result.has_errors else OK)
             else:
-                try:
-                    async for body in result:
-                        await self._send_message(op_id, "next", body)
-                        del body  # not kept while the subscription waits for its next event
-                finally:
-                    await result.aclose()  # type: ignore[attr-defined]
+                await self._stream(op_id, result, seen)
             await self._send_message(op_id, "complete")
+            _answered(seen, OK)  # a stream that ended without an event
         except asyncio.CancelledError:
+            _answered(seen, REJECTED)  # as an HTTP request whose client left (499)
             raise
         except PoolOverloadedError as exc:
             error = {"message": str(exc) if debug else "Server overloaded; retry later."}
             error["extensions"] = {"code": "OVERLOADED"}
             await self._send_message(op_id, "error", dumps([error]))
+            _answered(seen, ERROR)
         except Exception as exc:  # noqa: BLE001 - the generator failed: that operation only
             error = (
                 exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
             )
             await self._send_message(op_id, "error", dumps(format_errors([error], debug=debug)))
+            _answered(seen, ERROR)
         finally:  # here rather than a done callback: no closure kept per operation
             if self.operations.get(op_id) is asyncio.current_task():
                 del self.operations[op_id]
+
+    async def _stream(self, op_id: str, result: Any, seen: _Observed | None) -> None:
+        """Send each response of a subscription's stream as a `next` message."""
+        metrics = self.app.metrics
+        if metrics is not None:
+            metrics.subscriptions += 1
+        try:
+            async for body in result:
+                if seen is None:
+                    await self._send_message(op_id, "next", body)
+                else:
+                    await seen.event(self._send_message(op_id, "next", body), body)
+                del body  # not kept while the subscription waits for its next event
+        finally:
+            if metrics is not None:
+                metrics.subscriptions -= 1
+            await result.aclose()
 
     # ------------------------------------------------------------ sending
 
