@@ -67,7 +67,7 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 # Errors that say the database could not answer now (the read is tried again), not that
 # the read itself is wrong (those reach the watcher, whose generator raises them).
 _TRANSIENT = (OperationalError, InterfaceError, PoolOverloadedError)
-_NOTHING = object()
+NOTHING = object()  # no value yet (Watcher.take)
 
 
 class LiveError(Exception):
@@ -84,38 +84,37 @@ class Watcher:
     def __init__(self, group: _Group, selection: Any) -> None:
         self.group = group
         self.selection = selection  # the compiled Selection of its field, or None: Python data
-        self._value: Any = _NOTHING
+        self._value: Any = NOTHING
         self._waiter: asyncio.Future[None] | None = None
         self.fresh = True  # nothing delivered yet: it gets the document even if unchanged
 
     def put(self, value: Any) -> None:
         self.fresh = False
         self._value = value  # replaces a value not taken yet: newest state wins
-        waiter = self._waiter
+        waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def next(self) -> Any:
-        """The newest value (a fragment, Python data, or None when deleted); raises what the
-        read raised when it cannot succeed."""
-        if self._value is _NOTHING:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        value, self._value = self._value, _NOTHING
+    def take(self) -> Any:
+        """The newest value not taken yet (a fragment, Python data, or None when deleted),
+        or NOTHING; raises what the read raised when it cannot succeed."""
+        value, self._value = self._value, NOTHING
         if isinstance(value, BaseException):
             raise value
         return value
+
+    def wait(self) -> asyncio.Future[None]:
+        """Done at the next value: a bare future, no coroutine kept while idle."""
+        self._waiter = asyncio.get_running_loop().create_future()
+        return self._waiter
 
 
 class _Group:
     """Watchers of one document (one statement, parameters and settings)."""
 
     __slots__ = (
-        "hub", "key", "doc_key", "sql", "params", "context", "watchers", "raw", "_reading",
-        "_again", "_retry",
+        "hub", "key", "doc_key", "sql", "params", "context", "watchers", "raw", "values",
+        "_reading", "_again", "_retry",
     )  # fmt: skip
 
     def __init__(
@@ -135,6 +134,7 @@ class _Group:
         self.context = context
         self.watchers: set[Watcher] = set()
         self.raw: bytes | None = None  # the document as last read
+        self.values: dict[Any, Any] = {}  # selection (None: Python data) -> raw's value
         self._reading: asyncio.Task[None] | None = None
         self._again = False
         self._retry = _RETRY_FIRST
@@ -159,6 +159,8 @@ class _Group:
                 self._again = False
                 try:
                     raw = await self._fetch()
+                    self._retry = _RETRY_FIRST
+                    self._deliver(raw, changed=raw != self.raw)
                 except _TRANSIENT as exc:
                     logger.warning("fraiseql: live re-read failed (%s); retrying", exc)
                     asyncio.get_running_loop().call_later(self._retry, self.refresh)
@@ -168,8 +170,6 @@ class _Group:
                     for watcher in self.watchers:
                         watcher.put(exc)
                     return
-                self._retry = _RETRY_FIRST
-                self._deliver(raw, changed=raw != self.raw)
                 self.raw = raw
                 if not self._again:
                     return
@@ -178,15 +178,19 @@ class _Group:
 
     def _deliver(self, raw: bytes, *, changed: bool) -> None:
         # Each distinct selection rewrites the document once; Python data is decoded once.
-        rewritten: dict[int, Any] = {}
+        if changed:
+            self.values = {}
         for watcher in self.watchers:
-            if not (changed or watcher.fresh):
-                continue
-            selection = watcher.selection
-            value = rewritten.get(id(selection), _NOTHING)
-            if value is _NOTHING:
-                value = rewritten[id(selection)] = self._value(raw, selection)
-            watcher.put(value)
+            if changed or watcher.fresh:
+                watcher.put(self._shared(raw, watcher.selection))
+
+    def _shared(self, raw: bytes, selection: Any) -> Any:
+        # One value per selection for every watcher of the document, those joining later
+        # included: each watcher holds the same object, not a copy of its own.
+        value = self.values.get(selection, NOTHING)
+        if value is NOTHING:
+            value = self.values[selection] = self._value(raw, selection)
+        return value
 
     def _value(self, raw: bytes, selection: Any) -> Any:
         if selection is None:
@@ -200,7 +204,7 @@ class _Group:
         """A new watcher: the document as last read, or the read it is waiting for."""
         self.watchers.add(watcher)
         if self.raw is not None and self._reading is None:
-            watcher.put(self._value(self.raw, watcher.selection))
+            watcher.put(self._shared(self.raw, watcher.selection))
         else:
             self.refresh()
 
@@ -231,14 +235,15 @@ class _Shape:
 class _ListGroup(_Group):
     """Watchers of one list: the documents as one JSON array, with the keys it holds."""
 
-    __slots__ = ("shape", "values", "members")
+    __slots__ = ("shape", "condition_values", "members")
 
     def __init__(self, hub: Hub, key: tuple[Any, ...], query: ListQuery, context: Any) -> None:
         super().__init__(hub, key, (key[0], None), query.sql, query.params, context)
         self.shape: _Shape | None = None  # set when the relation has keys to match
         # The condition's values as text, as the driver sends them (cast back in the
         # batched match); one pad so that a condition without values still has a row.
-        self.values = [adapt(v) for v in query.params[: query.condition_params]] + [""]
+        self.condition_values = [adapt(v) for v in query.params[: query.condition_params]]
+        self.condition_values.append("")
         self.members: frozenset[str] = frozenset()  # the keys of the list as last read
 
     async def _fetch(self) -> bytes:
@@ -486,7 +491,7 @@ class Hub:
         self.match_statements += 1
         try:
             rows = await self.db.fetch(
-                shape.sql, [g.values for g in groups], keys, context=groups[0].context
+                shape.sql, [g.condition_values for g in groups], keys, context=groups[0].context
             )
         except Exception as exc:  # noqa: BLE001 - unknown which match: each list reads again
             logger.warning("fraiseql: live match failed (%s); re-reading the lists", exc)

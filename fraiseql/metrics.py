@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fraiseql.observe import PLAN, RESPONSE, Observation
+from fraiseql.observe import ERROR, OK, PLAN, REJECTED, RESPONSE, Observation
 
 EXTRA = "pip install 'fraiseql[metrics]'"
 
@@ -97,10 +97,10 @@ class Metrics:
     def observe(self, obs: Observation, status: int, seconds: float) -> None:
         """Count one GraphQL request, from what the app observed and its HTTP status."""
         plan, response = obs[PLAN], obs[RESPONSE]
-        if response is not None:  # indexes of OUTCOMES
-            outcome = 2 if response.request_error else 1 if response.has_errors else 0
+        if response is not None:
+            outcome = REJECTED if response.request_error else ERROR if response.has_errors else OK
         else:  # refused or failed before execution
-            outcome = 1 if status >= 500 else 2
+            outcome = ERROR if status >= 500 else REJECTED
         self.count(plan, outcome, seconds)
 
     def count(self, plan: Any, outcome: int, seconds: float) -> None:
@@ -125,7 +125,7 @@ class Metrics:
 
     def event(self, ok: bool, seconds: float) -> None:
         """Count one subscription event sent (with errors or not) and its send's duration."""
-        self.events[0 if ok else 1] += 1
+        self.events[0 if ok else 1] += 1  # indexes of EVENT_OUTCOMES
         self.event_pending.append(seconds)
         if len(self.event_pending) >= FOLD_AT:
             self.event_seconds += _fold(self.event_pending, self.event_buckets)
