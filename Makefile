@@ -71,8 +71,7 @@ SOAK_SECONDS ?= 60
 soak: build
 	$(PY) benchmarks/soak.py --seconds $(SOAK_SECONDS)
 
-# The same load under faults. Not in CI yet: about one run in 15 leaves a request without an
-# answer (sent on a connection that looks healthy; see RESULTS.md), which also delays SIGTERM.
+# The same load under faults; CI runs both (.ci/run).
 soak-faults: build
 	$(PY) benchmarks/soak.py --seconds $(SOAK_SECONDS) --faults
 
@@ -81,6 +80,7 @@ clean:
 
 # C-level benchmark of the core, SSE2 and portable scanning side by side.
 CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/shape.c src/_fraiseql/buf.c src/_fraiseql/ring.c
+GQLTOKEN_SRC := src/_fraiseql/gqltoken.c src/_fraiseql/buf.c
 bench-core: $(VENV)/.installed
 	mkdir -p benchmarks/out
 	$(PY) benchmarks/bench_rewrite.py --dump benchmarks/out
@@ -123,16 +123,19 @@ test-c:
 	tests/c/build/test_core
 	$(CC) $(CORE_CFLAGS) tests/c/test_pgtext.c src/_fraiseql/pgtext.c -o tests/c/build/test_pgtext
 	tests/c/build/test_pgtext
+	$(CC) $(CORE_CFLAGS) tests/c/test_gqltoken.c $(GQLTOKEN_SRC) -o tests/c/build/test_gqltoken
+	tests/c/build/test_gqltoken
 
 # libFuzzer harnesses of the core, each seeded from its committed corpus tests/c/corpus/NAME:
-# fuzz_rewrite (the rewriter against a jansson DOM oracle) and fuzz_pgtext (the decoders of
-# PostgreSQL text values). `make fuzz` runs both within FUZZ_SECONDS in total; new inputs go to
+# fuzz_rewrite (the rewriter against a jansson DOM oracle), fuzz_pgtext (the decoders of
+# PostgreSQL text values) and fuzz_gqltoken (the GraphQL tokenizer: offsets, and shapes stable
+# when rebuilt). `make fuzz` runs them all within FUZZ_SECONDS in total; new inputs go to
 # tests/c/build/corpus/NAME, never to the committed corpus (see fuzz-corpus).
 # FUZZ_SEED=N makes the run reproducible (CI sets it); unset, every run explores afresh.
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?=
 FUZZ_PACKAGES := clang libclang-rt-14-dev libjansson-dev
-FUZZ_HARNESSES := rewrite pgtext
+FUZZ_HARNESSES := rewrite pgtext gqltoken
 FUZZ_CFLAGS := -g -O1 -std=c11 -Isrc/_fraiseql -DFQ_DEBUG=1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
 FUZZ_OPTS = $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) -max_len=4096 -timeout=10 -print_final_stats=1 \
@@ -141,6 +144,8 @@ FUZZ_SRC_rewrite := $(CORE_SRC)
 FUZZ_LIBS_rewrite := -ljansson
 FUZZ_SRC_pgtext := src/_fraiseql/pgtext.c
 FUZZ_LIBS_pgtext :=
+FUZZ_SRC_gqltoken := $(GQLTOKEN_SRC)
+FUZZ_LIBS_gqltoken :=
 
 fuzz-deps:
 	@dpkg-query -W $(FUZZ_PACKAGES) >/dev/null 2>&1 || PYTHON=$(PYTHON) scripts/bootstrap.sh $(VENV) $(EXTRAS) $(FUZZ_PACKAGES)

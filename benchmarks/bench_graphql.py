@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -185,13 +186,18 @@ def print_in_process(rows: list[dict[str, Any]]) -> None:
 
 # ---------------------------------------------------------------- HTTP with wrk
 
+# __ID__: a random user's id; __N__: a token unique to the request (writes: new emails).
 LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local users = %d
 local template = %s
+local token = %s
+local n = 0
 request = function()
+  n = n + 1
   local body = string.gsub(template, "__ID__", tostring(math.random(1, users)))
+  body = string.gsub(body, "__N__", token .. "-" .. tostring(n))
   return wrk.format(nil, nil, nil, body)
 end
 """
@@ -248,24 +254,19 @@ def _server(module_app: str, env: dict[str, str]):  # type: ignore[no-untyped-de
 
 
 def run_wrk(url: str, body: str, users: int, connections: int, seconds: int) -> dict[str, float]:
+    token = secrets.token_hex(4)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(LUA % (users, json.dumps(body)))
+        f.write(LUA % (users, json.dumps(body), json.dumps(token)))
         script = f.name
     try:
-        subprocess.run(
-            [
-                "curl",
-                "-sf",
-                "-o",
-                "/dev/null",
-                "-H",
-                "content-type: application/json",
-                "-d",
-                body.replace("__ID__", "1"),
-                url,
-            ],
+        check = body.replace("__ID__", "1").replace("__N__", f"{token}-check")
+        answer = subprocess.run(
+            ["curl", "-sf", "-H", "content-type: application/json", "-d", check, url],
             check=True,
-        )  # answers before load
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert '"errors"' not in answer, answer  # answers before load
         out = subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
             check=True,

@@ -20,8 +20,8 @@ with success is in tb_user and qm_user, every one answered with an error is in n
 (an answer TRANSACTION_OUTCOME_UNKNOWN is counted apart); RSS at the end within +10% of
 its value after warm-up (the first 20% of the run); server connections at the end within
 the pool's max_size, which it may grow to under load, and file descriptors at most that
-many (+2, requests in flight) above their warm-up value; and SIGTERM, sent while the load
-still runs, stops the server within 5 s.
+many connections' worth (+2, requests in flight) above their warm-up value; and SIGTERM,
+sent while the load still runs, stops the server within 5 s.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ INVALID_QUERY = "{ user(id: 1) { nope } }"
 INVALID_MESSAGE = "Cannot query field 'nope' on type 'User'."
 CREATE_USER = (
     "mutation($first: String!, $last: String!, $email: String!) "
-    "{ createUser(firstName: $first, lastName: $last, email: $email) { id email } }"
+    "{ createUser(input: {firstName: $first, lastName: $last, email: $email}) "
+    "{ ... on CreateUserSuccess { user { id email } } ... on CreateUserError { code message } } }"
 )
 MUTATION_SHARE = 0.05
 RECOVERY_LIMIT = 2.0  # seconds after a fault's end by which reads succeed again
@@ -64,6 +65,7 @@ SIGTERM_LIMIT = 5.0
 RSS_GROWTH_LIMIT = 0.10
 WARMUP_SHARE = 0.2
 POOL_MAX = 10  # create_app's pool: create_pool's default max_size
+FDS_PER_CONNECTION = 2  # libpq's socket and the duplicate the loop watches (fq_pgconn_socket)
 APP_NAME = "fraiseql"  # the pool's application_name: how the app's backends are found
 
 
@@ -281,9 +283,9 @@ def report(tally: Tally, samples: list[tuple], stop_s: float, args: argparse.Nam
     conns_first = next((s[3] for s in warm if s[3] is not None), None)
     conns_last = next((s[3] for s in reversed(warm) if s[3] is not None), None)
     total = sum(tally.by_kind.values())
-    # The pool opens connections up to its max_size as the load asks (a socket each): growth
-    # within that bound is the pool at work, past it a leak. 2 more fds: requests in flight.
-    slack = POOL_MAX + 2
+    # The pool opens connections up to its max_size as the load asks: growth within that
+    # bound is the pool at work, past it a leak. 2 more fds: requests in flight.
+    slack = POOL_MAX * FDS_PER_CONNECTION + 2
     # per fault: its end to the last failed read before the next fault began
     ends = [
         (e, nxt[0])

@@ -51,19 +51,23 @@ from fraiseql.types import (  # noqa: E402
     Connection,
     Registry,
     enum,
+    error,
     field,
     get_registry,
     input,
+    interface,
     mutation,
     query,
     reset_registry,
     subscription,
     type,
+    union,
 )
 
 if TYPE_CHECKING:
     from fraiseql import http
     from fraiseql.executor import Executor, execute
+    from fraiseql.generated_commands import load_commands
     from fraiseql.http import create_app
     from fraiseql.plan import Limits
     from fraiseql.schema import build_schema
@@ -77,6 +81,7 @@ _GRAPHQL_LAYER: dict[str, tuple[str, str | None]] = {
     "http": ("fraiseql.http", None),
     "Limits": ("fraiseql.plan", "Limits"),
     "build_schema": ("fraiseql.schema", "build_schema"),
+    "load_commands": ("fraiseql.generated_commands", "load_commands"),
     "SchemaError": ("fraiseql.sources", "SchemaError"),
 }
 
@@ -150,17 +155,21 @@ __all__ = [
     "build_schema",
     "create_app",
     "enum",
+    "error",
     "execute",
     "expose",
     "field",
     "get_registry",
     "http",
     "input",
+    "interface",
+    "load_commands",
     "mutation",
     "query",
     "requires",
     "reset_registry",
     "subscription",
     "type",
+    "union",
     "__version__",
 ]

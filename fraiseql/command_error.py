@@ -25,5 +25,14 @@ class CommandError(Exception):
         self.field = field
         self.details = details
 
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """What a GraphQL error of it carries (graphql-core reads this attribute): `code`,
+        `field` when set, and the details."""
+        out: dict[str, Any] = {"code": self.code}
+        if self.field is not None:
+            out["field"] = self.field
+        return out | self.details
+
     def __repr__(self) -> str:
         return f"CommandError({self.code!r}, {self.message!r}, field={self.field!r})"

@@ -130,7 +130,15 @@ def _load_and_serve(
         '-d \'{"query": "{ user(id: 1) { id firstName userPosts { title } } }"}\'\n'
         f"  curl -s {url} -H 'content-type: application/json' "
         '-d \'{"query": "{ allUsers(where: {firstName: {startswith: \\"A\\"}}, '
-        "orderBy: [{createdAt: DESC}], limit: 3) { id firstName createdAt } }\"}'",
+        "orderBy: [{createdAt: DESC}], limit: 3) { id firstName createdAt } }\"}'\n"
+        f"  curl -s {url} -H 'content-type: application/json' "
+        '-d \'{"query": "mutation { createUser(input: {firstName: \\"Ada\\", lastName: '
+        '\\"L\\", email: \\"ada@example.org\\"}) { ... on CreateUserSuccess { user { id } } '
+        "... on CreateUserError { code message field } } }\"}'\n"
+        f"  curl -s {url} -H 'content-type: application/json' "
+        '-d \'{"query": "mutation { updateUser(id: 1, input: {lastName: \\"Lovelace\\"}, '
+        "expectedVersion: 1) { ... on UpdateUserSuccess { user { id lastName } } "
+        "... on UpdateUserError { code message currentVersion } } }\"}'",
         flush=True,
     )
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")

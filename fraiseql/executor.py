@@ -9,8 +9,16 @@ resolver runs twice), which gives the exact result the spec asks for. Root field
 stored JSON does not serve are answered by graphql-core alongside the fast ones.
 
 A mutation whose context["db"] is a pool runs on one connection in one transaction; any
-error in its response rolls the transaction back, and a COMMIT that fails replaces the
-response with that error (TRANSACTION_OUTCOME_UNKNOWN when no one can tell whether it held).
+error in its response, or a refusal as its value (fraiseql.results), rolls the transaction
+back, and a COMMIT that fails replaces the response with that error
+(TRANSACTION_OUTCOME_UNKNOWN when no one can tell whether it held). A mutation of one root
+field returning a union (a typed result) takes the fast path: the stored documents its value
+carries are rewritten in C, never decoded.
+
+A root of a union or interface type gets Documents from the Repository (fraiseql.documents):
+each value is written under the selection of the member it is (its class, the read model
+it came from) or, for dicts and documents of no known model, the member its discriminator
+key names, in C.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLSchema,
     OperationType,
@@ -37,15 +46,22 @@ from graphql import execute as graphql_execute
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path
 
-from fraiseql import graphql_compat, permissions, tracing
+from fraiseql import constraints, graphql_compat, permissions, retry, tracing
 from fraiseql._native import native as _native
 from fraiseql.arguments import DEFAULT_MAX_LIMIT, FieldArguments
+from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.current import Field, current_field
-from fraiseql.errors import DatabaseError, PoolOverloadedError, TransactionOutcomeUnknownError
-from fraiseql.masking import format_errors
+from fraiseql.documents import STORED, Document
+from fraiseql.errors import (
+    DatabaseError,
+    PoolOverloadedError,
+    TransactionOutcomeUnknownError,
+    TransactionRollbackError,
+)
+from fraiseql.lru import CacheStats, LRUCache
+from fraiseql.masking import format_errors, relocation
 from fraiseql.plan import (
     Limits,
-    LRUCache,
     Plan,
     RootField,
     Variant,
@@ -53,10 +69,19 @@ from fraiseql.plan import (
     compile_roots,
     restricted_document,
 )
+from fraiseql.plan_cache import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_CACHE_SIZE,
+    Binding,
+    ShapeCache,
+    plan_bytes,
+    traced,
+)
 from fraiseql.replay import Outcome, RootFailed, merge_errors, middleware
+from fraiseql.results import MutationState, current_mutation
 from fraiseql.scalars import StoredFloat, leaf_text
 from fraiseql.schema import build_schema, plain_value
-from fraiseql.types import Registry, get_registry
+from fraiseql.types import Registry, field_names, get_registry
 
 _WRAPPED = graphql_compat.WRAPPED_VARIABLES
 _make_info = graphql_compat.make_info
@@ -110,6 +135,22 @@ def dumps(value: Any) -> bytes:
         return _ENCODER.encode(value).encode()
     except _HasDecimal:
         return "".join(_encode_decimals(value, 0)).encode()
+
+
+def result_json(value: Any) -> bytes:
+    """JSON of a resolver's value for the rewriter: objects of declared classes as their
+    fields (Python names, as stored keys are), Documents spliced in as stored."""
+    if isinstance(value, Document):
+        return bytes(value)
+    if isinstance(value, dict):
+        items = [dumps(str(k)) + b":" + result_json(v) for k, v in value.items()]
+        return b"{" + b",".join(items) + b"}"
+    if isinstance(value, (list, tuple)):
+        return b"[" + b",".join(result_json(v) for v in value) + b"]"
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        names = field_names(type(value))
+        return result_json({name: getattr(value, name, None) for name in names})
+    return dumps(value)
 
 
 def exact_numbers(data: Any) -> Any:
@@ -209,47 +250,98 @@ class Executor:
         *,
         registry: Registry | None = None,
         limits: Limits | None = None,
-        cache_size: int = 1000,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        cache_bytes: int | None = DEFAULT_CACHE_BYTES,
         debug: bool = False,
         max_limit: int | None = None,
     ) -> None:
+        # What built the schema, to build it again once the exposed commands are declared.
+        self.registry: Registry | None = None
+        self._max_limit = DEFAULT_MAX_LIMIT if max_limit is None else max_limit
         if schema is None:
-            bound = DEFAULT_MAX_LIMIT if max_limit is None else max_limit
-            schema = build_schema(registry, max_limit=bound)
+            self.registry = registry or get_registry()
+            schema = build_schema(self.registry, max_limit=self._max_limit)
         elif max_limit is not None or registry is not None:
             raise ValueError(
                 "registry and max_limit build the schema: with a schema given, pass them to "
                 "build_schema(registry, max_limit=...)"
             )
         self.schema = schema
+        self._built = self.registry.version if self.registry is not None else None
         # Unexpected errors: masked with a request id (False) or shown in full (True).
         self.debug = debug
         self.limits = limits or Limits()
-        self.plans = LRUCache(cache_size)
-        self._last_plan: tuple[Any, Any, Any] = (_NOT_COMPILED, _NOT_COMPILED, None)
+        self._new_caches(cache_size, cache_bytes)
         # How many requests each path answered (observability, and the tests' evidence).
         self.fast_runs = 0
         self.graphql_core_runs = 0
-        self.plan_misses = 0  # plans built: cache misses (fraiseql.metrics)
+        self._text_misses = 0
+        # Some mutation can answer a constraint violation as its error member: the catalog
+        # of constraints is read before such a mutation's transaction (fraiseql.constraints).
+        self.refusable = _refusable(schema)
+
+    async def load_commands(self, db: Any) -> None:
+        """Declare the commands `fraiseql.expose` generates from their tables (read on `db`)
+        and rebuild the schema with them; nothing to do when it was given a schema."""
+        from fraiseql.generated_commands import load_commands
+
+        if self.registry is None or not self.registry.commands:
+            return
+        await load_commands(db, self.registry)
+        if self._built != self.registry.version:  # declared now, or for another executor
+            self._built = self.registry.version
+            self.schema = build_schema(self.registry, max_limit=self._max_limit)
+            self.refusable = _refusable(self.schema)
+            self._new_caches(self.plans.maxsize, self.plans.max_bytes)
+
+    def _new_caches(self, cache_size: int, cache_bytes: int | None) -> None:
+        # Plans by document text, and by shape for documents with literals (the bounds
+        # are each cache's: entries, and bytes as fraiseql.plan_cache estimates them).
+        self.plans = LRUCache(cache_size, cache_bytes)
+        self.shapes = ShapeCache(self.schema, self.limits, cache_size, cache_bytes)
+        self._last_plan: tuple[Any, Any, Any, Any] = (_NOT_COMPILED, _NOT_COMPILED, None, None)
+
+    @property
+    def plan_misses(self) -> int:
+        """Plans built, by text or by shape: cache misses (fraiseql.metrics)."""
+        return self._text_misses + self.shapes.compiled
+
+    def cache_stats(self) -> dict[str, CacheStats]:
+        """Hits, misses, evictions, entries and estimated bytes of the plan caches: by
+        document text ("plans") and by shape ("shapes"; a document its shape answers counts
+        a miss by text first)."""
+        return {"plans": self.plans.stats(), "shapes": self.shapes.entries.stats()}
 
     def plan(self, query: str, operation_name: str | None) -> Plan:
-        """The cached plan of a document, built on first use."""
+        """The cached plan of a document's own text, built on first use."""
         last = self._last_plan  # a server under load mostly repeats its previous document
-        if last[0] == query and last[1] == operation_name:
-            return last[2]
-        key = (query, operation_name)
-        plan = self.plans.get(key)
-        if plan is None:
-            self.plan_misses += 1
-            tracer = tracing.current.get()
-            if tracer is None:
-                plan = build_plan(self.schema, query, operation_name, self.limits)
-            else:
-                with tracing.plan_span(tracer):
-                    plan = build_plan(self.schema, query, operation_name, self.limits)
-            self.plans.put(key, plan)
-        self._last_plan = (query, operation_name, plan)
+        if last[0] == query and last[1] == operation_name and last[3] is None:
+            return last[2]  # type: ignore[no-any-return]
+        plan = self.plans.get((query, operation_name)) or self._build(query, operation_name)
+        self._last_plan = (query, operation_name, plan, None)
         return plan
+
+    def _build(self, query: str, operation_name: str | None) -> Plan:
+        self._text_misses += 1
+        plan = traced(build_plan, self.schema, query, operation_name, self.limits)
+        self.plans.put((query, operation_name), plan, plan_bytes(query))
+        return plan  # type: ignore[no-any-return]
+
+    def bind(self, query: str, operation_name: str | None) -> tuple[Plan, Binding | None]:
+        """The plan a request runs: its document's own, or for a document with literals
+        that of its shape, with the binding of its literals (see fraiseql.plan_cache)."""
+        last = self._last_plan
+        if last[0] == query and last[1] == operation_name:
+            return last[2], last[3]
+        plan = self.plans.get((query, operation_name))
+        if plan is None:
+            binding = self.shapes.bind(query, operation_name)
+            if binding is not None:
+                self._last_plan = (query, operation_name, binding.plan, binding)
+                return binding.plan, binding
+            plan = self._build(query, operation_name)
+        self._last_plan = (query, operation_name, plan, None)
+        return plan, None
 
     async def execute(
         self,
@@ -294,7 +386,25 @@ class Executor:
         request_id: str | None,
     ) -> Response | bytes:
         # bytes: the fast path's body without errors (no Response built on the hot path).
-        plan = self.plan(query, operation_name)
+        plan, binding = self.bind(query, operation_name)
+        if binding is None:
+            return await self._run_plan(plan, variables, operation_name, context, debug, request_id)
+        token = relocation.set(binding.relocate)  # its errors point into the document as sent
+        try:
+            variables = binding.variables(variables)
+            return await self._run_plan(plan, variables, operation_name, context, debug, request_id)
+        finally:
+            relocation.reset(token)
+
+    async def _run_plan(
+        self,
+        plan: Plan,
+        variables: Any,
+        operation_name: str | None,
+        context: Any,
+        debug: bool | None,
+        request_id: str | None,
+    ) -> Response | bytes:
         if plan.errors:
             return _request_error(plan.errors)
         assert plan.operation is not None
@@ -310,7 +420,20 @@ class Executor:
                 return _request_error([error])
         if plan.operation.operation == OperationType.MUTATION and _is_pool(context):
             masking = self._masking(debug, request_id)
-            return await self._run_mutation(plan, variables, operation_name, context, masking)
+            variant = self._variant(plan, coerced)
+            if variant is not None and variant.guarded:
+                if not await _allowed(variant, values, context):
+                    variant = None
+            attempts = 1 + self._retries(plan, coerced)
+            return await self._run_mutation(
+                plan,
+                variant,
+                (coerced, values, variables),
+                operation_name,
+                context,
+                masking,
+                attempts,
+            )
         variant = self._variant(plan, coerced)
         if variant is not None and variant.guarded:
             # A refused field: graphql-core answers the whole request, asking per field, so
@@ -333,7 +456,6 @@ class Executor:
             return await self._run_fast(
                 plan, variant, coerced, values, variables, context, debug, request_id
             )
-        self.graphql_core_runs += 1
         return await self._run_graphql_core(
             plan.document, variables, operation_name, context, self._masking(debug, request_id)
         )
@@ -388,34 +510,112 @@ class Executor:
     async def _run_mutation(
         self,
         plan: Plan,
-        variables: Any,
+        variant: Variant | None,
+        inputs: tuple[dict[str, Any], Any, Any],
         operation_name: str | None,
         context: dict[str, Any],
         masking: _Masking,
+        attempts: int,
     ) -> Response:
         # One connection and one transaction for the whole mutation: it reads back its own
-        # writes, and any error in the response rolls everything back.
-        async with context["db"].acquire() as conn:
-            try:
-                async with conn.transaction():
-                    response = await self._run_graphql_core(
-                        plan.document, variables, operation_name, {**context, "db": conn}, masking
-                    )
-                    if response.has_errors:
-                        raise _Rollback(response)
-            except _Rollback as rollback:
-                response = rollback.response
-            except TransactionOutcomeUnknownError as exc:
-                error = GraphQLError(
-                    OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
-                )
-                error.__cause__ = exc
-                response = Response(format_response(None, [error], **masking._asdict()), True)
-            except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
-                error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
-                response = Response(format_response(None, [error], **masking._asdict()), True)
-        self.graphql_core_runs += 1
-        return response
+        # writes, and any error in the response, or a refusal, rolls everything back. A
+        # deadlock or serialization failure re-runs the whole transaction while attempts remain.
+        coerced, values, variables = inputs
+        pool = context["db"]
+        if self.refusable:  # read before a violation could abort the transaction
+            await constraints.ensure(pool)
+        state = MutationState(pool)
+        token = current_mutation.set(state)
+        try:
+            attempt = 0
+            async with context["db"].acquire() as conn:
+                scoped = {**context, "db": conn}
+                while True:
+                    attempt += 1
+                    state.refused = state.rolled_back = False
+                    try:
+                        async with conn.transaction():
+                            if variant is not None:
+                                response = await self._typed_root(
+                                    plan, variant, coerced, values, variables, scoped, masking
+                                )
+                            else:
+                                response = await self._run_graphql_core(
+                                    plan.document, variables, operation_name, scoped, masking
+                                )
+                            if response.has_errors or state.refused:
+                                raise _Rollback(response)
+                    except _Rollback as rollback:
+                        response = rollback.response
+                        if state.rolled_back and attempt < attempts:
+                            await retry.backoff(attempt)
+                            continue
+                    except TransactionRollbackError as exc:  # COMMIT failed: nothing was written
+                        typed = retry.typed(exc)
+                        if typed is not None and attempt < attempts:
+                            await retry.backoff(attempt)
+                            continue
+                        cause = exc if typed is None else typed
+                        error = GraphQLError(
+                            str(cause), original_error=cause
+                        )  # masked unless typed
+                        response = Response(
+                            format_response(None, [error], **masking._asdict()), True
+                        )
+                    except TransactionOutcomeUnknownError as exc:
+                        error = GraphQLError(
+                            OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
+                        )
+                        error.__cause__ = exc
+                        response = Response(
+                            format_response(None, [error], **masking._asdict()), True
+                        )
+                    except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
+                        error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
+                        response = Response(
+                            format_response(None, [error], **masking._asdict()), True
+                        )
+                    return response
+        finally:
+            current_mutation.reset(token)
+
+    def _retries(self, plan: Plan, coerced: dict[str, Any]) -> int:
+        """The re-runs a mutation document allows (fraiseql.retry): its roots' fewest."""
+        mutation_type = self.schema.mutation_type
+        if mutation_type is None or plan.operation is None:
+            return 0
+        try:
+            roots = collect_fields(
+                self.schema, plan.fragments, coerced, mutation_type, [plan.operation.selection_set]
+            )
+        except Uncollectable:
+            return 0
+        fns = []
+        for nodes in roots.values():
+            fdef = mutation_type.fields.get(nodes[0].name.value)
+            info = (fdef.extensions or {}).get("fraiseql") if fdef else None
+            fns.append(getattr(info, "fn", None))
+        return retry.retries(fns)
+
+    async def _typed_root(
+        self,
+        plan: Plan,
+        variant: Variant,
+        coerced: dict[str, Any],
+        values: Any,
+        variables: Any,
+        context: Any,
+        masking: _Masking,
+    ) -> Response:
+        """A mutation's lone typed root on the fast path (graphql-core answers it from what
+        its resolver did when the value does not fit the selection)."""
+        root = variant.roots[0]
+        try:
+            fragment = await self._root(root, coerced, values, context)
+        except Exception as exc:
+            return await self._replay(plan, variant, [exc], None, variables, context, *masking)
+        self.fast_runs += 1
+        return Response(b"".join((b'{"data":{', root.prefix, fragment, b"}}")))
 
     async def _run_graphql_core(
         self,
@@ -425,6 +625,7 @@ class Executor:
         context: Any,
         masking: _Masking,
     ) -> Response:
+        self.graphql_core_runs += 1
         result = await self._graphql_core(document, variables, operation_name, context)
         _refuse_if_overloaded(result.errors)
         body = format_response(result.data, result.errors, **masking._asdict())
@@ -446,6 +647,11 @@ class Executor:
             if root.tree is not None:
                 root.selection = to_native(root.tree)
                 root.field = Field(root.selection, root.object_type)
+                if root.tree[0] is None:  # a union or interface: its members' own
+                    root.members = {m[0]: to_native(m) for _, _, m, _ in root.tree[1]}
+                    possible = self.schema.get_possible_types(root.object_type)
+                    root.classes = {t.extensions["fraiseql"].cls: t.name for t in possible}
+                    root.field = Field(STORED, root.object_type)
                 # The request-independent part of the GraphQLResolveInfo this root gets.
                 root.info_before, root.info_after = graphql_compat.info_parts(
                     field_name=root.field_name,
@@ -587,7 +793,9 @@ class Executor:
         """The response fragment of what a fast root's function gave: a Repository's bytes
         as they are, Python data rewritten in C; raises when graphql-core must complete it
         (a null in a non-null root, a value the selection cannot take)."""
-        if isinstance(value, (bytes, bytearray, memoryview)):
+        if root.members is not None:
+            fragment = _abstract_fragment(root, value, root.field_def.type)
+        elif isinstance(value, (bytes, bytearray, memoryview)):
             fragment = bytes(value)
         elif value is None:
             fragment = b"null"
@@ -616,6 +824,15 @@ def bind_root(
     return info, args, field
 
 
+def _refusable(schema: GraphQLSchema) -> bool:
+    mutation = schema.mutation_type
+    for fdef in mutation.fields.values() if mutation is not None else ():
+        info = (fdef.extensions or {}).get("fraiseql")
+        if getattr(getattr(info, "fn", None), "error_member", None) is not None:
+            return True
+    return False
+
+
 async def _allowed(variant: Variant, values: Any, context: Any) -> bool:
     """Whether every requirement of the fields the roots select allows (one that refuses or
     fails is graphql-core's to word, where it is asked again)."""
@@ -633,6 +850,32 @@ async def _allowed(variant: Variant, values: Any, context: Any) -> bool:
 
 class _NullInNonNull(Exception):
     """A non-null root's value is null: graphql-core words the error."""
+
+
+def _abstract_fragment(root: RootField, value: Any, gql: Any) -> bytes:
+    """The fragment of a union or interface root's value (of GraphQL type `gql`): each
+    object under its member's selection; anything else graphql-core's to complete."""
+    inner = gql.of_type if isinstance(gql, GraphQLNonNull) else gql
+    if value is None:
+        if inner is not gql:
+            raise _NullInNonNull
+        return b"null"
+    if isinstance(value, Document):
+        members = root.members or {}
+        selection = root.selection if value.typename is None else members[value.typename]
+        fragment = _native.rewrite(value, selection)
+        if fragment == b"null" and inner is not gql:
+            raise _NullInNonNull
+        return fragment
+    if isinstance(inner, GraphQLList):
+        if not isinstance(value, (list, tuple)):
+            raise _NullInNonNull  # graphql-core words what a list cannot be
+        items = [_abstract_fragment(root, item, inner.of_type) for item in value]
+        return b"[" + b",".join(items) + b"]"
+    if isinstance(value, dict):
+        return _native.rewrite(result_json(value), root.selection)
+    name = root.classes[type(value)]  # type: ignore[index]
+    return _native.rewrite(result_json(value), root.members[name])  # type: ignore[index]
 
 
 def _name(plan: Plan) -> str | None:

@@ -1,11 +1,14 @@
-"""`fraiseql.expose`: root query fields generated for a type with a sql_source, no resolver
+"""`fraiseql.expose`: root fields generated for a type with a sql_source, no resolver
 written.
 
-    fraiseql.expose(User, one="user", many="users", connection="usersConnection")
+    fraiseql.expose(User, one="user", many="users", connection="usersConnection",
+                    create="createUser", update="updateUser", delete="deleteUser")
 
 declares `user(id: Int!): User` (by the type's key), `users(where, orderBy, limit, offset):
 [User!]!` and `usersConnection(first, after, last, before, where, orderBy): UserConnection!`,
-each served on the fast path by the Repository from `context["db"]`.
+each served on the fast path by the Repository from `context["db"]`; and the mutations
+`createUser`, `updateUser`, `deleteUser` over the read model's command table, declared once
+its columns are read (see fraiseql.generated_commands).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from fraiseql.types import Connection, OperationDef, get_registry
+from fraiseql.types import Connection, OperationDef, Registry, get_registry, retry_count
 
 __all__ = ["expose"]
 
@@ -24,7 +27,19 @@ def _repository(info: Any) -> Any:
     return Repository(info.context["db"], info.context)
 
 
-def _declare(name: str, fn: Any, cls: type, annotations: dict[str, Any], doc: str) -> None:
+def declare(
+    name: str,
+    fn: Any,
+    cls: type,
+    annotations: dict[str, Any],
+    doc: str,
+    *,
+    kind: str = "query",
+    registry: Registry | None = None,
+) -> None:
+    """Register `fn` as the root field `name` of `kind` (in `registry`, the default one
+    unless given), its arguments and result typed by `annotations` (text resolved where
+    `cls` lives)."""
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = cls.__module__  # hints written as text resolve where the type lives
     fn.__annotations__ = annotations
@@ -35,7 +50,9 @@ def _declare(name: str, fn: Any, cls: type, annotations: dict[str, Any], doc: st
         if arg != "return"
     ]
     fn.__signature__ = inspect.Signature(params)
-    get_registry().add_operation("query", OperationDef(fn=fn, name=name, description=doc))
+    (registry or get_registry()).add_operation(
+        kind, OperationDef(fn=fn, name=name, description=doc)
+    )
 
 
 def expose(
@@ -44,14 +61,23 @@ def expose(
     one: str | None = None,
     many: str | None = None,
     connection: str | None = None,
+    create: str | None = None,
+    update: str | None = None,
+    delete: str | None = None,
+    retry: int | bool = 0,
 ) -> None:
     """Declare the root fields `one` (by key), `many` (a filtered list) and `connection`
-    (a Relay connection) of a `@fraiseql.type` with a `sql_source`; give the names you want."""
+    (a Relay connection) of a `@fraiseql.type` with a `sql_source`, and the mutations
+    `create`, `update` and `delete` of its command table; give the names you want.
+    `retry` is fraiseql.mutation's, for the three mutations."""
     typedef = get_registry().types.get(cls) if isinstance(cls, type) else None
     if typedef is None or typedef.is_input or typedef.sql_source is None:
         raise TypeError(f"fraiseql.expose needs a @fraiseql.type with a sql_source, got {cls!r}")
-    if not (one or many or connection):
-        raise TypeError("fraiseql.expose: name at least one of one=, many=, connection=")
+    if not (one or many or connection or create or update or delete):
+        raise TypeError(
+            "fraiseql.expose: name at least one of one=, many=, connection=, create=, "
+            "update=, delete="
+        )
     key = typedef.key
     if one:
         hint = getattr(cls, "__annotations__", {}).get(key)
@@ -63,7 +89,7 @@ def expose(
         async def by_key(info: Any, **args: Any) -> Any:
             return await _repository(info).find_one(**{key: args[key]})
 
-        _declare(
+        declare(
             one,
             by_key,
             cls,
@@ -75,16 +101,21 @@ def expose(
         async def listing(info: Any) -> Any:
             return await _repository(info).find()
 
-        _declare(many, listing, cls, {"return": list[cls]}, f"{cls.__name__} documents.")  # type: ignore[valid-type]
+        declare(many, listing, cls, {"return": list[cls]}, f"{cls.__name__} documents.")  # type: ignore[valid-type]
     if connection:
 
         async def paging(info: Any) -> Any:
             return await _repository(info).paginate()
 
-        _declare(
+        declare(
             connection,
             paging,
             cls,
             {"return": Connection[cls]},  # type: ignore[valid-type]
             f"{cls.__name__} documents, a page at a time.",
         )
+    if create or update or delete:
+        retries = retry_count(retry, "fraiseql.expose")
+        from fraiseql.generated_commands import CommandSpec
+
+        get_registry().commands.append(CommandSpec(cls, create, update, delete, retries))

@@ -32,9 +32,11 @@ from fraiseql.disconnect import DisconnectWatch
 from fraiseql.errors import OperationalError, PoolOverloadedError
 from fraiseql.executor import Executor, dumps
 from fraiseql.graphiql import check_assets, graphiql_page
+from fraiseql.lru import LRUCache
 from fraiseql.masking import internal_error
 from fraiseql.observe import PLAN, RESPONSE, SPAN, STARTED, Observation
-from fraiseql.plan import Limits, LRUCache
+from fraiseql.plan import Limits
+from fraiseql.plan_cache import DEFAULT_CACHE_BYTES, DEFAULT_CACHE_SIZE
 from fraiseql.sources import check_sources
 from fraiseql.types import Registry
 from fraiseql.ws import WebSocketLimits, serve_websocket
@@ -166,6 +168,8 @@ class GraphQLApp:
             max_message_bytes=max_body_bytes
         )
         self._disconnects = DisconnectWatch()
+        self._commands_declared = not (executor.registry and executor.registry.commands)
+        self._declaring = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -223,6 +227,7 @@ class GraphQLApp:
             return  # logged by _open_pool; the next request tries again
         if pool is not None:
             try:
+                await self._declare_commands(pool)
                 await check_sources(self.executor.schema, pool)
             except OperationalError as exc:  # down after all: serve, as above
                 logger.warning("fraiseql: cannot check the sql_sources (%s)", exc)
@@ -240,10 +245,22 @@ class GraphQLApp:
 
         return create_pool(self.database_url, **self.pool_options)
 
+    async def _declare_commands(self, pool: Any) -> None:
+        """Declare the commands `fraiseql.expose` generates (their tables read once, before
+        the first request that needs the schema): concurrent first requests wait for it."""
+        if self._commands_declared:
+            return
+        async with self._declaring:
+            if not self._commands_declared:
+                await self.executor.load_commands(pool)
+                self._commands_declared = True
+
     async def _db(self) -> Any:
         """The pool for `context["db"]`, opened once: concurrent first requests share one
         attempt, and a failed attempt is a 503 for its requests and retried by the next."""
         if self.pool is not None or self.database_url is None:
+            if self.pool is not None and not self._commands_declared:
+                await self._declare_commands(self.pool)
             return self.pool
         if self._opening is None:
             self._opening = asyncio.ensure_future(self._open_pool())
@@ -254,6 +271,7 @@ class GraphQLApp:
             # The database's own words name its host and port: logged, shown only in debug.
             detail = f" ({error})" if self.executor.debug else ""
             raise HTTPError(503, DATABASE_UNAVAILABLE + detail, code="DATABASE_UNAVAILABLE")
+        await self._declare_commands(self.pool)
         return self.pool
 
     def _opened(self, task: asyncio.Task[Any]) -> None:
@@ -425,8 +443,10 @@ class GraphQLApp:
         obs: Observation | None,
         receive: Receive,
     ) -> tuple[int, str, bytes, dict[str, str]]:
+        if not self._commands_declared:  # the schema the plan needs holds them
+            await self._db()
         query, variables, operation_name = self._request_parameters(params)
-        plan = self.executor.plan(query, operation_name)
+        plan = self.executor.bind(query, operation_name)[0]  # by shape for inline literals
         if obs is not None:
             obs[PLAN] = plan
         if (
@@ -594,7 +614,8 @@ def create_app(
     max_tokens: int | None = 10_000,
     max_cost: int | None = Limits.max_cost,
     introspection: bool = True,
-    cache_size: int = 1000,
+    cache_size: int = DEFAULT_CACHE_SIZE,
+    cache_bytes: int | None = DEFAULT_CACHE_BYTES,
     max_limit: int | None = None,
     pool_options: Mapping[str, Any] | None = None,
     debug: bool = False,
@@ -618,7 +639,8 @@ def create_app(
     fraiseql.cost); `max_json_depth` bounds the nesting of the JSON a client sends (body,
     `variables`, `extensions`); `max_limit` (default 1000) the `limit`/`first`/`last` of
     generated list and connection fields (a setting of the schema: with `schema=` given,
-    pass it to `build_schema`).
+    pass it to `build_schema`). `cache_size` and `cache_bytes` bound each plan cache (by
+    document text, by shape: see fraiseql.plan_cache).
     Unexpected errors are answered "Internal server error" with a request id that the
     "fraiseql" logger's traceback shows too; `debug=True` shows them in full (never in
     production: they may hold SQL and hosts). `metrics=True` serves Prometheus metrics at
@@ -644,6 +666,7 @@ def create_app(
         registry=registry,
         limits=limits,
         cache_size=cache_size,
+        cache_bytes=cache_bytes,
         debug=debug,
         max_limit=max_limit,
     )

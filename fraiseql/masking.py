@@ -4,9 +4,11 @@ Every error that reaches a response goes through `format_errors` (execution erro
 fast path and through graphql-core alike) or `internal_error` (a failure outside execution,
 as the HTTP layer meets it), so both paths answer the same bytes. An error is deliberate
 when it is a `GraphQLError` (raised by a resolver on purpose, or graphql-core's own words
-for request and field errors); any other exception is unexpected: its text may carry SQL,
-constraint names or the database's host, so clients get "Internal server error" with a
-request id, and the "fraiseql" logger gets the traceback with the same id.
+for request and field errors) or a `fraiseql.CommandError` (a refused write: its message
+and `extensions` with its code, `field` when it names one, and its details); any other
+exception is unexpected: its text may carry SQL, constraint names or the database's host,
+so clients get "Internal server error" with a request id, and the "fraiseql" logger gets
+the traceback with the same id.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from __future__ import annotations
 import logging
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import GraphQLError
+
+from fraiseql.command_error import CommandError
 
 __all__ = ["INTERNAL_MESSAGE", "INTERNAL_CODE", "format_errors", "internal_error", "new_request_id"]
 
@@ -25,6 +30,12 @@ logger = logging.getLogger("fraiseql")
 
 INTERNAL_MESSAGE = "Internal server error"
 INTERNAL_CODE = "INTERNAL_SERVER_ERROR"
+
+# Set while a document runs on the plan of its shape (fraiseql.plan_cache): maps a formatted
+# error's locations from the document the plan was built from to the one sent.
+relocation: ContextVar[Callable[[dict[str, Any]], dict[str, Any]] | None] = ContextVar(
+    "relocation", default=None
+)
 
 
 def new_request_id() -> str:
@@ -35,7 +46,7 @@ def new_request_id() -> str:
 def _unexpected(error: GraphQLError) -> BaseException | None:
     """The exception behind `error` when no one meant clients to read it, else None."""
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, (GraphQLError, CommandError)):
         return None
     tb = original.__traceback__
     while tb is not None and tb.tb_next is not None:
@@ -70,8 +81,12 @@ def format_errors(
 ) -> list[dict[str, Any]]:
     """The `errors` entry of a response; `request_id` is made up when one is needed and None."""
     out = []
+    relocate = relocation.get()
     for error in errors:
-        formatted = error.formatted
+        formatted = error.formatted if relocate is None else relocate(error.formatted)
+        refused = error.original_error
+        if isinstance(refused, CommandError):  # its code, field and details, however raised
+            formatted["extensions"] = {**(formatted.get("extensions") or {}), **refused.extensions}
         exc = _unexpected(error)
         if exc is not None:
             request_id = request_id or new_request_id()

@@ -9,12 +9,13 @@ A compiled selection is a tree of plain tuples, testable without running the rew
 `src_key` None means "emit typename", `child` is a nested tree or None for leaves; flags are
 the rewriter's own: NON_NULL (null propagation), FIELD_ID (a stored JSON number is emitted as
 a string: ID, Decimal), ITEMS_NON_NULL (a null element of the list needs null propagation).
+A union or interface is a level of variants, `(None, ((tag, discriminator, member tree,
+VARIANT), ...))`: the member whose tag the document's discriminator key holds is written.
 """
 
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,7 @@ from graphql import (
     SelectionSetNode,
     Undefined,
     VariableNode,
+    is_abstract_type,
     parse,
     specified_rules,
     validate,
@@ -49,7 +51,8 @@ from graphql.pyutils import Path
 from graphql.utilities import coerce_input_value, type_from_ast, value_from_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from fraiseql import ITEMS_NON_NULL, NON_NULL, graphql_compat
+from fraiseql import ITEMS_NON_NULL, NON_NULL, graphql_compat, unions
+from fraiseql._native import native
 from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.cost import DEFAULT_LIST_SIZE, Cost, price
 from fraiseql.permissions import Requirement
@@ -197,15 +200,42 @@ def compile_tree(
             guards.append((info.requires, fixed))
         named = _named(fdef.type)
         child = None
-        if isinstance(named, GraphQLObjectType):
+        if isinstance(named, GraphQLObjectType) or is_abstract_type(named):
             child_path = _item_path(field_path, fdef.type)
-            child = compile_tree(schema, fragments, variables, named, nodes, child_path, guards)
+            child = compile_child(schema, fragments, variables, named, nodes, child_path, guards)
             if child is None:
                 return None
         elif isinstance(named, GraphQLEnumType) and not getattr(named, "verbatim", False):
             return None
         out.append((key, info.src_key, child, _flags(fdef.type)))
     return object_type.name, tuple(out)
+
+
+def compile_child(
+    schema: GraphQLSchema,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    named: Any,
+    field_nodes: list[FieldNode],
+    path: Path,
+    guards: list[tuple[tuple[Requirement, ...], dict[str, Any]]],
+    discriminator: str | None = None,
+) -> Tree | None:
+    """compile_tree of an object type, or the variants of a union or interface: each
+    member's tree under its tag, chosen by the abstract type's discriminator key (or
+    `discriminator`, a root's default); None when there is no key to choose by."""
+    if not is_abstract_type(named):
+        return compile_tree(schema, fragments, variables, named, field_nodes, path, guards)
+    key = unions.discriminator_of(named) or discriminator
+    if key is None:
+        return None
+    variants = []
+    for tag, member in unions.tags(named, list(schema.get_possible_types(named))).items():
+        tree = compile_tree(schema, fragments, variables, member, field_nodes, path, guards)
+        if tree is None:
+            return None
+        variants.append((tag, key, tree, native.VARIANT))
+    return None, tuple(variants)  # type: ignore[return-value]
 
 
 def _item_path(path: Path, gql: Any) -> Path:
@@ -262,6 +292,10 @@ class RootField:
     generated: Any = None  # fraiseql.arguments.Generated of a list or connection field
     total: bool = False  # a connection whose totalCount is selected
     guards: tuple[Guard, ...] = ()  # the requirements of fields in `tree`, asked per request
+    # A union or interface root: each member's name -> its native Selection (a value that
+    # knows its type is written with its member's; others through `selection`'s variants).
+    members: dict[str, Any] | None = None
+    classes: dict[type, str] | None = None  # the members' declared classes -> their names
 
 
 @dataclass(frozen=True)
@@ -530,10 +564,22 @@ def build_plan(
         document = parse(query, max_tokens=limits.max_tokens)
     except GraphQLError as exc:
         return Plan(errors=[exc])
+    return plan_document(schema, document, operation_name, limits)
+
+
+def plan_document(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    limits: Limits,
+    skip_rules: tuple[Any, ...] = (),
+) -> Plan:
+    """The plan of a parsed document: limits checked, validated (but for `skip_rules`, which
+    the caller knows cannot fail), its operation selected."""
     errors = check_limits(document, limits)
     if errors:
         return Plan(errors=errors)
-    rules = list(specified_rules)
+    rules = [rule for rule in specified_rules if rule not in skip_rules]
     if not limits.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     errors = validate(schema, document, rules)
@@ -564,18 +610,25 @@ def build_plan(
 
 
 def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) -> Variant | None:
-    """The root fields of a query or subscription, each compiled when stored JSON serves it.
+    """The root fields of a query or subscription, each compiled when stored JSON serves it;
+    of a mutation, its one root field when it returns a union or interface (a typed result).
 
     None when no root field is served that way (graphql-core then runs the whole operation).
     """
     op = plan.operation
-    if op is None or op.operation == OperationType.MUTATION:
+    if op is None:
         return None
     root_type = schema.get_root_type(op.operation)
     try:
-        return _compile_roots(schema, plan, variables, op, root_type)
+        variant = _compile_roots(schema, plan, variables, op, root_type)
     except Uncollectable:
         return None
+    if op.operation == OperationType.MUTATION and variant is not None:
+        # Mutations run serially, each its own step: only a lone typed root is fast.
+        roots = variant.roots
+        if len(roots) != 1 or roots[0].core or not is_abstract_type(roots[0].object_type):
+            return None
+    return variant
 
 
 def _compile_roots(
@@ -599,8 +652,15 @@ def _compile_roots(
         guards: list[tuple[tuple[Requirement, ...], dict[str, Any]]] = []
         if isinstance(info, FieldInfo) and info.stored_root:
             path = _item_path(Path(None, key, root_type.name), fdef.type)
-            tree = compile_tree(
-                schema, plan.fragments, variables, _named(fdef.type), nodes, path, guards
+            tree = compile_child(
+                schema,
+                plan.fragments,
+                variables,
+                _named(fdef.type),
+                nodes,
+                path,
+                guards,
+                unions.TYPENAME,
             )
         if tree is None:
             out.append(RootField(key, prefix, name, fdef, nodes, None, None, None, core=True))  # type: ignore[arg-type]
@@ -664,33 +724,3 @@ def _uses_variables(value: Any) -> bool:
             if _uses_variables(getattr(item, "value", item)):
                 return True
     return False
-
-
-class LRUCache:
-    """A bounded least-recently-used mapping (plans, persisted query texts)."""
-
-    def __init__(self, maxsize: int = 1000) -> None:
-        if maxsize < 1:
-            raise ValueError(f"cache size must be at least 1, got {maxsize}")
-        self.maxsize = maxsize
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: Any) -> Any:
-        """The value of `key` (now the most recently used), or None."""
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: Any, value: Any) -> None:
-        """Store `value`, evicting the least recently used entry beyond the bound."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.maxsize:
-            self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
-from graphql import GraphQLObjectType
+from graphql import GraphQLObjectType, is_abstract_type
 
 from fraiseql import relay
 from fraiseql._native import native
@@ -38,6 +38,7 @@ from fraiseql.arguments import (
 )
 from fraiseql.current import current_field, current_selection
 from fraiseql.db import ContextDB
+from fraiseql.documents import STORED, Document
 from fraiseql.errors import DatabaseError
 from fraiseql.scalars import decode_document, for_column
 from fraiseql.schema import object_type_of, stored_fields
@@ -115,6 +116,22 @@ def _typedef(gtype: GraphQLObjectType | None) -> TypeDef | None:
 def _current_type() -> Any:
     field = current_field.get()
     return None if field is None else field.object_type
+
+
+def _stored_documents(field: Any) -> bool:
+    """Whether the field being resolved takes Documents: its type is a union or interface
+    (the executor rewrites them per member, graphql-core decodes them)."""
+    return field.selection is STORED or is_abstract_type(field.object_type)
+
+
+def _model_type(view: str, origin: Any) -> str | None:
+    """The GraphQL type of the documents of `view`: the type or class they were asked for,
+    else the one type declaring it its sql_source."""
+    name = getattr(origin, "name", None) or getattr(origin, "__name__", None)
+    if name is not None:
+        return name  # type: ignore[no-any-return]
+    names = [td.name for td in get_registry().types.values() if td.sql_source == view]
+    return names[0] if len(names) == 1 else None
 
 
 def _class_typedef(cls: Any) -> TypeDef | None:
@@ -329,6 +346,9 @@ class Repository:
                 return await self.db.fetchval(sql, *params, context=self.context)
         else:
             selection = field.selection
+            if _stored_documents(field):
+                raw = await self.db.fetch_json(sql, *params, context=self.context)
+                return Document(raw, _model_type(view, origin))
             if selection is None:
                 return await self._exact_documents(sql, params, False)
         # the fast path: the field's fragment, rewritten in C
@@ -375,6 +395,9 @@ class Repository:
                 return [r[0] for r in await self.db.fetch(sql, *params, context=self.context)]
         else:
             selection = field.selection
+            if _stored_documents(field):
+                raw = await self.db.fetch_json(sql, *params, many=True, context=self.context)
+                return Document(raw, _model_type(view, origin))
             if selection is None:
                 return await self._exact_documents(sql, params, True)
         # the fast path: the fragments, rewritten in C

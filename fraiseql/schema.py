@@ -38,16 +38,20 @@ from graphql import (
     GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInt,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    GraphQLUnionType,
     Undefined,
+    is_abstract_type,
     validate_schema,
 )
 
+from fraiseql import results, unions
 from fraiseql.arguments import (
     CONNECTION,
     DEFAULT_MAX_LIMIT,
@@ -58,9 +62,11 @@ from fraiseql.arguments import (
 )
 from fraiseql.collect import Uncollectable, collect_fields
 from fraiseql.current import Field, current_field
+from fraiseql.documents import Document, decode
 from fraiseql.filters import FilterTypes
 from fraiseql.permissions import Requirement, guard
 from fraiseql.relay import ConnectionTypes
+from fraiseql.retry import typed_rollbacks
 from fraiseql.scalars import (
     BY_HINT,
     JSONScalar,
@@ -70,7 +76,16 @@ from fraiseql.scalars import (
     enum_scalar,
     stored_float,
 )
-from fraiseql.types import Connection, OperationDef, Registry, TypeDef, get_registry, to_camel
+from fraiseql.types import (
+    INTERFACE,
+    Connection,
+    OperationDef,
+    Registry,
+    TypeDef,
+    UnionDef,
+    get_registry,
+    to_camel,
+)
 from fraiseql.where import Shape
 
 # ---------------------------------------------------------------- field metadata
@@ -121,17 +136,23 @@ class _Enum(GraphQLEnumType):
 
 def plain_value(value: Any) -> Any:
     """A resolver result as Python data: JSON bytes (a stored document) are decoded."""
+    if isinstance(value, Document):
+        return decode(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return decode_document(bytes(value))
+    if type(value) is list and value and isinstance(value[0], Document):
+        return [decode(item) if isinstance(item, Document) else item for item in value]
     return value
 
 
 def _stored_resolver(key: str) -> Callable[..., Any]:
     # Documents hold snake_case keys; graphql-core's default resolver would look up camelCase.
+    # A constructed result may hold a Document (UserCreated(user=doc)): decoded here.
     def resolve(source: Any, info: Any, **_: Any) -> Any:
         if isinstance(source, dict):
             return source.get(key)
-        return getattr(source, key, None)
+        value = getattr(source, key, None)
+        return decode(value) if isinstance(value, Document) else value
 
     return resolve
 
@@ -233,6 +254,9 @@ class _Builder:
         self.objects: dict[builtins.type, GraphQLObjectType] = {}
         self.inputs: dict[builtins.type, GraphQLInputObjectType] = {}
         self.enums: dict[builtins.type, _Enum] = {}
+        self.interfaces: dict[builtins.type, GraphQLInterfaceType] = {}
+        self.unions: dict[str, tuple[tuple[builtins.type, ...], GraphQLUnionType]] = {}
+        self.resolve_type = unions.type_resolver()
         self.filters = FilterTypes(scalar_of, _stored_info)
         self.relay = ConnectionTypes(_page_field)
 
@@ -250,25 +274,33 @@ class _Builder:
                 "(declare that class with @fraiseql.type/@fraiseql.input/@fraiseql.enum)"
             ) from None
 
-    def gql_type(self, hint: Any, where: str, *, is_input: bool) -> Any:
+    def gql_type(
+        self, hint: Any, where: str, *, is_input: bool, mutation: str | None = None
+    ) -> Any:
+        """The GraphQL type of a hint; `mutation` names the mutation whose result it is
+        (a bare union there is named after it)."""
         nullable = False
+        named_union = _union_def(hint)
         hint = _without_annotations(hint, where)
         origin = typing.get_origin(hint)
-        if origin in (typing.Union, py_types.UnionType):
+        if named_union is None and origin in (typing.Union, py_types.UnionType):
             args = [a for a in typing.get_args(hint) if a is not type(None)]
-            if len(args) != 1:
-                raise TypeError(
-                    f"fraiseql: {where}: unions other than `T | None` are not supported"
-                )
-            hint = _without_annotations(args[0], where)
-            nullable, origin = True, typing.get_origin(hint)
-        if origin is Connection:
-            inner: Any = self.connection_type(self.source_typedef(hint, where), where)
+            nullable = len(args) < len(typing.get_args(hint))
+            if len(args) == 1:
+                named_union = _union_def(args[0])
+                hint = _without_annotations(args[0], where)
+                origin = typing.get_origin(hint)
+            else:
+                named_union = UnionDef(unions.union_name(args, mutation), tuple(args))
+        if named_union is not None:
+            inner: Any = self.union_type(named_union, where, is_input=is_input)
+        elif origin is Connection:
+            inner = self.connection_type(self.source_typedef(hint, where), where)
         elif origin in (list, typing.List) or hint in (list, typing.List):  # noqa: UP006
             args = typing.get_args(hint)
             if not args:
                 raise TypeError(f"fraiseql: {where}: write list[T], not a bare list")
-            inner = GraphQLList(self.gql_type(args[0], where, is_input=is_input))
+            inner = GraphQLList(self.gql_type(args[0], where, is_input=is_input, mutation=mutation))
         elif origin is dict:
             inner = JSONScalar
         else:
@@ -283,7 +315,13 @@ class _Builder:
             return self.enum_type(hint)
         typedef = self.registry.types.get(hint) if isinstance(hint, builtins.type) else None
         if typedef is not None and typedef.is_input == is_input:
-            return self.input_type(typedef) if is_input else self.object_type(typedef)
+            if is_input:
+                return self.input_type(typedef)
+            return (
+                self.interface_type(typedef)
+                if typedef.kind == INTERFACE
+                else self.object_type(typedef)
+            )
         role = "an argument or input field" if is_input else "an output field"
         raise TypeError(
             f"fraiseql: {where}: cannot map the type hint {hint!r} to GraphQL for {role} "
@@ -319,7 +357,10 @@ class _Builder:
             return None
         item = typing.get_args(hint)[0]
         if typing.get_origin(item) in (typing.Union, py_types.UnionType):
-            item = next(a for a in typing.get_args(item) if a is not type(None))
+            members = [a for a in typing.get_args(item) if a is not type(None)]
+            if len(members) != 1:  # a list of a union: no one type's filters
+                return None
+            item = members[0]
         typedef = self.registry.types.get(item) if isinstance(item, builtins.type) else None
         if typedef is None or typedef.is_input or typedef.sql_source is None:
             return None
@@ -353,10 +394,57 @@ class _Builder:
             self.objects[td.cls] = GraphQLObjectType(
                 td.name,
                 lambda: self.object_fields(td),
+                interfaces=lambda: self.interfaces_of(td),
                 description=td.description,
                 extensions={"fraiseql": td},
             )
         return self.objects[td.cls]
+
+    def interface_type(self, td: TypeDef) -> GraphQLInterfaceType:
+        if td.cls not in self.interfaces:
+            self.interfaces[td.cls] = GraphQLInterfaceType(
+                td.name,
+                lambda: self.object_fields(td),
+                interfaces=lambda: self.interfaces_of(td),
+                resolve_type=self.resolve_type,
+                description=td.description,
+                extensions={"fraiseql": td},
+            )
+        return self.interfaces[td.cls]
+
+    def interfaces_of(self, td: TypeDef) -> list[GraphQLInterfaceType]:
+        """The interfaces a class implements: its @fraiseql.interface bases, all of them."""
+        bases = [self.registry.types.get(base) for base in td.cls.__mro__[1:]]
+        return [self.interface_type(b) for b in bases if b is not None and b.kind == INTERFACE]
+
+    def union_type(self, union: UnionDef, where: str, *, is_input: bool) -> GraphQLUnionType:
+        """The union of `union.members`, each a @fraiseql.type or @fraiseql.error class."""
+        members = []
+        for cls in union.members:
+            typedef = self.registry.types.get(cls) if isinstance(cls, builtins.type) else None
+            if is_input or typedef is None or typedef.is_input or typedef.kind == INTERFACE:
+                raise TypeError(
+                    f"fraiseql: {where}: the union {union.name} has the member {cls!r}, "
+                    "which is no @fraiseql.type or @fraiseql.error class (a union's members "
+                    "are object types; unions are for output fields)"
+                )
+            members.append(typedef)
+        known = self.unions.get(union.name)
+        if known is not None:
+            if known[0] != union.members:
+                raise TypeError(
+                    f"fraiseql: {where}: a union named {union.name} already has the members "
+                    f"{', '.join(c.__name__ for c in known[0])}"
+                )
+            return known[1]
+        gql = GraphQLUnionType(
+            union.name,
+            lambda: [self.object_type(td) for td in members],
+            resolve_type=self.resolve_type,
+            extensions={"fraiseql": union},
+        )
+        self.unions[union.name] = (union.members, gql)
+        return gql
 
     def object_fields(self, td: TypeDef) -> dict[str, GraphQLField]:
         fields: dict[str, GraphQLField] = {}
@@ -392,7 +480,7 @@ class _Builder:
                 td.name,
                 lambda: self.input_fields(td),
                 description=td.description,
-                out_type=lambda values, cls=td.cls: _build_input(cls, values),
+                out_type=td.build or (lambda values, cls=td.cls: _build_input(cls, values)),
             )
         return self.inputs[td.cls]
 
@@ -443,20 +531,25 @@ class _Builder:
                 hints = self.hints(op.fn, where)
                 if "return" not in hints:
                     raise TypeError(f"fraiseql: {where} needs a return type hint")
-                gql = self.gql_type(hints["return"], where, is_input=False)
+                mutation = op.name if name == "Mutation" else None
+                gql = self.gql_type(hints["return"], where, is_input=False, mutation=mutation)
                 named = _named(gql)
-                stored = isinstance(named, GraphQLObjectType) and "fraiseql" in (
-                    named.extensions or {}
-                )
+                stored = isinstance(
+                    named, (GraphQLObjectType, GraphQLUnionType, GraphQLInterfaceType)
+                ) and "fraiseql" in (named.extensions or {})
+                fn = op.fn
+                if mutation is not None:
+                    # A deadlock or serialization failure: a CommandError, so typed too.
+                    fn = results.typed(typed_rollbacks(fn), _error_member(named, where))
                 generated = self.generated(hints["return"], op.fn) if name == "Query" else None
                 args = self.arguments(op.fn, hints, where, skip=1)
                 if generated is not None:
                     args.update(self.generated_arguments(generated))
-                info = FieldInfo(src_key=None, fn=op.fn, stored_root=stored, generated=generated)
+                info = FieldInfo(src_key=None, fn=fn, stored_root=stored, generated=generated)
                 out[op.name] = GraphQLField(
                     gql,
                     args=args,
-                    resolve=_root_resolver(op.fn, generated),
+                    resolve=_root_resolver(fn, generated),
                     description=op.description,
                     extensions={"fraiseql": info},
                 )
@@ -469,6 +562,30 @@ def _named(gql: Any) -> Any:
     while isinstance(gql, (GraphQLNonNull, GraphQLList)):
         gql = gql.of_type
     return gql
+
+
+def _union_def(hint: Any) -> UnionDef | None:
+    """The UnionDef of a `fraiseql.union(...)` hint."""
+    if typing.get_origin(hint) is not typing.Annotated:
+        return None
+    return next((m for m in hint.__metadata__ if isinstance(m, UnionDef)), None)
+
+
+def _error_member(named: Any, where: str) -> builtins.type | None:
+    """The @fraiseql.error member of a mutation's result union, checked to be fillable: a
+    refusal fills code, message and field, and the details it carries; every other field
+    must take null or have a default."""
+    if not isinstance(named, GraphQLUnionType):
+        return None
+    union: UnionDef = named.extensions["fraiseql"]
+    errors = [cls for cls in union.members if getattr(cls, results.ERROR_MARK, False)]
+    if len(errors) > 1:
+        raise TypeError(
+            f"fraiseql: {where}: the result union {union.name} has more than one "
+            f"@fraiseql.error member ({', '.join(c.__name__ for c in errors)}): which one a "
+            "refusal fills would be a guess"
+        )
+    return errors[0] if errors else None
 
 
 def _requirements_of(hint: Any) -> tuple[Any, tuple[Requirement, ...]]:
@@ -533,13 +650,65 @@ def build_schema(
 
     subscription = subscription_root(builder, registry.subscriptions)
     # Types reachable only through nothing still belong in the schema (and in introspection).
-    extra = [builder.object_type(td) for td in registry.types.values() if not td.is_input]
+    extra = [
+        builder.interface_type(td) if td.kind == INTERFACE else builder.object_type(td)
+        for td in registry.types.values()
+        if not td.is_input
+    ]
     schema = GraphQLSchema(query=query, mutation=mutation, subscription=subscription, types=extra)
     # Resolve every thunk now: a bad hint then fails here, naming the field, not mid-request.
     errors = [str(e) for e in validate_schema(schema)]
     if errors:
         raise TypeError("fraiseql: invalid schema:\n  " + "\n  ".join(errors))
+    _check_abstract(schema)
     return schema
+
+
+def _check_abstract(schema: GraphQLSchema) -> None:
+    """Start-up errors of unions and interfaces: a stored field of one (read from a
+    document, where no Python class tells the type) needs a discriminator; members' tags
+    are distinct; an error member can be filled by any refusal."""
+    for gql in schema.type_map.values():
+        if is_abstract_type(gql):
+            unions.tags(gql, list(schema.get_possible_types(gql)))  # type: ignore[arg-type]
+        typedef = (gql.extensions or {}).get("fraiseql")
+        if not isinstance(gql, GraphQLObjectType) or not isinstance(typedef, TypeDef):
+            continue
+        if getattr(typedef.cls, results.ERROR_MARK, False):
+            _check_error_type(gql, typedef)
+        if typedef.sql_source is None:
+            continue
+        for name, fdef in gql.fields.items():
+            named = _named(fdef.type)
+            if (
+                _stored_info(fdef)
+                and is_abstract_type(named)
+                and not unions.discriminator_of(named)
+            ):
+                kind = "union" if isinstance(named, GraphQLUnionType) else "interface"
+                raise TypeError(
+                    f"fraiseql: {gql.name}.{name}: the {kind} "
+                    f"{named.name} is read from stored documents ({typedef.sql_source}), which "
+                    "name no Python class: declare the document key naming each one's type "
+                    f"(fraiseql.union({named.name!r}, ..., discriminator='kind') or "
+                    "@fraiseql.interface(discriminator='kind'); tags: @fraiseql.type(tag=...))"
+                )
+
+
+def _check_error_type(gql: GraphQLObjectType, typedef: TypeDef) -> None:
+    for name in ("code", "message"):
+        if _named(gql.fields[name].type) is not GraphQLString:
+            raise TypeError(f"fraiseql: error type {gql.name}: {name} must be a str field")
+    for name, fdef in gql.fields.items():
+        info = _stored_info(fdef)
+        if name in ("code", "message", "field") or info is None:
+            continue
+        if isinstance(fdef.type, GraphQLNonNull) and not hasattr(typedef.cls, info.src_key):  # type: ignore[arg-type]
+            raise TypeError(
+                f"fraiseql: error type {gql.name}: the field {name} is non-null without a "
+                "default, and a refusal fills only code, message, field and its details: "
+                f"declare it `{info.src_key}: T | None = None` or give it a default"
+            )
 
 
 def _stored_info(fdef: GraphQLField) -> FieldInfo | None:

@@ -132,13 +132,17 @@ def _source_types(schema: GraphQLSchema) -> Iterator[tuple[GraphQLObjectType, Ty
 async def check_sources(schema: GraphQLSchema, db: Any) -> None:
     """Raise SchemaError unless every type's sql_source exists with its document column and,
     for a read model of the fraiseql catalog (or a view read whole), every stored field
-    exists with a type compatible with its GraphQL type."""
+    exists with a type compatible with its GraphQL type; and unless every function-backed
+    mutation's function exists with parameters and result matching (fraiseql.function_mutations)."""
     problems: list[str] = []
     keyed = _keyed_types(schema)
     for gtype, typedef in _source_types(schema):
         problems += await _check_type(db, gtype, typedef)
         if typedef.name in keyed:
             problems += await _check_key(db, gtype, typedef)
+    from fraiseql.function_mutations import check_functions  # it builds on this module
+
+    problems += await check_functions(schema, db)
     if problems:
         raise SchemaError(
             "fraiseql: the GraphQL types do not match the database:\n  " + "\n  ".join(problems)

@@ -60,6 +60,38 @@ def test_setup_only_then_serve(dsn: str) -> None:
         assert user["id"] == 1 and user["firstName"] == "First1" and len(user["userPosts"]) <= 10
         r = httpx.post(url, json={"query": "{ users(limit: 3) { id } }"})
         assert len(r.json()["data"]["users"]) == 3
+        # the typed createUser the demo prints, twice: the email is taken the second time
+        create = (
+            'mutation { createUser(input: {firstName: "Ada", lastName: "L", '
+            'email: "ada@example.org"}) { ... on CreateUserSuccess { user { email } } '
+            "... on CreateUserError { code message field } } }"
+        )
+        r = httpx.post(url, json={"query": create})
+        assert r.json() == {"data": {"createUser": {"user": {"email": "ada@example.org"}}}}
+        r = httpx.post(url, json={"query": create})
+        assert r.json() == {
+            "data": {
+                "createUser": {
+                    "code": "UNIQUE_VIOLATION",
+                    "message": "Email is already taken.",
+                    "field": "email",
+                }
+            }
+        }
+        # the generated update the demo prints, then the same again: version 1 is gone
+        update = (
+            'mutation { updateUser(id: 1, input: {lastName: "Lovelace"}, expectedVersion: 1) '
+            "{ ... on UpdateUserSuccess { user { id lastName } } "
+            "... on UpdateUserError { code field currentVersion } } }"
+        )
+        r = httpx.post(url, json={"query": update})
+        assert r.json() == {"data": {"updateUser": {"user": {"id": 1, "lastName": "Lovelace"}}}}
+        r = httpx.post(url, json={"query": update})
+        assert r.json() == {
+            "data": {
+                "updateUser": {"code": "CONFLICT", "field": "expectedVersion", "currentVersion": 2}
+            }
+        }
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)

@@ -19,6 +19,7 @@ import graphql
 import httpx
 import pytest
 from support.graphql_corpus import SEED_SHAPE, generated
+from support.graphql_reference import reference
 from support.http_server import serve
 from support.pgbouncer import PgBouncer
 from support.tcp_relay import address, free_port, relay, through
@@ -60,12 +61,14 @@ def dsn(pg_server: Any, pg_dsn: str) -> str:
 @pytest.fixture(scope="module")
 def api(dsn: str, runner: asyncio.AbstractEventLoop) -> Iterator[tuple[Any, Any, Any]]:
     declare_seed_api()
-    schema = fraiseql.build_schema()
 
     async def open_pool() -> Any:
-        return await fraiseql.create_pool(dsn, min_size=1, max_size=4)
+        pool = await fraiseql.create_pool(dsn, min_size=1, max_size=4)
+        await fraiseql.load_commands(pool)  # the generated createUser, as the app does
+        return pool
 
     pool = runner.run_until_complete(open_pool())
+    schema = fraiseql.build_schema()
     yield schema, fraiseql.Executor(schema), pool
     runner.run_until_complete(pool.close())
     fraiseql.reset_registry()
@@ -140,8 +143,8 @@ def test_same_responses_through_pgbouncer_without_prepared_statements(
     mutations (a transaction) included, and the app served over HTTP through it."""
     _, executor, pool = api
     create = (
-        'mutation { createUser(firstName: "Bo", lastName: "B", email: "bo@example.com") '
-        "{ firstName email userPosts { id } } }"
+        'mutation { createUser(input: {firstName: "Bo", lastName: "B", email: "bo@example.com"})'
+        " { ... on CreateUserSuccess { user { firstName email userPosts { id } } } } }"
     )
 
     async def compare(bounced_dsn: str) -> None:
@@ -159,7 +162,9 @@ def test_same_responses_through_pgbouncer_without_prepared_statements(
             created = await executor.execute(create, context={"db": bounced})
             assert json.loads(created) == {
                 "data": {
-                    "createUser": {"firstName": "Bo", "email": "bo@example.com", "userPosts": []}
+                    "createUser": {
+                        "user": {"firstName": "Bo", "email": "bo@example.com", "userPosts": []}
+                    }
                 }
             }
 
@@ -177,19 +182,28 @@ def test_same_responses_through_pgbouncer_without_prepared_statements(
             assert r.status_code == 200 and r.content == direct
 
 
-def test_seed_mutation_over_http(dsn: str) -> None:
+CREATE_USER = (
+    'mutation($e: String!) { createUser(input: {firstName: "Ada", lastName: "L", email: $e}) '
+    "{ __typename ... on CreateUserSuccess { user { id firstName email userPosts { id } } } "
+    "... on CreateUserError { code message field } } }"
+)
+
+
+def test_seed_mutation_over_http(api: Any, dsn: str, runner: asyncio.AbstractEventLoop) -> None:
+    """The blog's typed createUser over HTTP: the user read back in its transaction, then a
+    duplicate email answered as CreateUserError (UNIQUE_VIOLATION on email), nothing
+    written, the same bytes as graphql-core's over the same schema."""
+    schema, _, pool = api
     declare_seed_api()
     app = fraiseql.create_app(database_url=dsn)
     fraiseql.reset_registry()
-    create = (
-        'mutation($e: String!) { createUser(firstName: "Ada", lastName: "L", email: $e) '
-        "{ id firstName email userPosts { id } } }"
-    )
     with serve(app) as base, httpx.Client(timeout=30) as c:
         url = base + "/graphql"
-        r = c.post(url, json={"query": create, "variables": {"e": "ada@example.com"}})
+        r = c.post(url, json={"query": CREATE_USER, "variables": {"e": "ada@example.com"}})
         assert r.status_code == 200, r.text
-        created = r.json()["data"]["createUser"]
+        answer = r.json()["data"]["createUser"]
+        assert answer["__typename"] == "CreateUserSuccess"
+        created = answer["user"]
         # the mutation read its own write back from qm_user, in its transaction
         assert created["firstName"] == "Ada" and created["email"] == "ada@example.com"
         assert created["userPosts"] == []
@@ -201,13 +215,20 @@ def test_seed_mutation_over_http(dsn: str) -> None:
             },
         )
         assert r.json() == {"data": {"user": {"email": "ada@example.com"}}}
-        # a duplicate email fails, masked (the constraint's name is internal); nothing is written
-        r = c.post(url, json={"query": create, "variables": {"e": "ada@example.com"}})
-        body = r.json()
-        assert r.status_code == 200 and body["data"] is None
-        assert body["errors"][0]["message"] == "Internal server error"
-        assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
-        assert body["errors"][0]["path"] == ["createUser"] and "tb_user" not in r.text
+        # a duplicate email: the error member, in words for end users; nothing is written
+        case = (CREATE_USER, {"e": "ada@example.com"}, None)
+        r = c.post(url, json={"query": case[0], "variables": case[1]})
+        assert r.json() == {
+            "data": {
+                "createUser": {
+                    "__typename": "CreateUserError",
+                    "code": "UNIQUE_VIOLATION",
+                    "message": "Email is already taken.",
+                    "field": "email",
+                }
+            }
+        }
+        assert r.content == runner.run_until_complete(reference(schema, case, "r", {"db": pool}))
         count = c.post(url, json={"query": "{ users(limit: 1000) { email } }"}).json()
         assert [u["email"] for u in count["data"]["users"]].count("ada@example.com") == 1
         r = c.get(base + "/health")
@@ -215,7 +236,8 @@ def test_seed_mutation_over_http(dsn: str) -> None:
 
 
 def test_database_down_then_back(dsn: str) -> None:
-    """A database unreachable at startup: 503s with a GraphQL error, then served once it is up."""
+    """A database unreachable at startup: 503s with a GraphQL error, then served once it is up
+    (a request error too, once the schema has its generated commands)."""
     declare_seed_api()
     port = free_port()
     app = fraiseql.create_app(
@@ -240,14 +262,19 @@ def test_database_down_then_back(dsn: str) -> None:
         assert "127.0.0.1" not in r.text and str(port) not in r.text
         r = c.get(base + "/health")
         assert r.status_code == 503 and r.json() == {"status": "unavailable"}
-        # a request error needs no database: still answered as such
+        # the schema holds the generated createUser, whose input the catalog gives: until
+        # the database is back even a document to refuse waits for it (no partial schema)
         r = c.post(url, json={"query": "{ nope }"})
-        assert r.status_code == 200 and "Cannot query field 'nope'" in r.text
+        assert r.status_code == 503 and r.json()["errors"][0]["extensions"]["code"] == (
+            "DATABASE_UNAVAILABLE"
+        )
         with relay(port, address(dsn)):
             r = c.post(url, json=query)
             assert r.status_code == 200 and r.json() == {"data": {"user": {"id": 1}}}
             r = c.get(base + "/health")
             assert r.status_code == 200 and r.json() == {"status": "ok"}
+            r = c.post(url, json={"query": "{ nope }"})
+            assert r.status_code == 200 and "Cannot query field 'nope'" in r.text
 
 
 def test_stored_null_in_non_null_field_reads_once_per_resolver(

@@ -23,7 +23,10 @@ from fraiseql.metrics import BUCKETS
 USER = "query User($id: Int!) { user(id: $id) { id firstName } }"
 INTROSPECTION = '{ __type(name: "User") { name } }'  # graphql-core's alone
 MISSING_USER = "{ user(id: 999999) { id } }"  # null for a non-null field: an error
-CREATE = 'mutation { createUser(firstName: "Ann", lastName: "B", email: "ann@example.org") { id } }'
+CREATE = (
+    'mutation { createUser(input: {firstName: "Ann", lastName: "B", email: "ann@example.org"}) '
+    "{ ... on CreateUserSuccess { user { id } } ... on CreateUserError { code } } }"
+)
 LOCK = 4242  # the advisory lock the pool-state test holds the app's connections on
 
 
@@ -116,10 +119,10 @@ def test_counters_and_histogram_after_requests(served: Any) -> None:
         ("mutation", "ok"): 1,
         ("unknown", "rejected"): 4,
     }
-    # The fast path answered the three user queries; graphql-core the introspection, the
-    # mutation and the missing user (the fast path handed it over for null propagation).
-    assert value(m["fraiseql_fast_path"], "fraiseql_fast_path_total") == 3
-    assert value(m["fraiseql_graphql_core"], "fraiseql_graphql_core_total") == 3
+    # The fast path answered the three user queries and the typed mutation; graphql-core
+    # the introspection and the missing user (the fast path handed it over for nulls).
+    assert value(m["fraiseql_fast_path"], "fraiseql_fast_path_total") == 4
+    assert value(m["fraiseql_graphql_core"], "fraiseql_graphql_core_total") == 2
     plans = m["fraiseql_plan_cache"]
     # Plans: USER, INTROSPECTION, MISSING_USER, CREATE, "{ nope }", "{ user(": six misses;
     # hits: USER twice more and the second "{ user(".

@@ -10,7 +10,8 @@ from graphql import get_introspection_query, parse
 from support.graphql_model import Store, declare
 
 import fraiseql
-from fraiseql.plan import Limits, LRUCache, build_plan, check_limits, directive_variables
+from fraiseql.lru import LRUCache
+from fraiseql.plan import Limits, build_plan, check_limits, directive_variables
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +151,7 @@ def test_variants_per_plan_are_bounded(schema: Any) -> None:
         values = {n: bool(combo >> i & 1) for i, n in enumerate(names)}
         body = asyncio.run(executor.execute(query, values))
         assert body.count(b"user1@example.com") == sum(values.values())
-    assert len(executor.plan(query, None).variants) == MAX_VARIANTS
+    assert len(executor.bind(query, None)[0].variants) == MAX_VARIANTS
 
 
 def test_executor_alternating_documents_keep_their_own_plans(schema: Any) -> None:

@@ -5,11 +5,15 @@ rest of the suite is unaffected.
 """
 
 import asyncio
+import collections
 import inspect
 import logging
+import random
 import socket
+import time
 
 import pytest
+import uvloop
 
 import fraiseql
 from fraiseql import db
@@ -423,5 +427,213 @@ def test_released_connection_stops_listening(dsn):
             async with pool.acquire() as again:
                 assert again is conn
                 assert await again.fetchval("SELECT count(*) FROM pg_listening_channels()") == 0
+
+    run(body())
+
+
+# A request still unanswered after this long under faults hangs: acquire_timeout and
+# connect_timeout of the pools below are shorter.
+_HANG_BOUND = 30.0
+
+
+def _loop_errors():
+    """What reaches the running loop's exception handler (a watcher's callback that raised)."""
+    errors = []
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+    return errors
+
+
+def test_a_connection_lost_while_its_send_is_partly_flushed_fails_its_requests_and_frees_its_socket(
+    dsn,
+):
+    """libpq closes its socket in the step that finds the connection lost, while the loop
+    still watches it for writing: both requests fail with OperationalError, nothing is
+    raised into the loop, and the next connection (its socket may take the old number) is
+    watched and answers, however often the lost one is used again."""
+
+    async def body():
+        errors = _loop_errors()
+        admin = await db.connect(dsn)
+        conn = await db.connect(dsn)
+        sleeper = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(60)"))
+        await _wait_running(dsn, conn.backend_pid, "pg_sleep")
+        big = "x" * (32 << 20)  # more than the socket buffers hold while the server sleeps
+        unflushed = asyncio.ensure_future(conn.fetchval("SELECT length($1)", big))
+        await asyncio.sleep(0.2)
+        await admin.fetchval("SELECT pg_terminate_backend($1)", conn.backend_pid)
+        for request in (sleeper, unflushed):
+            with pytest.raises(OperationalError, match="lost"):
+                await asyncio.wait_for(request, _HANG_BOUND)
+        assert conn.is_closed
+        other = await db.connect(dsn)
+        for _ in range(2):
+            with pytest.raises(InterfaceError, match="is closed"):
+                await conn.fetchval("SELECT 1")
+            assert await asyncio.wait_for(other.fetchval("SELECT 41 + 1"), _HANG_BOUND) == 42
+        assert errors == []
+        await other.close()
+        await admin.close()
+
+    run(body())
+
+
+# The loops the driver runs on: asyncio's, and uvloop's (uvicorn's default where installed),
+# whose libuv watches a socket no more once it reported an error.
+LOOPS = pytest.mark.parametrize("run_loop", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
+
+
+@LOOPS
+def test_a_request_behind_the_servers_last_words_fails_when_they_come_with_a_reset(dsn, run_loop):
+    """A terminated backend sends its FATAL error and exits with a pipelined request unread:
+    the reset comes with the error, in the same read. Both requests fail with
+    OperationalError (under uvloop, which reports that socket once, they waited forever)."""
+
+    async def body():
+        admin = await db.connect(dsn)
+        conn = await db.connect(dsn)
+        sleeper = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(60)"))
+        await _wait_running(dsn, conn.backend_pid, "pg_sleep")
+        unread = asyncio.ensure_future(
+            conn.fetchval("SELECT 1")
+        )  # the sleeping backend never reads it
+        await asyncio.sleep(0.1)
+        await admin.fetchval("SELECT pg_terminate_backend($1)", conn.backend_pid)
+        time.sleep(0.3)  # blocks the loop on purpose: error and reset are both there at its read
+        for request in (sleeper, unread):
+            with pytest.raises(OperationalError, match="terminating connection|lost"):
+                await asyncio.wait_for(request, _HANG_BOUND)
+        assert conn.is_closed
+        await admin.close()
+
+    run_loop(body())
+
+
+@LOOPS
+def test_reads_and_transactions_on_one_pool_all_answer_while_backends_are_killed_in_a_loop(
+    dsn, run_loop
+):
+    """Backends terminated every few milliseconds for seconds while small reads, reads too
+    big for the socket buffers and transactions run on one pool: every request answers,
+    with its value or a DatabaseError (none hangs, none sees OSError), nothing is raised
+    into the loop, and once the faults stop each pool connection has a live backend."""
+    big = "x" * (4 << 20)
+
+    async def work(pool, rng, until, outcomes):
+        while asyncio.get_running_loop().time() < until:
+            n, roll = rng.randrange(1000), rng.random()
+            if roll < 0.2:
+                want = len(big)
+                coro = pool.fetchval("SELECT length($1)", big)
+            elif roll < 0.45:
+                want = n
+
+                async def transaction(n=n):
+                    async with pool.transaction() as conn:
+                        await conn.execute("SELECT $1::int", n)
+                        return await conn.fetchval("SELECT $1::int", n)
+
+                coro = transaction()
+            else:
+                want = n + 1
+                coro = pool.fetchval("SELECT $1::int + 1", n)
+            try:
+                got = await asyncio.wait_for(coro, _HANG_BOUND)
+            except fraiseql.DatabaseError:
+                outcomes["error"] += 1
+            except asyncio.TimeoutError:
+                outcomes["hang"] += 1
+            except Exception as exc:  # noqa: BLE001 - what no caller may see
+                outcomes[f"{type(exc).__name__}: {exc}"] += 1
+            else:
+                outcomes["answered" if got == want else f"wrong: {got!r} for {want!r}"] += 1
+
+    async def kill(until):
+        admin = await db.connect(dsn)
+        rng, kills = random.Random(0), 0
+        while asyncio.get_running_loop().time() < until:
+            await asyncio.sleep(rng.uniform(0.005, 0.05))
+            kills += len(
+                await admin.fetch(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = 'fraiseql' "
+                    "AND pid <> pg_backend_pid()"
+                )
+            )
+        await admin.close()
+        return kills
+
+    async def body():
+        errors = _loop_errors()
+        outcomes = collections.Counter()
+        async with fraiseql.create_pool(
+            dsn, min_size=2, max_size=6, acquire_timeout=10, connect_timeout=10
+        ) as pool:
+            until = asyncio.get_running_loop().time() + 5.0
+            kills, *_ = await asyncio.gather(
+                kill(until), *(work(pool, random.Random(i), until, outcomes) for i in range(12))
+            )
+            assert kills > 20
+            assert set(outcomes) == {"answered", "error"}, outcomes
+            assert outcomes["answered"] > 0 and outcomes["error"] > 0  # served, and hit
+
+            async def each_connection_live():
+                try:  # the last kill may still be news to a connection: its read fails
+                    answered = await pool.fetchval("SELECT 1") == 1
+                except OperationalError:
+                    return False
+                return answered and pool.size == len(await _backends(dsn))
+
+            await _eventually(each_connection_live, "every pool connection with a live backend")
+        assert errors == []
+
+    run_loop(body())
+
+
+def test_an_acquire_cancelled_while_shared_reads_finish_leaves_the_connection_to_the_pool(dsn):
+    """acquire() takes a connection with shared reads in flight and waits for them: cancelled
+    then (its client left), the connection stays the pool's, for reads and the next acquire."""
+
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1, acquire_timeout=5) as pool:
+            pid = await pool.fetchval("SELECT pg_backend_pid()")
+            read = asyncio.ensure_future(pool.fetchval("SELECT pg_sleep(1)"))
+            await _wait_running(dsn, pid, "pg_sleep")
+
+            async def hold():
+                async with pool.acquire() as conn:
+                    await conn.fetchval("SELECT 1")
+
+            holder = asyncio.ensure_future(hold())
+            await asyncio.sleep(0.05)  # it waits for the read on the only connection
+            holder.cancel()
+            await read
+            assert await pool.fetchval("SELECT 1") == 1
+            async with pool.acquire() as conn:
+                assert await conn.fetchval("SELECT 2") == 2
+            assert pool.connection_states() == {"idle": 1, "shared": 0, "busy": 0, "opening": 0}
+
+    run(body())
+
+
+def test_a_waiter_cancelled_as_it_is_woken_hands_the_connection_to_the_next(dsn):
+    """A released connection wakes one waiter; when that waiter is cancelled before it runs
+    (its client left; Python 3.12's wait_for then raises although it was woken), the next
+    waiter gets the connection instead of waiting out its acquire_timeout."""
+
+    async def body():
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=1, acquire_timeout=5) as pool:
+            held = await pool.acquire()
+
+            async def take():
+                async with pool.acquire() as conn:
+                    return await conn.fetchval("SELECT 1")
+
+            first, second = asyncio.ensure_future(take()), asyncio.ensure_future(take())
+            await asyncio.sleep(0.05)  # both wait for the only connection
+            await pool.release(held)  # wakes the first
+            first.cancel()
+            assert await asyncio.wait_for(second, _HANG_BOUND) == 1
+            await asyncio.gather(first, return_exceptions=True)
+            assert pool.connection_states()["busy"] == 0
 
     run(body())

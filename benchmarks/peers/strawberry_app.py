@@ -291,14 +291,18 @@ class App(GraphQL):
     pool: asyncpg.Pool | None = None
     lock = asyncio.Lock()
 
-    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+    async def shared_pool(self) -> asyncpg.Pool:
+        """The app's pool, opened by the first request."""
         if self.pool is None:
             async with self.lock:
                 if self.pool is None:
                     self.pool = await asyncpg.create_pool(
                         os.environ["FRAISEQL_BENCH_DSN"], min_size=4, max_size=10
                     )
-        pool = self.pool
+        return self.pool
+
+    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+        pool = await self.shared_pool()
 
         async def load_users(ids: list[int]) -> list[User | None]:
             rows = await pool.fetch(

@@ -172,19 +172,22 @@ class Connection:
         self._teardown()
 
     def _teardown(self) -> None:
-        if self._fd >= 0:
+        """Out of the event loop, closed, every pending request failed, the owner told."""
+        if self._fd >= 0:  # before close(), which closes the descriptor the loop watches
             self._loop.remove_reader(self._fd)
             if self._writing:
                 self._loop.remove_writer(self._fd)
             self._fd = -1
             self._writing = False
-        if self._pg is not None:
-            self._pg.close()
-        self._abandoned.clear()
-        self._wake_drain()
-        if self._on_close is not None:
-            on_close, self._on_close = self._on_close, None
-            on_close(self)
+        try:
+            if self._pg is not None:
+                self._pg.close()  # fails every pending request (the others first, if one cannot)
+        finally:
+            self._abandoned.clear()
+            self._wake_drain()
+            if self._on_close is not None:
+                on_close, self._on_close = self._on_close, None
+                on_close(self)
 
     # -- the event loop side --
 

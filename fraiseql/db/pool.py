@@ -253,8 +253,12 @@ class Pool:
         self._waiting += 1
         try:
             await asyncio.wait_for(fut, remaining)
-        except asyncio.TimeoutError:
-            raise self._timed_out() from None
+        except BaseException as exc:
+            if fut.done() and not fut.cancelled():
+                self._wake()  # woken as it gave up (timed out, cancelled): the next one's turn
+            if isinstance(exc, asyncio.TimeoutError):
+                raise self._timed_out() from None
+            raise
         finally:
             self._waiting -= 1
 
@@ -427,7 +431,11 @@ class Pool:
                 conn = idle[0] if idle else min(self._shared, key=lambda c: c.inflight)
                 self._shared.remove(conn)
                 self._held.add(conn)
-                await conn.drain()  # shared reads sent before the handover finish first
+                try:
+                    await conn.drain()  # shared reads sent before the handover finish first
+                except BaseException:  # cancelled meanwhile: nobody holds it, it serves reads
+                    self._share(conn)
+                    raise
                 if conn.is_closed:
                     conn.terminate()  # out of the pool, if its break left it there
                     continue
@@ -455,9 +463,15 @@ class Pool:
         if self._expired(conn) or self._closed:
             conn.terminate()
             return
-        self._held.discard(conn)
-        self._shared.append(conn)
-        self._wake()
+        self._share(conn)
+
+    def _share(self, conn: Connection) -> None:
+        """A held connection no task holds any more serves shared reads and waiters again
+        (unless it closed meanwhile: then it has already left the pool)."""
+        if conn in self._held:
+            self._held.remove(conn)
+            self._shared.append(conn)
+            self._wake()
 
     def transaction(
         self,

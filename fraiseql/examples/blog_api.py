@@ -1,10 +1,19 @@
 """The seed document's GraphQL API of the blog ("FraiseQL Integration"), as the seed wrote it.
 
 Importing this module declares `User`, `Post`, the queries `user(id)` and `users(limit)`,
-the mutation `createUser` and the subscription `user(id)` in the default registry. The data is fraiseql.examples.blog's.
-Below the marker is the seed's code unmodified; above it only what the seed's snippet takes
-for granted: postponed annotations (its `User` names `Post` before `Post` is declared) and
-the import of `datetime`. After the seed's code: the live query fraiseql adds.
+the mutation `createUser` and the subscription `user(id)` in the default registry. The data
+is fraiseql.examples.blog's. Below the marker is the seed's code, unmodified but for its
+hand-written `createUser`, which fraiseql generates typed instead (FraiseQL v1's shape, once
+the app has read tb_user's columns):
+
+    mutation { createUser(input: {firstName: "Ada", lastName: "L", email: "ada@x.org"}) {
+      ... on CreateUserSuccess { user { id email } }
+      ... on CreateUserError { code message field } } }
+
+a duplicate email answering CreateUserError UNIQUE_VIOLATION on `email`, nothing written.
+Above the marker only what the seed's snippet takes for granted: postponed annotations (its
+`User` names `Post` before `Post` is declared) and the import of `datetime`. After the
+seed's code: the live query that fraiseql adds.
 """
 
 from __future__ import annotations
@@ -55,34 +64,8 @@ async def users(info, limit: int = 10) -> list[User]:
     return await repo.find("qm_user", limit=limit)
 
 
-# MUTATIONS (write to command side)
-@fraiseql.mutation
-async def create_user(info, first_name: str, last_name: str, email: str) -> User:
-    """
-    Write to command side (tb_user)
-    - Triggers automatically sync to query side (qm_user)
-    - Returns updated query model
-    """
-    db = info.context["db"]
-
-    # Insert into command model
-    result = await db.fetchrow(
-        """
-        INSERT INTO tb_user (first_name, last_name, email)
-        VALUES ($1, $2, $3)
-        RETURNING id
-        """,
-        first_name,
-        last_name,
-        email,
-    )
-
-    user_id = result["id"]
-
-    # Trigger automatically synced qm_user
-    # Now read from query model
-    repo = Repository(db, info.context)
-    return await repo.find_one("qm_user", id=user_id)
+# MUTATIONS (write to command side): the seed's createUser, generated with a typed result
+fraiseql.expose(User, create="createUser")
 
 
 # ---- live queries (fraiseql's addition to the seed) -----------------------------------------

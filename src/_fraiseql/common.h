@@ -40,6 +40,7 @@ typedef enum fq_errcode {
     FQ_ERR_KIND,    /* valid JSON, but a value of the wrong kind for the selection */
     FQ_ERR_PG,      /* libpq or the server failed (connection lost, send refused, ...) */
     FQ_ERR_USAGE,   /* a call the connection's state or the arguments do not allow */
+    FQ_ERR_SYNTAX,  /* a GraphQL document the tokenizer does not take */
 } fq_errcode;
 
 /* One step of a response path: an object key (key != NULL) or a list index. */

@@ -2,6 +2,8 @@
  * to the module in its own exec function and keeps them in its part of the module state. */
 #include "module.h"
 
+#include "py_gqltoken.h"
+
 static int module_exec(PyObject *module)
 {
     fq_module_state *st = fq_module_get_state(module);
@@ -9,7 +11,7 @@ static int module_exec(PyObject *module)
         return -1;
     if (fq_py_pgconn_exec(module, &st->pgconn) < 0)
         return -1;
-    return 0;
+    return fq_py_gqltoken_exec(module);
 }
 
 static int module_traverse(PyObject *module, visitproc visit, void *arg)
@@ -44,7 +46,8 @@ static PyModuleDef_Slot module_slots[] = {
 static struct PyModuleDef fraiseql_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "fraiseql._fraiseql",
-    .m_doc = "fraiseql's C core: the streaming JSON rewriter and the libpq driver.",
+    .m_doc = "fraiseql's C core: the streaming JSON rewriter, the libpq driver and the GraphQL "
+             "tokenizer.",
     .m_size = sizeof(fq_module_state),
     .m_methods = NULL,
     .m_slots = module_slots,

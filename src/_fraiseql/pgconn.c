@@ -3,8 +3,11 @@
 #include "pgconn.h"
 #include "ring.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -51,8 +54,9 @@ typedef struct fq_req {
 struct fq_pgconn {
     PGconn *pg;
     fq_pgstate state;
-    pid_t pid;  /* creator: a forked child must not PQfinish the parent's session */
-    fq_err err; /* why the last call failed or the connection broke (msg NULL: no error) */
+    pid_t pid;    /* creator: a forked child must not PQfinish the parent's session */
+    int watch_fd; /* once ready: our duplicate of libpq's socket, see fq_pgconn_socket */
+    fq_err err;   /* why the last call failed or the connection broke (msg NULL: no error) */
     int flush_pending;
     fq_ring reqs; /* fq_req in send order: the first ndone complete, the rest in flight */
     size_t ndone;
@@ -251,6 +255,7 @@ fq_pgconn *fq_pgconn_start(const char *const *keys, const char *const *values,
     if (c == NULL)
         return NULL;
     c->pid = getpid();
+    c->watch_fd = -1;
     c->nonce = make_nonce(c);
     c->unnamed = max_statements == 0;
     fq_ring_init(&c->reqs, sizeof(fq_req));
@@ -294,6 +299,16 @@ fq_want fq_pgconn_connect_poll(fq_pgconn *c)
             c->state = FQ_PG_BROKEN;
             return FQ_WANT_NONE;
         }
+        c->watch_fd = fcntl(PQsocket(c->pg), F_DUPFD_CLOEXEC, 0);
+        if (c->watch_fd < 0) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "could not duplicate the connection's socket: %s",
+                     strerror(errno));
+            fq_err_set_copy(&c->err, FQ_ERR_PG, msg, strlen(msg),
+                            "could not duplicate the connection's socket");
+            c->state = FQ_PG_BROKEN;
+            return FQ_WANT_NONE;
+        }
         c->state = FQ_PG_READY;
         return FQ_WANT_NONE;
     default:
@@ -314,6 +329,8 @@ fq_pgstate fq_pgconn_status(const fq_pgconn *c)
 
 int fq_pgconn_socket(const fq_pgconn *c)
 {
+    if (c->watch_fd >= 0)
+        return c->watch_fd;
     return c->pg ? PQsocket(c->pg) : -1;
 }
 
@@ -624,24 +641,41 @@ fq_want fq_pgconn_want(const fq_pgconn *c)
     return c->flush_pending ? FQ_WANT_BOTH : FQ_WANT_READ;
 }
 
+/* Whether the socket reports an error or a hang-up now (a reset, typically after the
+ * server's last words): libuv (uvloop) reports POLLERR once and then stops watching the
+ * socket, so the step that read those words must also read the reset while requests wait
+ * (with none in flight, the next send finds it). */
+static int socket_failed(const fq_pgconn *c)
+{
+    struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+/* Most reads of one step while the socket reports a failure: each reads what is left
+ * before the failure (the kernel's buffer is finite), the last finds the failure. */
+#define FQ_MAX_FAILING_READS 64
+
 fq_want fq_pgconn_step(fq_pgconn *c)
 {
     if (c->state != FQ_PG_READY)
         return FQ_WANT_NONE;
-    if (!PQconsumeInput(c->pg)) {
-        set_pq_error(c, "server closed the connection");
-        break_conn(c);
-        return FQ_WANT_NONE;
-    }
-    /* Flush while reading: the server may be blocked writing results we have not read. */
-    if (c->flush_pending && flush(c) < 0)
-        return FQ_WANT_NONE;
-    if (collect(c) < 0 || PQstatus(c->pg) == CONNECTION_BAD) {
-        if (PQstatus(c->pg) == CONNECTION_BAD)
+    int reads = 0;
+    do {
+        if (!PQconsumeInput(c->pg)) {
             set_pq_error(c, "server closed the connection");
-        break_conn(c);
-        return FQ_WANT_NONE;
-    }
+            break_conn(c);
+            return FQ_WANT_NONE;
+        }
+        /* Flush while reading: the server may be blocked writing results we have not read. */
+        if (c->flush_pending && flush(c) < 0)
+            return FQ_WANT_NONE;
+        if (collect(c) < 0 || PQstatus(c->pg) == CONNECTION_BAD) {
+            if (PQstatus(c->pg) == CONNECTION_BAD)
+                set_pq_error(c, "server closed the connection");
+            break_conn(c);
+            return FQ_WANT_NONE;
+        }
+    } while (fq_pgconn_inflight(c) > 0 && ++reads < FQ_MAX_FAILING_READS && socket_failed(c));
     return fq_pgconn_want(c);
 }
 
@@ -680,6 +714,10 @@ void fq_pgconn_close(fq_pgconn *c)
         if (c->pid == getpid())
             PQfinish(c->pg);
         c->pg = NULL;
+    }
+    if (c->watch_fd >= 0) { /* the last reference once PQfinish ran; in a forked child, ours */
+        close(c->watch_fd);
+        c->watch_fd = -1;
     }
 }
 

@@ -52,6 +52,10 @@ fq_pgconn *fq_pgconn_start(const char *const *keys, const char *const *values,
 fq_want fq_pgconn_connect_poll(fq_pgconn *c);
 
 fq_pgstate fq_pgconn_status(const fq_pgconn *c);
+/* The descriptor to wait on. Once connected, a duplicate of libpq's socket that c owns
+ * until fq_pgconn_close: libpq closes its own the moment it finds the connection lost
+ * (inside a send or a step), and a watcher's registration of that number would be left
+ * stale, or handed to the next socket that reuses the number, before the watcher knows. */
 int fq_pgconn_socket(const fq_pgconn *c);
 PGconn *fq_pgconn_pg(const fq_pgconn *c); /* NULL once closed */
 /* The message of the connection's fq_err (common.h): why its last call failed or why it

@@ -256,7 +256,7 @@ static int parse_field(fq_rewrite_state *st, PyObject *item, Py_ssize_t i, fq_fi
             PyErr_Format(
                 PyExc_ValueError,
                 "Selection field %zd (%R): unknown flags %ld (use ID | NON_NULL | ITEMS_NON_NULL "
-                "| STRING | INT | NUMBER | BOOL)",
+                "| STRING | INT | NUMBER | BOOL | VARIANT)",
                 i, out, flags);
             return -1;
         }
@@ -421,7 +421,9 @@ PyDoc_STRVAR(
     "NUMBER | BOOL (ID: numbers become strings; NON_NULL: a null or missing value raises\n"
     "NonNullError; ITEMS_NON_NULL: so does a null item of the field's list; STRING, INT (32\n"
     "bits), NUMBER, BOOL: a non-null value of another JSON kind raises JSONError, so that\n"
-    "GraphQL's coercion decides). shapes=False: never learn key layouts (same\n"
+    "GraphQL's coercion decides); VARIANT: a union level (every field one: out_key the value of\n"
+    "the discriminator key src_key naming the member whose Selection child rewrites the\n"
+    "object; none named raises JSONError). shapes=False: never learn key layouts (same\n"
     "output and errors; the root's setting applies to its children); the default is False\n"
     "when FRAISEQL_SHAPES=0 was set at import.");
 
@@ -597,6 +599,7 @@ int fq_py_rewrite_exec(PyObject *module, fq_rewrite_state *st)
         PyModule_AddIntConstant(module, "INT", FQ_FIELD_INT) < 0 ||
         PyModule_AddIntConstant(module, "NUMBER", FQ_FIELD_NUMBER) < 0 ||
         PyModule_AddIntConstant(module, "BOOL", FQ_FIELD_BOOL) < 0 ||
+        PyModule_AddIntConstant(module, "VARIANT", FQ_FIELD_VARIANT) < 0 ||
         PyModule_AddIntConstant(module, "MAX_DEPTH", FQ_MAX_DEPTH) < 0)
         return -1;
     return PyModule_AddFunctions(module, rewrite_methods);

@@ -1380,7 +1380,7 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
         return p + 1;
     }
     frame f = {fr, NULL, 0, 0};
-    int shaped = direct && c->shapes && depth + 1 < FQ_MAX_DEPTH;
+    int shaped = direct && c->shapes && !sel->variants && depth + 1 < FQ_MAX_DEPTH;
     for (;;) {
         if (FQ_UNLIKELY(items_nn && p < end && *p == 'n')) {
             if (scan_literal(c, p, "null", 4) == NULL)
@@ -1403,6 +1403,64 @@ static const char *rw_array(rw *c, const char *p, const fq_selection *sel, int d
     }
 }
 
+/* open at '{' of an object under a union level: the value of its discriminator key (the
+ * last one: jsonb keeps the last duplicate) names the variant whose selection rewrites the
+ * object, in a second pass. No string value naming a variant as raw bytes (escapes
+ * included: the general path decodes them) fails with FQ_ERR_KIND, for graphql-core's
+ * resolve_type to decide. */
+static FQ_NOINLINE const char *rw_variant(rw *c, const char *open, const fq_selection *sel,
+                                          int depth, const frame *fr, int direct)
+{
+    const fq_sel_src *key = &fq_sel_srcs(sel)[0];
+    const char *name = fq_sel_str(sel, key->name_off), *end = c->end;
+    span value = {NULL, NULL};
+    if (depth >= FQ_MAX_DEPTH)
+        return fail_depth(c, open);
+    const char *p = skip_ws(open + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+    } else {
+        for (;;) {
+            int esc = 0;
+            if (p >= end || *p != '"')
+                return fail(c, p, "expected a string key");
+            const char *q = scan_string(c, p, &esc);
+            if (q == NULL)
+                return NULL;
+            int named = !esc && (size_t)(q - p - 2) == key->name_len &&
+                        memcmp(p + 1, name, key->name_len) == 0;
+            p = skip_ws(q, end);
+            if (p >= end || *p != ':')
+                return fail(c, p, "expected ':' after an object key");
+            const char *v = skip_ws(p + 1, end);
+            if ((p = skip_value(c, v, depth + 1)) == NULL)
+                return NULL;
+            if (named)
+                value = (span){v, p};
+            int more = next_item(c, &p, '}');
+            if (more < 0)
+                return NULL;
+            if (!more)
+                break;
+        }
+    }
+    if (value.v && *value.v == '"' && memchr(value.v, '\\', (size_t)(value.e - value.v)) == NULL) {
+        size_t n = (size_t)(value.e - value.v) - 2;
+        for (uint32_t i = 0; i < sel->nfields; i++) {
+            const fq_sel_field *f = &sel->fields[i];
+            if (f->key_len != n || memcmp(fq_sel_str(sel, f->key_off), value.v + 1, n) != 0)
+                continue;
+            const fq_selection *member = fq_sel_child(sel, f);
+            const char *r = open;
+            if (direct && c->shapes && try_shapes(c, &r, member, depth, fr))
+                return r;
+            return rw_object(c, open, member, depth, fr, direct);
+        }
+    }
+    return fail_at(c, value.v ? value.v : open, FQ_ERR_KIND,
+                   "no member of the union is named by the object's discriminator", fr);
+}
+
 /* A value under a sub-selection: object, array (of such values) or null. */
 static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int depth,
                             const frame *fr, int direct)
@@ -1411,6 +1469,8 @@ static const char *rw_value(rw *c, const char *p, const fq_selection *sel, int d
         return fail(c, p, "expected a JSON value");
     switch (*p) {
     case '{':
+        if (FQ_UNLIKELY(sel->variants))
+            return rw_variant(c, p, sel, depth, fr, direct);
         if (direct && c->shapes && depth < FQ_MAX_DEPTH && try_shapes(c, &p, sel, depth, fr))
             return p;
         return rw_object(c, p, sel, depth, fr, direct);

@@ -99,6 +99,20 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
         goto error;
     }
 
+    /* A union level: variants only, each with a child, none with other flags, one key. */
+    int variants = n && (fields[0].flags & FQ_FIELD_VARIANT);
+    for (size_t i = 0; i < n; i++) {
+        const fq_field_spec *f = &fields[i];
+        if (!(f->flags & FQ_FIELD_VARIANT) != !variants ||
+            (variants && (f->flags != FQ_FIELD_VARIANT || f->child == NULL || !f->src_key ||
+                          f->src_len != fields[0].src_len ||
+                          memcmp(f->src_key, fields[0].src_key, f->src_len) != 0))) {
+            fail(err, FQ_ERR_JSON,
+                 "a union level holds only variants, each with a child, reading one key", i);
+            goto error;
+        }
+    }
+
     /* Validate, number the distinct source keys, and measure the strings. */
     size_t nsrc = 0, strings = typename_len, children = 0;
     size_t typename_esc = typename_ ? fq_json_escaped_len(typename_, typename_len) : 0;
@@ -232,6 +246,7 @@ fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
         }
     }
     sel->shapes_on = 1;
+    sel->variants = (uint32_t)variants;
     if ((sel->shapes = fq_shapes_new(sel->nnodes)) == NULL) {
         fail(err, FQ_ERR_NOMEM, "out of memory", 0);
         goto error;

@@ -32,8 +32,13 @@
 #define FQ_FIELD_NUMBER 32u /* a JSON number */
 #define FQ_FIELD_BOOL 64u   /* true or false */
 #define FQ_FIELD_KINDS (FQ_FIELD_STRING | FQ_FIELD_INT | FQ_FIELD_NUMBER | FQ_FIELD_BOOL)
+/* A member of a union level (a GraphQL union or interface over stored documents): out_key is
+ * the value of the discriminator key src_key that marks an object as this member, child the
+ * member's selection. A level holding one holds only such fields, all reading one key; an
+ * object is rewritten under the child its discriminator names (FQ_ERR_KIND when none). */
+#define FQ_FIELD_VARIANT 128u
 #define FQ_FIELD_ALL_FLAGS                                                                         \
-    (FQ_FIELD_ID | FQ_FIELD_NON_NULL | FQ_FIELD_ITEMS_NON_NULL | FQ_FIELD_KINDS)
+    (FQ_FIELD_ID | FQ_FIELD_NON_NULL | FQ_FIELD_ITEMS_NON_NULL | FQ_FIELD_KINDS | FQ_FIELD_VARIANT)
 
 /* Most distinct source keys or fields in one level. */
 #define FQ_SELECTION_MAX_FIELDS 32767
@@ -52,7 +57,8 @@ typedef struct fq_field_spec {
 
 /* Compiles one level (children are copied in). typename may be NULL when no field asks for
  * it. Returns NULL with err filled (FQ_ERR_NOMEM, or FQ_ERR_JSON for invalid UTF-8, too
- * many fields, unknown flags, a typename field without a typename). */
+ * many fields, unknown flags, a typename field without a typename, variants mixed with other
+ * fields, reading different keys, with other flags or without a child). */
 fq_selection *fq_selection_new(const char *typename_, size_t typename_len,
                                const fq_field_spec *fields, size_t nfields, fq_err *err);
 void fq_selection_free(fq_selection *sel);
@@ -92,6 +98,7 @@ struct fq_selection {
     uint32_t node;         /* this level's preorder index in its tree (the root's is 0) */
     uint32_t nnodes;       /* levels in the subtree rooted here, this one included */
     uint32_t shapes_on;    /* the root's: rewrites under it use learned shapes (default 1) */
+    uint32_t variants;     /* 1: a union level, its fields FQ_FIELD_VARIANT (never shaped) */
     /* Learned shapes (shape.h), one entry per level of the tree, indexed by node. Owned by
      * the root; NULL in the copies embedded in a parent (which has its own table). */
     struct fq_level_shapes *shapes;

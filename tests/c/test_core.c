@@ -113,7 +113,7 @@ static void test_ring(void)
 static void test_selection_errors(void)
 {
     fq_err err = {0};
-    fq_field_spec bad_flags = field("a", "a", NULL, 64);
+    fq_field_spec bad_flags = field("a", "a", NULL, FQ_FIELD_ALL_FLAGS + 1); /* the next bit */
     CHECK(fq_selection_new("T", 1, &bad_flags, 1, &err) == NULL && err.code == FQ_ERR_JSON);
     fq_field_spec typename_field = field("t", NULL, NULL, 0);
     CHECK(fq_selection_new(NULL, 0, &typename_field, 1, &err) == NULL && err.code == FQ_ERR_JSON);
@@ -178,6 +178,54 @@ static void test_rewrite(void)
     CHECK(err.path == NULL && err.code == FQ_OK);
     fq_buf_free(&b);
     fq_selection_free(user);
+}
+
+/* A union level: each object rewritten under the member its discriminator names, inside
+ * lists and objects, shapes on or off alike; an unnamed member is FQ_ERR_KIND. */
+static void test_variants(void)
+{
+    fq_err err = {0};
+    fq_field_spec post_fields[] = {field("__typename", NULL, NULL, 0),
+                                   field("t", "title", NULL, 0)};
+    fq_field_spec note_fields[] = {field("__typename", NULL, NULL, 0), field("b", "body", NULL, 0)};
+    fq_selection *post = fq_selection_new("Post", 4, post_fields, 2, &err);
+    fq_selection *note = fq_selection_new("Note", 4, note_fields, 2, &err);
+    fq_field_spec members[] = {field("post", "kind", post, FQ_FIELD_VARIANT),
+                               field("note", "kind", note, FQ_FIELD_VARIANT)};
+    fq_selection *either = fq_selection_new(NULL, 0, members, 2, &err);
+    fq_field_spec feed_fields[] = {field("items", "items", either, 0)};
+    fq_selection *feed = fq_selection_new("Feed", 4, feed_fields, 1, &err);
+    CHECK(post && note && either && feed);
+    const char *doc = "{\"items\": [{\"kind\": \"note\", \"body\": \"x\"}, {\"title\": \"y\", "
+                      "\"kind\": \"note\", \"kind\": \"post\"}, null]}";
+    const char *out = "{\"items\":[{\"__typename\":\"Note\",\"b\":\"x\"},"
+                      "{\"__typename\":\"Post\",\"t\":\"y\"},null]}";
+    for (int round = 0; round < 3; round++) /* shapes learnt, then used */
+        expect(doc, feed, out, FQ_OK);
+    fq_selection_use_shapes(feed, 0);
+    expect(doc, feed, out, FQ_OK);
+    expect("{\"items\": [{\"kind\": \"poll\"}]}", feed, NULL, FQ_ERR_KIND);
+    expect("{\"items\": [{\"kind\": 1}]}", feed, NULL, FQ_ERR_KIND);
+    expect("{\"items\": [{}]}", feed, NULL, FQ_ERR_KIND);
+    expect("{\"items\": [{\"kind\": \"p\\u006fst\"}]}", feed, NULL, FQ_ERR_KIND);
+    expect("{\"items\": [{\"kind\": \"post\", \"title\": }]}", feed, NULL, FQ_ERR_JSON);
+    expect("{\"items\": 3}", feed, NULL, FQ_ERR_KIND);
+
+    /* variants mixed with plain fields, without a child, or reading two keys: refused */
+    fq_field_spec mixed[] = {field("post", "kind", post, FQ_FIELD_VARIANT),
+                             field("x", "x", NULL, 0)};
+    CHECK(fq_selection_new(NULL, 0, mixed, 2, &err) == NULL && err.code == FQ_ERR_JSON);
+    fq_field_spec childless[] = {field("post", "kind", NULL, FQ_FIELD_VARIANT)};
+    CHECK(fq_selection_new(NULL, 0, childless, 1, &err) == NULL && err.code == FQ_ERR_JSON);
+    fq_field_spec two_keys[] = {field("post", "kind", post, FQ_FIELD_VARIANT),
+                                field("note", "type", note, FQ_FIELD_VARIANT)};
+    CHECK(fq_selection_new(NULL, 0, two_keys, 2, &err) == NULL && err.code == FQ_ERR_JSON);
+    fq_field_spec flagged[] = {field("post", "kind", post, FQ_FIELD_VARIANT | FQ_FIELD_ID)};
+    CHECK(fq_selection_new(NULL, 0, flagged, 1, &err) == NULL && err.code == FQ_ERR_JSON);
+    fq_selection_free(post);
+    fq_selection_free(note);
+    fq_selection_free(either);
+    fq_selection_free(feed);
 }
 
 static void test_camel_rule(void)
@@ -396,6 +444,7 @@ int main(void)
     test_hex();
     test_selection_errors();
     test_rewrite();
+    test_variants();
     test_camel_rule();
     test_to_camel();
     test_rewrite_array();

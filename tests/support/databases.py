@@ -69,3 +69,8 @@ def as_user(dsn: str, user: str) -> str:
     if "://" in dsn:
         return f"{dsn}{'&' if '?' in dsn else '?'}user={user}"
     return f"{dsn} user={user}"
+
+
+def table_rows(runner: asyncio.AbstractEventLoop, pool: Any, sql: str) -> list[tuple]:
+    """The rows of `sql` as tuples: what the tables hold after a write (or a refused one)."""
+    return [tuple(r) for r in runner.run_until_complete(pool.fetch(sql))]

@@ -132,3 +132,15 @@ def answered_alike(
     expected = runner.run_until_complete(reference(schema, (query, variables, None), "r", context))
     assert got == expected, (query, got, expected)
     return got
+
+
+async def rolled_back(pool: Any, run: Any) -> Any:
+    """What `run({"db": conn})` gives on a connection of `pool` inside a transaction that
+    is rolled back afterwards: a write's answer, leaving the tables as they were."""
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.__aenter__()
+        try:
+            return await run({"db": conn})
+        finally:
+            await tx.__aexit__(RuntimeError, RuntimeError("rollback"), None)
