@@ -17,7 +17,13 @@ may skip a write when a newer one arrives first: newest state wins; counted as c
 Server CPU per delivered message: the server process's utime+stime over the writes, divided
 by the messages the client received. Memory per idle subscription: the server's RSS growth
 from before the subscribers to after their first documents, divided by their number.
-Rounds alternate the servers; the medians of the rounds are printed.
+Rounds alternate the servers; the medians of the rounds are printed. --baseline DIR serves
+DIR's fraiseql in place of Strawberry (before/after a change, interleaved).
+
+--stages: fraiseql alone, served by benchmarks.live_stages_app (timestamps at each stage),
+and where the time of a message goes: the commit to the hub's notification, the wait for
+the re-read, the re-read, the fan-out to the watchers, each message's wait for its send,
+the send, and from the send to the client.
 """
 
 from __future__ import annotations
@@ -140,17 +146,18 @@ async def write(
 
 
 def measure(
-    name: str, command: list[str], dsn: str, args: argparse.Namespace, start: int
+    name: str, command: list[str], dsn: str, args: argparse.Namespace, start: int, cwd: Path
 ) -> dict[str, float]:
     from bench_graphql import free_port, wait_listening
     from bench_serve import cpu_seconds
 
     port = free_port()
     command = [part.replace("__PORT__", str(port)) for part in command]
+    stages_file = ROOT / "build" / f"live_stages_{os.getpid()}.json"
+    env = {**os.environ, "FRAISEQL_BENCH_DSN": dsn, "FRAISEQL_LIVE_STAGES": str(stages_file)}
     server = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, "FRAISEQL_BENCH_DSN": dsn},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         wait_listening(server, port, name)
         time.sleep(1)
@@ -181,7 +188,12 @@ def measure(
     latencies = sorted(t - commits[seq] for _, seq, t in records if seq in commits)
     per_doc = args.subscribers / args.documents
     expected = len(commits) * per_doc
+    stages = {}
+    if stages_file.exists():
+        stages = stage_times(json.loads(stages_file.read_text()), commits, records)
+        stages_file.unlink()
     return {
+        **stages,
         "p50_ms": statistics.median(latencies) * 1e3,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1e3,
         "delivered": len(latencies),
@@ -189,6 +201,58 @@ def measure(
         "cpu_us_per_message": cpu / max(len(latencies), 1) * 1e6,
         "kb_per_idle_subscription": (rss_after - rss_before) / args.subscribers,
     }
+
+
+STAGES = (
+    "commit -> notified",
+    "notified -> read starts",
+    "re-read",
+    "read -> watchers have it",
+    "watchers -> send starts",
+    "send",
+    "send ends -> client (medians per write)",
+    "event loop lag (a 5 ms timer's lateness)",
+)
+
+
+def stage_times(
+    stages: dict[str, list[list[float]]],
+    commits: dict[int, float],
+    records: list[tuple[int, int, float]],
+) -> dict[str, float]:
+    """p50 and p99 in ms of each stage, from live_stages_app's timestamps (CLOCK_MONOTONIC
+    in every process) of the writes whose commit was recorded."""
+    spans: dict[str, list[float]] = {name: [] for name in STAGES}
+    delivered: dict[int, float] = {}
+    for seq, notified, start, end, done in stages["reads"]:
+        # A title of an earlier run on the same database may carry a number of this one:
+        # only reads notified after that number's commit are its.
+        if seq in commits and notified >= commits[seq]:
+            spans[STAGES[0]].append(notified - commits[seq])
+            spans[STAGES[1]].append(start - notified)
+            spans[STAGES[2]].append(end - start)
+            spans[STAGES[3]].append(done - end)
+            delivered[seq] = done
+    sent: dict[int, list[float]] = {}
+    for seq, start, end in stages["sends"]:
+        if seq in delivered and start >= delivered[seq]:
+            spans[STAGES[4]].append(start - delivered[seq])
+            spans[STAGES[5]].append(end - start)
+            sent.setdefault(seq, []).append(end)
+    arrivals: dict[int, list[float]] = {}
+    for _, seq, t in records:
+        arrivals.setdefault(seq, []).append(t)
+    for seq, ends in sent.items():  # a write's median arrival against its median send end
+        if seq in arrivals:
+            spans[STAGES[6]].append(statistics.median(arrivals[seq]) - statistics.median(ends))
+    spans[STAGES[7]] = stages["lags"]
+    out = {}
+    for name, values in spans.items():
+        values.sort()
+        if values:
+            out[f"{name} p50"] = statistics.median(values) * 1e3
+            out[f"{name} p99"] = values[max(int(len(values) * 0.99) - 1, 0)] * 1e3
+    return out
 
 
 def main() -> None:
@@ -201,6 +265,13 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=200, help="writes per second")
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--stages", action="store_true", help="fraiseql alone, timed per stage")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help="a source tree (with its built extension) whose fraiseql is served instead of "
+        "Strawberry, e.g. `git archive main` unpacked: before/after in interleaved rounds",
+    )
     p.add_argument("--client", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.client:
@@ -217,6 +288,16 @@ def main() -> None:
         "Strawberry, polling qm_user every 1 s": [sys.executable, "-m", "uvicorn",
             "benchmarks.peers.strawberry_live_app:app", "--port", "__PORT__", "--log-level", "warning"],
     }  # fmt: skip
+    if args.stages:
+        servers = {"fraiseql (NOTIFY), timed per stage": [sys.executable, "-m", "fraiseql.cli",
+                   "serve", "benchmarks.live_stages_app:app", "--port", "__PORT__",
+                   "--log-level", "warning"]}  # fmt: skip
+    if args.baseline:  # this tree's fraiseql against another's, in alternating rounds
+        fraiseql_server = servers["fraiseql (NOTIFY)"]
+        servers = {
+            "fraiseql (NOTIFY)": fraiseql_server,
+            f"baseline {args.baseline}": fraiseql_server,
+        }
     results: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
     with nullcontext() if args.dsn else EmbeddedPostgres() as pg:
         dsn = args.dsn or pg.create_database("fraiseql_bench_live")
@@ -224,7 +305,8 @@ def main() -> None:
         start = int(time.time())  # write numbers unique across runs on the same database
         for _ in range(args.rounds):
             for name, command in servers.items():
-                results[name].append(measure(name, command, dsn, args, start))
+                cwd = args.baseline if name.startswith("baseline") else ROOT
+                results[name].append(measure(name, command, dsn, args, start, cwd))
                 start += int(args.rate * args.seconds) + 1
     print(
         f"\n## Live queries: {args.subscribers} subscribers on {args.documents} qm_user documents, "
@@ -241,6 +323,14 @@ def main() -> None:
             f"{m['coalesced_pct']:.1f}% | {m['cpu_us_per_message']:.0f} | "
             f"{m['kb_per_idle_subscription']:.1f} |"
         )
+    if args.stages:
+        print("\n| stage | p50 ms | p99 ms |\n|---|---:|---:|")
+        rows = results[next(iter(results))]
+        for stage in STAGES:
+            if f"{stage} p50" in rows[0]:
+                p50 = statistics.median(r[f"{stage} p50"] for r in rows)
+                p99 = statistics.median(r[f"{stage} p99"] for r in rows)
+                print(f"| {stage} | {p50:.2f} | {p99:.2f} |")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,16 @@ def list_window(
     return (bound if limit is None else limit), offset  # a list never holds more than the bound
 
 
+def list_request(
+    args: FieldArguments, where: Any, order_by: Any, limit: int | None, offset: int | None
+) -> tuple[Any, list[Any], int | None, int | None]:
+    """A list field's where, order_by, limit and offset: the client's generated arguments
+    combined with those its resolver passed (the client's window inside the resolver's)."""
+    limit, offset = list_window(args, limit, offset)
+    order = [*order_items(args.values.get("order_by")), *(order_by or ())]
+    return combined_where(args.values.get("where"), where), order, limit, offset
+
+
 def connection_window(args: FieldArguments) -> Window:
     values, bound = args.values, args.generated.max_limit
     first = _bounded("first", values.get("first"), bound)

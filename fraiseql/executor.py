@@ -420,22 +420,9 @@ class Executor:
         assert plan.operation is not None
         if plan.operation.operation == OperationType.SUBSCRIPTION:  # see fraiseql.subscriptions
             return _request_error([GraphQLError(SUBSCRIPTION_NOT_STREAMED, plan.operation)])
-        if variables is not None and not isinstance(variables, dict):
-            return _request_error([GraphQLError("Variables must be an object.")])
-        # `values` as graphql-core passes variables to resolvers (3.3: with their sources),
-        # `coerced` the plain dict.
-        if not plan.operation.variable_definitions:
-            values: Any = graphql_compat.empty_variables() if _WRAPPED else {}
-        elif plan.variables is not None:
-            values = plan.variables.coerce(variables or {})
-        else:
-            values = None
-        if values is None:  # graphql-core coerces (again), and words any error
-            values = get_variable_values(
-                self.schema, plan.operation.variable_definitions, variables or {}
-            )
-            if isinstance(values, list):
-                return _request_error(values)
+        values = self.variable_values(plan, variables)
+        if type(values) is list:
+            return _request_error(values)
         coerced = values.coerced if _WRAPPED else values
         if plan.cost is not None:  # list sizes from variables: priced before anything runs
             error = plan.cost.check(coerced)
@@ -482,6 +469,22 @@ class Executor:
         return await self._run_graphql_core(
             plan.document, variables, operation_name, context, self._masking(debug, request_id)
         )
+
+    def variable_values(self, plan: Plan, variables: Any) -> Any:
+        """The operation's variables as graphql-core passes them to resolvers (3.3 wraps
+        them with their sources: `.coerced` is the plain dict), or the request errors that
+        coercing them gives. One coercion for queries, mutations and subscriptions alike."""
+        if variables is not None and not isinstance(variables, dict):
+            return [GraphQLError("Variables must be an object.")]
+        definitions = plan.operation.variable_definitions  # type: ignore[union-attr]
+        if not definitions:
+            return graphql_compat.empty_variables() if _WRAPPED else {}
+        if plan.variables is not None:  # 3.3's sources included (graphql_compat)
+            values = plan.variables.coerce(variables or {})
+            if values is not None:
+                return values
+        # graphql-core coerces (again), and words any error
+        return get_variable_values(self.schema, definitions, variables or {})
 
     def _masking(self, debug: bool | None, request_id: str | None) -> _Masking:
         # Built off the inlined fast path, which has no errors to word.
@@ -765,15 +768,7 @@ class Executor:
     ) -> bytes:
         if root.fn is None:
             return b'"' + self.schema.query_type.name.encode() + b'"'  # type: ignore[union-attr]
-        args = root.args.values(coerced) if root.args is not None else None
-        if args is None:  # raises the error graphql-core gives, if there is one
-            args = get_argument_values(root.field_def, root.nodes[0], values)
-        info = _make_info((*root.info_before, values, context, *root.info_after))
-        field = root.field
-        if root.generated is not None:  # its where/orderBy/... go to the Repository
-            args = dict(args)
-            picked = {name: args.pop(name) for name in root.generated.names if name in args}
-            field = field._replace(arguments=FieldArguments(root.generated, picked, root.total))
+        info, args, field = bind_root(root, coerced, values, context)
         # While set, Repository.find_one/find return this field's fragment, rewritten in C,
         # from the sql_source of the field's type unless they name a view.
         token = current_field.set(field)
@@ -790,13 +785,23 @@ class Executor:
         if type(value) is bytes and value != b"null":  # the Repository's fragment, as is
             return value
         try:
-            return self._fragment(root, value)
+            return self.fragment(root, value)
         except Exception as exc:  # graphql-core completes the value (null propagation),
             # as its resolver hands it over (a fragment can only fail as b"null": None)
             raise RootFailed(Outcome.now(None, plain_value(value), at_call)) from exc
 
-    def _fragment(self, root: RootField, value: Any) -> bytes:
-        # bytes: the fragment the Repository rewrote; Python data: rewritten here, alike.
+    def stream_root(self, plan: Plan, coerced: dict[str, Any]) -> RootField | None:
+        """The root field of a subscription when the fast path serves it (one root, stored
+        JSON), compiled for these @include/@skip values; None: graphql-core streams it."""
+        variant = self._variant(plan, coerced)
+        if variant is None or len(variant.roots) != 1 or variant.roots[0].core:
+            return None
+        return variant.roots[0]
+
+    def fragment(self, root: RootField, value: Any) -> bytes:
+        """The response fragment of what a fast root's function gave: a Repository's bytes
+        as they are, Python data rewritten in C; raises when graphql-core must complete it
+        (a null in a non-null root, a value the selection cannot take)."""
         if root.members is not None:
             fragment = _abstract_fragment(root, value, root.field_def.type)
         elif isinstance(value, (bytes, bytearray, memoryview)):
@@ -808,6 +813,24 @@ class Executor:
         if fragment == b"null" and isinstance(root.field_def.type, GraphQLNonNull):
             raise _NullInNonNull
         return fragment
+
+
+def bind_root(
+    root: RootField, coerced: dict[str, Any], values: Any, context: Any
+) -> tuple[Any, dict[str, Any], Field]:
+    """What a fast root's function is called with, `root.fn(info, **args)`, and the Field
+    to set in `current_field` meanwhile (its generated where/orderBy/... for the Repository).
+    Raises the error graphql-core gives for arguments it must coerce itself."""
+    args = root.args.values(coerced) if root.args is not None else None
+    if args is None:
+        args = get_argument_values(root.field_def, root.nodes[0], values)
+    info = _make_info((*root.info_before, values, context, *root.info_after))
+    field = root.field
+    if root.generated is not None:  # its generated arguments go to the Repository
+        args = dict(args)
+        picked = {name: args.pop(name) for name in root.generated.names if name in args}
+        field = field._replace(arguments=FieldArguments(root.generated, picked, root.total))
+    return info, args, field
 
 
 def _refusable(schema: GraphQLSchema) -> bool:

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fraiseql.observe import PLAN, RESPONSE, Observation
+from fraiseql.observe import ERROR, OK, PLAN, REJECTED, RESPONSE, Observation
 
 EXTRA = "pip install 'fraiseql[metrics]'"
 
@@ -60,6 +60,8 @@ OPERATIONS = ("query", "mutation", "subscription", "unknown")
 # The `outcome` label: "ok" (no errors), "error" (executed, with errors in the response, or
 # the server failed: 5xx), "rejected" (refused before execution: request errors, 4xx).
 OUTCOMES = ("ok", "error", "rejected")
+# The `outcome` of a subscription event: its response without errors, or with.
+EVENT_OUTCOMES = ("ok", "error")
 
 
 # Durations wait in a list per operation, bucketed a batch at a time (sorted, one bisection
@@ -81,21 +83,34 @@ class Metrics:
         self.duration_sums = dict.fromkeys(OPERATIONS, 0.0)
         self.pending: dict[str, list[float]] = {op: [] for op in OPERATIONS}
         self.plan_lookups = 0
+        # WebSocket traffic: open connections and subscriptions, and each subscription event
+        # (a `next` message) by outcome with the time its message took to be written.
+        self.websocket_connections = 0
+        self.subscriptions = 0
+        self.events = [0] * len(EVENT_OUTCOMES)
+        self.event_buckets = [0] * (len(BUCKETS) + 1)
+        self.event_seconds = 0.0
+        self.event_pending: list[float] = []
         self.registry = CollectorRegistry()
         self.registry.register(_Collector(self))
 
     def observe(self, obs: Observation, status: int, seconds: float) -> None:
         """Count one GraphQL request, from what the app observed and its HTTP status."""
         plan, response = obs[PLAN], obs[RESPONSE]
+        if response is not None:
+            outcome = REJECTED if response.request_error else ERROR if response.has_errors else OK
+        else:  # refused or failed before execution
+            outcome = ERROR if status >= 500 else REJECTED
+        self.count(plan, outcome, seconds)
+
+    def count(self, plan: Any, outcome: int, seconds: float) -> None:
+        """Count one GraphQL request (over HTTP, or an operation over a WebSocket) of `plan`
+        (None: none could be looked up) with its outcome (an index of OUTCOMES)."""
         operation = "unknown"
         if plan is not None:
             self.plan_lookups += 1
             if plan.operation is not None:
                 operation = plan.operation.operation._value_  # the enum's plain attribute
-        if response is not None:  # indexes of OUTCOMES
-            outcome = 2 if response.request_error else 1 if response.has_errors else 0
-        else:  # refused or failed before execution
-            outcome = 1 if status >= 500 else 2
         self.requests[operation][outcome] += 1
         pending = self.pending[operation]
         pending.append(seconds)
@@ -104,16 +119,16 @@ class Metrics:
 
     def fold(self, operation: str) -> None:
         """Bucket the durations of `operation` not yet bucketed."""
-        batch = self.pending[operation]
-        batch.sort()
-        counts, below = self.bucket_counts[operation], 0
-        for i, bound in enumerate(BUCKETS):
-            upto = bisect_right(batch, bound)  # le: the durations at most `bound`
-            counts[i] += upto - below
-            below = upto
-        counts[-1] += len(batch) - below
-        self.duration_sums[operation] += sum(batch)
-        batch.clear()
+        self.duration_sums[operation] += _fold(
+            self.pending[operation], self.bucket_counts[operation]
+        )
+
+    def event(self, ok: bool, seconds: float) -> None:
+        """Count one subscription event sent (with errors or not) and its send's duration."""
+        self.events[0 if ok else 1] += 1  # indexes of EVENT_OUTCOMES
+        self.event_pending.append(seconds)
+        if len(self.event_pending) >= FOLD_AT:
+            self.event_seconds += _fold(self.event_pending, self.event_buckets)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""
@@ -145,12 +160,35 @@ class _Collector:
         )
         for operation, counts in m.bucket_counts.items():
             m.fold(operation)
-            cumulative, buckets = 0, []
-            for bound, count in zip((*BUCKETS, float("inf")), counts, strict=True):
-                cumulative += count
-                buckets.append((_bound(bound), cumulative))
-            durations.add_metric((operation,), buckets, m.duration_sums[operation])
+            durations.add_metric((operation,), _buckets(counts), m.duration_sums[operation])
         yield durations
+
+        yield GaugeMetricFamily(
+            "fraiseql_websocket_connections",
+            "WebSocket connections open now (graphql-transport-ws).",
+            value=m.websocket_connections,
+        )
+        yield GaugeMetricFamily(
+            "fraiseql_subscriptions",
+            "Subscriptions running now over WebSocket connections.",
+            value=m.subscriptions,
+        )
+        events = CounterMetricFamily(
+            "fraiseql_subscription_events",
+            "Subscription events sent (`next` messages), by outcome (ok, error: with errors).",
+            labels=("outcome",),
+        )
+        for outcome, count in zip(EVENT_OUTCOMES, m.events, strict=True):
+            events.add_metric((outcome,), count)
+        yield events
+        sends = HistogramMetricFamily(
+            "fraiseql_subscription_event_send_duration_seconds",
+            "Time to write one subscription event's message to its WebSocket (long when the "
+            "client reads slowly).",
+        )
+        m.event_seconds += _fold(m.event_pending, m.event_buckets)
+        sends.add_metric((), _buckets(m.event_buckets), m.event_seconds)
+        yield sends
 
         executor = m.executor
         yield CounterMetricFamily(
@@ -187,6 +225,30 @@ class _Collector:
         for state, count in (states() if states is not None else {}).items():
             gauge.add_metric((state,), count)
         yield gauge
+
+
+def _fold(batch: list[float], counts: list[int]) -> float:
+    """Add the durations of `batch` to the bucket `counts` (the last: +Inf), empty it, and
+    return their sum."""
+    batch.sort()
+    below = 0
+    for i, bound in enumerate(BUCKETS):
+        upto = bisect_right(batch, bound)  # le: the durations at most `bound`
+        counts[i] += upto - below
+        below = upto
+    counts[-1] += len(batch) - below
+    total = sum(batch)
+    batch.clear()
+    return total
+
+
+def _buckets(counts: list[int]) -> list[tuple[str, int]]:
+    """Cumulative (le, count) pairs of bucket counts, as HistogramMetricFamily takes them."""
+    cumulative, out = 0, []
+    for bound, count in zip((*BUCKETS, float("inf")), counts, strict=True):
+        cumulative += count
+        out.append((_bound(bound), cumulative))
+    return out
 
 
 def _bound(value: float) -> str:

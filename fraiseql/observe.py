@@ -12,3 +12,7 @@ PLAN = 2  # the executor's Plan, once looked up
 RESPONSE = 3  # the executor's Response, once executed
 
 Observation = list  # [STARTED, SPAN, PLAN, RESPONSE]
+
+# A request's outcome, as an index of fraiseql.metrics.OUTCOMES: without errors, executed
+# with errors (or a server failure), refused before execution.
+OK, ERROR, REJECTED = 0, 1, 2

@@ -190,17 +190,10 @@ def _resolver(
     field's generated arguments, which the function does not take.
     """
 
-    def field_of(info: Any, args: dict[str, Any]) -> Field:
-        if generated is None:
-            return Field(None, _named(info.return_type))
-        values = {name: args.pop(name) for name in generated.names if name in args}
-        total = generated.kind == CONNECTION and _selects_total(info)
-        return Field(None, _named(info.return_type), FieldArguments(generated, values, total))
-
     if inspect.iscoroutinefunction(fn):
 
         async def resolve_async(source: Any, info: Any, **args: Any) -> Any:
-            token = current_field.set(field_of(info, args))
+            token = current_field.set(resolving_field(info, args, generated))
             try:
                 return plain_value(await fn(*bind(source), info, **args))
             finally:
@@ -209,13 +202,24 @@ def _resolver(
         return resolve_async
 
     def resolve(source: Any, info: Any, **args: Any) -> Any:
-        token = current_field.set(field_of(info, args))
+        token = current_field.set(resolving_field(info, args, generated))
         try:
             return plain_value(fn(*bind(source), info, **args))
         finally:
             current_field.reset(token)
 
     return resolve
+
+
+def resolving_field(info: Any, args: dict[str, Any], generated: Generated | None) -> Field:
+    """The `current_field` of a user function graphql-core calls: no selection, the field's
+    type, and the values of its generated arguments, popped from `args` (the function does
+    not take them)."""
+    if generated is None:
+        return Field(None, _named(info.return_type))
+    values = {name: args.pop(name) for name in generated.names if name in args}
+    total = generated.kind == CONNECTION and _selects_total(info)
+    return Field(None, _named(info.return_type), FieldArguments(generated, values, total))
 
 
 def _selects_total(info: Any) -> bool:

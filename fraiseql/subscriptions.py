@@ -2,7 +2,7 @@
 
 A `@fraiseql.subscription` is an async generator function; every value it yields is one
 response, executed against the operation's selection. When that selection is all stored JSON
-the values take the queries' fast path (`Executor._fragment`: a Repository's rewritten bytes
+the values take the queries' fast path (`Executor.fragment`: a Repository's rewritten bytes
 as they are, Python data through the C rewriter); otherwise, or when a value needs null
 propagation, graphql-core executes that value, so each response is byte for byte what
 graphql-core's `subscribe()` gives for the same values.
@@ -21,19 +21,18 @@ from typing import Any, NamedTuple
 
 from graphql import (
     ExecutionResult,
-    GraphQLError,
     GraphQLField,
     GraphQLObjectType,
     OperationType,
 )
 from graphql import execute as graphql_execute
-from graphql.execution.values import get_argument_values, get_variable_values
 
 from fraiseql import graphql_compat
+from fraiseql.arguments import LIST, Generated
 from fraiseql.current import Field, current_field
-from fraiseql.executor import Executor, Response, format_response
+from fraiseql.executor import Executor, Response, bind_root, format_response
 from fraiseql.masking import format_errors
-from fraiseql.schema import FieldInfo, _Builder, _named, plain_value
+from fraiseql.schema import FieldInfo, _Builder, _named, plain_value, resolving_field
 from fraiseql.types import OperationDef
 
 # The hints of an async generator function's return: AsyncIterator[T], AsyncGenerator[T, None]...
@@ -67,12 +66,13 @@ def _event(event: Any, info: Any, **_: Any) -> Any:
     return plain_value(event)
 
 
-def _source(fn: Any) -> Any:
+def _source(fn: Any, generated: Generated | None) -> Any:
     """graphql-core's `subscribe` resolver of a user function: its stream, run with
-    `current_field` naming the field's type (no selection: graphql-core executes the values)."""
+    `current_field` naming the field's type and its generated arguments (no selection:
+    graphql-core executes the values)."""
 
     def resolve(_root: Any, info: Any, **args: Any) -> Any:
-        field = Field(None, _named(info.return_type))
+        field = resolving_field(info, args, generated)
         source = fn(info, **args)
         if isawaitable(source):
             return _awaited(source, field)
@@ -94,22 +94,31 @@ def stream_of(source: Any, field: Field) -> Any:
 
 
 async def _with_field(source: AsyncIterable[Any], field: Field) -> AsyncIterator[Any]:
-    # Async generators run in their consumer's context: the variable is set around each step.
     iterator = aiter(source)
     try:
         while True:
-            token = current_field.set(field)
             try:
-                value = await anext(iterator)
+                value = await _step(iterator, field)
             except StopAsyncIteration:
                 return
-            finally:
-                current_field.reset(token)
             yield value
     finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await _close(iterator)
+
+
+async def _step(iterator: AsyncIterator[Any], field: Field) -> Any:
+    # Async generators run in their consumer's context: the variable is set around each step.
+    token = current_field.set(field)
+    try:
+        return await anext(iterator)
+    finally:
+        current_field.reset(token)
+
+
+async def _close(iterator: Any) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 def subscription_root(builder: _Builder, ops: dict[str, OperationDef]) -> GraphQLObjectType | None:
@@ -124,16 +133,26 @@ def subscription_root(builder: _Builder, ops: dict[str, OperationDef]) -> GraphQ
             hints = builder.hints(op.fn, where)
             if "return" not in hints:
                 raise TypeError(f"fraiseql: {where} needs a return type hint")
-            gql = builder.gql_type(_item_hint(hints["return"], where), where, is_input=False)
+            item = _item_hint(hints["return"], where)
+            gql = builder.gql_type(item, where, is_input=False)
             named = _named(gql)
             stored = isinstance(named, GraphQLObjectType) and "fraiseql" in (named.extensions or {})
+            args = builder.arguments(op.fn, hints, where, skip=1)
+            # A stream of lists (`-> AsyncIterator[list[T]]`) filters as a Query list does:
+            # Repository.watch applies the where/orderBy/limit/offset it generates.
+            generated = builder.generated(item, op.fn)
+            if generated is not None and generated.kind == LIST:
+                args.update(builder.generated_arguments(generated))
+            else:
+                generated = None
+            info = FieldInfo(src_key=None, fn=op.fn, stored_root=stored, generated=generated)
             out[op.name] = GraphQLField(
                 gql,
-                args=builder.arguments(op.fn, hints, where, skip=1),
+                args=args,
                 resolve=_event,
-                subscribe=_source(op.fn),
+                subscribe=_source(op.fn, generated),
                 description=op.description,
-                extensions={"fraiseql": FieldInfo(src_key=None, fn=op.fn, stored_root=stored)},
+                extensions={"fraiseql": info},
             )
         return out
 
@@ -166,23 +185,15 @@ async def open_stream(
             query, variables, operation_name, context, debug=debug, request_id=request_id
         )
     masking = {"debug": executor.debug if debug is None else debug, "request_id": request_id}
-    if variables is not None and not isinstance(variables, dict):
-        return Refused(format_errors([GraphQLError("Variables must be an object.")], **masking))
-    values = get_variable_values(
-        executor.schema, plan.operation.variable_definitions or (), variables or {}
-    )
-    if isinstance(values, list):
+    values = executor.variable_values(plan, variables)
+    if type(values) is list:
         return Refused(format_errors(values, **masking))
     coerced = values.coerced if graphql_compat.WRAPPED_VARIABLES else values
-    variant = executor._variant(plan, coerced)
-    if variant is not None and len(variant.roots) == 1 and not variant.roots[0].core:
-        root = variant.roots[0]
-        args = root.args.values(coerced) if root.args is not None else None
+    root = executor.stream_root(plan, coerced)
+    if root is not None:
         try:
-            if args is None:
-                args = get_argument_values(root.field_def, root.nodes[0], values)
-            info = graphql_compat.make_info((*root.info_before, values, context, *root.info_after))
-            token = current_field.set(root.field)
+            info, args, field = bind_root(root, coerced, values, context)
+            token = current_field.set(field)
             try:
                 source = root.fn(info, **args)  # type: ignore[misc]
                 if isawaitable(source):
@@ -193,7 +204,7 @@ async def open_stream(
             source = None
         if isinstance(source, AsyncIterable):
             return _fast_events(
-                executor, plan.document, root, stream_of(source, root.field), variables,
+                executor, plan.document, root, aiter(source), field, variables,
                 operation_name, context, masking,
             )  # fmt: skip
     result = await graphql_compat.subscribe(
@@ -221,15 +232,22 @@ async def _fast_events(
     document: Any,
     root: Any,
     source: AsyncIterator[Any],
+    field: Field,
     variables: Any,
     operation_name: str | None,
     context: Any,
     masking: dict[str, Any],
 ) -> AsyncIterator[bytes]:
+    # Steps `source` itself (no _with_field in between): an async generator less per
+    # subscription, each one a frame and an entry in the loop's weak set of generators.
     try:
-        async for event in source:
+        while True:
             try:
-                fragment = executor._fragment(root, event)
+                event = await _step(source, field)
+            except StopAsyncIteration:
+                return
+            try:
+                fragment = executor.fragment(root, event)
             except Exception:  # noqa: BLE001 - null propagation, a rewriter error: graphql-core
                 # A fragment the rewriter made can only fail by being null.
                 value = None if isinstance(event, bytes) else event
@@ -247,4 +265,4 @@ async def _fast_events(
             else:
                 yield b"".join((b'{"data":{', root.prefix, fragment, b"}}"))
     finally:
-        await source.aclose()  # type: ignore[attr-defined]
+        await _close(source)

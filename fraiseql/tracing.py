@@ -82,23 +82,39 @@ def begin_request(tracer: Any) -> RequestSpan:
     return RequestSpan(span, context.attach(trace.set_span_in_context(span)), current.set(tracer))
 
 
-def end_request(request: RequestSpan, plan: Any, status: int) -> None:
-    """Name the request's span `{type} {name}` (semantic conventions) and end it."""
+def end_request(request: RequestSpan, plan: Any, status: int | None) -> None:
+    """Name the request's span `{type} {name}` (semantic conventions) and end it; `status`:
+    its HTTP status, None for an operation over a WebSocket (answered by its first message)."""
     from opentelemetry import context
 
     span = request.span
-    span.set_attribute("http.response.status_code", status)
+    if status is None:
+        span.set_attribute("network.protocol.name", "websocket")
+    else:
+        span.set_attribute("http.response.status_code", status)
+    _name_operation(span, plan)
+    current.reset(request.tracer_token)
+    context.detach(request.context_token)
+    span.end()
+
+
+def _name_operation(span: Any, plan: Any, suffix: str = "") -> None:
     operation = plan.operation if plan is not None else None
     if operation is not None:
         kind = operation.operation.value
         name = operation.name.value if operation.name else None
-        span.update_name(f"{kind} {name}" if name else kind)
+        span.update_name((f"{kind} {name}" if name else kind) + suffix)
         span.set_attribute("graphql.operation.type", kind)
         if name:
             span.set_attribute("graphql.operation.name", name)
-    current.reset(request.tracer_token)
-    context.detach(request.context_token)
-    span.end()
+
+
+def begin_event(tracer: Any, plan: Any) -> Any:
+    """The span of one subscription event, `{type} {name} event`: from its response to its
+    message written to the WebSocket (end it with `.end()`)."""
+    span = tracer.start_span("GraphQL subscription event")
+    _name_operation(span, plan, " event")
+    return span
 
 
 def plan_span(tracer: Any) -> Any:

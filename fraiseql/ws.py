@@ -18,16 +18,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from graphql import GraphQLError
 
-from fraiseql import bounded_json
+from fraiseql import bounded_json, tracing
 from fraiseql.errors import PoolOverloadedError
 from fraiseql.executor import Response, dumps
 from fraiseql.masking import format_errors, internal_error
+from fraiseql.observe import ERROR, OK, REJECTED
 from fraiseql.subscriptions import Refused, open_stream
 
 if TYPE_CHECKING:
@@ -59,6 +61,62 @@ class WebSocketLimits:
     send_timeout: float = 30.0  # a client that does not read for this long is dropped
 
 
+_ERRORS_FIRST = b'{"errors"'  # a response with errors (format_response writes them first)
+
+
+class _Observed:
+    """Metrics and tracing of one operation over the socket, as an HTTP request gets them
+    (counted, and its span ended, at its first answer: a subscription's first event), and
+    of each subscription event."""
+
+    __slots__ = ("metrics", "tracer", "plan", "started", "request")
+
+    def __init__(self, metrics: Any, tracer: Any, plan: Any) -> None:
+        self.metrics = metrics
+        self.tracer = tracer
+        self.plan = plan
+        self.started: float | None = time.perf_counter()
+        self.request = None if tracer is None else tracing.begin_request(tracer)
+
+    @classmethod
+    def of(cls, app: GraphQLApp, query: str, operation_name: str | None) -> _Observed | None:
+        """The observation of an operation of `app`; None when it has neither."""
+        tracer = app.tracing.tracer() if app.tracing is not None else None
+        if app.metrics is None and tracer is None:
+            return None
+        # The executor's cached plan (open_stream looks it up again): its operation's type.
+        return cls(app.metrics, tracer, app.executor.plan(query, operation_name))
+
+    def answered(self, outcome: int) -> None:
+        """The operation's first answer (later calls: nothing)."""
+        if self.started is None:
+            return
+        seconds, self.started = time.perf_counter() - self.started, None
+        if self.request is not None:
+            tracing.end_request(self.request, self.plan, None)
+        if self.metrics is not None:
+            self.metrics.count(self.plan, outcome, seconds)
+
+    async def event(self, sending: Any, body: bytes) -> None:
+        """Await one event's message `sending`, counted and in a span of its own."""
+        ok = not body.startswith(_ERRORS_FIRST)
+        self.answered(OK if ok else ERROR)
+        span = None if self.tracer is None else tracing.begin_event(self.tracer, self.plan)
+        started = time.perf_counter()
+        try:
+            await sending
+        finally:
+            if span is not None:
+                span.end()
+            if self.metrics is not None:
+                self.metrics.event(ok, time.perf_counter() - started)
+
+
+def _answered(seen: _Observed | None, outcome: int) -> None:
+    if seen is not None:
+        seen.answered(outcome)
+
+
 class _Close(Exception):
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
@@ -78,7 +136,14 @@ async def serve_websocket(app: GraphQLApp, scope: Scope, receive: Receive, send:
         await send({"type": "websocket.close", "code": 1002})  # the handshake answers 403
         return
     await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL})
-    await _Session(app, scope, receive, send).run()
+    metrics = app.metrics
+    if metrics is not None:
+        metrics.websocket_connections += 1
+    try:
+        await _Session(app, scope, receive, send).run()
+    finally:
+        if metrics is not None:
+            metrics.websocket_connections -= 1
 
 
 class _Session:
@@ -94,6 +159,8 @@ class _Session:
         self.operations: dict[str, asyncio.Task[None]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._expired = False  # no connection_init in time
+        self._send_started: float | None = None  # loop time the send in progress began
+        self._watchdog: asyncio.TimerHandle | None = None  # see _watch_send
 
     async def run(self) -> None:
         # Timers cancel the reader rather than asyncio.wait_for wrapping it: wait_for can
@@ -108,6 +175,8 @@ class _Session:
                 raise
         finally:
             timer.cancel()
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             tasks = list(self.operations.values())
             for task in tasks:
                 task.cancel()
@@ -223,46 +292,61 @@ class _Session:
             return
         task = asyncio.ensure_future(self._operation(op_id, payload["query"], variables, name))
         self.operations[op_id] = task
-        task.add_done_callback(lambda done: self._finished(op_id, done))
-
-    def _finished(self, op_id: str, task: asyncio.Task[None]) -> None:
-        if self.operations.get(op_id) is task:
-            del self.operations[op_id]
 
     async def _operation(
         self, op_id: str, query: str, variables: Any, operation_name: str | None
     ) -> None:
         debug = self.app.executor.debug
         context = dict(self.context or {})  # resolvers may write to theirs
+        seen = _Observed.of(self.app, query, operation_name)
         try:
             result = await open_stream(self.app.executor, query, variables, operation_name, context)
             if isinstance(result, Refused):
                 await self._send_message(op_id, "error", dumps(result.errors))
+                _answered(seen, REJECTED)
                 return
             if isinstance(result, Response):
                 if result.request_error:  # {"errors": [...]}: the protocol's error message
                     errors = json.loads(result.body)["errors"]
                     await self._send_message(op_id, "error", dumps(errors))
+                    _answered(seen, REJECTED)
                     return
                 await self._send_message(op_id, "next", result.body)
-            else:
-                try:
+                _answered(seen, ERROR if result.has_errors else OK)
+            else:  # a subscription's stream: each response a `next` message
+                metrics = self.app.metrics
+                if metrics is not None:
+                    metrics.subscriptions += 1
+                try:  # here, not in a method of its own: a frame less per subscription
                     async for body in result:
-                        await self._send_message(op_id, "next", body)
+                        if seen is None:
+                            await self._send_message(op_id, "next", body)
+                        else:
+                            await seen.event(self._send_message(op_id, "next", body), body)
+                        del body  # not kept while the subscription waits for its next event
                 finally:
-                    await result.aclose()  # type: ignore[attr-defined]
+                    if metrics is not None:
+                        metrics.subscriptions -= 1
+                    await result.aclose()
             await self._send_message(op_id, "complete")
+            _answered(seen, OK)  # a stream that ended without an event
         except asyncio.CancelledError:
+            _answered(seen, REJECTED)  # as an HTTP request whose client left (499)
             raise
         except PoolOverloadedError as exc:
             error = {"message": str(exc) if debug else "Server overloaded; retry later."}
             error["extensions"] = {"code": "OVERLOADED"}
             await self._send_message(op_id, "error", dumps([error]))
+            _answered(seen, ERROR)
         except Exception as exc:  # noqa: BLE001 - the generator failed: that operation only
             error = (
                 exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
             )
             await self._send_message(op_id, "error", dumps(format_errors([error], debug=debug)))
+            _answered(seen, ERROR)
+        finally:  # here rather than a done callback: no closure kept per operation
+            if self.operations.get(op_id) is asyncio.current_task():
+                del self.operations[op_id]
 
     # ------------------------------------------------------------ sending
 
@@ -279,11 +363,32 @@ class _Session:
 
     async def _send_text(self, text: str) -> None:
         async with self._sending:
-            timer = asyncio.get_running_loop().call_later(self.limits.send_timeout, self._drop)
+            # One watchdog timer per session, not one per message: a timer made and
+            # cancelled per message cost each live event a heap push (bench_live --stages).
+            loop = asyncio.get_running_loop()
+            self._send_started = loop.time()
+            if self._watchdog is None:
+                self._watchdog = loop.call_at(
+                    self._send_started + self.limits.send_timeout, self._watch_send
+                )
             try:
                 await self._send({"type": "websocket.send", "text": text})
             finally:
-                timer.cancel()
+                self._send_started = None
+
+    def _watch_send(self) -> None:
+        """Drop the client if a send has waited send_timeout; else look again when the one
+        in progress, if any, would have."""
+        self._watchdog = None
+        started = self._send_started
+        if started is None:
+            return
+        due = started + self.limits.send_timeout
+        loop = asyncio.get_running_loop()
+        if loop.time() < due:
+            self._watchdog = loop.call_at(due, self._watch_send)
+        else:
+            self._drop()
 
     def _drop(self) -> None:
         """The client read nothing for send_timeout: end the session (and its operations)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from support.blog import blog_api_declared, blog_database
+from support.databases import as_user
 from support.http_server import serve
 from support.ws_client import WAIT, Client
 
@@ -38,13 +39,6 @@ async def listeners(conn: Any) -> int:
     return await conn.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE query = $1", f'LISTEN "{CHANNEL}"'
     )
-
-
-def as_user(dsn: str, user: str) -> str:
-    """`dsn` logging in as `user` (a URI's parameters, or a keyword DSN's, override it)."""
-    if "://" in dsn:
-        return f"{dsn}{'&' if '?' in dsn else '?'}user={user}"
-    return f"{dsn} user={user}"
 
 
 @pytest.fixture(scope="module")
@@ -170,20 +164,26 @@ async def _create(sql: str, dsn: str) -> None:
 
 
 def test_mv_models_notify_after_each_refresh(dsn: str) -> None:
+    """A watched document and a watched list of an mv_ model, both read again after it."""
+
     async def go() -> list[Any]:
         async with fraiseql.create_pool(dsn, max_size=2) as pool:
             conn = await fraiseql.connect(dsn)
-            watch = Repository(pool).watch("mv_user", id=2)
-            seen = [await next_value(watch)]
+            one = Repository(pool).watch("mv_user", id=2)
+            listed = Repository(pool).watch("mv_user", where={"id": {"lte": 2}}, order_by=["id"])
+            seen = [await next_value(one), await next_value(listed)]
             await conn.execute("UPDATE tb_user SET first_name = 'Refreshed' WHERE id = 2")
             await refresh(conn, "mv_user")
-            seen.append(await next_value(watch))
-            await watch.aclose()
+            seen += [await next_value(one), await next_value(listed)]
+            for watch in (one, listed):
+                await watch.aclose()
             await conn.close()
             return seen
 
-    before, after = run(go())
+    before, list_before, after, list_after = run(go())
     assert before["first_name"] != "Refreshed" and after["first_name"] == "Refreshed"
+    assert [u["id"] for u in list_before] == [1, 2] == [u["id"] for u in list_after]
+    assert list_before[1] == before and list_after[1] == after
 
 
 @pytest.fixture(scope="module")

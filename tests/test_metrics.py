@@ -15,6 +15,7 @@ from starlette.routing import Mount
 from support.blog import blog_api_declared, blog_database
 from support.extras import import_error_without
 from support.http_server import serve
+from support.ws_client import WAIT, Client
 
 import fraiseql
 from fraiseql.metrics import BUCKETS
@@ -254,3 +255,60 @@ def test_bucketing_in_batches() -> None:
     assert metrics.bucket_counts["unknown"] == expected
     assert metrics.duration_sums["unknown"] == pytest.approx(sum(durations))
     assert metrics.requests["unknown"] == [0, 0, len(durations)]  # rejected, all of them
+
+
+def test_websocket_operations_subscriptions_and_events(served: Any, dsn: str) -> None:
+    """Operations over a WebSocket count as requests do (a subscription at its first event);
+    subscription events count by outcome with their sends' durations; the gauges say what
+    is open now."""
+    base, _ = served
+    live = "subscription Live { user(id: 1) { firstName } }"
+
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        writer = await fraiseql.connect(dsn)
+        client = await Client.open(base)
+        await client.subscribe("q", USER, variables={"id": 2})
+        assert (await client.recv())["type"] == "next"
+        assert (await client.recv())["type"] == "complete"
+        await client.subscribe("bad", "subscription { nope }")
+        assert (await client.recv())["type"] == "error"
+        await client.subscribe("s", live)
+        assert (await client.recv())["type"] == "next"
+        await writer.execute("UPDATE tb_user SET first_name = 'Metered' WHERE id = 1")
+        assert (await client.recv())["payload"]["data"]["user"]["firstName"] == "Metered"
+        with httpx.Client(timeout=30) as http:
+            during = scrape(http, base + "/metrics")
+            await client.close()
+            deadline = asyncio.get_running_loop().time() + WAIT  # the server sees the close
+            while True:
+                after = scrape(http, base + "/metrics")
+                gone = value(
+                    after["fraiseql_websocket_connections"], "fraiseql_websocket_connections"
+                )
+                if gone == 0 or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+        await writer.close()
+        return during, after
+
+    during, after = asyncio.run(go())
+    counts = {
+        (s.labels["operation"], s.labels["outcome"]): s.value
+        for s in during["fraiseql_requests"]
+        if s.name == "fraiseql_requests_total" and s.value
+    }
+    assert counts == {("query", "ok"): 1, ("subscription", "ok"): 1, ("unknown", "rejected"): 1}
+    durations = during["fraiseql_request_duration_seconds"]
+    assert (
+        value(durations, "fraiseql_request_duration_seconds_count", operation="subscription") == 1
+    )
+    assert value(during["fraiseql_websocket_connections"], "fraiseql_websocket_connections") == 1
+    assert value(during["fraiseql_subscriptions"], "fraiseql_subscriptions") == 1
+    events = during["fraiseql_subscription_events"]
+    assert value(events, "fraiseql_subscription_events_total", outcome="ok") == 2
+    assert value(events, "fraiseql_subscription_events_total", outcome="error") == 0
+    sends = during["fraiseql_subscription_event_send_duration_seconds"]
+    assert value(sends, "fraiseql_subscription_event_send_duration_seconds_count") == 2
+    assert value(sends, "fraiseql_subscription_event_send_duration_seconds_bucket", le="+Inf") == 2
+    assert value(after["fraiseql_websocket_connections"], "fraiseql_websocket_connections") == 0
+    assert value(after["fraiseql_subscriptions"], "fraiseql_subscriptions") == 0

@@ -366,7 +366,8 @@ def test_lru_cache_bounds_bytes_and_counts() -> None:
 
 def test_plan_size_estimate_bounds_what_plans_hold(model: Any) -> None:
     """The estimate is above what tracemalloc sees each new document's plan keep, on
-    average over documents of one form (after a warm-up: graphql-core's own caches)."""
+    average over documents of one form (after a warm-up: graphql-core's own caches; the
+    least of three batches, since other tests' tasks may allocate meanwhile)."""
     import gc
     import tracemalloc
 
@@ -380,15 +381,18 @@ def test_plan_size_estimate_bounds_what_plans_hold(model: Any) -> None:
     for form in forms:
         run(executor, form.format("warm"))
     for form in forms:
-        gc.collect()
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        for i in range(50):
-            run(executor, form.format(i))
-        gc.collect()
-        held = (tracemalloc.get_traced_memory()[0] - before) / 50
-        tracemalloc.stop()
-        assert 0 < held <= plan_bytes(form.format(0)), (form, held)
+        measured = []
+        for batch in range(3):  # the least of three: what else the process allocated meanwhile
+            gc.collect()
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            for i in range(50):
+                run(executor, form.format(f"{batch}_{i}"))
+            gc.collect()
+            measured.append((tracemalloc.get_traced_memory()[0] - before) / 50)
+            tracemalloc.stop()
+        held = min(measured)
+        assert 0 < held <= plan_bytes(form.format(0)), (form, measured)
 
 
 # ---------------------------------------------------------------- over HTTP

@@ -3,6 +3,7 @@ by the SDK's in-memory exporter: names, parents, attributes, and no parameter va
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from support.blog import blog_api_declared, blog_database
 from support.extras import import_error_without
 from support.http_server import serve
+from support.ws_client import Client
 
 import fraiseql
 from fraiseql import tracing
@@ -193,3 +195,31 @@ def test_missing_extra_is_a_startup_error() -> None:
 def test_tracer_provider_without_tracing_is_refused() -> None:
     with pytest.raises(ValueError, match="pass tracing=True"):
         fraiseql.create_app(tracer_provider=TracerProvider())
+
+
+def test_websocket_operations_and_subscription_events(traced: Any, dsn: str) -> None:
+    """An operation over a WebSocket has its span as a request does, ended at its first
+    answer; each subscription event has a span of its own."""
+    url, exporter = traced
+    base = url.removesuffix("/graphql")
+
+    async def go() -> list[ReadableSpan]:
+        writer = await fraiseql.connect(dsn)
+        client = await Client.open(base)
+        exporter.clear()
+        await client.subscribe("s", "subscription Live { user(id: 3) { firstName } }")
+        assert (await client.recv())["type"] == "next"
+        await writer.execute("UPDATE tb_user SET first_name = 'Traced' WHERE id = 3")
+        assert (await client.recv())["payload"]["data"]["user"]["firstName"] == "Traced"
+        await client.close()
+        await writer.close()
+        return list(exporter.get_finished_spans())
+
+    spans = asyncio.run(go())
+    operation = one(spans, "subscription Live")
+    assert operation.kind == SpanKind.SERVER and operation.parent is None
+    assert operation.attributes["network.protocol.name"] == "websocket"
+    assert operation.attributes["graphql.operation.type"] == "subscription"
+    events = [s for s in spans if s.name == "subscription Live event"]
+    assert len(events) == 2
+    assert all(e.attributes["graphql.operation.name"] == "Live" for e in events)

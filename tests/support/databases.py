@@ -64,6 +64,13 @@ END$$;
 """
 
 
+def as_user(dsn: str, user: str) -> str:
+    """`dsn` logging in as `user` (a URI's parameters, or a keyword DSN's, override it)."""
+    if "://" in dsn:
+        return f"{dsn}{'&' if '?' in dsn else '?'}user={user}"
+    return f"{dsn} user={user}"
+
+
 def table_rows(runner: asyncio.AbstractEventLoop, pool: Any, sql: str) -> list[tuple]:
     """The rows of `sql` as tuples: what the tables hold after a write (or a refused one)."""
     return [tuple(r) for r in runner.run_until_complete(pool.fetch(sql))]

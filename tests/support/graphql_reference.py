@@ -61,7 +61,9 @@ async def _stream_items(stream: Any, request_id: str) -> list[Any]:
     return items
 
 
-async def stream_reference(schema: graphql.GraphQLSchema, case: Case, request_id: str) -> Any:
+async def stream_reference(
+    schema: graphql.GraphQLSchema, case: Case, request_id: str, context: Any = None
+) -> Any:
     """graphql-core's subscribe() of `case`: ("refused", errors) or the response bodies (and
     the error that ended the stream, if one did), serialized as fraiseql serializes them."""
     query, variables, operation_name = case
@@ -75,7 +77,11 @@ async def stream_reference(schema: graphql.GraphQLSchema, case: Case, request_id
     # graphql-core's subscribe(), with 3.2's TypeError for a field giving no stream worded as
     # 3.3 answers it (fraiseql answers so on both).
     result = await graphql_compat.subscribe(
-        schema, document, variable_values=variables, operation_name=operation_name
+        schema,
+        document,
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
     )
     if isinstance(result, graphql.ExecutionResult):
         return "refused", format_errors(result.errors or [], request_id=request_id)
@@ -87,11 +93,11 @@ async def stream_reference(schema: graphql.GraphQLSchema, case: Case, request_id
     return await _stream_items(bodies(), request_id)
 
 
-async def fraiseql_stream(executor: Any, case: Case, request_id: str) -> Any:
+async def fraiseql_stream(executor: Any, case: Case, request_id: str, context: Any = None) -> Any:
     """What fraiseql.subscriptions.open_stream answers `case` with, in stream_reference's terms."""
     from fraiseql.subscriptions import Refused, open_stream
 
-    opened = await open_stream(executor, *case, request_id=request_id)
+    opened = await open_stream(executor, *case, context, request_id=request_id)
     if isinstance(opened, Refused):
         return "refused", opened.errors
     if hasattr(opened, "body"):  # a Response: request errors
