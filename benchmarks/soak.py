@@ -167,10 +167,13 @@ def record_mutation(
     tally: Tally, email: str, status: int, body: Any, start: float, end: float
 ) -> None:
     created = ((body or {}).get("data") or {}).get("createUser") if isinstance(body, dict) else None
-    if status == 200 and isinstance(created, dict) and created.get("email") == email:
+    user = created.get("user") if isinstance(created, dict) else None
+    if status == 200 and isinstance(user, dict) and user.get("email") == email:
         tally.committed.append(email)
         return
     errors = body.get("errors") if isinstance(body, dict) else None
+    if status == 200 and isinstance(created, dict) and created.get("code"):
+        errors = [{"message": created.get("message"), "extensions": {"code": created["code"]}}]
     if not errors or not isinstance(errors, list):
         tally.unexpected.append(f"createUser: status {status}, body {body!r:.200}")
         return
