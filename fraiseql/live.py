@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import re
@@ -58,7 +59,9 @@ LEFT JOIN LATERAL (SELECT split_part(encode(t.tgargs, 'escape'), '\\000', 1) AS 
 WHERE c.oid = to_regclass($1)"""
 # The types PostgreSQL infers for a filter's parameters: the statement prepared once.
 _PARAMETER_TYPES_SQL = "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = $1"
-_SHAPE_STATEMENT = "fq_live_shape"
+# Each shape's statement prepared under a name of its own: concurrent first watches of two
+# shapes never meet, and one left prepared by a failure never blocks the next.
+_shape_statements = itertools.count()
 # Lists of one filter shape whose condition one statement evaluates (Hasura's default batch).
 MATCH_BATCH = 100
 # A placeholder of a condition fraiseql.where built: the only `$` such SQL holds (its
@@ -343,10 +346,11 @@ class Hub:
     async def _parameter_types(self, query: ListQuery) -> list[str]:
         """The SQL types PostgreSQL infers for the condition's parameters, as it names them."""
         statement = f"SELECT 1 FROM {query.relation} AS t WHERE {query.condition}"
+        name = f"fq_live_shape_{next(_shape_statements)}"
         async with _one_connection(self.db) as conn, conn.transaction():
-            await conn.execute(f"PREPARE {_SHAPE_STATEMENT} AS {statement}")
-            types = await conn.fetchval(_PARAMETER_TYPES_SQL, _SHAPE_STATEMENT)
-            await conn.execute(f"DEALLOCATE {_SHAPE_STATEMENT}")
+            await conn.execute(f"PREPARE {name} AS {statement}")
+            types = await conn.fetchval(_PARAMETER_TYPES_SQL, name)
+            await conn.execute(f"DEALLOCATE {name}")
         return list(types)
 
     def unwatch(self, watcher: Watcher) -> None:
