@@ -634,9 +634,10 @@ def compile_roots(schema: GraphQLSchema, plan: Plan, variables: dict[str, Any]) 
     except Uncollectable:
         return None
     if op.operation == OperationType.MUTATION and variant is not None:
-        # Mutations run serially, each its own step: only a lone root is fast.
+        # Mutations run serially, each its own step: only a lone field of theirs is fast
+        # (a lone __typename is graphql-core's: the fast path writes the Query type's name).
         roots = variant.roots
-        if len(roots) != 1 or roots[0].core:
+        if len(roots) != 1 or roots[0].core or roots[0].field_name == "__typename":
             return None
     return variant
 

@@ -138,13 +138,19 @@ def test_stored_fields_take_the_fast_path(schema: GraphQLSchema) -> None:
         "{ hello user(id: 1) { fullName } }",
         "{ __schema { queryType { name } } }",  # introspection
         '{ __type(name: "User") { name } }',
-        "mutation { touch(id: 1) { id } }",  # mutations run in graphql-core
+        "mutation { a: touch(id: 1) { id } b: touch(id: 2) { id } }",  # serial: graphql-core's
+        "mutation { touch(id: 1) @include(if: false) { id } __typename }",  # a lone __typename
     ],
 )
 def test_operations_with_no_fast_root_go_to_graphql_core_whole(
     schema: GraphQLSchema, query: str
 ) -> None:
     assert compiled(schema, query) is None
+
+
+def test_a_lone_mutation_field_takes_the_fast_path(schema: GraphQLSchema) -> None:
+    variant = split(schema, "mutation { touch(id: 1) { id } }")
+    assert decisions(variant) == {"touch": "fast"}
 
 
 def test_a_verbatim_enum_is_copied(schema: GraphQLSchema) -> None:

@@ -213,6 +213,13 @@ HAND_WRITTEN: list[Case] = [
         None,
         None,
     ),
+    # the field skipped, a lone __typename left: the Mutation type's name
+    (
+        "mutation($go: Boolean!) { createUser(input: {firstName: "
+        '"S", lastName: "S", email: "s"}) @include(if: $go) { id } __typename }',
+        {"go": False},
+        None,
+    ),
 ]
 
 # ---------------------------------------------------------------- generated cases
