@@ -20,7 +20,7 @@ is a FilterError before the query runs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any
 
 from graphql import GraphQLObjectType, is_abstract_type
@@ -358,6 +358,35 @@ class Repository:
                 raise ArgumentError(f"where: {exc.message}") from None
             raise
 
+    def _answer(
+        self, sql: str, params: list[Any], many: bool, view: str, origin: Any
+    ) -> Awaitable[Any]:
+        """What find_one (one document) and find (`many`) answer for their statement: the
+        field's fragment rewritten in C, stored Documents for a union or interface field,
+        decoded documents for graphql-core or outside the executor. Not a coroutine: the
+        read it returns is the one awaited (no frame more on the point lookup)."""
+        field = current_field.get()
+        if field is None:  # outside the executor: a manual selection, or Python data
+            selection = current_selection.get()
+            if selection is None:
+                return self._plain(sql, params, many)
+        else:
+            selection = field.selection
+            if _stored_documents(field):
+                return self._stored(sql, params, many, _model_type(view, origin))
+            if selection is None:
+                return self._exact_documents(sql, params, many)
+        return self._rewritten(sql, params, selection, many, field)
+
+    async def _plain(self, sql: str, params: list[Any], many: bool) -> Any:
+        if many:
+            return [r[0] for r in await self.db.fetch(sql, *params, context=self.context)]
+        return await self.db.fetchval(sql, *params, context=self.context)
+
+    async def _stored(self, sql: str, params: list[Any], many: bool, typename: Any) -> Document:
+        raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
+        return Document(raw, typename)
+
     async def find_one(self, view: View = None, /, **eq: Any) -> Any:
         """The one document matching field = value for each keyword, or None.
         With a GraphQL selection active: JSON bytes (b"null" when none)."""
@@ -369,20 +398,7 @@ class Repository:
         sql, params = (
             cached if cached is not None else await self._select(source, None, None, 1, None, eq)
         )
-        field = current_field.get()
-        if field is None:  # outside the executor: a manual selection, or Python data
-            selection = current_selection.get()
-            if selection is None:
-                return await self.db.fetchval(sql, *params, context=self.context)
-        else:
-            selection = field.selection
-            if _stored_documents(field):
-                raw = await self.db.fetch_json(sql, *params, context=self.context)
-                return Document(raw, _model_type(view, origin))
-            if selection is None:
-                return await self._exact_documents(sql, params, False)
-        # the fast path: the field's fragment, rewritten in C
-        return await self._rewritten(sql, params, selection, False, field)
+        return await self._answer(sql, params, False, view, origin)
 
     async def find(
         self,
@@ -414,20 +430,7 @@ class Repository:
             if cached is not None
             else await self._select(source, where, order_by, limit, offset, eq)
         )
-        field = current_field.get()
-        if field is None:  # outside the executor: a manual selection, or Python data
-            selection = current_selection.get()
-            if selection is None:
-                return [r[0] for r in await self.db.fetch(sql, *params, context=self.context)]
-        else:
-            selection = field.selection
-            if _stored_documents(field):
-                raw = await self.db.fetch_json(sql, *params, many=True, context=self.context)
-                return Document(raw, _model_type(view, origin))
-            if selection is None:
-                return await self._exact_documents(sql, params, True)
-        # the fast path: the fragments, rewritten in C
-        return await self._rewritten(sql, params, selection, True, field)
+        return await self._answer(sql, params, True, view, origin)
 
     async def watch(
         self,
