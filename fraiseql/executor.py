@@ -210,6 +210,15 @@ def _refuse_if_overloaded(errors: list[GraphQLError] | None) -> None:
             raise error.original_error
 
 
+def _error_response(error: GraphQLError, masking: _Masking) -> Response:
+    """A response of one error and no data, worded as `masking` says."""
+    return Response(format_response(None, [error], **masking._asdict()), True)
+
+
+def _failed(exc: Exception, masking: _Masking) -> Response:
+    return _error_response(GraphQLError(str(exc), original_error=exc), masking)
+
+
 def _request_error(errors: list[GraphQLError]) -> Response:
     return Response(format_response(None, errors, with_data=False), True, True)
 
@@ -536,9 +545,9 @@ class Executor:
         state = MutationState(pool)
         token = current_mutation.set(state)
         try:
-            attempt = 0
-            async with context["db"].acquire() as conn:
+            async with pool.acquire() as conn:
                 scoped = {**context, "db": conn}
+                attempt = 0
                 while True:
                     attempt += 1
                     state.refused = state.rolled_back = False
@@ -554,37 +563,23 @@ class Executor:
                                 )
                             if response.has_errors or state.refused:
                                 raise _Rollback(response)
+                        return response
                     except _Rollback as rollback:
-                        response = rollback.response
-                        if state.rolled_back and attempt < attempts:
-                            await retry.backoff(attempt)
-                            continue
+                        if not (state.rolled_back and attempt < attempts):
+                            return rollback.response
                     except TransactionRollbackError as exc:  # COMMIT failed: nothing was written
                         typed = retry.typed(exc)
-                        if typed is not None and attempt < attempts:
-                            await retry.backoff(attempt)
-                            continue
-                        cause = exc if typed is None else typed
-                        error = GraphQLError(
-                            str(cause), original_error=cause
-                        )  # masked unless typed
-                        response = Response(
-                            format_response(None, [error], **masking._asdict()), True
-                        )
+                        if typed is None or attempt >= attempts:
+                            return _failed(typed or exc, masking)  # masked unless typed
                     except TransactionOutcomeUnknownError as exc:
                         error = GraphQLError(
                             OUTCOME_UNKNOWN_MESSAGE, extensions={"code": OUTCOME_UNKNOWN_CODE}
                         )
                         error.__cause__ = exc
-                        response = Response(
-                            format_response(None, [error], **masking._asdict()), True
-                        )
+                        return _error_response(error, masking)
                     except DatabaseError as exc:  # BEGIN or COMMIT failed: nothing was written
-                        error = GraphQLError(str(exc), original_error=exc)  # masked unless debug
-                        response = Response(
-                            format_response(None, [error], **masking._asdict()), True
-                        )
-                    return response
+                        return _failed(exc, masking)  # masked unless debug
+                    await retry.backoff(attempt)  # a deadlock or serialization failure
         finally:
             current_mutation.reset(token)
 
