@@ -210,6 +210,11 @@ def _refuse_if_overloaded(errors: list[GraphQLError] | None) -> None:
             raise error.original_error
 
 
+def _directive_key(plan: Plan, coerced: dict[str, Any]) -> tuple[Any, ...]:
+    # The values themselves: a null one must not reuse what was found for false.
+    return tuple(coerced.get(name) for name in plan.directive_vars) if plan.directive_vars else ()
+
+
 def _error_response(error: GraphQLError, masking: _Masking) -> Response:
     """A response of one error and no data, worded as `masking` says."""
     return Response(format_response(None, [error], **masking._asdict()), True)
@@ -584,7 +589,17 @@ class Executor:
             current_mutation.reset(token)
 
     def _retries(self, plan: Plan, coerced: dict[str, Any]) -> int:
-        """The re-runs a mutation document allows (fraiseql.retry): its roots' fewest."""
+        """The re-runs a mutation document allows (fraiseql.retry): its roots' fewest,
+        found once per plan and directive values."""
+        key = _directive_key(plan, coerced)
+        found = plan.retries.get(key)
+        if found is None:
+            found = self._count_retries(plan, coerced)
+            if len(plan.retries) < MAX_VARIANTS:  # bounded as the variants are
+                plan.retries[key] = found
+        return found
+
+    def _count_retries(self, plan: Plan, coerced: dict[str, Any]) -> int:
         mutation_type = self.schema.mutation_type
         if mutation_type is None or plan.operation is None:
             return 0
@@ -638,10 +653,7 @@ class Executor:
     # ------------------------------------------------------------ fast path
 
     def _variant(self, plan: Plan, coerced: dict[str, Any]) -> Variant | None:
-        # The values themselves: a null one must not reuse the variant compiled for false.
-        key = (
-            tuple(coerced.get(name) for name in plan.directive_vars) if plan.directive_vars else ()
-        )
+        key = _directive_key(plan, coerced)
         found = plan.variants.get(key, _NOT_COMPILED)
         if found is not _NOT_COMPILED:
             return found  # type: ignore[return-value]

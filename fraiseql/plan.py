@@ -538,6 +538,8 @@ class Plan:
     cost: Cost | None = None  # checked per request: list sizes from variables
     # directive variable values -> root fields of the fast path, or None: use graphql-core
     variants: dict[tuple[bool, ...], Variant | None] = field(default_factory=dict)
+    # of a mutation, per the same values: the re-runs its roots allow (fraiseql.retry)
+    retries: dict[tuple[bool, ...], int] = field(default_factory=dict)
 
 
 def select_operation(
