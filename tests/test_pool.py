@@ -418,6 +418,23 @@ def test_reads_fill_one_pipeline_before_using_more_connections(dsn):
     run(body())
 
 
+def test_slow_reads_spread_over_connections_once_their_pace_is_known(dsn):
+    """One backend runs on one core: statements that take milliseconds each must not queue
+    on one connection while the pool may open more (fast ones fill one pipeline, above)."""
+
+    async def body():
+        slow = "SELECT pg_backend_pid() FROM pg_sleep(0.02)"
+        async with fraiseql.create_pool(dsn, min_size=1, max_size=4, pipeline_stall=5.0) as pool:
+            for _ in range(17):  # the connection learns its pace (after its first 16 answers)
+                first = await pool.fetchval(slow)
+            pids = await asyncio.gather(*(pool.fetchval(slow) for _ in range(8)))
+            assert first in pids and len(set(pids)) == 4 and pool.size == 4
+            with pytest.raises(InterfaceError, match="pipeline_wait"):
+                fraiseql.create_pool(dsn, pipeline_wait=0)
+
+    run(body())
+
+
 def test_released_connection_stops_listening(dsn):
     async def body():
         got = []

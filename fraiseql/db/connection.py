@@ -54,6 +54,8 @@ Record = native.Record
 
 # SQLSTATEs of a cached statement gone stale: invalid statement name, cached plan changed.
 _STALE_STATEMENT = ("26000", "0A000")
+_SERVICE_WEIGHT = 0.2  # of the newest answer in service_time: a few requests move it
+_UNPACED_ANSWERS = 16  # a new connection's first answers include PREPAREs: not its pace
 _IN_BLOCK = (TRANS_INTRANS, TRANS_INERROR)
 # PgBouncer's answer to the `options` startup parameter (unless ignore_startup_parameters).
 _OPTIONS_REFUSED = "unsupported startup parameter: options"
@@ -67,7 +69,8 @@ _MISROUTED = (
 class Connection:
     """One PostgreSQL connection: asyncpg-style methods plus `fetch_json`.
 
-    Pool and Transaction use it through its public API, the `progress_at` attribute and the
+    Pool and Transaction use it through its public API, the `progress_at` and
+    `service_time` attributes and the
     methods under "for the pool and transactions" (open, request, drain, transaction_depth,
     enter_transaction/leave_transaction, new_savepoint, apply_context, reset), never through
     its underscore fields. `view_cache` is the Repository's (fraiseql.repository).
@@ -98,6 +101,11 @@ class Connection:
         self._prepared = True
         self._tx_settings: tuple[str, ...] = ()  # applied to each transaction (no prepared)
         self.progress_at = 0.0  # last time the socket moved while requests were in flight
+        # Seconds per request answered while its pipeline was busy (a moving average): what
+        # a request sent now waits per request ahead of it, so the pool spreads slow ones.
+        self.service_time = 0.0
+        self._answered_at = 0.0  # the last answer, or when the pipeline last became busy
+        self._unpaced = _UNPACED_ANSWERS
         self.view_cache = ViewCache()
         self.created_at = time.monotonic()
         self.host: str | None = None
@@ -192,12 +200,21 @@ class Connection:
     # -- the event loop side --
 
     def _on_ready(self) -> None:
-        self.progress_at = time.monotonic()
+        self.progress_at = now = time.monotonic()
+        pending = self._pg.inflight
         try:
             want = self._pg.step()
         except BaseException:  # a future it could not settle: fail the others, leave the pool
             self._teardown()
             raise
+        answered = pending - self._pg.inflight
+        if answered > 0:
+            if self._unpaced > 0:
+                self._unpaced -= answered
+            else:
+                per_request = (now - self._answered_at) / answered
+                self.service_time += (per_request - self.service_time) * _SERVICE_WEIGHT
+            self._answered_at = now
         self._after(want)
         if self._abandoned:
             self._cancel_abandoned()
@@ -387,7 +404,7 @@ class Connection:
                 self._settings, timeout, context, in_block, base
             )
         if not pg.inflight:
-            self.progress_at = time.monotonic()
+            self.progress_at = self._answered_at = time.monotonic()
         stale_retried = False
         while True:
             taken = self._cancels_taken

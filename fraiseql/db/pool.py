@@ -42,11 +42,12 @@ class Pool:
 
     Reads through the pool (`fetch*`, `fetch_json`, `execute` with arguments) are pipelined:
     up to pipeline_depth requests queue on one connection before the next is used, and a
-    connection stalled behind a slow query (no progress for pipeline_stall seconds) gets no
-    new ones; `acquire()` and `transaction()` give one connection to one task. Broken
-    connections are noticed when the server closes them (the socket is always watched) or
-    when a request fails: no health-check round trip per checkout. Connections lost below
-    min_size are replaced by one background task (see _refill); beyond it, on demand.
+    connection stalled behind a slow query (no progress for pipeline_stall seconds), or whose
+    queue takes pipeline_wait seconds at the pace it answers, gets no new ones; `acquire()`
+    and `transaction()` give one connection to one task. Broken connections are noticed when
+    the server closes them (the socket is always watched) or when a request fails: no
+    health-check round trip per checkout. Connections lost below min_size are replaced by
+    one background task (see _refill); beyond it, on demand.
     Requests waiting for room are bounded by max_waiting (see _admit).
     """
 
@@ -66,14 +67,15 @@ class Pool:
         prepared_statements: bool = True,
         pipeline_depth: int = 32,
         pipeline_stall: float = 0.005,
+        pipeline_wait: float = 0.002,
         max_waiting: int | None = 1000,
     ) -> None:
         if max_waiting is not None and max_waiting < 0:
             raise InterfaceError(f"need max_waiting >= 0 or None, got {max_waiting}")
-        if pipeline_depth < 1 or pipeline_stall <= 0:
+        if pipeline_depth < 1 or pipeline_stall <= 0 or pipeline_wait <= 0:
             raise InterfaceError(
-                f"need pipeline_depth >= 1 and pipeline_stall > 0, got "
-                f"{pipeline_depth}, {pipeline_stall}"
+                f"need pipeline_depth >= 1, pipeline_stall > 0 and pipeline_wait > 0, got "
+                f"{pipeline_depth}, {pipeline_stall}, {pipeline_wait}"
             )
         if not 0 <= min_size <= max_size or max_size < 1:
             raise InterfaceError(
@@ -93,6 +95,7 @@ class Pool:
         self._settings = check_session_settings(session_settings)
         self.pipeline_depth = pipeline_depth
         self.pipeline_stall = pipeline_stall
+        self.pipeline_wait = pipeline_wait
         self.max_waiting = max_waiting
         self._waiting = 0  # requests waiting for room: see _admit
         self._shared: list[Connection] = []  # open and not held by a task
@@ -270,9 +273,15 @@ class Pool:
 
     def _has_room(self, conn: Connection, now: float) -> bool:
         """Its pipeline is below pipeline_depth and moving (empty, or progress within
-        pipeline_stall seconds): a request sent there does not wait behind others for long."""
+        pipeline_stall seconds), and the requests ahead take less than pipeline_wait at the
+        connection's pace: a request sent there does not wait behind others for long. (One
+        backend runs on one core: slow statements pipelined there would leave the others idle.)"""
         n = conn.inflight
-        return n < self.pipeline_depth and (n == 0 or now - conn.progress_at < self.pipeline_stall)
+        return n < self.pipeline_depth and (
+            n == 0
+            or now - conn.progress_at < self.pipeline_stall
+            and n * conn.service_time < self.pipeline_wait
+        )
 
     def _idle_shared(self) -> Connection | None:
         """Fast path: the busiest shared connection whose pipeline is below pipeline_depth and
@@ -312,10 +321,12 @@ class Pool:
             ]
             if moving:
                 best = min(moving, key=lambda c: c.inflight)
-                if best.inflight >= self.pipeline_depth and self._size < self.max_size:
-                    asyncio.ensure_future(self._grow())
-                return best
-            if self._size < self.max_size:  # all stalled behind slow queries: a new one now
+                if self._size >= self.max_size or self._has_room(best, now):
+                    return best
+                if best.inflight * best.service_time < self.pipeline_wait:
+                    asyncio.ensure_future(self._grow())  # full of quick ones: room soon
+                    return best
+            if self._size < self.max_size:  # all stalled, or slow statements ahead: a new one now
                 conn = await self._open()
                 self._shared.append(conn)
                 return conn
@@ -581,6 +592,7 @@ def create_pool(
     prepared_statements: bool = True,
     pipeline_depth: int = 32,
     pipeline_stall: float = 0.005,
+    pipeline_wait: float = 0.002,
     max_waiting: int | None = 1000,
 ) -> Pool:
     """A connection pool: `pool = await create_pool(dsn)` or `async with create_pool(dsn) as pool`.
@@ -590,7 +602,9 @@ def create_pool(
     set_config(..., true) in the same transaction, for row-level security policies; inside
     a transaction block they are set back after the call.
     Reads through the pool queue up to pipeline_depth requests on one connection before
-    using the next; a connection without progress for pipeline_stall seconds gets no more.
+    using the next; a connection without progress for pipeline_stall seconds gets no more,
+    nor one whose queue takes pipeline_wait seconds at its measured pace (slow statements
+    spread over connections, hence over the server's cores).
     min_size connections stay open: lost ones are reopened in the background, with back-off
     while the server refuses (one warning per outage on the "fraiseql" logger).
     prepared_statements=False is for transaction poolers (PgBouncer before 1.21): see connect().
@@ -612,5 +626,6 @@ def create_pool(
         prepared_statements=prepared_statements,
         pipeline_depth=pipeline_depth,
         pipeline_stall=pipeline_stall,
+        pipeline_wait=pipeline_wait,
         max_waiting=max_waiting,
     )
