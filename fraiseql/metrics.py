@@ -213,6 +213,7 @@ class _Collector:
         plans.add_metric(("hit",), m.plan_lookups - misses)
         plans.add_metric(("miss",), misses)
         yield plans
+        yield from _cache_families(executor.cache_stats())
 
         pool = m.pool()
         states = getattr(pool, "connection_states", None)
@@ -225,6 +226,30 @@ class _Collector:
         for state, count in (states() if states is not None else {}).items():
             gauge.add_metric((state,), count)
         yield gauge
+
+
+def _cache_families(stats: dict[str, Any]) -> Iterator[Metric]:
+    """What each plan cache holds now and has dropped, by cache (plans: by document text;
+    shapes: by shape), to size create_app(cache_size=, cache_bytes=) by."""
+    labels = ("cache",)
+    entries = GaugeMetricFamily(
+        "fraiseql_plan_cache_entries", "Entries the plan cache holds now.", labels=labels
+    )
+    size = GaugeMetricFamily(
+        "fraiseql_plan_cache_bytes",
+        "Estimated bytes the plan cache holds now (bounded by cache_bytes).",
+        labels=labels,
+    )
+    evictions = CounterMetricFamily(
+        "fraiseql_plan_cache_evictions",
+        "Entries the plan cache dropped to stay within cache_size and cache_bytes.",
+        labels=labels,
+    )
+    for cache, found in stats.items():
+        entries.add_metric((cache,), found.entries)
+        size.add_metric((cache,), found.bytes)
+        evictions.add_metric((cache,), found.evictions)
+    yield from (entries, size, evictions)
 
 
 def _fold(batch: list[float], counts: list[int]) -> float:

@@ -128,6 +128,17 @@ def test_counters_and_histogram_after_requests(served: Any) -> None:
     # hits: USER twice more and the second "{ user(".
     assert value(plans, "fraiseql_plan_cache_total", result="miss") == 6
     assert value(plans, "fraiseql_plan_cache_total", result="hit") == 3
+    # The six plans are held, none dropped: those of documents with literals by their
+    # shape (INTROSPECTION, MISSING_USER, CREATE), the others by their text.
+    held = {
+        cache: value(m["fraiseql_plan_cache_entries"], "fraiseql_plan_cache_entries", cache=cache)
+        for cache in ("plans", "shapes")
+    }
+    assert held == {"plans": 3, "shapes": 3}
+    for cache in held:
+        assert value(m["fraiseql_plan_cache_bytes"], "fraiseql_plan_cache_bytes", cache=cache) > 0
+        evicted = m["fraiseql_plan_cache_evictions"]
+        assert value(evicted, "fraiseql_plan_cache_evictions_total", cache=cache) == 0
 
     durations = m["fraiseql_request_duration_seconds"]
     for operation, count in (("query", 5), ("mutation", 1), ("unknown", 4), ("subscription", 0)):
@@ -143,6 +154,18 @@ def test_counters_and_histogram_after_requests(served: Any) -> None:
         total = value(durations, "fraiseql_request_duration_seconds_count", operation=operation)
         seconds = value(durations, "fraiseql_request_duration_seconds_sum", operation=operation)
         assert total == count and (seconds > 0) == (count > 0)
+
+
+def test_plan_cache_evictions_within_cache_size(dsn: str) -> None:
+    with serve(blog_app(dsn, cache_size=2)) as base, httpx.Client(timeout=30) as client:
+        for id in (1, 2, 3):  # three documents through a cache of two: one dropped
+            query = f"query Q{id}($id: Int!) {{ user(id: $id) {{ id }} }}"  # no literal
+            out = post(client, base + "/graphql", query, {"id": id}).json()
+            assert out["data"]["user"]["id"] == id
+        m = scrape(client, base + "/metrics")
+    entries, evicted = m["fraiseql_plan_cache_entries"], m["fraiseql_plan_cache_evictions"]
+    assert value(entries, "fraiseql_plan_cache_entries", cache="plans") == 2
+    assert value(evicted, "fraiseql_plan_cache_evictions_total", cache="plans") == 1
 
 
 def test_pool_connections_by_state(dsn: str) -> None:
