@@ -14,6 +14,7 @@ import time
 
 import pytest
 import uvloop
+from support.databases import as_user, login_role
 
 import fraiseql
 from fraiseql import db
@@ -431,6 +432,27 @@ def test_slow_reads_spread_over_connections_once_their_pace_is_known(dsn):
             assert first in pids and len(set(pids)) == 4 and pool.size == 4
             with pytest.raises(InterfaceError, match="pipeline_wait"):
                 fraiseql.create_pool(dsn, pipeline_wait=0)
+
+    run(body())
+
+
+def test_slow_reads_queue_when_the_server_takes_no_more_connections(dsn):
+    """A role allowed one connection: the pool's try at a second one for slow statements
+    fails, and they wait behind each other on the first instead of failing."""
+    role = "fq_one_connection"
+
+    async def body():
+        admin = await db.connect(dsn)
+        try:
+            await admin.execute(login_role(role) + f"ALTER ROLE {role} CONNECTION LIMIT 1;")
+        finally:
+            await admin.close()
+        slow = "SELECT pg_backend_pid() FROM pg_sleep(0.02)"
+        async with fraiseql.create_pool(as_user(dsn, role), max_size=4, pipeline_stall=5.0) as pool:
+            for _ in range(17):  # the pace known: a second connection is asked for
+                first = await pool.fetchval(slow)
+            pids = await asyncio.gather(*(pool.fetchval(slow) for _ in range(4)))
+            assert pids == [first] * 4 and pool.size == 1
 
     run(body())
 

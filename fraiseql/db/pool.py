@@ -326,10 +326,12 @@ class Pool:
                 if best.inflight * best.service_time < self.pipeline_wait:
                     asyncio.ensure_future(self._grow())  # full of quick ones: room soon
                     return best
-            if self._size < self.max_size:  # all stalled, or slow statements ahead: a new one now
-                conn = await self._open()
-                self._shared.append(conn)
-                return conn
+                try:  # slow statements ahead: a connection (a backend, a core) of its own
+                    return await self._open_shared()
+                except DatabaseError:  # the server takes no more: behind them, as before
+                    return best
+            if self._size < self.max_size:  # all stalled behind slow queries: a new one now
+                return await self._open_shared()
             if self._shared:
                 # The one stalled the shortest: under load a busy connection can look stalled
                 # only because the loop has not read it yet; a slow query's stays behind.
@@ -337,6 +339,11 @@ class Pool:
             await self._wait(deadline)
             self._check_open()
             self._wake()  # a connection given back serves every waiting read: wake the next
+
+    async def _open_shared(self) -> Connection:
+        conn = await self._open()
+        self._shared.append(conn)
+        return conn
 
     async def _grow(self) -> None:
         """Open one more shared connection in the background (errors surface on use)."""
