@@ -79,7 +79,7 @@ clean:
 	rm -rf build $(VENV) .venv-asan .venv-graphql-core-* fraiseql/*.so fraiseql/.built tests/c/build benchmarks/out
 
 # C-level benchmark of the core, SSE2 and portable scanning side by side.
-CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/shape.c src/_fraiseql/buf.c src/_fraiseql/ring.c
+CORE_SRC := src/_fraiseql/rewrite.c src/_fraiseql/selection.c src/_fraiseql/shape.c src/_fraiseql/buf.c src/_fraiseql/ring.c src/_fraiseql/page.c
 GQLTOKEN_SRC := src/_fraiseql/gqltoken.c src/_fraiseql/buf.c
 bench-core: $(VENV)/.installed
 	mkdir -p benchmarks/out

@@ -1,13 +1,14 @@
 """Relay connections: the `Connection[T]` return hint, its GraphQL types, and cursors.
 
-A connection page is one JSON document that PostgreSQL builds (fraiseql.repository's
-`paginate`): `{"edges": [{"cursor": ..., "node": <stored document>}], "page_info": {...},
-"total_count": n}`, so the rewriter serves it like any stored document. A cursor is the
-base64 of a JSON array: a fingerprint of the view and order it belongs to, then the row's
-order values and key. It is opaque to clients and keyset-based (no OFFSET scan); one of
-another field or order, or not made by fraiseql, is refused with a clear error. Cursors are
-positions, not secrets: a client that forges a well-formed one gets the rows after that
-position, which it could have asked for with `where`.
+A connection page is one JSON document, `{"edges": [{"cursor": ..., "node": <stored
+document>}], "page_info": {...}, "total_count": n}`, that C writes from the rows of the page's
+statement (fraiseql.repository's `paginate`, src/_fraiseql/page.h), so the rewriter serves it
+like any stored document. A cursor is the base64 of a JSON array (as PostgreSQL prints it): a
+fingerprint of the view and order it belongs to, then the row's order values and key. It is
+opaque to clients and keyset-based (no OFFSET scan); one of another field or order, or not
+made by fraiseql, is refused with a clear error. Cursors are positions, not secrets: a client
+that forges a well-formed one gets the rows after that position, which it could have asked
+for with `where`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ __all__ = [
     "Connection",
     "ConnectionOf",
     "ConnectionTypes",
-    "cursor_sql",
     "decode_cursor",
     "fingerprint",
 ]
@@ -53,11 +53,6 @@ def fingerprint(view: str, keys: Sequence[SortKey]) -> str:
     """What ties a cursor to one view and order."""
     spec = json.dumps([view, [(k.name, k.direction) for k in keys]])
     return hashlib.blake2s(spec.encode(), digest_size=6).hexdigest()
-
-
-def cursor_sql(position: str) -> str:
-    """The SQL of a row's cursor from the SQL of its position (a json array)."""
-    return f"translate(encode(convert_to(({position})::text, 'UTF8'), 'base64'), E'\\n', '')"
 
 
 def decode_cursor(cursor: Any, argument: str, expected: str, keys: Sequence[SortKey]) -> list[Any]:

@@ -323,36 +323,44 @@ class Repository:
             return None
         return _find_sql(info, where, order_by, limit, offset, eq, key)
 
-    async def _exact_documents(self, sql: str, params: list[Any], many: bool) -> Any:
+    async def _exact_documents(
+        self, sql: str, params: list[Any], many: bool, page: bool = False
+    ) -> Any:
         # graphql-core's path: the documents with their numbers' stored digits. Also the
         # fast path's when a document does not fit the selection (_rewritten): the executor
         # has graphql-core complete them, so the resolver runs once (the read is repeated).
-        raw = await self.db.fetch_json(sql, *params, many=many, context=self.context)
+        raw = await self.db.fetch_json(sql, *params, many=many, context=self.context, page=page)
         return decode_document(raw)
 
     async def _rewritten(
-        self, sql: str, params: list[Any], selection: Any, many: bool, field: Any
+        self,
+        sql: str,
+        params: list[Any],
+        selection: Any,
+        many: bool,
+        field: Any,
+        page: bool = False,
     ) -> Any:
         """The documents rewritten in C for `selection`; inside the executor, when one does
         not fit it (a null where the schema forbids one, a value of another JSON kind), the
         documents themselves, which graphql-core then completes (see _exact_documents)."""
         try:
             return await self.db.fetch_json(
-                sql, *params, selection=selection, many=many, context=self.context
+                sql, *params, selection=selection, many=many, context=self.context, page=page
             )
         except (native.NonNullError, native.JSONError):
             if field is None:
                 raise
-            return await self._exact_documents(sql, params, many)
+            return await self._exact_documents(sql, params, many, page)
 
-    async def _filtered(self, sql: str, params: list[Any], many: bool) -> Any:
+    async def _filtered(self, sql: str, params: list[Any], many: bool, page: bool = False) -> Any:
         """Documents of a query built from a client's filters: JSON bytes on the fast path,
         decoded documents on graphql-core's; a regex PostgreSQL refuses is the client's."""
         field = current_field.get()
         try:
             if field is not None and field.selection is not None:
-                return await self._rewritten(sql, params, field.selection, many, field)
-            return await self._exact_documents(sql, params, many)
+                return await self._rewritten(sql, params, field.selection, many, field, page)
+            return await self._exact_documents(sql, params, many, page)
         except DatabaseError as exc:
             if exc.sqlstate == INVALID_REGEX:
                 raise ArgumentError(f"where: {exc.message}") from None
@@ -525,8 +533,9 @@ class Repository:
         **eq: Any,
     ) -> Any:
         """A Relay connection page of the field being resolved (its first/after/last/before,
-        where and orderBy arguments, AND `where`/`eq` given here), one JSON document built
-        by PostgreSQL: edges (cursor, node), page_info and, when selected, total_count."""
+        where and orderBy arguments, AND `where`/`eq` given here), one JSON document: edges
+        (cursor, node), page_info and, when selected, total_count, built in C from the
+        page's rows (fetch_json's page mode)."""
         view, column, origin = self._source(view)
         args = _field_arguments(CONNECTION, view)
         if args is None:
@@ -536,7 +545,7 @@ class Repository:
             )
         info = await self._view(view, column, origin)
         sql, params = _page_sql(info, args, where, order_by, eq)
-        return await self._filtered(sql, params, False)
+        return await self._filtered(sql, params, False, page=True)
 
 
 def _nulls(values: list[Any] | None) -> tuple[bool, ...] | None:
@@ -547,8 +556,9 @@ def _nulls(values: list[Any] | None) -> tuple[bool, ...] | None:
 def _page_sql(
     info: ViewInfo, args: FieldArguments, where: Any, order_by: Any, eq: Mapping[str, Any]
 ) -> tuple[str, list[Any]]:
-    """One connection page as one JSON document, in one statement (see fraiseql.relay):
-    rendered once per shape of the request (its cursors' nulls included), then bound."""
+    """One connection page's statement (see fraiseql.relay): its rows, in walk order, and the
+    page's facts; rendered once per shape of the request (its cursors' nulls included),
+    then bound."""
     window = connection_window(args)
     where = combined_where(args.values.get("where"), where)
     order = [*order_items(args.values.get("order_by")), *(order_by or ())]
@@ -595,36 +605,30 @@ def _page_sql(
         bounds.append(b.after([k.reversed() for k in keys], before, source="before"))
     walk = [k.reversed() for k in keys] if window.backward else keys
     inside = " AND ".join([cond, *bounds])
-    doc = _document_sql(info)
     position = f"json_build_array({b.param(tag)}::text, {', '.join(k.sql for k in keys)})"
     count = b.request_value("count", window.count)
+    # one row beyond the page tells whether the walk goes on; row_number keeps their order
+    # through the join
     page = (
-        f"SELECT {doc} AS node, {relay.cursor_sql(position)} AS c, "
+        f"SELECT {_document_sql(info)} AS node, ({position})::text AS pos, "
         f"row_number() OVER (ORDER BY {render_order(walk)}) AS rn "
         f"FROM {info.relation} AS t WHERE {inside} ORDER BY {render_order(walk)} "
         f"LIMIT {count}::int8 + 1"
     )
-    ahead, behind = ("DESC", "ASC") if window.backward else ("ASC", "DESC")
-    more = f"count(*) > {count}::int8"
     # the other side: rows of the filtered set outside the page's bound on that side
     if window.backward:
         other = _beyond_bound(b, info, cond, keys, before, "before", forward=True)
-        has_next, has_previous = other, more
     else:
         other = _beyond_bound(b, info, cond, keys, after, "after", forward=False)
-        has_next, has_previous = more, other
-    shown = f"FILTER (WHERE rn <= {count}::int8)"
-    fields = [
-        f"'edges', coalesce(json_agg(json_build_object('cursor', c, 'node', node) "
-        f"ORDER BY rn {ahead}) {shown}, '[]'::json)",
-        "'page_info', json_build_object("
-        f"'has_next_page', {has_next}, 'has_previous_page', {has_previous}, "
-        f"'start_cursor', (array_agg(c ORDER BY rn {ahead}) {shown})[1], "
-        f"'end_cursor', (array_agg(c ORDER BY rn {behind}) {shown})[1])",
-    ]
-    if args.total:
-        fields.append(f"'total_count', (SELECT count(*) FROM {info.relation} AS t WHERE {cond})")
-    sql = f"SELECT json_build_object({', '.join(fields)}) FROM ({page}) AS p"
+    total = f"(SELECT count(*) FROM {info.relation} AS t WHERE {cond})" if args.total else "NULL"
+    # The rows as the rewriter's page mode reads them (src/_fraiseql/page.h): each with the
+    # page's other side, total, count and direction; an empty page is one row of those.
+    sql = (
+        "SELECT p.node, p.pos, o.other, o.total, o.count, o.backward FROM (SELECT "
+        f"{other} AS other, {total}::int8 AS total, {count}::int8 AS count, "
+        f"{'true' if window.backward else 'false'} AS backward) AS o "
+        f"LEFT JOIN ({page}) AS p ON true ORDER BY p.rn"
+    )
     _keep(info, shape, sql, b)
     return sql, b.params
 

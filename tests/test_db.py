@@ -254,6 +254,21 @@ def test_fetch_json_returns_stored_json_untouched(dsn):
         assert await conn.fetch_json("SELECT data FROM js_t WHERE false", many=True) == b"[]"
         with pytest.raises(InterfaceError, match="exactly one"):
             await conn.fetch_json("SELECT id, data FROM js_t")
+        # page mode: a connection page's six columns, in at least one row
+        with pytest.raises(InterfaceError, match="connection page's statement"):
+            await conn.fetch_json("SELECT data FROM js_t", page=True)
+        with pytest.raises(InterfaceError, match="at least one row"):
+            await conn.fetch_json("SELECT 1, 2, 3, 4, 5, 6 WHERE false", page=True)
+        page = await conn.fetch_json(
+            "SELECT data, '[1]', false, 2::int8, 1::int8, false FROM js_t WHERE id < 3 "
+            "ORDER BY id",
+            page=True,
+        )
+        assert page == (
+            b'{"edges":[{"cursor":"WzFd","node":{"n": [1, 2], "first_name": "A"}}],'
+            b'"page_info":{"has_next_page":true,"has_previous_page":false,'
+            b'"start_cursor":"WzFd","end_cursor":"WzFd"},"total_count":2}'
+        )
 
     run(_with_conn(dsn, body))
 

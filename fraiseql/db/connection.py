@@ -16,8 +16,6 @@ from fraiseql import tracing
 from fraiseql._native import native
 from fraiseql.db.adapt import adapt
 from fraiseql.db.constants import (
-    MODE_JSON,
-    MODE_JSON_MANY,
     MODE_ROW,
     MODE_ROWS,
     MODE_SCRIPT,
@@ -30,6 +28,7 @@ from fraiseql.db.constants import (
     TRANS_INTRANS,
     WANT_READ,
     WANT_WRITE,
+    json_mode,
 )
 from fraiseql.db.settings import (
     call_settings,
@@ -552,12 +551,13 @@ class Connection:
         many: bool = False,
         timeout: float | None = None,
         context: Mapping[str, Any] | None = None,
+        page: bool = False,
     ) -> bytes:
         """The query's single JSON column as bytes, built in C: the first row (b"null" when
-        none) or, with many=True, one JSON array of all rows; rewritten through `selection`."""
-        return await self.request(
-            MODE_JSON_MANY if many else MODE_JSON, sql, args, selection, timeout, context
-        )
+        none) or, with many=True, one JSON array of all rows; rewritten through `selection`.
+        page=True: a Relay connection page's statement (fraiseql.repository), whose rows C
+        turns into the page document (src/_fraiseql/page.h) before the rewrite."""
+        return await self.request(json_mode(many, page), sql, args, selection, timeout, context)
 
     async def add_listener(
         self, channel: str, callback: Callable[[Connection, int, str, str], Any]

@@ -36,7 +36,14 @@ class ContextDB:
         selection: Any = None,
         many: bool = False,
         timeout: float | None = None,
+        page: bool = False,
     ) -> bytes:
         return await self.db.fetch_json(
-            sql, *args, selection=selection, many=many, timeout=timeout, context=self.context
+            sql,
+            *args,
+            selection=selection,
+            many=many,
+            timeout=timeout,
+            context=self.context,
+            page=page,
         )

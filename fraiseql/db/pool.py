@@ -16,12 +16,11 @@ from typing import Any
 
 from fraiseql.db.connection import Connection, Record
 from fraiseql.db.constants import (
-    MODE_JSON,
-    MODE_JSON_MANY,
     MODE_ROW,
     MODE_ROWS,
     MODE_STATUS,
     MODE_VAL,
+    json_mode,
 )
 from fraiseql.db.context import ContextDB
 from fraiseql.db.settings import check_session_settings
@@ -429,9 +428,10 @@ class Pool:
         many: bool = False,
         timeout: float | None = None,
         context: Mapping[str, Any] | None = None,
+        page: bool = False,
     ) -> bytes:
         return await self._shared_request(
-            MODE_JSON_MANY if many else MODE_JSON, sql, args, selection, timeout, context
+            json_mode(many, page), sql, args, selection, timeout, context
         )
 
     # -- exclusive connections --

@@ -105,11 +105,18 @@ static PyObject *server_error(PGConn *self, const PGresult *res)
 /* The value a completed request resolves to; NULL with an exception set if decoding failed. */
 static PyObject *convert(PGConn *self, const pending *pd, const PGresult *res)
 {
-    if ((pd->mode == MODE_JSON || pd->mode == MODE_JSON_MANY) && !fq_pgresult_is_json(res)) {
-        char msg[128];
-        snprintf(msg, sizeof(msg),
-                 "fetch_json needs a query returning exactly one (JSON) column, got %d",
-                 PQresultStatus(res) == PGRES_TUPLES_OK ? PQnfields(res) : 0);
+    int want = fq_mode_is_json(pd->mode) ? fq_pgresult_misfit(res, pd->mode) : -1;
+    if (want >= 0) {
+        char msg[160];
+        int got = PQresultStatus(res) == PGRES_TUPLES_OK ? PQnfields(res) : 0;
+        if (pd->mode == MODE_PAGE)
+            snprintf(msg, sizeof(msg),
+                     "fetch_json(page=True) needs a connection page's statement: exactly %d "
+                     "columns in at least one row, got %d columns",
+                     want, got);
+        else
+            snprintf(msg, sizeof(msg),
+                     "fetch_json needs a query returning exactly one (JSON) column, got %d", got);
         return fq_pg_raise(self->error_factory, "interface", msg);
     }
     return fq_pgresult_value(conn_state(self), rewrite_state(self), pd->mode, pd->selection, res);
@@ -162,7 +169,7 @@ static int settle(PGConn *self, PyObject *fut, PyObject *value, PyObject *exc)
  * decoder's ValueError; the rewriter's own exceptions (JSON modes) pass unchanged. Steals exc. */
 static PyObject *as_data_error(PGConn *self, const pending *pd, PyObject *exc)
 {
-    if (exc == NULL || pd->mode == MODE_JSON || pd->mode == MODE_JSON_MANY ||
+    if (exc == NULL || fq_mode_is_json(pd->mode) ||
         !PyErr_GivenExceptionMatches(exc, PyExc_ValueError))
         return exc;
     PyObject *msg = PyObject_Str(exc);
@@ -356,8 +363,8 @@ static PyObject *PGConn_send(PGConn *self, PyObject *const *args, Py_ssize_t nar
         PyErr_Format(PyExc_ValueError, "unknown result mode %ld", mode);
         return NULL;
     }
-    if (sel != Py_None && ((mode != MODE_JSON && mode != MODE_JSON_MANY) ||
-                           fq_py_selection_get(rewrite_state(self), sel) == NULL)) {
+    if (sel != Py_None &&
+        (!fq_mode_is_json(mode) || fq_py_selection_get(rewrite_state(self), sel) == NULL)) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "a selection applies to fetch_json only");
         return NULL;
@@ -635,6 +642,7 @@ static int add_constants(PyObject *module)
         {"MODE_STATUS", MODE_STATUS},
         {"MODE_JSON", MODE_JSON},
         {"MODE_JSON_MANY", MODE_JSON_MANY},
+        {"MODE_PAGE", MODE_PAGE},
         {"MODE_SCRIPT", MODE_SCRIPT},
         {"TRANS_IDLE", PQTRANS_IDLE},
         {"TRANS_ACTIVE", PQTRANS_ACTIVE},

@@ -3,7 +3,10 @@
  * from libpq's buffer. */
 #include "py_pgresult.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "page.h"
 
 static PyObject *column_keys(const PGresult *res)
 {
@@ -127,9 +130,63 @@ static PyObject *json_many(fq_rewrite_state *rst, const PGresult *res, PyObject 
     return out;
 }
 
-int fq_pgresult_is_json(const PGresult *res)
+enum { PAGE_NODE, PAGE_POS, PAGE_OTHER, PAGE_TOTAL, PAGE_COUNT, PAGE_BACKWARD, PAGE_COLUMNS };
+
+int fq_pgresult_misfit(const PGresult *res, int mode)
 {
-    return PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) == 1;
+    int want = mode == MODE_PAGE ? PAGE_COLUMNS : 1;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return want;
+    if (PQnfields(res) != want || (mode == MODE_PAGE && PQntuples(res) < 1))
+        return want;
+    return -1;
+}
+
+static void page_row(void *ctx, size_t i, fq_page_row *row)
+{
+    const PGresult *res = ctx;
+    int r = (int)i;
+    row->node = PQgetisnull(res, r, PAGE_NODE) ? NULL : PQgetvalue(res, r, PAGE_NODE);
+    row->node_len = (size_t)PQgetlength(res, r, PAGE_NODE);
+    row->pos = PQgetvalue(res, r, PAGE_POS); /* "" when null: only the empty page's row */
+    row->pos_len = (size_t)PQgetlength(res, r, PAGE_POS);
+}
+
+static int is_true(const PGresult *res, int col)
+{
+    return !PQgetisnull(res, 0, col) && PQgetvalue(res, 0, col)[0] == 't';
+}
+
+/* The page document of a page statement's rows (every row repeats the page's other, total,
+ * count and backward; an empty page is one row of them with a null position), rewritten
+ * through sel, or as it is. */
+static PyObject *json_page(fq_rewrite_state *rst, const PGresult *res, PyObject *selection)
+{
+    int n = PQntuples(res);
+    fq_page page = {
+        .row = page_row,
+        .ctx = (void *)res,
+        .n = PQgetisnull(res, 0, PAGE_POS) ? 0 : (size_t)n,
+        .count = (size_t)strtoull(PQgetvalue(res, 0, PAGE_COUNT), NULL, 10),
+        .backward = is_true(res, PAGE_BACKWARD),
+        .other = is_true(res, PAGE_OTHER),
+        .total = PQgetisnull(res, 0, PAGE_TOTAL) ? NULL : PQgetvalue(res, 0, PAGE_TOTAL),
+        .total_len = (size_t)PQgetlength(res, 0, PAGE_TOTAL),
+    };
+    fq_buf doc;
+    fq_buf_init(&doc);
+    if (fq_page_write(&doc, &page) < 0)
+        return PyErr_NoMemory();
+    PyObject *out;
+    if (selection == Py_None) {
+        out = PyBytes_FromStringAndSize(doc.data, (Py_ssize_t)doc.len);
+    } else {
+        const fq_selection *sel = fq_py_selection_get(rst, selection);
+        fq_py_docs docs = {.json = doc.data, .len = doc.len};
+        out = sel ? fq_py_rewrite_bytes(rst, sel, &docs, doc.len + 64) : NULL;
+    }
+    fq_buf_free(&doc);
+    return out;
 }
 
 PyObject *fq_pgresult_value(fq_pgconn_state *st, fq_rewrite_state *rst, int mode,
@@ -156,6 +213,8 @@ PyObject *fq_pgresult_value(fq_pgconn_state *st, fq_rewrite_state *rst, int mode
         return json_one(rst, res, selection);
     case MODE_JSON_MANY:
         return json_many(rst, res, selection);
+    case MODE_PAGE:
+        return json_page(rst, res, selection);
     default: {
         const char *status = PQcmdStatus((PGresult *)res);
         return PyUnicode_FromString(status ? status : "");

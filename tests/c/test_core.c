@@ -1,4 +1,4 @@
-/* C unit tests of the pure core (buf, selection, rewrite), run by `make test-c` under
+/* C unit tests of the pure core (buf, selection, rewrite, page), run by `make test-c` under
  * ASan+UBSan with leak detection, built with FQ_DEBUG (exact-size buffer growth). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 #include "camel.h"
 #include "check.h"
 #include "jsonstr.h"
+#include "page.h"
 #include "ring.h"
 #include "rewrite.h"
 #include "shape.h"
@@ -436,6 +437,82 @@ static void test_shapes(void)
     fq_selection_free(sel);
 }
 
+/* Rows of a page test: node i is "{\"i\":i}" unless NULL is asked, positions as given. */
+typedef struct page_rows {
+    const char **pos;
+    int null_node; /* the index of a null node, or -1 */
+} page_rows;
+
+static void test_page_row(void *ctx, size_t i, fq_page_row *row)
+{
+    static const char *nodes[] = {"{\"i\":0}", "{\"i\":1}", "{\"i\":2}", "{\"i\":3}"};
+    const page_rows *rows = ctx;
+    row->node = (int)i == rows->null_node ? NULL : nodes[i];
+    row->node_len = row->node ? strlen(row->node) : 0;
+    row->pos = rows->pos[i];
+    row->pos_len = strlen(rows->pos[i]);
+}
+
+static void expect_page(size_t n, size_t count, int backward, int other, const char *total,
+                        int null_node, const char *want)
+{
+    /* positions of 1, 2 and 3 bytes past a multiple of three: every base64 padding */
+    const char *pos[] = {"abc", "abcd", "abcde", "[\"t\", 4]"};
+    page_rows rows = {pos, null_node};
+    fq_page page = {test_page_row, &rows, n,     count,
+                    backward,      other, total, total ? strlen(total) : 0};
+    fq_buf b;
+    fq_buf_init(&b);
+    CHECK(fq_page_write(&b, &page) == 0);
+    CHECK(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0);
+    if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+        fprintf(stderr, "got  %.*s\nwant %s\n", (int)b.len, b.data, want);
+    fq_buf_free(&b);
+}
+
+static void test_page(void)
+{
+    /* forward, one row beyond count: the walk goes on; rows before the cursor exist */
+    expect_page(3, 2, 0, 1, NULL, -1,
+                "{\"edges\":[{\"cursor\":\"YWJj\",\"node\":{\"i\":0}},"
+                "{\"cursor\":\"YWJjZA==\",\"node\":{\"i\":1}}],\"page_info\":{"
+                "\"has_next_page\":true,\"has_previous_page\":true,"
+                "\"start_cursor\":\"YWJj\",\"end_cursor\":\"YWJjZA==\"}}");
+    /* backward: shown in reverse of the walk; more rows before, the other side after */
+    expect_page(3, 2, 1, 0, "7", -1,
+                "{\"edges\":[{\"cursor\":\"YWJjZA==\",\"node\":{\"i\":1}},"
+                "{\"cursor\":\"YWJj\",\"node\":{\"i\":0}}],\"page_info\":{"
+                "\"has_next_page\":false,\"has_previous_page\":true,"
+                "\"start_cursor\":\"YWJjZA==\",\"end_cursor\":\"YWJj\"},"
+                "\"total_count\":7}");
+    /* the whole rest fits: no next page; a null node stays null; padding of 5 and 8 bytes */
+    expect_page(2, 4, 0, 0, NULL, 1,
+                "{\"edges\":[{\"cursor\":\"YWJj\",\"node\":{\"i\":0}},"
+                "{\"cursor\":\"YWJjZA==\",\"node\":null}],\"page_info\":{"
+                "\"has_next_page\":false,\"has_previous_page\":false,"
+                "\"start_cursor\":\"YWJj\",\"end_cursor\":\"YWJjZA==\"}}");
+    expect_page(4, 4, 0, 0, NULL, -1,
+                "{\"edges\":[{\"cursor\":\"YWJj\",\"node\":{\"i\":0}},"
+                "{\"cursor\":\"YWJjZA==\",\"node\":{\"i\":1}},"
+                "{\"cursor\":\"YWJjZGU=\",\"node\":{\"i\":2}},"
+                "{\"cursor\":\"WyJ0IiwgNF0=\",\"node\":{\"i\":3}}],\"page_info\":{"
+                "\"has_next_page\":false,\"has_previous_page\":false,"
+                "\"start_cursor\":\"YWJj\",\"end_cursor\":\"WyJ0IiwgNF0=\"}}");
+    /* one row: both page-info cursors are its own (room for each) */
+    expect_page(1, 1, 1, 1, NULL, -1,
+                "{\"edges\":[{\"cursor\":\"YWJj\",\"node\":{\"i\":0}}],\"page_info\":{"
+                "\"has_next_page\":true,\"has_previous_page\":false,"
+                "\"start_cursor\":\"YWJj\",\"end_cursor\":\"YWJj\"}}");
+    /* empty: no cursors; first: 0 with rows beyond is an empty page that goes on */
+    expect_page(0, 2, 0, 1, "0", -1,
+                "{\"edges\":[],\"page_info\":{\"has_next_page\":false,"
+                "\"has_previous_page\":true,\"start_cursor\":null,\"end_cursor\":null},"
+                "\"total_count\":0}");
+    expect_page(1, 0, 0, 0, NULL, -1,
+                "{\"edges\":[],\"page_info\":{\"has_next_page\":true,"
+                "\"has_previous_page\":false,\"start_cursor\":null,\"end_cursor\":null}}");
+}
+
 int main(void)
 {
     test_buf();
@@ -450,6 +527,7 @@ int main(void)
     test_rewrite_array();
     test_prefixes_and_corruptions();
     test_shapes();
+    test_page();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
