@@ -260,8 +260,7 @@ def test_fetch_json_returns_stored_json_untouched(dsn):
         with pytest.raises(InterfaceError, match="at least one row"):
             await conn.fetch_json("SELECT 1, 2, 3, 4, 5, 6 WHERE false", page=True)
         page = await conn.fetch_json(
-            "SELECT data, '[1]', false, 2::int8, 1::int8, false FROM js_t WHERE id < 3 "
-            "ORDER BY id",
+            "SELECT data, '[1]', false, 2::int8, 1::int8, false FROM js_t WHERE id < 3 ORDER BY id",
             page=True,
         )
         assert page == (
