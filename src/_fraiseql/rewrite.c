@@ -1451,6 +1451,8 @@ static FQ_NOINLINE const char *rw_variant(rw *c, const char *open, const fq_sele
             if (f->key_len != n || memcmp(fq_sel_str(sel, f->key_off), value.v + 1, n) != 0)
                 continue;
             const fq_selection *member = fq_sel_child(sel, f);
+            if (FQ_UNLIKELY(member->variants)) /* a union level again: one level deeper */
+                return rw_variant(c, open, member, depth + 1, fr, direct);
             const char *r = open;
             if (direct && c->shapes && try_shapes(c, &r, member, depth, fr))
                 return r;
