@@ -71,18 +71,22 @@ static PyObject *result_rows(fq_pgconn_state *st, const PGresult *res, int limit
     return rows;
 }
 
-/* The first row's JSON, rewritten through sel straight from libpq's buffer. */
-static PyObject *json_one(fq_rewrite_state *rst, const PGresult *res, PyObject *selection)
+/* The document json[0..len) as bytes: rewritten through selection, or as it is (None). */
+static PyObject *json_doc(fq_rewrite_state *rst, const char *json, size_t len, PyObject *selection)
 {
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
-        return PyBytes_FromStringAndSize("null", 4);
-    const char *json = PQgetvalue(res, 0, 0);
-    size_t len = (size_t)PQgetlength(res, 0, 0);
     if (selection == Py_None)
         return PyBytes_FromStringAndSize(json, (Py_ssize_t)len);
     const fq_selection *sel = fq_py_selection_get(rst, selection);
     fq_py_docs docs = {.json = json, .len = len};
     return sel ? fq_py_rewrite_bytes(rst, sel, &docs, len + 64) : NULL;
+}
+
+/* The first row's JSON, rewritten through sel straight from libpq's buffer. */
+static PyObject *json_one(fq_rewrite_state *rst, const PGresult *res, PyObject *selection)
+{
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        return PyBytes_FromStringAndSize("null", 4);
+    return json_doc(rst, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), selection);
 }
 
 static void row_doc(void *ctx, size_t i, const char **json, size_t *len)
@@ -177,14 +181,7 @@ static PyObject *json_page(fq_rewrite_state *rst, const PGresult *res, PyObject 
     fq_buf_init(&doc);
     if (fq_page_write(&doc, &page) < 0)
         return PyErr_NoMemory();
-    PyObject *out;
-    if (selection == Py_None) {
-        out = PyBytes_FromStringAndSize(doc.data, (Py_ssize_t)doc.len);
-    } else {
-        const fq_selection *sel = fq_py_selection_get(rst, selection);
-        fq_py_docs docs = {.json = doc.data, .len = doc.len};
-        out = sel ? fq_py_rewrite_bytes(rst, sel, &docs, doc.len + 64) : NULL;
-    }
+    PyObject *out = json_doc(rst, doc.data, doc.len, selection);
     fq_buf_free(&doc);
     return out;
 }
