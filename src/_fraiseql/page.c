@@ -40,6 +40,18 @@ static void put_cursor(fq_buf *out, const fq_page_row *row)
     fq_buf_putc(out, '"');
 }
 
+/* The cursor of the statement's row i, or null when the page is empty. */
+static void put_cursor_of(fq_buf *out, const fq_page *page, size_t shown, size_t i)
+{
+    fq_page_row row;
+    if (shown == 0) {
+        PUT(out, "null");
+        return;
+    }
+    page->row(page->ctx, i, &row);
+    put_cursor(out, &row);
+}
+
 static void put_bool(fq_buf *out, int value)
 {
     if (value)
@@ -52,7 +64,7 @@ int fq_page_write(fq_buf *out, const fq_page *page)
 {
     size_t shown = page->n < page->count ? page->n : page->count;
     int more = page->n > page->count;
-    fq_page_row row, first = {0}, last = {0};
+    fq_page_row row;
     /* the worst case first: the punctuation and names (under 160 bytes), every edge's cursor
      * and node, and the page info's two cursors, the rows at both ends */
     size_t need = 160 + page->total_len;
@@ -70,9 +82,6 @@ int fq_page_write(fq_buf *out, const fq_page *page)
     for (size_t k = 0; k < shown; k++) {
         size_t i = page->backward ? shown - 1 - k : k; /* shown in the order of the list */
         page->row(page->ctx, i, &row);
-        if (k == 0)
-            first = row;
-        last = row;
         if (k > 0)
             fq_buf_putc(out, ',');
         PUT(out, "{\"cursor\":");
@@ -88,16 +97,12 @@ int fq_page_write(fq_buf *out, const fq_page *page)
     put_bool(out, page->backward ? page->other : more);
     PUT(out, ",\"has_previous_page\":");
     put_bool(out, page->backward ? more : page->other);
+    /* the list's first and last edges: the walk's first and last rows, swapped backward */
+    size_t head = page->backward ? shown - 1 : 0, tail = page->backward ? 0 : shown - 1;
     PUT(out, ",\"start_cursor\":");
-    if (shown)
-        put_cursor(out, &first);
-    else
-        PUT(out, "null");
+    put_cursor_of(out, page, shown, head);
     PUT(out, ",\"end_cursor\":");
-    if (shown)
-        put_cursor(out, &last);
-    else
-        PUT(out, "null");
+    put_cursor_of(out, page, shown, tail);
     fq_buf_putc(out, '}');
     if (page->total) {
         PUT(out, ",\"total_count\":");
