@@ -277,10 +277,12 @@ class Pool:
         backend runs on one core: slow statements pipelined there would leave the others idle.)"""
         n = conn.inflight
         return n < self.pipeline_depth and (
-            n == 0
-            or now - conn.progress_at < self.pipeline_stall
-            and n * conn.service_time < self.pipeline_wait
+            n == 0 or now - conn.progress_at < self.pipeline_stall and self._quick(conn)
         )
+
+    def _quick(self, conn: Connection) -> bool:
+        """The requests in its pipeline take less than pipeline_wait at its measured pace."""
+        return conn.inflight * conn.service_time < self.pipeline_wait
 
     def _idle_shared(self) -> Connection | None:
         """Fast path: the busiest shared connection whose pipeline is below pipeline_depth and
@@ -322,7 +324,7 @@ class Pool:
                 best = min(moving, key=lambda c: c.inflight)
                 if self._size >= self.max_size or self._has_room(best, now):
                     return best
-                if best.inflight * best.service_time < self.pipeline_wait:
+                if self._quick(best):
                     asyncio.ensure_future(self._grow())  # full of quick ones: room soon
                     return best
                 try:  # slow statements ahead: a connection (a backend, a core) of its own
